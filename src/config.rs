@@ -1,0 +1,308 @@
+//! The Worker's settings, read from `[vars]` and secrets and validated once per request.
+//!
+//! Parsing is pure: [`Config::from_lookup`] takes a function that returns a setting by name, so
+//! tests pass a map and the Worker passes its `Env`. A missing or malformed setting is an
+//! [`Error::Misconfigured`] naming the setting (never its value): every request then answers
+//! 500 `misconfigured` instead of panicking or half-working.
+
+use base64::Engine as _;
+
+use crate::error::Error;
+use crate::host::Host;
+
+/// Default for `UPSTREAM_TIMEOUT_MS`.
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
+/// Largest `UPSTREAM_TIMEOUT_MS` accepted: past this a client has long given up.
+const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
+
+/// The anon key in one of the two formats Supabase issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnonKey {
+    /// A legacy anon JWT: sent as `apikey` and as `Authorization: Bearer`.
+    LegacyJwt(String),
+    /// A publishable key `sb_publishable_…`: sent as `apikey` only; it is not a JWT.
+    Publishable(String),
+}
+
+impl AnonKey {
+    /// The key as sent in the `apikey` header.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AnonKey::LegacyJwt(k) | AnonKey::Publishable(k) => k,
+        }
+    }
+
+    /// The bearer token to send when the request carries no user token of its own.
+    pub fn bearer(&self) -> Option<&str> {
+        match self {
+            AnonKey::LegacyJwt(k) => Some(k),
+            AnonKey::Publishable(_) => None,
+        }
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// PostgREST base URL without a trailing slash (`{SUPABASE_URL}/rest/v1` by default).
+    pub rest_url: String,
+    /// The anon (or publishable) key. Never a service-role or secret key.
+    pub anon_key: AnonKey,
+    /// `<slug>.PLATFORM_DOMAIN` resolves by slug; `None` turns subdomain routing off.
+    pub platform_domain: Option<Host>,
+    /// Where tenant traffic is forwarded, without a trailing slash; `None` turns forwarding off.
+    pub origin_url: Option<String>,
+    /// Timeout for every PostgREST request.
+    pub upstream_timeout_ms: u32,
+}
+
+impl Config {
+    /// Reads and validates every setting. `get` returns a setting's value by name; empty
+    /// values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let rest_url = match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
+            (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest)?,
+            (None, Some(project)) => format!("{}/rest/v1", http_url("SUPABASE_URL", &project)?),
+            (None, None) => {
+                return Err(misconfigured(
+                    "SUPABASE_URL",
+                    "is not set (nor SUPABASE_REST_URL)",
+                ))
+            }
+        };
+        let anon_key = anon_key(get("SUPABASE_ANON_KEY"))?;
+        let platform_domain = get("PLATFORM_DOMAIN")
+            .map(|d| {
+                Host::parse_domain(&d)
+                    .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain"))
+            })
+            .transpose()?;
+        let origin_url = get("ORIGIN_URL")
+            .map(|u| http_url("ORIGIN_URL", &u))
+            .transpose()?;
+        let upstream_timeout_ms = match get("UPSTREAM_TIMEOUT_MS") {
+            None => DEFAULT_UPSTREAM_TIMEOUT_MS,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|ms| (1..=MAX_UPSTREAM_TIMEOUT_MS).contains(ms))
+                .ok_or(misconfigured(
+                    "UPSTREAM_TIMEOUT_MS",
+                    "must be a whole number of milliseconds from 1 to 60000",
+                ))?,
+        };
+        Ok(Config {
+            rest_url,
+            anon_key,
+            platform_domain,
+            origin_url,
+            upstream_timeout_ms,
+        })
+    }
+}
+
+fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
+    Error::Misconfigured { setting, problem }
+}
+
+/// An absolute http(s) URL, returned without its trailing slash.
+fn http_url(setting: &'static str, value: &str) -> Result<String, Error> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or(misconfigured(setting, "must be an http(s) URL"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~:/%[]".contains(c);
+    if authority.is_empty() || !value.chars().all(clean) || value.contains("/../") {
+        return Err(misconfigured(setting, "must be an http(s) URL"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+/// Accepts a publishable key or a legacy JWT whose `role` claim is `anon`. Anything that could
+/// bypass row-level security (a service-role JWT, an `sb_secret_` key) is refused outright.
+fn anon_key(value: Option<String>) -> Result<AnonKey, Error> {
+    const NAME: &str = "SUPABASE_ANON_KEY";
+    let key = value.ok_or(misconfigured(NAME, "is not set"))?;
+    if key.starts_with("sb_publishable_") {
+        return Ok(AnonKey::Publishable(key));
+    }
+    if key.starts_with("sb_secret_") {
+        return Err(misconfigured(
+            NAME,
+            "is a secret key: use the anon or publishable key",
+        ));
+    }
+    let role = key
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|claims| claims.get("role")?.as_str().map(str::to_string));
+    match role.as_deref() {
+        Some("anon") if key.split('.').count() == 3 => Ok(AnonKey::LegacyJwt(key)),
+        Some("anon") | None => Err(misconfigured(
+            NAME,
+            "is neither an anon JWT nor an sb_publishable_ key",
+        )),
+        Some(_) => Err(misconfigured(
+            NAME,
+            "is not an anon key: the worker must never hold a privileged key",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn jwt(role: &str) -> String {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"HS256"}"#),
+            enc(&format!(r#"{{"role":"{role}"}}"#))
+        )
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, Error> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn setting_of(e: Error) -> &'static str {
+        match e {
+            Error::Misconfigured { setting, .. } => setting,
+            other => panic!("expected misconfigured, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rest_url_defaults_under_the_project_url() {
+        let anon = jwt("anon");
+        let c = config(&[
+            ("SUPABASE_URL", "https://abc.supabase.co/"),
+            ("SUPABASE_ANON_KEY", &anon),
+        ])
+        .unwrap();
+        assert_eq!(c.rest_url, "https://abc.supabase.co/rest/v1");
+        assert_eq!(c.upstream_timeout_ms, 3000);
+        assert_eq!(c.platform_domain, None);
+        assert_eq!(c.origin_url, None);
+        assert_eq!(c.anon_key.bearer(), Some(anon.as_str()));
+    }
+
+    #[test]
+    fn rest_url_override_wins() {
+        let anon = jwt("anon");
+        let c = config(&[
+            ("SUPABASE_URL", "https://abc.supabase.co"),
+            ("SUPABASE_REST_URL", "http://127.0.0.1:3000"),
+            ("SUPABASE_ANON_KEY", &anon),
+        ])
+        .unwrap();
+        assert_eq!(c.rest_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn missing_url_and_key_are_named() {
+        assert_eq!(setting_of(config(&[]).unwrap_err()), "SUPABASE_URL");
+        assert_eq!(
+            setting_of(config(&[("SUPABASE_URL", "https://x.co")]).unwrap_err()),
+            "SUPABASE_ANON_KEY"
+        );
+        assert_eq!(
+            setting_of(
+                config(&[("SUPABASE_URL", "ftp://x.co"), ("SUPABASE_ANON_KEY", "k")]).unwrap_err()
+            ),
+            "SUPABASE_URL"
+        );
+    }
+
+    #[test]
+    fn publishable_keys_send_no_bearer() {
+        let c = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", "sb_publishable_abc"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.anon_key,
+            AnonKey::Publishable("sb_publishable_abc".into())
+        );
+        assert_eq!(c.anon_key.bearer(), None);
+    }
+
+    #[test]
+    fn privileged_keys_are_refused() {
+        for key in [
+            jwt("service_role"),
+            "sb_secret_abc".to_string(),
+            "not-a-jwt".to_string(),
+        ] {
+            let e = config(&[
+                ("SUPABASE_URL", "https://x.co"),
+                ("SUPABASE_ANON_KEY", &key),
+            ])
+            .unwrap_err();
+            assert!(
+                !e.message().contains(&key),
+                "the message must not echo the key"
+            );
+            assert_eq!(setting_of(e), "SUPABASE_ANON_KEY");
+        }
+    }
+
+    #[test]
+    fn malformed_optional_settings_are_named() {
+        let anon = jwt("anon");
+        let base = [
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", anon.as_str()),
+        ];
+        for (name, value) in [
+            ("UPSTREAM_TIMEOUT_MS", "soon"),
+            ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("PLATFORM_DOMAIN", "not a domain"),
+            ("ORIGIN_URL", "app.example.com"),
+        ] {
+            let mut pairs = base.to_vec();
+            pairs.push((name, value));
+            assert_eq!(
+                setting_of(config(&pairs).unwrap_err()),
+                name,
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn optional_settings_parse() {
+        let anon = jwt("anon");
+        let c = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", &anon),
+            ("PLATFORM_DOMAIN", "CoachPlatform.com"),
+            ("ORIGIN_URL", "https://app.example.com/"),
+            ("UPSTREAM_TIMEOUT_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
+        assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
+        assert_eq!(c.upstream_timeout_ms, 250);
+    }
+}

@@ -1,0 +1,27 @@
+//! Edge tenant resolver: a Cloudflare Worker that finds the tenant of every request to a
+//! coach's custom domain or platform subdomain in Supabase (through PostgREST, with the anon
+//! key only), serves its branding as JSON and forwards the request to the app with the
+//! tenant's identity.
+//!
+//! The crate is split in two. The pure core (every module below but `edge`) parses, routes
+//! and shapes answers without touching the Workers runtime, so `cargo test` covers it natively.
+//! The `edge` module, compiled only for Wasm, is the thin glue to the runtime: it reads the
+//! request and the environment, talks to PostgREST and turns the core's answers into
+//! responses. See ARCHITECTURE.md for the request's path through the code.
+
+mod config;
+mod error;
+mod host;
+mod key;
+mod reply;
+mod route;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+pub use crate::config::{AnonKey, Config, DEFAULT_UPSTREAM_TIMEOUT_MS};
+pub use crate::error::{Error, UpstreamError};
+pub use crate::host::Host;
+pub use crate::key::{Lookup, Slug, TenantId};
+pub use crate::reply::Reply;
+pub use crate::route::{route, Route, PREFIX};

@@ -1,0 +1,176 @@
+//! Matching a request's method and path to what the Worker does with it.
+//!
+//! `/_tenant/` is reserved for the Worker on every host; every other path is forwarded to the
+//! app. Matching validates path parameters, so a [`Route`] carries typed keys and bad input is
+//! answered here, before any upstream request.
+
+use crate::error::Error;
+use crate::host::Host;
+use crate::key::{Lookup, Slug, TenantId};
+
+/// The path prefix reserved for the Worker.
+pub const PREFIX: &str = "/_tenant/";
+
+/// Methods the read-only routes answer.
+pub const READ_METHODS: &str = "GET, HEAD, OPTIONS";
+/// Methods the purge route answers.
+pub const PURGE_METHODS: &str = "POST, OPTIONS";
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /_tenant/health`; `deep` also round-trips PostgREST.
+    Health { deep: bool },
+    /// `GET /_tenant/brand.json`: the tenant of the request's own host.
+    Brand,
+    /// `GET /_tenant/{slug|domain|id}/{key}`.
+    Tenant(Lookup),
+    /// `GET /_tenant/me`: the caller's own full profile.
+    Me,
+    /// `POST /_tenant/purge`.
+    Purge,
+    /// `OPTIONS` on a `/_tenant/` route: a CORS preflight, answered with the route's methods.
+    Preflight { allow: &'static str },
+    /// Anything outside `/_tenant/`: forwarded to the origin.
+    Forward,
+}
+
+/// Matches `method` and `path` (without the query) to a route. `query` is the raw query string.
+pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return if path == "/_tenant" {
+            Err(Error::RouteNotFound)
+        } else {
+            Ok(Route::Forward)
+        };
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (route, allow) = match segments.as_slice() {
+        ["health"] => (
+            Route::Health {
+                deep: is_deep(query),
+            },
+            READ_METHODS,
+        ),
+        ["brand.json"] => (Route::Brand, READ_METHODS),
+        ["me"] => (Route::Me, READ_METHODS),
+        ["purge"] => (Route::Purge, PURGE_METHODS),
+        ["slug", key] => (Route::Tenant(Lookup::Slug(Slug::parse(key)?)), READ_METHODS),
+        ["domain", key] => (
+            Route::Tenant(Lookup::Domain(Host::parse_domain(key)?)),
+            READ_METHODS,
+        ),
+        ["id", key] => (
+            Route::Tenant(Lookup::Id(TenantId::parse(key)?)),
+            READ_METHODS,
+        ),
+        _ => return Err(Error::RouteNotFound),
+    };
+    match method {
+        "OPTIONS" => Ok(Route::Preflight { allow }),
+        "GET" | "HEAD" if allow == READ_METHODS => Ok(route),
+        "POST" if allow == PURGE_METHODS => Ok(route),
+        _ => Err(Error::MethodNotAllowed { allow }),
+    }
+}
+
+fn is_deep(query: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| matches!(pair, "deep=1" | "deep=true" | "deep"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str) -> Result<Route, Error> {
+        route("GET", path, "")
+    }
+
+    #[test]
+    fn health_is_shallow_unless_asked() {
+        assert_eq!(get("/_tenant/health"), Ok(Route::Health { deep: false }));
+        assert_eq!(
+            route("GET", "/_tenant/health", "deep=1"),
+            Ok(Route::Health { deep: true })
+        );
+    }
+
+    #[test]
+    fn tenant_routes_carry_validated_keys() {
+        assert!(
+            matches!(get("/_tenant/slug/Acme"), Ok(Route::Tenant(Lookup::Slug(s))) if s.as_str() == "acme")
+        );
+        assert!(matches!(
+            get("/_tenant/domain/coach.example.com"),
+            Ok(Route::Tenant(Lookup::Domain(_)))
+        ));
+        assert_eq!(get("/_tenant/slug/a_b").unwrap_err().code(), "invalid_slug");
+        assert_eq!(get("/_tenant/slug/").unwrap_err().code(), "invalid_slug");
+        assert_eq!(
+            get("/_tenant/domain/127.0.0.1").unwrap_err().code(),
+            "invalid_domain"
+        );
+        assert_eq!(get("/_tenant/id/42").unwrap_err().code(), "invalid_id");
+    }
+
+    #[test]
+    fn unknown_tenant_paths_are_not_forwarded() {
+        for path in [
+            "/_tenant",
+            "/_tenant/",
+            "/_tenant/nope",
+            "/_tenant/slug/a/b",
+            "/_tenant/slug",
+            "/_tenant/health/x",
+        ] {
+            assert_eq!(get(path).unwrap_err().code(), "not_found", "{path}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_forwarded() {
+        for path in [
+            "/",
+            "/dashboard",
+            "/_tenantx",
+            "/_TENANT/health",
+            "/a/_tenant/health",
+        ] {
+            assert_eq!(route("DELETE", path, ""), Ok(Route::Forward), "{path}");
+        }
+    }
+
+    #[test]
+    fn methods_are_checked_per_route() {
+        assert_eq!(route("HEAD", "/_tenant/brand.json", ""), Ok(Route::Brand));
+        assert_eq!(
+            route("OPTIONS", "/_tenant/me", ""),
+            Ok(Route::Preflight {
+                allow: READ_METHODS
+            })
+        );
+        assert_eq!(route("POST", "/_tenant/purge", ""), Ok(Route::Purge));
+        assert_eq!(
+            route("POST", "/_tenant/brand.json", ""),
+            Err(Error::MethodNotAllowed {
+                allow: READ_METHODS
+            })
+        );
+        assert_eq!(
+            route("GET", "/_tenant/purge", ""),
+            Err(Error::MethodNotAllowed {
+                allow: PURGE_METHODS
+            })
+        );
+    }
+
+    #[test]
+    fn bad_keys_are_reported_before_bad_methods() {
+        assert_eq!(
+            route("DELETE", "/_tenant/slug/-x-", "").unwrap_err().code(),
+            "invalid_slug"
+        );
+    }
+}
