@@ -6,7 +6,7 @@
 // Every process runs in its own process group, so stopping the stack (or Ctrl-C on the dev
 // command) leaves no postgres, postgrest or workerd behind.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -104,13 +104,14 @@ export async function stopProcess(child, graceMs = 5000) {
   clearTimeout(timer);
 }
 
-/** Runs a command to completion; throws with its output when it fails. */
+/** Runs a command to completion and returns its output (stdout then stderr); throws with it on failure. */
 function run(command, args, opts = {}) {
-  try {
-    return execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', ...opts });
-  } catch (e) {
-    throw new Error(`${path.basename(command)} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  const res = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', ...opts });
+  const output = `${res.stdout ?? ''}${res.stderr ?? ''}`;
+  if (res.error || res.status !== 0) {
+    throw new Error(`${path.basename(command)} ${args.join(' ')} failed (${res.error?.message ?? `exit ${res.status}`}):\n${output}`);
   }
+  return output;
 }
 
 const isRoot = () => process.getuid?.() === 0;

@@ -1,0 +1,120 @@
+-- Invariants of the whole public schema, so that the next migration cannot
+-- quietly break the security model:
+--   * every table has RLS on, every view is security_invoker;
+--   * every security definer function pins its search_path;
+--   * policies always name their roles (never the implicit PUBLIC);
+--   * anon holds no table, view, sequence or security definer privilege
+--     beyond the public columns of tenant_profiles;
+--   * no API role may TRUNCATE (which bypasses RLS), REFERENCES or TRIGGER.
+begin;
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+
+select plan(9);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind in ('r', 'p')
+      and not c.relrowsecurity
+  $$,
+  'every table in public has RLS enabled'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind = 'v'
+      and not coalesce('security_invoker=true' = any (c.reloptions), false)
+  $$,
+  'every view in public is security_invoker'
+);
+
+select is_empty(
+  $$
+    select p.oid::regprocedure::text
+    from pg_catalog.pg_proc p
+    where p.pronamespace = 'public'::regnamespace
+      and p.prosecdef
+      and not exists (
+        select 1 from unnest(p.proconfig) as setting where setting like 'search_path=%'
+      )
+  $$,
+  'every security definer function in public sets search_path'
+);
+
+select is_empty(
+  $$
+    select p.tablename || ': ' || p.policyname
+    from pg_catalog.pg_policies p
+    where p.schemaname = 'public'
+      and 'public' = any (p.roles)
+  $$,
+  'every policy names its roles'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind in ('r', 'p', 'v', 'm', 'f')
+      and has_table_privilege('anon', c.oid, 'select, insert, update, delete, truncate, references, trigger')
+  $$,
+  'anon holds no table-wide privilege on any table or view in public'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind in ('r', 'p', 'v', 'm', 'f')
+      and c.oid <> 'public.tenant_profiles'::regclass
+      and has_any_column_privilege('anon', c.oid, 'select, insert, update, references')
+  $$,
+  'anon holds column privileges on tenant_profiles only'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and case
+        when c.relkind = 'S' then has_sequence_privilege('anon', c.oid, 'usage, select, update')
+        else false
+      end
+  $$,
+  'anon holds no privilege on any sequence in public'
+);
+
+select is_empty(
+  $$
+    select p.oid::regprocedure::text
+    from pg_catalog.pg_proc p
+    where p.pronamespace = 'public'::regnamespace
+      and p.prosecdef
+      and has_function_privilege('anon', p.oid, 'execute')
+  $$,
+  'anon cannot execute any security definer function in public'
+);
+
+select is_empty(
+  $$
+    select r.rolname || ' on ' || c.relname
+    from pg_catalog.pg_class c
+    cross join (values ('anon'), ('authenticated')) as r (rolname)
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind in ('r', 'p', 'v')
+      and has_table_privilege(r.rolname, c.oid, 'truncate, references, trigger')
+  $$,
+  'anon and authenticated hold no truncate, references or trigger privilege'
+);
+
+select * from finish();
+rollback;
