@@ -23,7 +23,7 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 try {
-  stack = await startStack({ seed: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
+  stack = await startStack({ seed: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'platform.localhost' } });
 } catch (e) {
   console.error(`[dev] the stack did not start:\n${e.message}`);
   process.exit(1);

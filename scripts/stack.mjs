@@ -232,7 +232,8 @@ export async function startWorker({ dir, vars, port, echo = false, timeoutMs = 3
     echo,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('wrangler dev', async () => (await fetch(`${url}/_tenant/health`)).status === 200, { timeoutMs, proc });
+  // Ready once the Worker answers: 200, or 500 when a test configured it wrong on purpose.
+  await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}/_tenant/health`)).status), { timeoutMs, proc });
   log(`worker ready on ${port}`);
   return { proc, port, url };
 }

@@ -54,6 +54,8 @@ pub enum Error {
     },
     /// PostgREST failed, timed out or answered something we cannot read.
     UpstreamUnavailable(UpstreamError),
+    /// The app origin could not be reached while forwarding. The detail is logged.
+    OriginUnavailable(String),
 }
 
 /// Why PostgREST could not answer. Logged in full, shown to clients only as
@@ -89,6 +91,7 @@ impl Error {
             | Error::NotEnabled { .. } => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::Misconfigured { .. } => 500,
+            Error::OriginUnavailable(_) => 502,
             Error::UpstreamUnavailable(_) => 503,
         }
     }
@@ -109,6 +112,7 @@ impl Error {
             Error::NotEnabled { .. } => "not_enabled",
             Error::Misconfigured { .. } => "misconfigured",
             Error::UpstreamUnavailable(_) => "upstream_unavailable",
+            Error::OriginUnavailable(_) => "origin_unavailable",
         }
     }
 
@@ -134,6 +138,7 @@ impl Error {
             Error::UpstreamUnavailable(_) => {
                 "the tenant directory is unavailable, retry later".into()
             }
+            Error::OriginUnavailable(_) => "the app origin did not answer".into(),
         }
     }
 

@@ -11,17 +11,25 @@
 
 mod config;
 mod error;
+mod forward;
 mod host;
 mod key;
 mod reply;
 mod route;
+mod site;
+mod tenant;
+mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
 pub use crate::config::{AnonKey, Config, DEFAULT_UPSTREAM_TIMEOUT_MS};
 pub use crate::error::{Error, UpstreamError};
+pub use crate::forward::{forwarded_headers, target_url, vary_with_host, Identity};
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
-pub use crate::reply::Reply;
+pub use crate::reply::{etag, Reply, Scope, MAX_AGE_SECONDS};
 pub use crate::route::{route, Route, PREFIX};
+pub use crate::site::{classify, Site};
+pub use crate::tenant::{Profile, Tenant, PUBLIC_COLUMNS};
+pub use crate::token::{bearer_token, has_user_token};

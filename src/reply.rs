@@ -1,9 +1,13 @@
 //! Answers as plain data: status, headers and body, shaped without the Workers runtime.
 //!
 //! The `edge` glue turns a [`Reply`] into a `worker::Response` in one place, so every header
-//! rule (JSON content type, `Retry-After`, `Allow`, caching) is decided and tested here.
+//! rule (JSON content type, ETag and 304, CORS, `Retry-After`, `Allow`, caching) is decided and
+//! tested here.
 
 use crate::error::Error;
+
+/// How long a tenant answer is fresh for browsers and caches, in seconds.
+pub const MAX_AGE_SECONDS: u32 = 60;
 
 /// An HTTP answer the Worker will send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,14 +17,27 @@ pub struct Reply {
     pub body: String,
 }
 
+/// Whether an answer depends on the request's Host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The same for every host (`/_tenant/slug/…`, `/_tenant/id/…`): any cache may keep it.
+    Public,
+    /// Depends on the Host (`brand.json`, redirects, forwarded pages). A shared cache that keys
+    /// by path alone would hand one tenant's answer to another, so shared caches must not
+    /// store it: `Cache-Control: private`, `CDN-Cache-Control: no-store`, `Vary: Host`.
+    HostBound,
+}
+
 impl Reply {
-    /// A JSON answer with the given status.
+    /// A JSON answer with the given status, readable cross-origin by frontends.
     pub fn json(status: u16, body: String) -> Reply {
         Reply {
             status,
-            headers: vec![("content-type", "application/json; charset=utf-8".into())],
+            headers: Vec::new(),
             body,
         }
+        .header("content-type", "application/json; charset=utf-8")
+        .header("access-control-allow-origin", "*")
     }
 
     /// The error contract: `{"error":{"code","message"}}`, never cached, with `Retry-After` on
@@ -43,6 +60,75 @@ impl Reply {
         Reply::json(200, r#"{"status":"ok"}"#.into()).header("cache-control", "no-store")
     }
 
+    /// A public tenant JSON body with its strong ETag; 304 without a body when `if_none_match`
+    /// already names that ETag.
+    pub fn tenant(body: String, scope: Scope, if_none_match: Option<&str>) -> Reply {
+        let tag = etag(&body);
+        let fresh = if_none_match.is_some_and(|header| matches_etag(header, &tag));
+        let reply = Reply::json(
+            if fresh { 304 } else { 200 },
+            if fresh { String::new() } else { body },
+        )
+        .header("etag", tag);
+        match scope {
+            Scope::Public => reply.header(
+                "cache-control",
+                format!("public, max-age={MAX_AGE_SECONDS}"),
+            ),
+            Scope::HostBound => reply
+                .header(
+                    "cache-control",
+                    format!("private, max-age={MAX_AGE_SECONDS}"),
+                )
+                .host_bound(),
+        }
+    }
+
+    /// The caller's own profile: never stored by any cache.
+    pub fn profile(body: String) -> Reply {
+        Reply::json(200, body)
+            .header("cache-control", "private, no-store")
+            .header("vary", "Authorization")
+    }
+
+    /// A CORS preflight or `OPTIONS` answer for a route taking `allow`.
+    pub fn preflight(allow: &'static str) -> Reply {
+        Reply {
+            status: 204,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+        .header("allow", allow)
+        .header("access-control-allow-origin", "*")
+        .header("access-control-allow-methods", allow)
+        .header(
+            "access-control-allow-headers",
+            "authorization, content-type, if-none-match",
+        )
+        .header("access-control-max-age", "86400")
+    }
+
+    /// A permanent redirect to `location`, which was chosen from the Host.
+    pub fn redirect(location: String) -> Reply {
+        Reply {
+            status: 301,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+        .header("location", location)
+        .header(
+            "cache-control",
+            format!("private, max-age={MAX_AGE_SECONDS}"),
+        )
+        .host_bound()
+    }
+
+    /// Marks an answer that depends on the Host so shared caches do not store it.
+    fn host_bound(self) -> Reply {
+        self.header("cdn-cache-control", "no-store")
+            .header("vary", "Host")
+    }
+
     /// Adds (or replaces) a header.
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.retain(|(n, _)| *n != name);
@@ -57,6 +143,23 @@ impl Reply {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A strong ETag over the body: 64-bit FNV-1a, quoted. It changes exactly when the body does;
+/// it is not a security boundary, so a fast non-cryptographic hash is enough.
+pub fn etag(body: &str) -> String {
+    let hash = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("\"{hash:016x}\"")
+}
+
+/// Whether an `If-None-Match` header names `tag` (weak comparison, as RFC 9110 asks for GET).
+fn matches_etag(header: &str, tag: &str) -> bool {
+    header
+        .split(',')
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
 }
 
 #[cfg(test)]
@@ -91,6 +194,69 @@ mod tests {
             .get("content-type")
             .unwrap()
             .starts_with("application/json"));
+    }
+
+    #[test]
+    fn etag_changes_only_with_the_body() {
+        assert_eq!(etag("a"), etag("a"));
+        assert_ne!(etag("a"), etag("b"));
+        assert!(etag("").starts_with('"') && etag("").ends_with('"'));
+    }
+
+    #[test]
+    fn matching_if_none_match_is_304_without_body() {
+        let tag = etag("{}");
+        for header in [
+            tag.clone(),
+            format!("W/{tag}"),
+            format!("\"x\", {tag}"),
+            "*".into(),
+        ] {
+            let r = Reply::tenant("{}".into(), Scope::Public, Some(&header));
+            assert_eq!((r.status, r.body.as_str()), (304, ""), "{header}");
+            assert_eq!(r.get("etag"), Some(tag.as_str()));
+        }
+        assert_eq!(
+            Reply::tenant("{}".into(), Scope::Public, Some("\"other\"")).status,
+            200
+        );
+    }
+
+    #[test]
+    fn public_answers_are_cacheable_and_cors_readable() {
+        let r = Reply::tenant("{}".into(), Scope::Public, None);
+        assert!(r.get("cache-control").unwrap().starts_with("public"));
+        assert_eq!(r.get("access-control-allow-origin"), Some("*"));
+        assert_eq!(r.get("vary"), None);
+    }
+
+    #[test]
+    fn host_bound_answers_stay_out_of_shared_caches() {
+        for r in [
+            Reply::tenant("{}".into(), Scope::HostBound, None),
+            Reply::redirect("https://a.example/".into()),
+        ] {
+            assert!(r.get("cache-control").unwrap().starts_with("private"));
+            assert_eq!(r.get("cdn-cache-control"), Some("no-store"));
+            assert_eq!(r.get("vary"), Some("Host"));
+        }
+    }
+
+    #[test]
+    fn profiles_are_never_stored() {
+        assert_eq!(
+            Reply::profile("{}".into()).get("cache-control"),
+            Some("private, no-store")
+        );
+    }
+
+    #[test]
+    fn preflight_lists_methods() {
+        let r = Reply::preflight("GET, HEAD, OPTIONS");
+        assert_eq!(
+            (r.status, r.get("allow")),
+            (204, Some("GET, HEAD, OPTIONS"))
+        );
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! PostgREST, through the `postgrest` crate, with the anon key and a timeout on every request.
 //!
-//! reqwest 0.11 (which `postgrest` uses) has no timeout on Wasm, so every request is raced
-//! against a runtime timer ([`within`]). The HTTP status is checked before a body is decoded.
+//! One PostgREST request per resolution. reqwest 0.11 (which `postgrest` uses) has no timeout
+//! on Wasm, so each request, body included, is raced against a runtime timer ([`within`]).
+//! The HTTP status is checked before a body is decoded; anything unexpected is an
+//! [`UpstreamError`], which the client sees only as `upstream_unavailable`.
 
 use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use postgrest::Postgrest;
+use postgrest::{Builder, Postgrest};
 
-use crate::{Config, UpstreamError};
+use crate::{Config, Error, Lookup, Profile, Tenant, UpstreamError, PUBLIC_COLUMNS};
+
+/// PostgREST's error code for "a single object was requested and no row matched".
+const NO_ROWS: &str = "PGRST116";
 
 /// A PostgREST client that sends the anon key as `apikey` (and as the bearer token when it is a
 /// legacy JWT).
@@ -21,25 +26,73 @@ fn client(config: &Config) -> Postgrest {
     }
 }
 
-/// Round-trips PostgREST with the smallest read the anon key is allowed: one tenant id.
-pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
+/// Sends a request and reads its status and body, within the configured timeout.
+async fn send(config: &Config, request: Builder) -> Result<(u16, String), UpstreamError> {
     within(config.upstream_timeout_ms, async {
-        let response = client(config)
-            .from("tenant_profiles")
-            .select("id")
-            .limit(1)
+        let response = request
             .execute()
             .await
             .map_err(|e| UpstreamError::Network(e.to_string()))?;
         let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            let body = response.text().await.unwrap_or_default();
-            Err(UpstreamError::Status { status, body })
-        }
+        let body = response
+            .text()
+            .await
+            .map_err(|e| UpstreamError::Network(e.to_string()))?;
+        Ok((status, body))
     })
     .await
+}
+
+/// Round-trips PostgREST with the smallest read the anon key is allowed: one tenant id.
+pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
+    match send(
+        config,
+        client(config).from("tenant_profiles").select("id").limit(1),
+    )
+    .await?
+    {
+        (200, _) => Ok(()),
+        (status, body) => Err(UpstreamError::Status { status, body }),
+    }
+}
+
+/// The active tenant with this key, or `None`. Inactive tenants are invisible to the anon key
+/// (row-level security), so they are `None` too.
+pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<Tenant>, UpstreamError> {
+    let request = client(config)
+        .from("tenant_profiles")
+        .select(PUBLIC_COLUMNS)
+        .eq(lookup.column(), lookup.value())
+        .single();
+    match send(config, request).await? {
+        (200, body) => Tenant::from_json(&body).map(Some),
+        (406, body) if body.contains(NO_ROWS) => Ok(None),
+        (status, body) => Err(UpstreamError::Status { status, body }),
+    }
+}
+
+/// The caller's own active profile through `public.my_tenant_profile()`, with the caller's
+/// token: PostgREST verifies it and row-level security decides. A token PostgREST refuses is
+/// [`Error::Unauthorized`]; no active tenant is [`Error::TenantNotFound`].
+pub async fn my_profile(config: &Config, user_token: &str) -> Result<Profile, Error> {
+    let request = client(config)
+        .rpc("my_tenant_profile", "{}")
+        .auth(user_token);
+    match send(config, request).await? {
+        (200, body) => {
+            let rows: Vec<Box<serde_json::value::RawValue>> =
+                serde_json::from_str(&body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+            for row in rows {
+                let profile = Profile::from_json(row.get())?;
+                if profile.is_active {
+                    return Ok(profile);
+                }
+            }
+            Err(Error::TenantNotFound)
+        }
+        (401 | 403, _) => Err(Error::Unauthorized),
+        (status, body) => Err(UpstreamError::Status { status, body }.into()),
+    }
 }
 
 /// Runs `request`, giving up with [`UpstreamError::Timeout`] after `ms` milliseconds.

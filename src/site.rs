@@ -1,0 +1,105 @@
+//! What a request's host is: the platform itself, a tenant (by platform subdomain or custom
+//! domain), or nothing we serve.
+
+use crate::host::Host;
+use crate::key::{Lookup, Slug};
+
+/// The meaning of a request's host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Site {
+    /// The platform's apex or `www`: not a tenant; traffic is forwarded without tenant headers.
+    Platform,
+    /// A host that may belong to a tenant, found by this lookup.
+    Tenant(Lookup),
+    /// A host no tenant can have (a single label such as `localhost`, or a platform subdomain
+    /// that is not a valid slug): answered without asking the database.
+    Unknown,
+}
+
+/// Classifies `host` given the configured `PLATFORM_DOMAIN` (`None`: subdomain routing off).
+pub fn classify(host: &Host, platform: Option<&Host>) -> Site {
+    if let Some(platform) = platform {
+        if host == platform || host.without_www().as_ref() == Some(platform) {
+            return Site::Platform;
+        }
+        if let Some(label) = host.subdomain_of(platform) {
+            return Slug::parse(label)
+                .map_or(Site::Unknown, |slug| Site::Tenant(Lookup::Slug(slug)));
+        }
+    }
+    match Host::parse_domain(host.as_str()) {
+        Ok(domain) => Site::Tenant(Lookup::Domain(domain)),
+        Err(_) => Site::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(host: &str, platform: Option<&str>) -> Site {
+        let platform = platform.map(|p| Host::parse(p).unwrap());
+        classify(&Host::parse(host).unwrap(), platform.as_ref())
+    }
+
+    fn slug(s: &str) -> Site {
+        Site::Tenant(Lookup::Slug(Slug::parse(s).unwrap()))
+    }
+
+    fn domain(d: &str) -> Site {
+        Site::Tenant(Lookup::Domain(Host::parse_domain(d).unwrap()))
+    }
+
+    #[test]
+    fn platform_apex_and_www_are_not_tenants() {
+        assert_eq!(
+            site("coachplatform.com", Some("coachplatform.com")),
+            Site::Platform
+        );
+        assert_eq!(
+            site("www.coachplatform.com", Some("coachplatform.com")),
+            Site::Platform
+        );
+    }
+
+    #[test]
+    fn platform_subdomains_resolve_by_slug() {
+        assert_eq!(
+            site("Acme.CoachPlatform.com", Some("coachplatform.com")),
+            slug("acme")
+        );
+        assert_eq!(
+            site("ab.coachplatform.com", Some("coachplatform.com")),
+            Site::Unknown
+        );
+    }
+
+    #[test]
+    fn other_hosts_resolve_by_custom_domain() {
+        assert_eq!(
+            site("coach.leadingwithmeaning.com", Some("coachplatform.com")),
+            domain("coach.leadingwithmeaning.com")
+        );
+        assert_eq!(
+            site("coach.leadingwithmeaning.com", None),
+            domain("coach.leadingwithmeaning.com")
+        );
+        assert_eq!(
+            site("acme.coachplatform.com", None),
+            domain("acme.coachplatform.com")
+        );
+    }
+
+    #[test]
+    fn single_labels_are_unknown() {
+        assert_eq!(site("localhost", None), Site::Unknown);
+    }
+
+    #[test]
+    fn deeper_platform_subdomains_are_looked_up_as_domains() {
+        assert_eq!(
+            site("a.b.coachplatform.com", Some("coachplatform.com")),
+            domain("a.b.coachplatform.com")
+        );
+    }
+}
