@@ -7,6 +7,10 @@
 
 use base64::Engine as _;
 
+use crate::cache::{
+    Policy, DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS,
+    DEFAULT_TTL_SECONDS,
+};
 use crate::error::Error;
 use crate::host::Host;
 
@@ -14,6 +18,10 @@ use crate::host::Host;
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
 /// Largest `UPSTREAM_TIMEOUT_MS` accepted: past this a client has long given up.
 const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
+/// Largest cache lifetime accepted (a year), so sums of lifetimes cannot overflow.
+const MAX_CACHE_SECONDS: u32 = 31_536_000;
+/// Shortest `PURGE_TOKEN` accepted: a guessable token would let anyone empty the cache.
+const MIN_PURGE_TOKEN_LEN: usize = 16;
 
 /// The anon key in one of the two formats Supabase issues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +62,10 @@ pub struct Config {
     pub origin_url: Option<String>,
     /// Timeout for every PostgREST request.
     pub upstream_timeout_ms: u32,
+    /// Cache lifetimes and the memory tier's size.
+    pub cache: Policy,
+    /// The bearer token `POST /_tenant/purge` requires; `None` turns purging off.
+    pub purge_token: Option<String>,
 }
 
 impl Config {
@@ -86,23 +98,59 @@ impl Config {
         let origin_url = get("ORIGIN_URL")
             .map(|u| http_url("ORIGIN_URL", &u))
             .transpose()?;
-        let upstream_timeout_ms = match get("UPSTREAM_TIMEOUT_MS") {
-            None => DEFAULT_UPSTREAM_TIMEOUT_MS,
+        let number = |name: &'static str, default: u32, max: u32| match get(name) {
+            None => Ok(default),
             Some(v) => v
                 .parse::<u32>()
                 .ok()
-                .filter(|ms| (1..=MAX_UPSTREAM_TIMEOUT_MS).contains(ms))
-                .ok_or(misconfigured(
-                    "UPSTREAM_TIMEOUT_MS",
-                    "must be a whole number of milliseconds from 1 to 60000",
-                ))?,
+                .filter(|n| *n <= max)
+                .ok_or(misconfigured(name, "must be a whole number in range")),
         };
+        let upstream_timeout_ms = number(
+            "UPSTREAM_TIMEOUT_MS",
+            DEFAULT_UPSTREAM_TIMEOUT_MS,
+            MAX_UPSTREAM_TIMEOUT_MS,
+        )?;
+        if upstream_timeout_ms == 0 {
+            return Err(misconfigured(
+                "UPSTREAM_TIMEOUT_MS",
+                "must be a whole number in range",
+            ));
+        }
+        let memory_entries =
+            number("CACHE_MEMORY_ENTRIES", DEFAULT_MEMORY_ENTRIES, 1_000_000)?.max(1);
+        let cache = Policy {
+            ttl_s: number("CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS, MAX_CACHE_SECONDS)?,
+            stale_s: number(
+                "CACHE_STALE_SECONDS",
+                DEFAULT_STALE_SECONDS,
+                MAX_CACHE_SECONDS,
+            )?,
+            negative_ttl_s: number(
+                "NEGATIVE_TTL_SECONDS",
+                DEFAULT_NEGATIVE_TTL_SECONDS,
+                MAX_CACHE_SECONDS,
+            )?,
+            memory_entries: memory_entries as usize,
+        };
+        let purge_token = get("PURGE_TOKEN");
+        if purge_token
+            .as_ref()
+            .is_some_and(|t| t.len() < MIN_PURGE_TOKEN_LEN)
+        {
+            return Err(misconfigured(
+                "PURGE_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
         Ok(Config {
             rest_url,
             anon_key,
             platform_domain,
             origin_url,
             upstream_timeout_ms,
+            cache,
+            purge_token,
         })
     }
 }
@@ -304,5 +352,37 @@ mod tests {
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);
+    }
+
+    #[test]
+    fn cache_settings_default_and_parse() {
+        let anon = jwt("anon");
+        let c = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", &anon),
+        ])
+        .unwrap();
+        assert_eq!(c.cache, Policy::default());
+        assert_eq!(c.purge_token, None);
+        let c = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", &anon),
+            ("CACHE_TTL_SECONDS", "2"),
+            ("CACHE_STALE_SECONDS", "0"),
+            ("NEGATIVE_TTL_SECONDS", "5"),
+            ("CACHE_MEMORY_ENTRIES", "50"),
+            ("PURGE_TOKEN", "0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cache,
+            Policy {
+                ttl_s: 2,
+                stale_s: 0,
+                negative_ttl_s: 5,
+                memory_entries: 50
+            }
+        );
+        assert_eq!(c.purge_token.as_deref(), Some("0123456789abcdef"));
     }
 }

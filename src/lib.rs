@@ -9,11 +9,13 @@
 //! request and the environment, talks to PostgREST and turns the core's answers into
 //! responses. See ARCHITECTURE.md for the request's path through the code.
 
+mod cache;
 mod config;
 mod error;
 mod forward;
 mod host;
 mod key;
+mod purge;
 mod reply;
 mod route;
 mod site;
@@ -23,12 +25,14 @@ mod token;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
+pub use crate::cache::{CacheStatus, Entry, Freshness, Memory, Policy, Record};
 pub use crate::config::{AnonKey, Config, DEFAULT_UPSTREAM_TIMEOUT_MS};
 pub use crate::error::{Error, UpstreamError};
 pub use crate::forward::{forwarded_headers, target_url, vary_with_host, Identity};
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
-pub use crate::reply::{etag, Reply, Scope, MAX_AGE_SECONDS};
+pub use crate::purge::{authorized as purge_authorized, parse_body as parse_purge_body};
+pub use crate::reply::{etag, Reply, Scope};
 pub use crate::route::{route, Route, PREFIX};
 pub use crate::site::{classify, Site};
 pub use crate::tenant::{Profile, Tenant, PUBLIC_COLUMNS};

@@ -6,9 +6,6 @@
 
 use crate::error::Error;
 
-/// How long a tenant answer is fresh for browsers and caches, in seconds.
-pub const MAX_AGE_SECONDS: u32 = 60;
-
 /// An HTTP answer the Worker will send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -55,32 +52,39 @@ impl Reply {
         reply
     }
 
-    /// `GET /_tenant/health`.
-    pub fn health() -> Reply {
-        Reply::json(200, r#"{"status":"ok"}"#.into()).header("cache-control", "no-store")
+    /// `GET /_tenant/health`, with the memory tier's size.
+    pub fn health(memory_entries: usize, memory_capacity: usize) -> Reply {
+        let body = format!(
+            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}}}}"#
+        );
+        Reply::json(200, body).header("cache-control", "no-store")
     }
 
-    /// A public tenant JSON body with its strong ETag; 304 without a body when `if_none_match`
-    /// already names that ETag.
-    pub fn tenant(body: String, scope: Scope, if_none_match: Option<&str>) -> Reply {
+    /// `POST /_tenant/purge`: the keys dropped.
+    pub fn purged(keys: &[String]) -> Reply {
+        Reply::json(200, serde_json::json!({ "purged": keys }).to_string())
+            .header("cache-control", "no-store")
+    }
+
+    /// A public tenant JSON body with its strong ETag and the given `Cache-Control`; 304
+    /// without a body when `if_none_match` already names that ETag.
+    pub fn tenant(
+        body: String,
+        scope: Scope,
+        cache_control: String,
+        if_none_match: Option<&str>,
+    ) -> Reply {
         let tag = etag(&body);
         let fresh = if_none_match.is_some_and(|header| matches_etag(header, &tag));
         let reply = Reply::json(
             if fresh { 304 } else { 200 },
             if fresh { String::new() } else { body },
         )
-        .header("etag", tag);
+        .header("etag", tag)
+        .header("cache-control", cache_control);
         match scope {
-            Scope::Public => reply.header(
-                "cache-control",
-                format!("public, max-age={MAX_AGE_SECONDS}"),
-            ),
-            Scope::HostBound => reply
-                .header(
-                    "cache-control",
-                    format!("private, max-age={MAX_AGE_SECONDS}"),
-                )
-                .host_bound(),
+            Scope::Public => reply,
+            Scope::HostBound => reply.host_bound(),
         }
     }
 
@@ -116,10 +120,7 @@ impl Reply {
             body: String::new(),
         }
         .header("location", location)
-        .header(
-            "cache-control",
-            format!("private, max-age={MAX_AGE_SECONDS}"),
-        )
+        .header("cache-control", "private, max-age=60")
         .host_bound()
     }
 
@@ -167,6 +168,8 @@ mod tests {
     use super::*;
     use crate::error::UpstreamError;
 
+    const CC: &str = "public, max-age=60";
+
     #[test]
     fn upstream_errors_say_when_to_retry() {
         let r = Reply::error(&UpstreamError::Timeout { after_ms: 3000 }.into());
@@ -188,8 +191,10 @@ mod tests {
 
     #[test]
     fn health_is_json_ok() {
-        let r = Reply::health();
-        assert_eq!((r.status, r.body.as_str()), (200, r#"{"status":"ok"}"#));
+        let r = Reply::health(3, 10);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!((r.status, v["status"].as_str()), (200, Some("ok")));
+        assert_eq!(v["cache"]["memoryEntries"], 3);
         assert!(r
             .get("content-type")
             .unwrap()
@@ -212,19 +217,19 @@ mod tests {
             format!("\"x\", {tag}"),
             "*".into(),
         ] {
-            let r = Reply::tenant("{}".into(), Scope::Public, Some(&header));
+            let r = Reply::tenant("{}".into(), Scope::Public, CC.into(), Some(&header));
             assert_eq!((r.status, r.body.as_str()), (304, ""), "{header}");
             assert_eq!(r.get("etag"), Some(tag.as_str()));
         }
         assert_eq!(
-            Reply::tenant("{}".into(), Scope::Public, Some("\"other\"")).status,
+            Reply::tenant("{}".into(), Scope::Public, CC.into(), Some("\"other\"")).status,
             200
         );
     }
 
     #[test]
     fn public_answers_are_cacheable_and_cors_readable() {
-        let r = Reply::tenant("{}".into(), Scope::Public, None);
+        let r = Reply::tenant("{}".into(), Scope::Public, CC.into(), None);
         assert!(r.get("cache-control").unwrap().starts_with("public"));
         assert_eq!(r.get("access-control-allow-origin"), Some("*"));
         assert_eq!(r.get("vary"), None);
@@ -233,7 +238,12 @@ mod tests {
     #[test]
     fn host_bound_answers_stay_out_of_shared_caches() {
         for r in [
-            Reply::tenant("{}".into(), Scope::HostBound, None),
+            Reply::tenant(
+                "{}".into(),
+                Scope::HostBound,
+                "private, max-age=1".into(),
+                None,
+            ),
             Reply::redirect("https://a.example/".into()),
         ] {
             assert!(r.get("cache-control").unwrap().starts_with("private"));
@@ -261,7 +271,7 @@ mod tests {
 
     #[test]
     fn header_replaces_an_existing_value() {
-        let r = Reply::health().header("cache-control", "public");
+        let r = Reply::health(0, 1).header("cache-control", "public");
         assert_eq!(
             r.headers
                 .iter()

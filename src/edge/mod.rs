@@ -2,14 +2,17 @@
 //! the core's [`Reply`] values into responses. Compiled only for Wasm; every decision it makes
 //! is a call into the pure core.
 
+mod cache;
 mod origin;
 mod store;
+
+use std::rc::Rc;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 use crate::{
-    bearer_token, classify, route, Config, Error, Host, Identity, Lookup, Reply, Route, Scope,
-    Site, Tenant,
+    bearer_token, classify, has_user_token, parse_purge_body, purge_authorized, route, CacheStatus,
+    Config, Error, Host, Identity, Lookup, Record, Reply, Route, Scope, Site,
 };
 
 /// What handling a request produced: an answer of our own, or the origin's.
@@ -22,16 +25,29 @@ enum Outcome {
 enum HostTenant {
     /// The platform's own host: no tenant.
     Platform,
-    Tenant(Tenant),
+    Tenant(Rc<Record>, cache::Resolved),
     /// `www.<d>` where `<d>` is a tenant's custom domain: redirect there.
     Redirect(Host),
 }
 
+/// One request's context: its settings, the runtime context, and how it used the cache.
+struct Call<'a> {
+    config: Config,
+    ctx: &'a Context,
+    /// A request carrying a user token bypasses every cache tier.
+    bypass: bool,
+    cache: CacheStatus,
+}
+
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let head = req.method() == Method::Head;
-    let reply = match handle(req, &env).await {
-        Ok(Outcome::Forwarded(response)) => return Ok(response),
+    let mut cache = CacheStatus::Bypass;
+    let reply = match handle(req, &env, &ctx, &mut cache).await {
+        Ok(Outcome::Forwarded(response)) => {
+            response.headers().set("x-tenant-cache", cache.as_str())?;
+            return Ok(response);
+        }
         Ok(Outcome::Reply(reply)) => reply,
         Err(error) => {
             if error.status() >= 500 {
@@ -40,42 +56,71 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             Reply::error(&error)
         }
     };
-    respond(reply, head)
+    respond(reply.header("x-tenant-cache", cache.as_str()), head)
 }
 
-async fn handle(req: Request, env: &Env) -> std::result::Result<Outcome, Error> {
+async fn handle(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    cache: &mut CacheStatus,
+) -> std::result::Result<Outcome, Error> {
     let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))?;
     let url = req.url().map_err(|_| Error::RouteNotFound)?;
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let reply = match route(
+    let authorization = header("authorization");
+    let mut call = Call {
+        config,
+        ctx,
+        bypass: has_user_token(authorization.as_deref()),
+        cache: CacheStatus::Bypass,
+    };
+    let route = route(
         req.method().as_ref(),
         url.path(),
         url.query().unwrap_or_default(),
-    )? {
+    )?;
+    let result = answer(&mut call, req, route).await;
+    *cache = call.cache;
+    result
+}
+
+async fn answer(
+    call: &mut Call<'_>,
+    mut req: Request,
+    route: Route,
+) -> std::result::Result<Outcome, Error> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let reply = match route {
         Route::Health { deep } => {
             if deep {
-                store::ping(&config).await?;
+                store::ping(&call.config).await?;
             }
-            Reply::health()
+            let (entries, capacity) = cache::memory_size();
+            Reply::health(entries, capacity)
         }
         Route::Tenant(lookup) => {
-            let tenant = store::find(&config, &lookup)
-                .await?
-                .ok_or(Error::TenantNotFound)?;
+            let (record, resolved) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;
+            let cache_control = call.config.cache.cache_control(true, resolved.freshness);
             Reply::tenant(
-                tenant.to_json(),
+                record.json.clone(),
                 Scope::Public,
+                cache_control,
                 header("if-none-match").as_deref(),
             )
         }
         Route::Brand => {
             let host = request_host(&req)?;
-            match host_tenant(&config, &host).await? {
-                HostTenant::Tenant(tenant) => Reply::tenant(
-                    tenant.to_json(),
-                    Scope::HostBound,
-                    header("if-none-match").as_deref(),
-                ),
+            match call.host_tenant(&host).await? {
+                HostTenant::Tenant(record, resolved) => {
+                    let cache_control = call.config.cache.cache_control(false, resolved.freshness);
+                    Reply::tenant(
+                        record.json.clone(),
+                        Scope::HostBound,
+                        cache_control,
+                        header("if-none-match").as_deref(),
+                    )
+                }
                 HostTenant::Redirect(apex) => Reply::redirect(redirect_location(&req, &apex)?),
                 HostTenant::Platform => return Err(Error::TenantNotFound),
             }
@@ -83,27 +128,38 @@ async fn handle(req: Request, env: &Env) -> std::result::Result<Outcome, Error> 
         Route::Me => {
             let authorization = header("authorization");
             let profile =
-                store::my_profile(&config, bearer_token(authorization.as_deref())?).await?;
+                store::my_profile(&call.config, bearer_token(authorization.as_deref())?).await?;
             Reply::profile(profile.to_json())
         }
         Route::Purge => {
-            return Err(Error::NotEnabled {
-                setting: "PURGE_TOKEN",
-            })
+            let token = call
+                .config
+                .purge_token
+                .as_deref()
+                .ok_or(Error::NotEnabled {
+                    setting: "PURGE_TOKEN",
+                })?;
+            if !purge_authorized(header("authorization").as_deref(), token) {
+                return Err(Error::Unauthorized);
+            }
+            let body = req.text().await.map_err(|_| Error::InvalidBody {
+                expected: "a JSON body",
+            })?;
+            Reply::purged(&cache::purge(&parse_purge_body(&body)?).await)
         }
         Route::Preflight { allow } => Reply::preflight(allow),
         Route::Forward => {
             let host = request_host(&req)?;
-            let tenant = match host_tenant(&config, &host).await? {
+            let tenant = match call.host_tenant(&host).await? {
                 HostTenant::Redirect(apex) => {
                     return Ok(Outcome::Reply(Reply::redirect(redirect_location(
                         &req, &apex,
                     )?)))
                 }
-                HostTenant::Tenant(tenant) => Some(tenant),
+                HostTenant::Tenant(record, _) => Some(record),
                 HostTenant::Platform => None,
             };
-            let origin = config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
+            let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
             let identity = tenant.as_ref().map(|t| Identity {
                 tenant_id: &t.id,
                 tenant_slug: &t.slug,
@@ -114,6 +170,36 @@ async fn handle(req: Request, env: &Env) -> std::result::Result<Outcome, Error> 
         }
     };
     Ok(Outcome::Reply(reply))
+}
+
+impl Call<'_> {
+    /// The tenant for `lookup` through the cache tiers; records how the cache answered.
+    async fn find(
+        &mut self,
+        lookup: &Lookup,
+    ) -> std::result::Result<Option<(Rc<Record>, cache::Resolved)>, Error> {
+        let resolved = cache::resolve(&self.config, self.ctx, lookup, self.bypass).await?;
+        self.cache = resolved.status;
+        Ok(resolved.record.clone().map(|record| (record, resolved)))
+    }
+
+    /// Finds the tenant a host belongs to; for an unknown `www.<d>`, whether `<d>` is a tenant's.
+    async fn host_tenant(&mut self, host: &Host) -> std::result::Result<HostTenant, Error> {
+        let lookup = match classify(host, self.config.platform_domain.as_ref()) {
+            Site::Platform => return Ok(HostTenant::Platform),
+            Site::Unknown => return Err(Error::TenantNotFound),
+            Site::Tenant(lookup) => lookup,
+        };
+        if let Some((record, resolved)) = self.find(&lookup).await? {
+            return Ok(HostTenant::Tenant(record, resolved));
+        }
+        if let Some(apex) = host.without_www() {
+            if self.find(&Lookup::Domain(apex.clone())).await?.is_some() {
+                return Ok(HostTenant::Redirect(apex));
+            }
+        }
+        Err(Error::TenantNotFound)
+    }
 }
 
 /// The validated Host of the request (the header, else the URL's host).
@@ -127,27 +213,6 @@ fn request_host(req: &Request) -> std::result::Result<Host, Error> {
             .unwrap_or_default(),
     };
     Host::parse(&raw)
-}
-
-/// Finds the tenant a host belongs to; for an unknown `www.<d>`, whether `<d>` is a tenant's.
-async fn host_tenant(config: &Config, host: &Host) -> std::result::Result<HostTenant, Error> {
-    let lookup = match classify(host, config.platform_domain.as_ref()) {
-        Site::Platform => return Ok(HostTenant::Platform),
-        Site::Unknown => return Err(Error::TenantNotFound),
-        Site::Tenant(lookup) => lookup,
-    };
-    if let Some(tenant) = store::find(config, &lookup).await? {
-        return Ok(HostTenant::Tenant(tenant));
-    }
-    if let Some(apex) = host.without_www() {
-        if store::find(config, &Lookup::Domain(apex.clone()))
-            .await?
-            .is_some()
-        {
-            return Ok(HostTenant::Redirect(apex));
-        }
-    }
-    Err(Error::TenantNotFound)
 }
 
 /// The same URL on `apex`: scheme, port, path and query kept.
