@@ -17,7 +17,7 @@ after(async () => {
 test('shallow health answers ok without PostgREST', async () => {
   const res = await get(`${stack.worker.url}/_tenant/health`);
   assert.equal(res.status, 200);
-  assert.deepEqual(res.json(), { status: 'ok' });
+  assert.equal(res.json().status, 'ok');
   assert.match(res.headers['content-type'], /^application\/json/);
 });
 
@@ -25,7 +25,7 @@ test('deep health round-trips PostgREST', async () => {
   const before = stack.postgrest.requests();
   const res = await get(`${stack.worker.url}/_tenant/health?deep=1`);
   assert.equal(res.status, 200, res.body);
-  assert.deepEqual(res.json(), { status: 'ok' });
+  assert.equal(res.json().status, 'ok');
   assert.equal(stack.postgrest.requests() - before, 1, 'exactly one PostgREST request');
 });
 

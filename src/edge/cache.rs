@@ -1,7 +1,7 @@
 //! The two cache tiers around [`store::find`]: isolate memory, then the Workers Cache API.
 //!
-//! A memory hit does no I/O. A memory miss runs one *load* per key per isolate, shared by every
-//! concurrent caller ([`Shared`]): the Cache API if it holds a fresh entry, else PostgREST. A
+//! A memory hit does no I/O. A memory miss runs one *load* per key per isolate, whose result
+//! every concurrent caller shares: the Cache API if it holds a fresh entry, else PostgREST. A
 //! stale memory entry is served at once while a background refresh (`ctx.wait_until`) loads a
 //! new one; when that refresh fails the stale entry keeps being served until its stale window
 //! ends. The policy (what is fresh, stale or expired) is `crate::cache`; this module is the I/O.
@@ -12,9 +12,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Duration;
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use worker::{Cache, Context, Response};
+use worker::{Cache, Context, Delay, Response};
 
 use super::store;
 use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Memory, Record, UpstreamError};
@@ -22,14 +22,22 @@ use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Memory, Record, Upstr
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
 const KEY_PREFIX: &str = "https://tenant-resolver.internal/v1/";
 
-type Load = Shared<LocalBoxFuture<'static, Result<(Rc<Entry>, CacheStatus), UpstreamError>>>;
+/// How often a caller waiting on another request's load looks whether it is done. Waiters poll
+/// on timers of their own: workerd cancels a request that waits only on another request's I/O
+/// (it looks hung), and code woken from another request's context may not do I/O.
+const FOLLOW_POLL: Duration = Duration::from_millis(5);
+
+type LoadResult = Result<(Rc<Entry>, CacheStatus), UpstreamError>;
+
+/// A load in flight: its leader fills it when done.
+type Slot = Rc<RefCell<Option<LoadResult>>>;
 
 thread_local! {
     /// The memory tier. Workers run one request at a time per thread, so a `RefCell` is enough;
     /// it lives as long as the isolate.
     static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(crate::Policy::default().memory_entries));
-    /// Loads in flight, by key: concurrent misses await the same one.
-    static IN_FLIGHT: RefCell<HashMap<String, Load>> = RefCell::new(HashMap::new());
+    /// Loads in flight, by key: concurrent misses wait for the same one.
+    static IN_FLIGHT: RefCell<HashMap<String, Slot>> = RefCell::new(HashMap::new());
 }
 
 /// A lookup's answer and how the cache produced it.
@@ -94,8 +102,8 @@ pub async fn resolve(
             Freshness::Expired => {}
         }
     }
-    let (leader, load) = shared_load(config, lookup);
-    let (entry, status) = load.await?;
+    let (leader, result) = load_once(config, lookup).await;
+    let (entry, status) = result?;
     if leader && status == CacheStatus::Miss {
         ctx.wait_until(put_shared(policy, lookup.clone(), entry.clone()));
     }
@@ -125,22 +133,55 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
     keys
 }
 
-/// The load for `lookup` in flight, or a new one. `true` when this caller started it.
-fn shared_load(config: &Config, lookup: &Lookup) -> (bool, Load) {
+/// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
+/// result. Returns whether this caller led, and the result.
+async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
     let key = lookup.to_string();
-    if let Some(load) = IN_FLIGHT.with_borrow(|m| m.get(&key).cloned()) {
-        return (false, load);
+    if let Some(slot) = IN_FLIGHT.with_borrow(|m| m.get(&key).cloned()) {
+        return (false, follow(&slot, config.upstream_timeout_ms).await);
     }
-    let (config, lookup) = (config.clone(), lookup.clone());
-    let load = async move {
-        let result = load(&config, &lookup).await;
-        IN_FLIGHT.with_borrow_mut(|m| m.remove(&lookup.to_string()));
-        result
+    let leading = Leading {
+        key,
+        slot: Rc::default(),
+    };
+    IN_FLIGHT.with_borrow_mut(|m| m.insert(leading.key.clone(), leading.slot.clone()));
+    let result = load(config, lookup).await;
+    *leading.slot.borrow_mut() = Some(result.clone());
+    (true, result)
+}
+
+/// Waits for another request's load, polling on this request's own timer. The leader's load is
+/// bounded by the upstream timeout, so this gives up a little after it.
+async fn follow(slot: &Slot, timeout_ms: u32) -> LoadResult {
+    let polls = (u64::from(timeout_ms) + 1000) / FOLLOW_POLL.as_millis() as u64;
+    for _ in 0..polls {
+        if let Some(result) = slot.borrow().clone() {
+            return result;
+        }
+        Delay::from(FOLLOW_POLL).await;
     }
-    .boxed_local()
-    .shared();
-    IN_FLIGHT.with_borrow_mut(|m| m.insert(key, load.clone()));
-    (true, load)
+    Err(UpstreamError::Timeout {
+        after_ms: timeout_ms,
+    })
+}
+
+/// The leader's claim on a key. Dropping it (done, or the leading request cancelled) ends the
+/// load: waiters get the result, or an error if there is none, and the next miss starts afresh.
+struct Leading {
+    key: String,
+    slot: Slot,
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        let mut slot = self.slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Err(UpstreamError::Network(
+                "the leading request was cancelled".into(),
+            )));
+        }
+        IN_FLIGHT.with_borrow_mut(|m| m.remove(&self.key));
+    }
 }
 
 /// One load: a fresh Cache API entry, else PostgREST; a stale Cache API entry only when
@@ -184,11 +225,12 @@ async fn load(config: &Config, lookup: &Lookup) -> Result<(Rc<Entry>, CacheStatu
 /// The background refresh of a stale memory entry; on failure the entry stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Config, lookup: Lookup) {
-    let (leader, load) = shared_load(&config, &lookup);
-    match load.await {
-        Ok((entry, CacheStatus::Miss)) if leader => put_shared(config.cache, lookup, entry).await,
-        Ok(_) => {}
-        Err(error) => worker::console_error!("refresh of {lookup} failed, serving stale: {error}"),
+    match load_once(&config, &lookup).await {
+        (true, Ok((entry, CacheStatus::Miss))) => put_shared(config.cache, lookup, entry).await,
+        (_, Ok(_)) => {}
+        (_, Err(error)) => {
+            worker::console_error!("refresh of {lookup} failed, serving stale: {error}")
+        }
     }
 }
 
