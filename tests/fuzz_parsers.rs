@@ -1,0 +1,112 @@
+//! Property-based fuzzing of everything that parses client input: hosts, slugs, ids, routes,
+//! bearer tokens and purge bodies. Each property holds for any input, including input no
+//! browser would send: no panic, and whatever is accepted is already normalised.
+//!
+//! The test command runs a short pass (`PROPTEST_CASES`, default below). A long run:
+//! `PROPTEST_CASES=1000000 cargo test --release --test fuzz_parsers` (see README.md).
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use tenant_resolver::{bearer_token, parse_purge_body, route, Host, Route, Slug, TenantId};
+
+/// Cases per property in the test command's short run, unless `PROPTEST_CASES` says otherwise.
+const SHORT_RUN_CASES: u32 = 3000;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SHORT_RUN_CASES);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Strings shaped like what arrives in a Host header or a path segment: mostly host-ish
+/// characters, with punctuation, digits, ports, Unicode and control characters mixed in.
+fn hostish() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9.\\-]{0,80}",
+        "[a-z0-9\\-]{1,20}(\\.[a-z0-9\\-]{1,20}){0,4}\\.?(:[0-9]{0,6})?",
+        "\\[?[0-9a-f:.]{0,40}\\]?(:[0-9]{1,5})?",
+        any::<String>(),
+        "[a-z]{1,70}\\.[a-z]{2,3}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn accepted_hosts_are_normalised_and_stable(input in hostish()) {
+        if let Ok(host) = Host::parse(&input) {
+            let s = host.as_str();
+            prop_assert!(!s.is_empty() && s.len() <= 253);
+            prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'));
+            prop_assert!(!s.ends_with('.') && !s.contains(".."));
+            prop_assert!(s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')));
+            prop_assert!(s.parse::<std::net::Ipv4Addr>().is_err());
+            prop_assert_eq!(Host::parse(s).unwrap(), host.clone());
+        }
+    }
+
+    #[test]
+    fn accepted_domains_are_hosts_with_two_labels(input in hostish()) {
+        if let Ok(domain) = Host::parse_domain(&input) {
+            prop_assert!(domain.as_str().contains('.'));
+            prop_assert_eq!(Host::parse(domain.as_str()).unwrap(), domain);
+        }
+    }
+
+    #[test]
+    fn accepted_slugs_follow_the_database_rule(input in prop_oneof!["[a-zA-Z0-9\\-_.]{0,70}", any::<String>()]) {
+        if let Ok(slug) = Slug::parse(&input) {
+            let s = slug.as_str();
+            prop_assert!((3..=63).contains(&s.len()));
+            prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            prop_assert!(!s.starts_with('-') && !s.ends_with('-'));
+            prop_assert_eq!(Slug::parse(s).unwrap(), slug.clone());
+        }
+    }
+
+    #[test]
+    fn accepted_ids_are_canonical_uuids(input in prop_oneof!["[0-9a-fA-F\\-]{30,40}", any::<String>()]) {
+        if let Ok(id) = TenantId::parse(&input) {
+            prop_assert_eq!(id.as_str().len(), 36);
+            prop_assert_eq!(id.as_str(), input.to_ascii_lowercase());
+        }
+    }
+
+    #[test]
+    fn routing_never_panics_and_reserves_the_prefix(
+        method in prop_oneof![Just("GET".to_string()), Just("POST".to_string()), Just("OPTIONS".to_string()), "[A-Z]{1,10}"],
+        path in prop_oneof!["/_tenant/(slug|domain|id|me|health|brand\\.json|purge)?(/[^/]{0,80}){0,3}", "/[ -~]{0,100}", any::<String>()],
+        query in "[ -~]{0,40}",
+    ) {
+        match route(&method, &path, &query) {
+            Ok(Route::Forward) => prop_assert!(!path.starts_with("/_tenant/") && path != "/_tenant"),
+            Ok(_) => prop_assert!(path.starts_with("/_tenant/")),
+            Err(error) => {
+                prop_assert!(path.starts_with("/_tenant"));
+                prop_assert!((400..500).contains(&error.status()));
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&error.body()).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn bearer_tokens_are_jwt_shaped(header in prop_oneof!["(Bearer|bearer|Basic) [A-Za-z0-9_\\-.]{0,60}", any::<String>()]) {
+        if let Ok(token) = bearer_token(Some(&header)) {
+            prop_assert_eq!(token.split('.').count(), 3);
+        }
+    }
+
+    #[test]
+    fn purge_bodies_never_panic(body in prop_oneof![r#"\{"(slug|domain|id)":"[ -~]{0,70}"\}"#, any::<String>()]) {
+        if let Err(error) = parse_purge_body(&body) {
+            prop_assert_eq!(error.status(), 400);
+        }
+    }
+}
