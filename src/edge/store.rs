@@ -43,7 +43,16 @@ async fn send(config: &Config, request: Builder) -> Result<(u16, String), Upstre
     .await
 }
 
-/// Round-trips PostgREST with the smallest read the anon key is allowed: one tenant id.
+/// A row of `select=id`: exactly an id, or something other than PostgREST answered.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdRow {
+    #[serde(rename = "id")]
+    _id: String,
+}
+
+/// Round-trips PostgREST with the smallest read the anon key is allowed: one tenant id. An
+/// answer that is not a JSON array is a failure too: something else is listening.
 pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     match send(
         config,
@@ -51,7 +60,9 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     )
     .await?
     {
-        (200, _) => Ok(()),
+        (200, body) => serde_json::from_str::<Vec<IdRow>>(&body)
+            .map(|_| ())
+            .map_err(|e| UpstreamError::Decode(e.to_string())),
         (status, body) => Err(UpstreamError::Status { status, body }),
     }
 }
