@@ -75,11 +75,9 @@ async fn handle(
         bypass: has_user_token(authorization.as_deref()),
         cache: CacheStatus::Bypass,
     };
-    let route = route(
-        req.method().as_ref(),
-        url.path(),
-        url.query().unwrap_or_default(),
-    )?;
+    // The raw method: `worker::Method` maps methods it does not know to GET.
+    let method = req.inner().method();
+    let route = route(&method, url.path(), url.query().unwrap_or_default())?;
     let result = answer(&mut call, req, route).await;
     *cache = call.cache;
     result

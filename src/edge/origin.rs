@@ -4,7 +4,7 @@
 //! (method, headers, streamed body), send it with redirects left to the client, and mark the
 //! answer as depending on the Host.
 
-use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
+use worker::{web_sys, Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use crate::{forwarded_headers, target_url, vary_with_host, Error, Host, Identity};
 
@@ -25,16 +25,19 @@ pub async fn forward(
             .append(&name, &value)
             .map_err(|e| Error::OriginUnavailable(e.to_string()))?;
     }
-    let method = req.method();
+    // The raw method: `worker::Method` maps methods it does not know (WebDAV's, say) to GET.
+    let method = req.inner().method();
     let mut init = RequestInit::new();
-    init.with_method(method.clone())
-        .with_headers(headers)
+    init.with_headers(headers)
         .with_redirect(RequestRedirect::Manual);
-    if !matches!(method, Method::Get | Method::Head) {
+    if !matches!(method.as_str(), "GET" | "HEAD") {
         init.with_body(req.inner().body().map(Into::into));
     }
-    let upstream = Request::new_with_init(&target, &init)
-        .map_err(|e| Error::OriginUnavailable(e.to_string()))?;
+    let init = web_sys::RequestInit::from(&init);
+    init.set_method(&method);
+    let upstream = web_sys::Request::new_with_str_and_init(&target, &init)
+        .map(Request::from)
+        .map_err(|e| Error::OriginUnavailable(format!("{e:?}")))?;
     let response = Fetch::Request(upstream)
         .send()
         .await
