@@ -32,7 +32,7 @@ pub use crate::forward::{forwarded_headers, target_url, vary_with_host, Identity
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
 pub use crate::purge::{authorized as purge_authorized, parse_body as parse_purge_body};
-pub use crate::reply::{etag, Reply, Scope};
+pub use crate::reply::{etag, Reply, Scope, Vitals};
 pub use crate::route::{route, Route, PREFIX};
 pub use crate::site::{classify, Site};
 pub use crate::tenant::{Profile, Tenant, PUBLIC_COLUMNS};

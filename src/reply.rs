@@ -14,6 +14,15 @@ pub struct Reply {
     pub body: String,
 }
 
+/// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, and the
+/// Wasm linear memory (which only grows; flat under load means nothing leaks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Vitals {
+    pub memory_entries: usize,
+    pub memory_capacity: usize,
+    pub wasm_memory_bytes: usize,
+}
+
 /// Whether an answer depends on the request's Host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -52,10 +61,15 @@ impl Reply {
         reply
     }
 
-    /// `GET /_tenant/health`, with the memory tier's size.
-    pub fn health(memory_entries: usize, memory_capacity: usize) -> Reply {
+    /// `GET /_tenant/health`, with what the isolate holds.
+    pub fn health(vitals: Vitals) -> Reply {
+        let Vitals {
+            memory_entries,
+            memory_capacity,
+            wasm_memory_bytes,
+        } = vitals;
         let body = format!(
-            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}}}}"#
+            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"wasmMemoryBytes":{wasm_memory_bytes}}}"#
         );
         Reply::json(200, body).header("cache-control", "no-store")
     }
@@ -191,10 +205,15 @@ mod tests {
 
     #[test]
     fn health_is_json_ok() {
-        let r = Reply::health(3, 10);
+        let r = Reply::health(Vitals {
+            memory_entries: 3,
+            memory_capacity: 10,
+            wasm_memory_bytes: 65536,
+        });
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!((r.status, v["status"].as_str()), (200, Some("ok")));
         assert_eq!(v["cache"]["memoryEntries"], 3);
+        assert_eq!(v["wasmMemoryBytes"], 65536);
         assert!(r
             .get("content-type")
             .unwrap()
@@ -271,7 +290,7 @@ mod tests {
 
     #[test]
     fn header_replaces_an_existing_value() {
-        let r = Reply::health(0, 1).header("cache-control", "public");
+        let r = Reply::health(Vitals::default()).header("cache-control", "public");
         assert_eq!(
             r.headers
                 .iter()

@@ -12,7 +12,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 use crate::{
     bearer_token, classify, has_user_token, parse_purge_body, purge_authorized, route, CacheStatus,
-    Config, Error, Host, Identity, Lookup, Record, Reply, Route, Scope, Site,
+    Config, Error, Host, Identity, Lookup, Record, Reply, Route, Scope, Site, Vitals,
 };
 
 /// What handling a request produced: an answer of our own, or the origin's.
@@ -95,7 +95,11 @@ async fn answer(
                 store::ping(&call.config).await?;
             }
             let (entries, capacity) = cache::memory_size();
-            Reply::health(entries, capacity)
+            Reply::health(Vitals {
+                memory_entries: entries,
+                memory_capacity: capacity,
+                wasm_memory_bytes: core::arch::wasm32::memory_size(0) * 65536,
+            })
         }
         Route::Tenant(lookup) => {
             let (record, resolved) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;
