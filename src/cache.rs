@@ -1,4 +1,4 @@
-//! The caching policy for tenant lookups and the in-isolate memory tier.
+//! The caching policy for tenant lookups: what a cached answer is worth, and for how long.
 //!
 //! A lookup's answer (a tenant, or "no such tenant") is an [`Entry`] stamped with the time it
 //! was fetched. [`Policy::freshness`] says what that entry is worth now: fresh (serve it), stale
@@ -6,17 +6,13 @@
 //! refresh fails), or expired (fetch before answering). Negative entries are fresh for a shorter
 //! time and never served stale.
 //!
-//! [`Memory`] is the first tier: a bounded map from lookup key to entry, evicting the least
-//! recently used key. A tenant is stored once ([`Rc<Record>`]) and reachable by each of its keys,
-//! so a lookup by slug warms the lookups by domain and id. The Workers Cache API, the second
-//! tier, is I/O and lives in `edge`.
+//! The first tier, isolate memory, is `crate::memory`; the Workers Cache API, the second tier, is
+//! I/O and lives in `edge`.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::Lookup;
 use crate::tenant::Tenant;
 
 /// Default for `CACHE_TTL_SECONDS`: how long an answer is fresh.
@@ -166,143 +162,20 @@ impl Policy {
     }
 }
 
-/// One memory slot: an entry, when it was last used, and when a failed refresh may be retried.
-#[derive(Debug)]
-struct Slot {
-    entry: Rc<Entry>,
-    used: u64,
-    retry_refresh_at_ms: u64,
-}
-
-/// The in-isolate memory tier: at most `capacity` keys, least recently used evicted first.
-#[derive(Debug)]
-pub struct Memory {
-    capacity: usize,
-    slots: HashMap<String, Slot>,
-    clock: u64,
-}
-
-impl Memory {
-    /// An empty tier holding at most `capacity` keys (at least one).
-    pub fn new(capacity: usize) -> Memory {
-        Memory {
-            capacity: capacity.max(1),
-            slots: HashMap::new(),
-            clock: 0,
-        }
-    }
-
-    /// How many keys are held.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
-    /// The most keys held.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Changes the capacity, evicting as needed.
-    pub fn set_capacity(&mut self, capacity: usize) {
-        self.capacity = capacity.max(1);
-        while self.slots.len() > self.capacity {
-            self.evict_one();
-        }
-    }
-
-    /// The entry for `lookup`, marking it used.
-    pub fn get(&mut self, lookup: &Lookup) -> Option<Rc<Entry>> {
-        self.clock += 1;
-        let slot = self.slots.get_mut(&lookup.to_string())?;
-        slot.used = self.clock;
-        Some(slot.entry.clone())
-    }
-
-    /// Stores the answer to `lookup` under its key and, for a tenant, under every key of the
-    /// tenant, all sharing one entry.
-    pub fn put(&mut self, lookup: &Lookup, entry: Entry) {
-        let mut keys = entry.record.as_ref().map(|r| r.keys()).unwrap_or_default();
-        let key = lookup.to_string();
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-        let entry = Rc::new(entry);
-        for key in keys {
-            self.clock += 1;
-            let slot = Slot {
-                entry: entry.clone(),
-                used: self.clock,
-                retry_refresh_at_ms: 0,
-            };
-            if self.slots.insert(key, slot).is_none() && self.slots.len() > self.capacity {
-                self.evict_one();
-            }
-        }
-    }
-
-    /// Whether a background refresh of `lookup` may start now; if so, no other may start before
-    /// [`REFRESH_BACKOFF_MS`] has passed (a successful refresh replaces the slot anyway).
-    pub fn claim_refresh(&mut self, lookup: &Lookup, now_ms: u64) -> bool {
-        match self.slots.get_mut(&lookup.to_string()) {
-            Some(slot) if slot.retry_refresh_at_ms <= now_ms => {
-                slot.retry_refresh_at_ms = now_ms + REFRESH_BACKOFF_MS;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Drops `key` and, when it holds a tenant, every key of that tenant. Returns the keys
-    /// dropped.
-    pub fn purge(&mut self, lookup: &Lookup) -> Vec<String> {
-        let key = lookup.to_string();
-        let mut keys = vec![key.clone()];
-        if let Some(record) = self.slots.get(&key).and_then(|s| s.entry.record.clone()) {
-            keys.extend(record.keys().into_iter().filter(|k| *k != key));
-        }
-        keys.retain(|k| self.slots.remove(k).is_some());
-        keys
-    }
-
-    fn evict_one(&mut self) {
-        if let Some(oldest) = self
-            .slots
-            .iter()
-            .min_by_key(|(_, s)| s.used)
-            .map(|(k, _)| k.clone())
-        {
-            self.slots.remove(&oldest);
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::key::{Slug, TenantId};
-    use crate::Host;
 
-    fn record(slug: &str) -> Rc<Record> {
-        Rc::new(Record {
+    /// A found tenant `slug`, fetched at `at` ms, with every key (slug, domain, id) set.
+    pub(crate) fn found(slug: &str, at: u64) -> Entry {
+        let record = Record {
             id: format!("00000000-0000-4000-8000-{:012}", slug.len()),
             slug: slug.into(),
             domain: Some(format!("coach.{slug}.com")),
             json: format!(r#"{{"slug":"{slug}"}}"#),
-        })
-    }
-
-    fn slug(s: &str) -> Lookup {
-        Lookup::Slug(Slug::parse(s).unwrap())
-    }
-
-    fn found(slug: &str, at: u64) -> Entry {
+        };
         Entry {
-            record: Some(record(slug)),
+            record: Some(Rc::new(record)),
             fetched_at_ms: at,
         }
     }
@@ -355,94 +228,6 @@ mod tests {
             POLICY.cache_control(false, Freshness::Stale),
             "private, max-age=0, stale-while-revalidate=600"
         );
-    }
-
-    #[test]
-    fn a_tenant_is_reachable_by_each_of_its_keys() {
-        let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
-        let by_domain = m
-            .get(&Lookup::Domain(
-                Host::parse_domain("coach.acme.com").unwrap(),
-            ))
-            .unwrap();
-        let by_id = m
-            .get(&Lookup::Id(
-                TenantId::parse("00000000-0000-4000-8000-000000000004").unwrap(),
-            ))
-            .unwrap();
-        assert!(
-            Rc::ptr_eq(&by_domain, &by_id),
-            "one entry shared by all keys"
-        );
-        assert_eq!(m.len(), 3);
-    }
-
-    #[test]
-    fn the_least_recently_used_key_is_evicted_at_capacity() {
-        let mut m = Memory::new(2);
-        m.put(
-            &slug("aaa"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
-        m.put(
-            &slug("bbb"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
-        m.get(&slug("aaa"));
-        m.put(
-            &slug("ccc"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
-        assert_eq!(m.len(), 2);
-        assert!(m.get(&slug("aaa")).is_some());
-        assert!(m.get(&slug("bbb")).is_none());
-    }
-
-    #[test]
-    fn memory_never_grows_past_capacity() {
-        let mut m = Memory::new(5);
-        for i in 0..100 {
-            m.put(
-                &slug(&format!("tenant-{i}")),
-                found(&format!("tenant-{i}"), 0),
-            );
-            assert!(m.len() <= 5);
-        }
-        m.set_capacity(2);
-        assert_eq!(m.len(), 2);
-    }
-
-    #[test]
-    fn purge_drops_every_key_of_the_tenant() {
-        let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
-        m.put(&slug("other"), found("other", 0));
-        let dropped = m.purge(&Lookup::Domain(
-            Host::parse_domain("coach.acme.com").unwrap(),
-        ));
-        assert_eq!(dropped.len(), 3);
-        assert!(m.get(&slug("acme")).is_none());
-        assert!(m.get(&slug("other")).is_some());
-    }
-
-    #[test]
-    fn a_refresh_is_claimed_once_per_backoff() {
-        let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
-        assert!(m.claim_refresh(&slug("acme"), 100));
-        assert!(!m.claim_refresh(&slug("acme"), 200));
-        assert!(m.claim_refresh(&slug("acme"), 100 + REFRESH_BACKOFF_MS));
-        assert!(!m.claim_refresh(&slug("unknown"), 0));
     }
 
     #[test]

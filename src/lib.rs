@@ -15,6 +15,7 @@ mod error;
 mod forward;
 mod host;
 mod key;
+mod memory;
 mod purge;
 mod reply;
 mod route;
@@ -25,12 +26,13 @@ mod token;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
-pub use crate::cache::{CacheStatus, Entry, Freshness, Memory, Policy, Record};
+pub use crate::cache::{CacheStatus, Entry, Freshness, Policy, Record};
 pub use crate::config::{AnonKey, Config, DEFAULT_UPSTREAM_TIMEOUT_MS};
 pub use crate::error::{Error, UpstreamError};
 pub use crate::forward::{forwarded_headers, target_url, vary_with_host, Identity};
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
+pub use crate::memory::Memory;
 pub use crate::purge::{authorized as purge_authorized, parse_body as parse_purge_body};
 pub use crate::reply::{etag, Reply, Scope, Vitals};
 pub use crate::route::{route, Route, PREFIX};
