@@ -32,7 +32,7 @@ enum HostTenant {
 
 /// One request's context: its settings, the runtime context, and how it used the cache.
 struct Call<'a> {
-    config: Config,
+    config: Rc<Config>,
     ctx: &'a Context,
     /// A request carrying a user token bypasses every cache tier.
     bypass: bool,
@@ -65,7 +65,7 @@ async fn handle(
     ctx: &Context,
     cache: &mut CacheStatus,
 ) -> std::result::Result<Outcome, Error> {
-    let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))?;
+    let config = config(env)?;
     let url = req.url().map_err(|_| Error::RouteNotFound)?;
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let authorization = header("authorization");
@@ -202,6 +202,21 @@ impl Call<'_> {
         }
         Err(Error::TenantNotFound)
     }
+}
+
+thread_local! {
+    /// Settings parsed once per isolate: an isolate's environment never changes.
+    static CONFIG: std::cell::OnceCell<std::result::Result<Rc<Config>, Error>> = const { std::cell::OnceCell::new() };
+}
+
+/// The validated settings, parsed on the isolate's first request.
+fn config(env: &Env) -> std::result::Result<Rc<Config>, Error> {
+    CONFIG.with(|cell| {
+        cell.get_or_init(|| {
+            Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
+        })
+        .clone()
+    })
 }
 
 /// The validated Host of the request (the header, else the URL's host).
