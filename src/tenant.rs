@@ -5,6 +5,7 @@
 //! passed through byte for byte as PostgREST returned it. [`Profile`] is a tenant owner's full
 //! row, served only by `/_tenant/me`.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -58,10 +59,7 @@ impl Tenant {
     /// (a valid id and slug, a JSON object as brand): garbage from upstream is an error, not a
     /// tenant.
     pub fn from_json(body: &str) -> Result<Tenant, UpstreamError> {
-        let tenant: Tenant =
-            serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-        check(&tenant.id, &tenant.slug, &tenant.brand_config)?;
-        Ok(tenant)
+        decode(body)
     }
 
     /// The public tenant JSON.
@@ -73,10 +71,7 @@ impl Tenant {
 impl Profile {
     /// Decodes a single-object PostgREST answer; see [`Tenant::from_json`].
     pub fn from_json(body: &str) -> Result<Profile, UpstreamError> {
-        let profile: Profile =
-            serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-        check(&profile.id, &profile.slug, &profile.brand_config)?;
-        Ok(profile)
+        decode(body)
     }
 
     /// The owner's profile JSON: the public fields plus `emailConfig`, `userId`,
@@ -86,7 +81,27 @@ impl Profile {
     }
 }
 
-fn check(id: &str, slug: &str, brand: &RawValue) -> Result<(), UpstreamError> {
+/// A row that names a tenant: what [`decode`] checks before trusting it.
+trait Row: DeserializeOwned {
+    fn identity(&self) -> (&str, &str, &RawValue);
+}
+
+impl Row for Tenant {
+    fn identity(&self) -> (&str, &str, &RawValue) {
+        (&self.id, &self.slug, &self.brand_config)
+    }
+}
+
+impl Row for Profile {
+    fn identity(&self) -> (&str, &str, &RawValue) {
+        (&self.id, &self.slug, &self.brand_config)
+    }
+}
+
+/// Decodes a row and checks its id, slug and brand.
+fn decode<T: Row>(body: &str) -> Result<T, UpstreamError> {
+    let row: T = serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+    let (id, slug, brand) = row.identity();
     TenantId::parse(id)
         .map_err(|_| UpstreamError::Decode(format!("tenant id {id:?} is not a uuid")))?;
     Slug::parse(slug)
@@ -96,7 +111,7 @@ fn check(id: &str, slug: &str, brand: &RawValue) -> Result<(), UpstreamError> {
             "brand_config is not an object".into(),
         ));
     }
-    Ok(())
+    Ok(row)
 }
 
 #[cfg(test)]
