@@ -14,7 +14,7 @@
 // Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_THREADS (2),
 // BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { ROOT, addWorker, freePort, psql, startStack } from '../scripts/stack.mjs';
+import { ROOT, addWorker, psql, startStack, startWorker } from '../scripts/stack.mjs';
 import { fixtureSql, tenants } from './fixture.mjs';
 import { cpuSample, descendantPorts, otherCores, waitForQuiet } from './proc.mjs';
 import { NAMES, PATHS, median, ms, report, rps } from './report.mjs';
@@ -82,38 +82,11 @@ async function directUrl(proc, proxyPort) {
   return `http://127.0.0.1:${found[0]}`;
 }
 
-/**
- * `wrangler dev --config <config>` for a baseline, started like stack.mjs's startWorker (own
- * process group, Cache API state in the stack's directory) and registered with the stack, so
- * stack.stop() stops it. startWorker has no --config option, hence this small copy.
- */
+/** `wrangler dev --config <config>` for a baseline, registered so stack.stop() stops it. */
 async function startWrangler(stack, config, vars = {}) {
-  const port = await freePort();
-  const args = ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', path.join(stack.dir, `wrangler-${port}`), '--inspector-port', String(await freePort()),
-    '--show-interactive-dev-session=false', '--log-level', 'warn'];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
-  const proc = spawn(WRANGLER, args, {
-    cwd: path.dirname(config), // wrangler runs the [build] command in its working directory
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
-  stack.processes.push(proc);
-  let output = '';
-  const keep = (chunk) => { output = (output + chunk).slice(-4000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await sleep(150)) {
-    if (proc.exitCode !== null) throw new Error(`wrangler dev --config ${config} exited:\n${output}`);
-    try {
-      if ((await get(`${url}/_tenant/health`)).status === 200) return { url, port, proc };
-    } catch {
-      // not up yet
-    }
-  }
-  throw new Error(`wrangler dev --config ${config}: no 200 after 300 s:\n${output}`);
+  const worker = await startWorker({ dir: stack.dir, vars, config });
+  stack.processes.push(worker.proc);
+  return worker;
 }
 
 /** Starts a worker, timing `wrangler dev` start → first 200 (wrangler's start and build included). */

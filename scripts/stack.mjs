@@ -218,17 +218,21 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
 /**
  * The Worker in workerd through `wrangler dev`, with `vars` as its environment. Each instance
  * keeps its Cache API state in its own directory, so instances never share cached answers.
+ * `config` runs another Worker (the benchmark's baselines) from its wrangler.toml, in that
+ * file's directory, where wrangler runs its [build] command.
  */
-export async function startWorker({ dir, vars, port, echo = false, timeoutMs = 300_000 }) {
+export async function startWorker({ dir, vars, port, config, echo = false, timeoutMs = 300_000 }) {
   port ??= await freePort();
   const persist = path.join(dir, `wrangler-${port}`);
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
     '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  if (config) args.push('--config', config);
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
   }
   const proc = launch('wrangler', path.join(BIN, 'wrangler'), args, {
     env: { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    cwd: config ? path.dirname(config) : ROOT,
     echo,
   });
   const url = `http://127.0.0.1:${port}`;
