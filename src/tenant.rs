@@ -34,6 +34,9 @@ pub struct Tenant {
 }
 
 /// A tenant owner's full row, from `public.my_tenant_profile()`.
+///
+/// It repeats [`Tenant`]'s fields instead of `#[serde(flatten)]`-ing it: flatten buffers the
+/// row through serde's generic content type, which cannot carry `brand_config` as a `RawValue`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct Profile {
