@@ -90,7 +90,7 @@ impl Memory {
     }
 
     /// Whether a background refresh of `lookup` may start now; if so, no other may start before
-    /// [`REFRESH_BACKOFF_MS`] has passed (a successful refresh replaces the slot anyway).
+    /// `REFRESH_BACKOFF_MS` has passed (a successful refresh replaces the slot anyway).
     pub fn claim_refresh(&mut self, lookup: &Lookup, now_ms: u64) -> bool {
         match self.slots.get_mut(&lookup.to_string()) {
             Some(slot) if slot.retry_refresh_at_ms <= now_ms => {
