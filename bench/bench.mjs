@@ -22,9 +22,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { ROOT, addWorker, psql, startStack, startWorker } from '../scripts/stack.mjs';
+import { ROOT, addWorker, directUrl, psql, startStack, startWorker } from '../scripts/stack.mjs';
 import { fixtureSql, tenants } from './fixture.mjs';
-import { cpuSample, descendantPorts, otherCores, waitForQuiet } from './proc.mjs';
+import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
 import { NAMES, PATHS, median, ms, report, rps } from './report.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -63,25 +63,6 @@ function get(url, { host, timeoutMs = 15_000 } = {}) {
 // ---------------------------------------------------------------------------------------------
 // The workers.
 
-/**
- * The Worker's own address behind wrangler dev's proxy. `wrangler dev` runs two workerd
- * processes, its proxy (on the port it prints) and the Worker's, on a port it does not print:
- * we find the descendant's listening port that answers /_tenant/health with JSON.
- */
-async function directUrl(proc, proxyPort) {
-  const found = [];
-  for (const port of descendantPorts(proc.pid).filter((p) => p !== proxyPort)) {
-    try {
-      const res = await get(`http://127.0.0.1:${port}/_tenant/health`, { timeoutMs: 2000 });
-      if (res.status === 200 && /json/.test(res.headers['content-type'] ?? '')) found.push(port);
-    } catch {
-      // an inspector or control socket
-    }
-  }
-  if (found.length !== 1) throw new Error(`expected one direct port for wrangler dev on ${proxyPort}, found [${found}]`);
-  return `http://127.0.0.1:${found[0]}`;
-}
-
 /** `wrangler dev --config <config>` for a baseline, registered so stack.stop() stops it. */
 async function startWrangler(stack, config, vars = {}) {
   const worker = await startWorker({ dir: stack.dir, vars, config });
@@ -94,7 +75,7 @@ async function timedStart(name, start) {
   const t0 = performance.now();
   const worker = await start();
   const startMs = performance.now() - t0;
-  const url = { proxy: worker.url, direct: await directUrl(worker.proc, worker.port) };
+  const url = { proxy: worker.url, direct: await directUrl(worker) };
   say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct})`);
   return { name, url, startMs };
 }

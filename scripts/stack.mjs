@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { descendantPorts } from './proc.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -240,6 +241,27 @@ export async function startWorker({ dir, vars, port, config, echo = false, timeo
   await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}/_tenant/health`)).status), { timeoutMs, proc });
   log(`worker ready on ${port}`);
   return { proc, port, url };
+}
+
+/**
+ * The Worker's own address behind wrangler dev's proxy. `wrangler dev` runs two workerd
+ * processes, its proxy (on the port it prints) and the Worker's, on a port it does not print:
+ * this finds the descendant's listening port that answers /_tenant/health with JSON. Tests use
+ * it where the proxy itself gets in the way (it fails a request whose streamed body the Worker
+ * did not read to the end, which production does not).
+ */
+export async function directUrl(worker) {
+  const found = [];
+  for (const port of descendantPorts(worker.proc.pid).filter((p) => p !== worker.port)) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/_tenant/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200 && /json/.test(res.headers.get('content-type') ?? '')) found.push(port);
+    } catch {
+      // an inspector or control socket
+    }
+  }
+  if (found.length !== 1) throw new Error(`expected one direct port for wrangler dev on ${worker.port}, found [${found}]`);
+  return `http://127.0.0.1:${found[0]}`;
 }
 
 /**

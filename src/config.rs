@@ -90,10 +90,7 @@ impl Config {
         };
         let anon_key = anon_key(get("SUPABASE_ANON_KEY"))?;
         let platform_domain = get("PLATFORM_DOMAIN")
-            .map(|d| {
-                Host::parse_domain(&d)
-                    .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain"))
-            })
+            .map(|d| platform_domain(&d))
             .transpose()?;
         let origin_url = get("ORIGIN_URL")
             .map(|u| http_url("ORIGIN_URL", &u))
@@ -153,6 +150,22 @@ impl Config {
             purge_token,
         })
     }
+}
+
+/// A domain, or `localhost`: the one single-label name (RFC 6761) browsers resolve for every
+/// subdomain, so `<slug>.localhost` works in a browser with no DNS setup.
+fn platform_domain(value: &str) -> Result<Host, Error> {
+    Host::parse_domain(value)
+        .or_else(|_| {
+            Host::parse(value).map_err(|_| ()).and_then(|h| {
+                if h.as_str() == "localhost" && !value.contains(':') {
+                    Ok(h)
+                } else {
+                    Err(())
+                }
+            })
+        })
+        .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain (or localhost)"))
 }
 
 fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
@@ -352,6 +365,28 @@ mod tests {
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);
+    }
+
+    #[test]
+    fn localhost_is_the_one_single_label_platform_domain() {
+        let anon = jwt("anon");
+        let platform = |value: &str| {
+            config(&[
+                ("SUPABASE_URL", "https://x.co"),
+                ("SUPABASE_ANON_KEY", &anon),
+                ("PLATFORM_DOMAIN", value),
+            ])
+            .map(|c| c.platform_domain.unwrap().to_string())
+        };
+        assert_eq!(platform("localhost").unwrap(), "localhost");
+        assert_eq!(platform("LocalHost.").unwrap(), "localhost");
+        for bad in ["intranet", "localhost:8787", "127.0.0.1", "local host"] {
+            assert_eq!(
+                setting_of(platform(bad).unwrap_err()),
+                "PLATFORM_DOMAIN",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -35,8 +35,11 @@ pub enum Error {
     },
     /// A request body the route cannot use.
     InvalidBody { expected: &'static str },
-    /// The caller's token is missing, expired or forged.
-    Unauthorized,
+    /// A request body longer than the route reads; it was not read past `limit` bytes.
+    PayloadTooLarge { limit: usize },
+    /// The caller's credential is missing, expired or forged; `expected` says which one the
+    /// route takes ([`Error::USER_TOKEN`] or [`Error::PURGE_TOKEN`]).
+    Unauthorized { expected: &'static str },
     /// No active tenant answers to this key. Unknown and inactive look the same on purpose.
     TenantNotFound,
     /// The request must be forwarded, but `ORIGIN_URL` is not configured.
@@ -75,6 +78,17 @@ pub enum UpstreamError {
 impl Error {
     /// Seconds a client should wait before retrying after `upstream_unavailable`.
     pub const RETRY_AFTER_SECONDS: u32 = 5;
+    /// What `/_tenant/me` takes.
+    pub const USER_TOKEN: &'static str = "a valid Supabase user token";
+    /// What `POST /_tenant/purge` takes.
+    pub const PURGE_TOKEN: &'static str = "the purge token (PURGE_TOKEN) as a bearer token";
+
+    /// An [`Error::Unauthorized`] for a route that takes a user's Supabase token.
+    pub const fn user_unauthorized() -> Error {
+        Error::Unauthorized {
+            expected: Error::USER_TOKEN,
+        }
+    }
 
     /// The HTTP status of this error.
     pub fn status(&self) -> u16 {
@@ -84,12 +98,13 @@ impl Error {
             | Error::InvalidDomain { .. }
             | Error::InvalidId { .. }
             | Error::InvalidBody { .. } => 400,
-            Error::Unauthorized => 401,
+            Error::Unauthorized { .. } => 401,
             Error::TenantNotFound
             | Error::NoOrigin
             | Error::RouteNotFound
             | Error::NotEnabled { .. } => 404,
             Error::MethodNotAllowed { .. } => 405,
+            Error::PayloadTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::OriginUnavailable(_) => 502,
             Error::UpstreamUnavailable(_) => 503,
@@ -104,7 +119,8 @@ impl Error {
             Error::InvalidDomain { .. } => "invalid_domain",
             Error::InvalidId { .. } => "invalid_id",
             Error::InvalidBody { .. } => "invalid_body",
-            Error::Unauthorized => "unauthorized",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::Unauthorized { .. } => "unauthorized",
             Error::TenantNotFound => "tenant_not_found",
             Error::NoOrigin => "no_origin",
             Error::RouteNotFound => "not_found",
@@ -124,7 +140,10 @@ impl Error {
             Error::InvalidDomain { input, expected } => invalid("domain", input, expected),
             Error::InvalidId { input, expected } => invalid("id", input, expected),
             Error::InvalidBody { expected } => format!("invalid request body: expected {expected}"),
-            Error::Unauthorized => "a valid Supabase user token is required".into(),
+            Error::PayloadTooLarge { limit } => {
+                format!("request body too large: at most {limit} bytes")
+            }
+            Error::Unauthorized { expected } => format!("{expected} is required"),
             Error::TenantNotFound => "no tenant answers to this key".into(),
             Error::NoOrigin => {
                 "this request would be forwarded, but no origin is configured".into()
@@ -231,6 +250,23 @@ mod tests {
         };
         assert_eq!(e.status(), 500);
         assert!(e.message().contains("SUPABASE_ANON_KEY"));
+    }
+
+    #[test]
+    fn unauthorized_says_which_credential() {
+        let purge = Error::Unauthorized {
+            expected: Error::PURGE_TOKEN,
+        };
+        assert_eq!((purge.status(), purge.code()), (401, "unauthorized"));
+        assert!(purge.message().contains("PURGE_TOKEN"));
+        assert!(Error::user_unauthorized().message().contains("user token"));
+    }
+
+    #[test]
+    fn oversized_bodies_are_413() {
+        let e = Error::PayloadTooLarge { limit: 4096 };
+        assert_eq!((e.status(), e.code()), (413, "payload_too_large"));
+        assert!(e.message().contains("4096"));
     }
 
     #[test]

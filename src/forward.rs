@@ -1,17 +1,73 @@
-//! The rules for forwarding a request to the app origin: where it goes and which headers it
-//! carries. Only the Worker sets tenant identity: every client-sent `X-Tenant-*` header is
-//! dropped before the Worker adds its own.
+//! The rules for forwarding a request to the app origin: where it goes, which headers it
+//! carries, and how the origin's answer may be cached.
+//!
+//! Only the Worker says who the tenant is and where the request came from. Servers read header
+//! names case-insensitively and many (CGI, WSGI, Rack, PHP) read `_` as `-`, so a client header
+//! is dropped when its name, compared that way, names tenant identity or the request's origin;
+//! the Worker then sets exactly one `X-Forwarded-Host`, `X-Forwarded-Proto`, `X-Forwarded-For`
+//! (when the client's address is known) and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
 
 use crate::host::Host;
-
-/// Prefix of the headers that carry tenant identity to the origin.
-const TENANT_HEADER_PREFIX: &str = "x-tenant-";
 
 /// The identity a forwarded request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity<'a> {
     pub tenant_id: &'a str,
     pub tenant_slug: &'a str,
+}
+
+/// What the Worker itself knows about a request it forwards, sent in the headers it sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forwarding<'a> {
+    /// The request's validated Host: `X-Forwarded-Host`.
+    pub host: &'a Host,
+    /// The scheme the client used (`https` in production): `X-Forwarded-Proto`.
+    pub proto: &'a str,
+    /// The client's address as the runtime saw it (`CF-Connecting-IP`): `X-Forwarded-For`.
+    pub client_ip: Option<&'a str>,
+    /// The tenant, or `None` on the platform's own host.
+    pub identity: Option<Identity<'a>>,
+}
+
+/// Client headers that say where a request came from or how to read it, by their normalised
+/// name (lowercase, `-` for `_`). Proxies and frameworks trust them; only the Worker may set them.
+const ORIGIN_HEADERS: &[&str] = &[
+    "host",
+    "forwarded",
+    "via",
+    "x-real-ip",
+    "x-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "cf-connecting-ipv6",
+    "x-cluster-client-ip",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-host",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Name prefixes of the same kind: `X-Forwarded-*` (and `X-Forwarded` itself), `X-Original-*`.
+const ORIGIN_HEADER_PREFIXES: &[&str] = &["x-forwarded", "x-original-"];
+
+/// Whether a client header must not reach the origin: its name, read as servers read it, names
+/// tenant identity (anything mentioning `tenant`) or the request's origin.
+pub fn is_reserved_header(name: &str) -> bool {
+    let name: String = name
+        .chars()
+        .map(|c| match c {
+            '_' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    name.contains("tenant")
+        || ORIGIN_HEADERS.contains(&name.as_str())
+        || ORIGIN_HEADER_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The origin URL for a request: `origin` (no trailing slash) + path + query.
@@ -22,23 +78,22 @@ pub fn target_url(origin: &str, path: &str, query: Option<&str>) -> String {
     }
 }
 
-/// The headers sent to the origin: the client's, less `Host` (the origin's own is used),
-/// `X-Forwarded-Host` and every `X-Tenant-*`; then `X-Forwarded-Host` and, for a tenant, its
-/// `X-Tenant-Id` and `X-Tenant-Slug`.
+/// The headers sent to the origin: the client's, less every [`is_reserved_header`]; then the
+/// Worker's own `X-Forwarded-*` and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
 pub fn forwarded_headers(
     client: impl IntoIterator<Item = (String, String)>,
-    host: &Host,
-    identity: Option<Identity<'_>>,
+    forwarding: Forwarding<'_>,
 ) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = client
         .into_iter()
-        .filter(|(name, _)| {
-            let name = name.to_ascii_lowercase();
-            name != "host" && name != "x-forwarded-host" && !name.starts_with(TENANT_HEADER_PREFIX)
-        })
+        .filter(|(name, _)| !is_reserved_header(name))
         .collect();
-    headers.push(("x-forwarded-host".into(), host.to_string()));
-    if let Some(identity) = identity {
+    headers.push(("x-forwarded-host".into(), forwarding.host.to_string()));
+    headers.push(("x-forwarded-proto".into(), forwarding.proto.into()));
+    if let Some(ip) = forwarding.client_ip {
+        headers.push(("x-forwarded-for".into(), ip.into()));
+    }
+    if let Some(identity) = forwarding.identity {
         headers.push(("x-tenant-id".into(), identity.tenant_id.into()));
         headers.push(("x-tenant-slug".into(), identity.tenant_slug.into()));
     }
@@ -55,6 +110,32 @@ pub fn vary_with_host(origin_vary: Option<&str>) -> String {
     }
 }
 
+/// Directives that let a shared cache store an answer; a host-bound answer drops them.
+const SHARED_CACHE_DIRECTIVES: &[&str] = &["public", "private", "s-maxage", "proxy-revalidate"];
+
+/// The `Cache-Control` of a forwarded answer: the origin's directives for the browser, made
+/// `private`. The same path is a different page on every tenant's host, and a shared cache
+/// keyed without the host would hand one tenant's page to another, so a forwarded answer may
+/// be kept by the browser (whose cache keys by the full URL, host included) and by no one else.
+pub fn private_cache_control(origin: Option<&str>) -> String {
+    let kept: Vec<&str> = origin
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|d| {
+            let name = d.split('=').next().unwrap_or_default().trim();
+            !d.is_empty()
+                && !SHARED_CACHE_DIRECTIVES
+                    .iter()
+                    .any(|s| name.eq_ignore_ascii_case(s))
+        })
+        .collect();
+    std::iter::once("private")
+        .chain(kept)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +144,15 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn forwarding<'a>(host: &'a Host, identity: Option<Identity<'a>>) -> Forwarding<'a> {
+        Forwarding {
+            host,
+            proto: "https",
+            client_ip: Some("203.0.113.7"),
+            identity,
+        }
     }
 
     #[test]
@@ -87,8 +177,12 @@ mod tests {
         let client = pairs(&[
             ("X-Tenant-Id", "evil"),
             ("x-tenant-slug", "evil"),
+            ("X-Tenant_Id", "evil"),
+            ("X_TENANT_SLUG", "evil"),
             ("X-Tenant-Role", "admin"),
+            ("Tenant", "evil"),
             ("X-Forwarded-Host", "evil.com"),
+            ("X-Forwarded_Host", "evil.com"),
             ("Host", "x"),
             ("accept", "text/html"),
         ]);
@@ -96,12 +190,14 @@ mod tests {
             tenant_id: "id-1",
             tenant_slug: "acme",
         };
-        let headers = forwarded_headers(client, &host, Some(identity));
+        let headers = forwarded_headers(client, forwarding(&host, Some(identity)));
         assert_eq!(
             headers,
             pairs(&[
                 ("accept", "text/html"),
                 ("x-forwarded-host", "coach.example.com"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-for", "203.0.113.7"),
                 ("x-tenant-id", "id-1"),
                 ("x-tenant-slug", "acme")
             ])
@@ -109,10 +205,60 @@ mod tests {
     }
 
     #[test]
+    fn proxy_headers_are_dropped_in_every_spelling() {
+        for name in [
+            "Forwarded",
+            "X-Forwarded-For",
+            "x_forwarded_for",
+            "X-Forwarded-Proto",
+            "X-Forwarded-Port",
+            "X-Forwarded-Prefix",
+            "X-Forwarded",
+            "X-Real-IP",
+            "X_Real_Ip",
+            "X-Original-URL",
+            "X-Original-Host",
+            "X-Rewrite-URL",
+            "X-Host",
+            "X-HTTP-Method-Override",
+            "X_HTTP_METHOD_OVERRIDE",
+            "CF-Connecting-IP",
+            "True-Client-IP",
+            "Via",
+        ] {
+            assert!(is_reserved_header(name), "{name}");
+        }
+        for name in [
+            "accept",
+            "cookie",
+            "authorization",
+            "content-type",
+            "x-request-id",
+            "user-agent",
+        ] {
+            assert!(!is_reserved_header(name), "{name}");
+        }
+    }
+
+    #[test]
     fn platform_traffic_carries_no_tenant_headers() {
         let host = Host::parse("coachplatform.com").unwrap();
-        let headers = forwarded_headers(pairs(&[("x-tenant-id", "evil")]), &host, None);
-        assert_eq!(headers, pairs(&[("x-forwarded-host", "coachplatform.com")]));
+        let headers = forwarded_headers(
+            pairs(&[("x-tenant-id", "evil")]),
+            Forwarding {
+                host: &host,
+                proto: "http",
+                client_ip: None,
+                identity: None,
+            },
+        );
+        assert_eq!(
+            headers,
+            pairs(&[
+                ("x-forwarded-host", "coachplatform.com"),
+                ("x-forwarded-proto", "http")
+            ])
+        );
     }
 
     #[test]
@@ -124,5 +270,23 @@ mod tests {
         );
         assert_eq!(vary_with_host(Some("host")), "host");
         assert_eq!(vary_with_host(Some("*")), "*");
+    }
+
+    #[test]
+    fn forwarded_answers_are_private_to_the_browser() {
+        assert_eq!(private_cache_control(None), "private");
+        assert_eq!(
+            private_cache_control(Some("public, max-age=60")),
+            "private, max-age=60"
+        );
+        assert_eq!(
+            private_cache_control(Some("max-age=60, S-MaxAge=3600, proxy-revalidate")),
+            "private, max-age=60"
+        );
+        assert_eq!(private_cache_control(Some("no-store")), "private, no-store");
+        assert_eq!(
+            private_cache_control(Some("private=\"set-cookie\", max-age=5")),
+            "private, max-age=5"
+        );
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! The caller proves it holds `PURGE_TOKEN` as a bearer token, compared in constant time so the
 //! answer's timing does not leak how much of a guess was right. The body names one key of the
-//! tenant to drop: `{"slug":…}`, `{"domain":…}` or `{"id":…}`.
+//! tenant to drop: `{"slug":…}`, `{"domain":…}` or `{"id":…}`. A body is never read past
+//! [`MAX_BODY_BYTES`]: a declared `Content-Length` over it is refused before reading, and a
+//! chunked body is read through a [`BodyLimit`] that stops at the limit, so an oversized body
+//! cannot grow the Worker's memory (Wasm linear memory never shrinks).
 
 use serde::Deserialize;
 
@@ -14,8 +17,19 @@ use crate::key::{Lookup, Slug, TenantId};
 pub const MAX_BODY_BYTES: usize = 4096;
 const BODY_EXPECTED: &str = r#"a JSON object with exactly one of "slug", "domain" or "id""#;
 
+/// Checks that the `Authorization` header carries `Bearer <token>`.
+pub fn authorize(header: Option<&str>, token: &str) -> Result<(), Error> {
+    if authorized(header, token) {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized {
+            expected: Error::PURGE_TOKEN,
+        })
+    }
+}
+
 /// Whether the `Authorization` header carries `Bearer <token>`.
-pub fn authorized(header: Option<&str>, token: &str) -> bool {
+fn authorized(header: Option<&str>, token: &str) -> bool {
     let Some(given) = header.and_then(|h| {
         h.strip_prefix("Bearer ")
             .or_else(|| h.strip_prefix("bearer "))
@@ -28,6 +42,45 @@ pub fn authorized(header: Option<&str>, token: &str) -> bool {
         .zip(token)
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
     given.len() == token.len() && differing == 0
+}
+
+/// Refuses a body whose declared `Content-Length` is over [`MAX_BODY_BYTES`], before any of it
+/// is read. A missing or unreadable length is left to [`BodyLimit`].
+pub fn check_declared_length(content_length: Option<&str>) -> Result<(), Error> {
+    match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+        Some(n) if n > MAX_BODY_BYTES as u64 => Err(too_large()),
+        _ => Ok(()),
+    }
+}
+
+/// A body being read chunk by chunk, refused as soon as it passes [`MAX_BODY_BYTES`].
+#[derive(Debug, Default)]
+pub struct BodyLimit {
+    bytes: Vec<u8>,
+}
+
+impl BodyLimit {
+    /// Takes the next chunk; an error means stop reading (the body is too large).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        if self.bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The whole body, as text.
+    pub fn text(self) -> Result<String, Error> {
+        String::from_utf8(self.bytes).map_err(|_| Error::InvalidBody {
+            expected: BODY_EXPECTED,
+        })
+    }
+}
+
+fn too_large() -> Error {
+    Error::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,6 +128,41 @@ mod tests {
         ] {
             assert!(!authorized(header, TOKEN), "{header:?}");
         }
+    }
+
+    #[test]
+    fn a_wrong_token_says_the_purge_token_is_required() {
+        let e = authorize(Some("Bearer nope"), TOKEN).unwrap_err();
+        assert_eq!(e.code(), "unauthorized");
+        assert!(e.message().contains("PURGE_TOKEN"), "{}", e.message());
+        assert_eq!(authorize(Some("Bearer 0123456789abcdef"), TOKEN), Ok(()));
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_refused_before_reading() {
+        for ok in [None, Some("0"), Some("4096"), Some("x"), Some("")] {
+            assert_eq!(check_declared_length(ok), Ok(()), "{ok:?}");
+        }
+        for big in ["4097", "31457280", " 99999999999 "] {
+            assert_eq!(
+                check_declared_length(Some(big)).unwrap_err().code(),
+                "payload_too_large"
+            );
+        }
+    }
+
+    #[test]
+    fn a_chunked_body_stops_at_the_limit() {
+        let mut body = BodyLimit::default();
+        body.push(&[b' '; 4000]).unwrap();
+        body.push(&[b' '; 96]).unwrap();
+        assert_eq!(body.push(b" ").unwrap_err().code(), "payload_too_large");
+        let mut body = BodyLimit::default();
+        body.push(br#"{"slug":"acme"}"#).unwrap();
+        assert_eq!(body.text().unwrap(), r#"{"slug":"acme"}"#);
+        let mut bad = BodyLimit::default();
+        bad.push(&[0xff]).unwrap();
+        assert_eq!(bad.text().unwrap_err().code(), "invalid_body");
     }
 
     #[test]

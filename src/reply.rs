@@ -14,13 +14,16 @@ pub struct Reply {
     pub body: String,
 }
 
-/// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, and the
-/// Wasm linear memory (which only grows; flat under load means nothing leaks).
+/// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, the Wasm
+/// linear memory (which only grows; flat under load means nothing leaks), and for a deep check
+/// how old the PostgREST round trip it reports is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Vitals {
     pub memory_entries: usize,
     pub memory_capacity: usize,
     pub wasm_memory_bytes: usize,
+    /// `Some(age in ms)` of the shared deep check that answered; `None` for a shallow check.
+    pub upstream_age_ms: Option<u64>,
 }
 
 /// Whether an answer depends on the request's Host.
@@ -61,17 +64,26 @@ impl Reply {
         reply
     }
 
-    /// `GET /_tenant/health`, with what the isolate holds.
+    /// `GET /_tenant/health`, with what the isolate holds; a deep check adds
+    /// `"upstream":{"status":"ok","ageMs":…}` and an `Age` header.
     pub fn health(vitals: Vitals) -> Reply {
         let Vitals {
             memory_entries,
             memory_capacity,
             wasm_memory_bytes,
+            upstream_age_ms,
         } = vitals;
+        let upstream = upstream_age_ms
+            .map(|age| format!(r#","upstream":{{"status":"ok","ageMs":{age}}}"#))
+            .unwrap_or_default();
         let body = format!(
-            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"wasmMemoryBytes":{wasm_memory_bytes}}}"#
+            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"wasmMemoryBytes":{wasm_memory_bytes}{upstream}}}"#
         );
-        Reply::json(200, body).header("cache-control", "no-store")
+        let reply = Reply::json(200, body).header("cache-control", "no-store");
+        match upstream_age_ms {
+            Some(age) => reply.header("age", (age / 1000).to_string()),
+            None => reply,
+        }
     }
 
     /// `POST /_tenant/purge`: the keys dropped.
@@ -204,11 +216,25 @@ mod tests {
     }
 
     #[test]
+    fn deep_health_says_how_old_its_check_is() {
+        let r = Reply::health(Vitals {
+            upstream_age_ms: Some(1500),
+            ..Vitals::default()
+        });
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["upstream"]["status"], "ok");
+        assert_eq!(v["upstream"]["ageMs"], 1500);
+        assert_eq!(r.get("age"), Some("1"));
+        assert_eq!(Reply::health(Vitals::default()).get("age"), None);
+    }
+
+    #[test]
     fn health_is_json_ok() {
         let r = Reply::health(Vitals {
             memory_entries: 3,
             memory_capacity: 10,
             wasm_memory_bytes: 65536,
+            upstream_age_ms: None,
         });
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!((r.status, v["status"].as_str()), (200, Some("ok")));

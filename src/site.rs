@@ -19,7 +19,7 @@ pub enum Site {
 /// Classifies `host` given the configured `PLATFORM_DOMAIN` (`None`: subdomain routing off).
 pub fn classify(host: &Host, platform: Option<&Host>) -> Site {
     if let Some(platform) = platform {
-        if host == platform || host.without_www().as_ref() == Some(platform) {
+        if host == platform || host.subdomain_of(platform) == Some("www") {
             return Site::Platform;
         }
         if let Some(label) = host.subdomain_of(platform) {
@@ -93,6 +93,17 @@ mod tests {
     #[test]
     fn single_labels_are_unknown() {
         assert_eq!(site("localhost", None), Site::Unknown);
+    }
+
+    #[test]
+    fn localhost_can_be_the_platform() {
+        assert_eq!(site("localhost:8787", Some("localhost")), Site::Platform);
+        assert_eq!(site("www.localhost", Some("localhost")), Site::Platform);
+        assert_eq!(site("acme.localhost", Some("localhost")), slug("acme"));
+        assert_eq!(
+            site("coach.northstar.localhost", Some("localhost")),
+            domain("coach.northstar.localhost")
+        );
     }
 
     #[test]

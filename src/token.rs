@@ -12,8 +12,8 @@ const MAX_TOKEN_LEN: usize = 8192;
 /// The bearer token of an `Authorization` header, if it has the shape of a JWT
 /// (three base64url segments). Anything else is [`Error::Unauthorized`].
 pub fn bearer_token(header: Option<&str>) -> Result<&str, Error> {
-    let value = header.ok_or(Error::Unauthorized)?.trim();
-    let (scheme, token) = value.split_once(' ').ok_or(Error::Unauthorized)?;
+    let value = header.ok_or(Error::user_unauthorized())?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(Error::user_unauthorized())?;
     let token = token.trim();
     let base64url = |s: &str| {
         !s.is_empty()
@@ -28,13 +28,8 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str, Error> {
     {
         Ok(token)
     } else {
-        Err(Error::Unauthorized)
+        Err(Error::user_unauthorized())
     }
-}
-
-/// Whether a request carries a user token at all: such requests bypass every shared cache.
-pub fn has_user_token(header: Option<&str>) -> bool {
-    header.is_some_and(|h| !h.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -60,9 +55,13 @@ mod tests {
             Some("Bearer a.b.c d"),
             Some("Token a.b.c"),
         ] {
-            assert_eq!(bearer_token(header), Err(Error::Unauthorized), "{header:?}");
+            assert_eq!(
+                bearer_token(header),
+                Err(Error::user_unauthorized()),
+                "{header:?}"
+            );
         }
         let huge = format!("Bearer a.{}.c", "b".repeat(MAX_TOKEN_LEN));
-        assert_eq!(bearer_token(Some(&huge)), Err(Error::Unauthorized));
+        assert_eq!(bearer_token(Some(&huge)), Err(Error::user_unauthorized()));
     }
 }

@@ -4,8 +4,10 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addWorker, psql, restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
+import http from 'node:http';
+import { addWorker, directUrl, psql, restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
 import { request } from './support/http.mjs';
+import { USERS, userToken } from './support/tenants.mjs';
 
 const TTL_SECONDS = 2;
 const PURGE_TOKEN = 'local-purge-token-0123456789';
@@ -101,16 +103,47 @@ test('1000 requests for an unknown host make at most one PostgREST request per n
   assert.ok(requests <= 1, `${requests} PostgREST requests`);
 });
 
-test('requests carrying a user token bypass every tier', async () => {
-  await get('/_tenant/slug/acme-leadership');
+/** Authorization headers a page request may carry: none of them changes the anon lookup. */
+const AUTHORIZATIONS = () => ['x', 'Basic dXNlcjpwYXNz', 'Bearer aaa.bbb.ccc', `Bearer ${userToken(stack, USERS.nora)}`];
+
+test('requests carrying Authorization use every cache tier like any other', async () => {
+  const path = '/_tenant/slug/northstar-coaching';
+  await get(path);
   await sleep(300); // let a background refresh of a stale entry finish before counting
-  let res;
+  const statuses = new Set();
   const requests = await upstreamRequestsDuring(async () => {
-    res = await get('/_tenant/slug/acme-leadership', { authorization: 'Bearer aaa.bbb.ccc' });
+    for (let i = 0; i < 50; i += 1) {
+      const res = await get(path, { authorization: AUTHORIZATIONS()[i % 4] });
+      assert.equal(res.status, 200, res.body);
+      statuses.add(cacheOf(res));
+    }
   });
-  assert.equal(cacheOf(res), 'bypass');
+  assert.ok(requests <= 1, `${requests} PostgREST requests for 50 requests with Authorization`);
+  assert.ok(!statuses.has('bypass') && !statuses.has('miss'), `X-Tenant-Cache: ${[...statuses]}`);
+});
+
+test('concurrent requests carrying Authorization share one PostgREST request', async () => {
+  let answers;
+  const requests = await upstreamRequestsDuring(async () => {
+    answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      get('/_tenant/slug/no-such-tenant-with-a-token', { authorization: AUTHORIZATIONS()[i % 4] })));
+  });
+  assert.deepEqual([...new Set(answers.map((a) => a.status))], [404]);
   assert.equal(requests, 1);
-  assert.equal(cacheOf(await get('/_tenant/me')), 'bypass');
+  assert.ok(!answers.some((a) => cacheOf(a) === 'bypass'), 'none of them bypassed the cache');
+});
+
+test('only /_tenant/me, which reads with the caller\'s own token, bypasses the cache', async () => {
+  const authorization = `Bearer ${userToken(stack, USERS.lee)}`;
+  for (let i = 0; i < 2; i += 1) {
+    let res;
+    const requests = await upstreamRequestsDuring(async () => {
+      res = await get('/_tenant/me', { authorization });
+    });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(cacheOf(res), 'bypass');
+    assert.equal(requests, 1, 'every /_tenant/me asks PostgREST with the caller\'s token');
+  }
 });
 
 test('a purge with a wrong token is 401 and purges nothing', async () => {
@@ -120,6 +153,7 @@ test('a purge with a wrong token is 401 and purges nothing', async () => {
   const refused = await purge({ slug }, 'not-the-purge-token-000000');
   assert.equal(refused.status, 401);
   assert.equal(refused.json().error.code, 'unauthorized');
+  assert.match(refused.json().error.message, /PURGE_TOKEN/, 'the message names the purge token, not a user token');
   const res = await get(`/_tenant/slug/${slug}`);
   assert.equal(cacheOf(res), 'hit');
   assert.notEqual(res.json().brand.tagline, 'Edited before a refused purge');
@@ -143,6 +177,57 @@ test('purge answers 400 to a bad body and 405 to GET', async () => {
   const res = await get('/_tenant/purge');
   assert.equal(res.status, 405);
   assert.match(res.headers.allow, /POST/);
+});
+
+/**
+ * POSTs a purge body of `bytes` (spaces), declared by Content-Length or sent chunked. It sends
+ * 64 KiB, waits up to a second for an answer, then goes on 64 KiB at a time until the answer
+ * arrives (a server that reads the whole body gets all of it). Resolves with the answer.
+ */
+function purgeOfSize(url, bytes, { chunked }) {
+  return new Promise((resolve, reject) => {
+    const headers = { authorization: `Bearer ${PURGE_TOKEN}`, 'content-type': 'application/json' };
+    if (!chunked) headers['content-length'] = String(bytes);
+    const req = http.request(`${url}/_tenant/purge`, { method: 'POST', headers, agent: false });
+    let written = 0;
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body, json: () => JSON.parse(body) }));
+    });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const pump = () => {
+      while (!answered && written < bytes) {
+        written += chunk.length;
+        if (!req.write(chunk)) return req.once('drain', pump);
+      }
+      if (!answered) req.end();
+      return undefined;
+    };
+    written += chunk.length;
+    req.write(chunk);
+    setTimeout(pump, 1000);
+  });
+}
+
+test('an oversized purge body is refused with 413 without being read, by Content-Length or chunked', async () => {
+  // Straight to the Worker's workerd: wrangler dev's proxy fails a request whose streamed body
+  // the Worker did not read to the end ("Your worker restarted mid-request").
+  const url = await directUrl(stack.worker);
+  const wasm = async () => (await request(`${url}/_tenant/health`)).json().wasmMemoryBytes;
+  const before = await wasm();
+  for (const chunked of [false, true]) {
+    const res = await purgeOfSize(url, 30 * 1024 * 1024, { chunked });
+    assert.equal(res.status, 413, `${chunked ? 'chunked' : 'Content-Length'}: ${res.status} ${res.body}`);
+    assert.equal(res.json().error.code, 'payload_too_large');
+  }
+  const after = await wasm();
+  assert.ok(after - before <= 256 * 1024, `Wasm memory grew from ${before} to ${after} bytes`);
 });
 
 test('the memory tier stays at its cap', async () => {

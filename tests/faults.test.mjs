@@ -41,7 +41,8 @@ function routesNeedingPostgrest(n) {
     { path: `/_tenant/id/00000000-0000-4000-8000-${String(n).padStart(12, '0')}` },
     { path: '/_tenant/brand.json', headers: { host: `coach-${n}.fault.example` } },
     { path: `/page-${n}`, headers: { host: `www-${n}.fault.example` } },
-    { path: '/_tenant/health?deep=1' },
+    // Deep checks are shared for a second per isolate: wait one out so this one asks afresh.
+    { path: '/_tenant/health?deep=1', pauseMs: 1100 },
     { path: '/_tenant/me', headers: { authorization: 'Bearer aaa.bbb.ccc' } },
   ];
 }
@@ -50,7 +51,8 @@ let round = 0;
 async function assertAllUnavailable(mode) {
   upstream.mode = mode;
   round += 1;
-  for (const { path: p, headers = {} } of routesNeedingPostgrest(round)) {
+  for (const { path: p, headers = {}, pauseMs = 0 } of routesNeedingPostgrest(round)) {
+    await new Promise((r) => setTimeout(r, pauseMs));
     const before = upstream.requests;
     const started = Date.now();
     const res = await request(`${worker.url}${p}`, { headers });

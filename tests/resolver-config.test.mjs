@@ -14,12 +14,14 @@ let publishable; // SUPABASE_ANON_KEY is a publishable key: sent as apikey only
 let serviceRole; // SUPABASE_ANON_KEY is a service-role JWT: refused
 let serviceRoleKey;
 let badTimeout; // UPSTREAM_TIMEOUT_MS is not a number
+let onLocalhost; // PLATFORM_DOMAIN=localhost: <slug>.localhost works in a browser with no DNS
 before(async () => {
   stack = await startStack({ worker: false });
   serviceRoleKey = mintJwt(stack.jwtSecret, { role: 'service_role' });
   publishable = client((await addWorker(stack, { SUPABASE_ANON_KEY: 'sb_publishable_localtestkey' })).url);
   serviceRole = client((await addWorker(stack, { SUPABASE_ANON_KEY: serviceRoleKey })).url);
   badTimeout = client((await addWorker(stack, { UPSTREAM_TIMEOUT_MS: 'soon' })).url);
+  onLocalhost = client((await addWorker(stack, { PLATFORM_DOMAIN: 'localhost' })).url);
 });
 after(async () => {
   await stack?.stop();
@@ -67,6 +69,17 @@ test('a service-role key is refused: every request is 500 misconfigured naming S
 test('a refused service-role key is never sent to PostgREST', async () => {
   const { upstream } = await countUpstream(stack, () => Promise.all(everyKindOfRequest(serviceRole).map(([, send]) => send())));
   assert.equal(upstream, 0, 'PostgREST requests');
+});
+
+test('PLATFORM_DOMAIN=localhost: <slug>.localhost resolves by slug, localhost is the platform', async () => {
+  for (const [host, slug] of [['acme-leadership.localhost', 'acme-leadership'], ['Northstar-Coaching.localhost:8787', 'northstar-coaching'],
+    [TENANTS.northstar.domain, 'northstar-coaching']]) {
+    assertPublicTenant(await onLocalhost('/_tenant/brand.json', { host }), slug);
+  }
+  for (const host of ['localhost', 'localhost:8787', 'www.localhost']) {
+    assertError(await onLocalhost('/_tenant/brand.json', { host }), 404, 'tenant_not_found', host);
+  }
+  assertError(await onLocalhost('/_tenant/brand.json', { host: 'dormant-coach.localhost' }), 404, 'tenant_not_found');
 });
 
 test('a malformed UPSTREAM_TIMEOUT_MS makes every request 500 misconfigured naming it', async () => {

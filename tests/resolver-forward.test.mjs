@@ -7,19 +7,29 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
 import { representativeBadHosts } from './support/corpus.mjs';
-import { ORIGIN_BODY, startOrigin } from './support/origin.mjs';
+import { ORIGIN_BODY, headerValues, startOrigin } from './support/origin.mjs';
 import {
   TENANTS, assertError, assertHostBound, assertPublicTenant, client, leadingWithMeaning, storedTenant, sweepBadHosts,
 } from './support/tenants.mjs';
 
 const PLATFORM = 'coachplatform.test';
 
+/** Where the origin answers with a body and a Cache-Control of its choosing. */
+const CACHEABLE_ICON = '/favicon.ico';
+
 let origin;
 let stack;
 let call;
 let lwm; // Leading with Meaning
 before(async () => {
-  origin = await startOrigin();
+  origin = await startOrigin({
+    routes: {
+      [CACHEABLE_ICON]: (req, res) => {
+        res.writeHead(200, { 'content-type': 'image/x-icon', 'cache-control': 'public, max-age=86400, s-maxage=604800' });
+        res.end(`icon of ${req.headers['x-tenant-slug'] ?? 'the platform'}`);
+      },
+    },
+  });
   stack = await startStack({ vars: { PLATFORM_DOMAIN: PLATFORM, ORIGIN_URL: origin.url } });
   call = client(stack.worker.url);
   lwm = leadingWithMeaning(stack);
@@ -115,6 +125,96 @@ test('client-sent X-Tenant-* headers never reach the origin', async () => {
     assert.equal(res.status, 200, `${host}: ${res.body}`);
     assert.equal(seen.length, 1, host);
     assert.deepEqual(tenantHeaders(seen[0]), expected, host);
+  }
+});
+
+/** Identity and proxy headers a client might forge, each in a spelling servers read alike. */
+const FORGED = {
+  'X-Tenant_Id': '00000000-0000-4000-8000-000000000bad',
+  X_Tenant_Slug: 'acme-leadership',
+  'x-tenant-id': 'spoofed-id',
+  'X-TENANT-SLUG': 'spoofed-slug',
+  'X-Tenant-Role': 'admin',
+  'X-Forwarded_Host': 'evil.example',
+  'X-Forwarded-Host': 'evil.example',
+  Forwarded: 'for=198.51.100.66;host=evil.example;proto=http',
+  'X-Forwarded-For': '198.51.100.66',
+  'X_Forwarded_For': '198.51.100.67',
+  'X-Forwarded-Proto': 'gopher',
+  'X-Forwarded-Port': '6666',
+  'X-Forwarded-Prefix': '/evil',
+  'X-Real-IP': '198.51.100.66',
+  'X-Original-URL': '/admin',
+  'X-Rewrite-URL': '/admin',
+  'X-Host': 'evil.example',
+  'X-Original-Host': 'evil.example',
+  'X-HTTP-Method-Override': 'DELETE',
+  X_HTTP_Method_Override: 'DELETE',
+};
+
+/** The headers only the Worker sets, by the name servers read. */
+const WORKER_SET = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-tenant-id', 'x-tenant-slug'];
+
+test('forged identity and proxy headers, in every spelling a server reads alike, never reach the origin', async () => {
+  for (const [host, tenant] of [[TENANTS.northstar.domain, TENANTS.northstar], [PLATFORM, null]]) {
+    const { res, seen } = await through('/dashboard', {
+      host,
+      headers: { ...FORGED, 'cf-connecting-ip': '203.0.113.9', accept: 'text/html' },
+    });
+    assert.equal(res.status, 200, `${host}: ${res.body}`);
+    assert.equal(seen.length, 1, host);
+    const [req] = seen;
+    for (const name of Object.keys(FORGED)) {
+      const normalised = name.toLowerCase().replaceAll('_', '-');
+      if (WORKER_SET.includes(normalised)) continue;
+      assert.deepEqual(headerValues(req, name), [], `${host}: ${name} reached the origin`);
+    }
+    const expected = {
+      'x-forwarded-host': [host],
+      'x-forwarded-proto': ['http'],
+      'x-forwarded-for': ['203.0.113.9'],
+      'x-tenant-id': tenant ? [tenant.id] : [],
+      'x-tenant-slug': tenant ? [tenant.slug] : [],
+    };
+    for (const [name, values] of Object.entries(expected)) {
+      assert.deepEqual(headerValues(req, name), values, `${host}: ${name} (exactly one value, the Worker's)`);
+    }
+    assert.deepEqual(headerValues(req, 'accept'), ['text/html'], 'ordinary headers pass');
+  }
+});
+
+test('forwarded answers are private to the browser, whatever the origin said', async () => {
+  for (const [path, expected] of [['/welcome', 'private, max-age=60'], [CACHEABLE_ICON, 'private, max-age=86400']]) {
+    const { res } = await through(path, { host: TENANTS.northstar.domain });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['cache-control'], expected, path);
+    assert.equal(res.headers['cdn-cache-control'], 'no-store', path);
+    assert.equal(res.headers['cloudflare-cdn-cache-control'], 'no-store', path);
+  }
+});
+
+test("one tenant's cacheable file never answers for another: the subrequest bypasses the runtime's cache", async () => {
+  const northstar = await through(CACHEABLE_ICON, { host: TENANTS.northstar.domain });
+  const acme = await through(CACHEABLE_ICON, { host: TENANTS.acme.domain });
+  assert.equal(northstar.res.body, `icon of ${TENANTS.northstar.slug}`);
+  assert.equal(acme.res.body, `icon of ${TENANTS.acme.slug}`);
+  assert.equal(acme.seen.length, 1, 'the second tenant was asked of the origin, not served from a cache');
+  // workerd marks a subrequest made with `cache: "no-store"` this way; the client sent neither.
+  for (const { seen } of [northstar, acme]) {
+    assert.deepEqual(headerValues(seen[0], 'pragma'), ['no-cache'], 'Pragma of the subrequest');
+    assert.deepEqual(headerValues(seen[0], 'cache-control'), ['no-cache'], 'Cache-Control of the subrequest');
+  }
+});
+
+test('every spelling an origin could read as /_tenant/ is the Worker\'s, answered not_found and never forwarded', async () => {
+  for (const path of ['/_TENANT/health', '/_Tenant/slug/acme-leadership', '/%5Ftenant/health', '/%5ftenant/brand.json',
+    '/%255Ftenant/health', '//_tenant/health', '/_tenant;x=1/health', '/x/%252e%252e/_tenant/health',
+    '/_tenant./health', '/_TENANT', '/%5C_tenant/health']) {
+    for (const host of [TENANTS.northstar.domain, PLATFORM]) {
+      const answer = await through(path, { host });
+      assertError(answer.res, 404, 'not_found', `${host}${path}`);
+      assertNotForwarded(answer, `${host}${path}`);
+    }
   }
 });
 

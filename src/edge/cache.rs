@@ -10,34 +10,25 @@
 //! data center, so a purge reaches only the data center that receives it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::Duration;
 
-use worker::{Cache, Context, Delay, Response};
+use worker::{Cache, Context, Response};
 
-use super::store;
+use super::flight::{Flights, Outcome};
+use super::{now_ms, store};
 use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Memory, Record, UpstreamError};
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
 const KEY_PREFIX: &str = "https://tenant-resolver.internal/v1/";
 
-/// How often a caller waiting on another request's load looks whether it is done. Waiters poll
-/// on timers of their own: workerd cancels a request that waits only on another request's I/O
-/// (it looks hung), and code woken from another request's context may not do I/O.
-const FOLLOW_POLL: Duration = Duration::from_millis(5);
-
-type LoadResult = Result<(Rc<Entry>, CacheStatus), UpstreamError>;
-
-/// A load in flight: its leader fills it when done.
-type Slot = Rc<RefCell<Option<LoadResult>>>;
+type LoadResult = Outcome<(Rc<Entry>, CacheStatus)>;
 
 thread_local! {
     /// The memory tier. Workers run one request at a time per thread, so a `RefCell` is enough;
     /// it lives as long as the isolate.
     static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(crate::Policy::default().memory_entries));
     /// Loads in flight, by key: concurrent misses wait for the same one.
-    static IN_FLIGHT: RefCell<HashMap<String, Slot>> = RefCell::new(HashMap::new());
+    static LOADS: Rc<Flights<(Rc<Entry>, CacheStatus)>> = Flights::new();
 }
 
 /// A lookup's answer and how the cache produced it.
@@ -47,32 +38,18 @@ pub struct Resolved {
     pub freshness: Freshness,
 }
 
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
-}
-
 /// How many keys the memory tier holds, and at most.
 pub fn memory_size() -> (usize, usize) {
     MEMORY.with_borrow(|m| (m.len(), m.capacity()))
 }
 
-/// Resolves `lookup` through the tiers. `bypass` (a request carrying a user token) skips them.
+/// Resolves `lookup` through the tiers. Every lookup is the same anon lookup whoever asks, so
+/// every request shares the tiers and single flight.
 pub async fn resolve(
     config: &Config,
     ctx: &Context,
     lookup: &Lookup,
-    bypass: bool,
 ) -> Result<Resolved, UpstreamError> {
-    if bypass {
-        let record = store::find(config, lookup)
-            .await?
-            .map(|t| Rc::new(Record::of(&t)));
-        return Ok(Resolved {
-            record,
-            status: CacheStatus::Bypass,
-            freshness: Freshness::Fresh { remaining_s: 0 },
-        });
-    }
     let policy = config.cache;
     MEMORY.with_borrow_mut(|m| {
         if m.capacity() != policy.memory_entries {
@@ -136,57 +113,19 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
 /// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
 /// result. Returns whether this caller led, and the result.
 async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
-    let key = lookup.to_string();
-    if let Some(slot) = IN_FLIGHT.with_borrow(|m| m.get(&key).cloned()) {
-        return (false, follow(&slot, config.upstream_timeout_ms).await);
-    }
-    let leading = Leading {
-        key,
-        slot: Rc::default(),
-    };
-    IN_FLIGHT.with_borrow_mut(|m| m.insert(leading.key.clone(), leading.slot.clone()));
-    let result = load(config, lookup).await;
-    *leading.slot.borrow_mut() = Some(result.clone());
-    (true, result)
-}
-
-/// Waits for another request's load, polling on this request's own timer. The leader's load is
-/// bounded by the upstream timeout, so this gives up a little after it.
-async fn follow(slot: &Slot, timeout_ms: u32) -> LoadResult {
-    let polls = (u64::from(timeout_ms) + 1000) / FOLLOW_POLL.as_millis() as u64;
-    for _ in 0..polls {
-        if let Some(result) = slot.borrow().clone() {
-            return result;
-        }
-        Delay::from(FOLLOW_POLL).await;
-    }
-    Err(UpstreamError::Timeout {
-        after_ms: timeout_ms,
-    })
-}
-
-/// The leader's claim on a key. Dropping it (done, or the leading request cancelled) ends the
-/// load: waiters get the result, or an error if there is none, and the next miss starts afresh.
-struct Leading {
-    key: String,
-    slot: Slot,
-}
-
-impl Drop for Leading {
-    fn drop(&mut self) {
-        let mut slot = self.slot.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(Err(UpstreamError::Network(
-                "the leading request was cancelled".into(),
-            )));
-        }
-        IN_FLIGHT.with_borrow_mut(|m| m.remove(&self.key));
-    }
+    let loads = LOADS.with(Rc::clone);
+    loads
+        .run(
+            &lookup.to_string(),
+            config.upstream_timeout_ms,
+            load(config, lookup),
+        )
+        .await
 }
 
 /// One load: a fresh Cache API entry, else PostgREST; a stale Cache API entry only when
 /// PostgREST fails (stale-if-error). The result goes into memory.
-async fn load(config: &Config, lookup: &Lookup) -> Result<(Rc<Entry>, CacheStatus), UpstreamError> {
+async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let policy = config.cache;
     let shared = get_shared(lookup).await;
     let freshness = shared.as_ref().map(|e| policy.freshness(e, now_ms()));

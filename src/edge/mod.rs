@@ -3,16 +3,19 @@
 //! is a call into the pure core.
 
 mod cache;
+mod flight;
+mod health;
 mod origin;
 mod store;
 
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 use crate::{
-    bearer_token, classify, has_user_token, parse_purge_body, purge_authorized, route, CacheStatus,
-    Config, Error, Host, Identity, Lookup, Record, Reply, Route, Scope, Site, Vitals,
+    bearer_token, classify, purge, route, BodyLimit, CacheStatus, Config, Error, Forwarding, Host,
+    Identity, Lookup, Record, Reply, Route, Scope, Site, Vitals,
 };
 
 /// What handling a request produced: an answer of our own, or the origin's.
@@ -34,8 +37,6 @@ enum HostTenant {
 struct Call<'a> {
     config: Rc<Config>,
     ctx: &'a Context,
-    /// A request carrying a user token bypasses every cache tier.
-    bypass: bool,
     cache: CacheStatus,
 }
 
@@ -67,12 +68,9 @@ async fn handle(
 ) -> std::result::Result<Outcome, Error> {
     let config = config(env)?;
     let url = req.url().map_err(|_| Error::RouteNotFound)?;
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let authorization = header("authorization");
     let mut call = Call {
         config,
         ctx,
-        bypass: has_user_token(authorization.as_deref()),
         cache: CacheStatus::Bypass,
     };
     // The raw method: `worker::Method` maps methods it does not know to GET.
@@ -91,14 +89,24 @@ async fn answer(
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let reply = match route {
         Route::Health { deep } => {
-            if deep {
-                store::ping(&call.config).await?;
-            }
+            let upstream_age_ms = if deep {
+                let (result, age_ms) = health::deep(&call.config).await;
+                if let Err(error) = result {
+                    let error = Error::from(error);
+                    worker::console_error!("deep health: {error:?}");
+                    let reply = Reply::error(&error).header("age", (age_ms / 1000).to_string());
+                    return Ok(Outcome::Reply(reply));
+                }
+                Some(age_ms)
+            } else {
+                None
+            };
             let (entries, capacity) = cache::memory_size();
             Reply::health(Vitals {
                 memory_entries: entries,
                 memory_capacity: capacity,
                 wasm_memory_bytes: core::arch::wasm32::memory_size(0) * 65536,
+                upstream_age_ms,
             })
         }
         Route::Tenant(lookup) => {
@@ -141,13 +149,10 @@ async fn answer(
                 .ok_or(Error::NotEnabled {
                     setting: "PURGE_TOKEN",
                 })?;
-            if !purge_authorized(header("authorization").as_deref(), token) {
-                return Err(Error::Unauthorized);
-            }
-            let body = req.text().await.map_err(|_| Error::InvalidBody {
-                expected: "a JSON body",
-            })?;
-            Reply::purged(&cache::purge(&parse_purge_body(&body)?).await)
+            purge::authorize(header("authorization").as_deref(), token)?;
+            purge::check_declared_length(header("content-length").as_deref())?;
+            let body = read_bounded(&mut req).await?;
+            Reply::purged(&cache::purge(&purge::parse_body(&body)?).await)
         }
         Route::Preflight { allow } => Reply::preflight(allow),
         Route::Forward => {
@@ -162,12 +167,19 @@ async fn answer(
                 HostTenant::Platform => None,
             };
             let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
-            let identity = tenant.as_ref().map(|t| Identity {
-                tenant_id: &t.id,
-                tenant_slug: &t.slug,
-            });
+            let url = req.url().map_err(|_| Error::RouteNotFound)?;
+            let client_ip = header("cf-connecting-ip");
+            let forwarding = Forwarding {
+                host: &host,
+                proto: url.scheme(),
+                client_ip: client_ip.as_deref(),
+                identity: tenant.as_ref().map(|t| Identity {
+                    tenant_id: &t.id,
+                    tenant_slug: &t.slug,
+                }),
+            };
             return Ok(Outcome::Forwarded(
-                origin::forward(req, origin, &host, identity).await?,
+                origin::forward(req, origin, forwarding).await?,
             ));
         }
     };
@@ -180,7 +192,7 @@ impl Call<'_> {
         &mut self,
         lookup: &Lookup,
     ) -> std::result::Result<Option<(Rc<Record>, cache::Resolved)>, Error> {
-        let resolved = cache::resolve(&self.config, self.ctx, lookup, self.bypass).await?;
+        let resolved = cache::resolve(&self.config, self.ctx, lookup).await?;
         self.cache = resolved.status;
         Ok(resolved.record.clone().map(|record| (record, resolved)))
     }
@@ -217,6 +229,26 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, Error> {
         })
         .clone()
     })
+}
+
+/// The runtime's clock, in ms since the epoch.
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+/// The request body as text, read chunk by chunk and never past the purge body limit.
+async fn read_bounded(req: &mut Request) -> std::result::Result<String, Error> {
+    let unreadable = || Error::InvalidBody {
+        expected: "a readable request body",
+    };
+    let mut body = BodyLimit::default();
+    let Ok(mut stream) = req.stream() else {
+        return body.text();
+    };
+    while let Some(chunk) = stream.next().await {
+        body.push(&chunk.map_err(|_| unreadable())?)?;
+    }
+    body.text()
 }
 
 /// The validated Host of the request (the header, else the URL's host).

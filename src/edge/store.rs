@@ -15,6 +15,9 @@ use crate::{Config, Error, Lookup, Profile, Tenant, UpstreamError, PUBLIC_COLUMN
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
+/// The header naming the tenant a lookup asks for; the row-level-security policy on
+/// `tenant_profiles` reads it from `request.headers`.
+const LOOKUP_HEADER: &str = "x-tenant-lookup";
 
 /// A PostgREST client that sends the anon key as `apikey` (and as the bearer token when it is a
 /// legacy JWT).
@@ -51,8 +54,9 @@ struct IdRow {
     _id: String,
 }
 
-/// Round-trips PostgREST with the smallest read the anon key is allowed: one tenant id. An
-/// answer that is not a JSON array is a failure too: something else is listening.
+/// Round-trips PostgREST with the smallest read the anon key is allowed: tenant ids, of which
+/// a request naming no tenant sees none. An answer that is not a JSON array is a failure too:
+/// something else is listening.
 pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     match send(
         config,
@@ -68,9 +72,12 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
 }
 
 /// The active tenant with this key, or `None`. Inactive tenants are invisible to the anon key
-/// (row-level security), so they are `None` too.
+/// (row-level security), so they are `None` too. Row-level security shows the anon key only
+/// the tenant a request names in `X-Tenant-Lookup` (`slug:acme`, …), so listing tenants is
+/// impossible with the key; the filter says the same again for the index.
 pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<Tenant>, UpstreamError> {
     let request = client(config)
+        .insert_header(LOOKUP_HEADER, lookup.to_string())
         .from("tenant_profiles")
         .select(PUBLIC_COLUMNS)
         .eq(lookup.column(), lookup.value())
@@ -101,7 +108,7 @@ pub async fn my_profile(config: &Config, user_token: &str) -> Result<Profile, Er
             }
             Err(Error::TenantNotFound)
         }
-        (401 | 403, _) => Err(Error::Unauthorized),
+        (401 | 403, _) => Err(Error::user_unauthorized()),
         (status, body) => Err(UpstreamError::Status { status, body }.into()),
     }
 }

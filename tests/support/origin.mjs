@@ -1,17 +1,29 @@
 // A local stand-in for the app origin that the Worker forwards tenant traffic to: a node:http
-// server on a free loopback port that records every request it receives (method, url, headers,
-// body) and answers 200 with a small body, so tests can see exactly what the Worker sent.
+// server on a free loopback port that records every request it receives (method, url, headers
+// as node folds them, and the raw header list), so tests can see exactly what the Worker sent.
+// By default it answers 200 with a small cacheable text body; `routes` maps a path to a handler
+// `(req, res) => …` for tests that need other answers.
 
 import http from 'node:http';
 
-/** What the origin answers to every request. */
+/** What the origin answers by default. */
 export const ORIGIN_BODY = 'hello from the origin';
+
+/** The default answer: small, text, and cacheable by any cache (so tests can see it made private). */
+function answerDefault(req, res) {
+  res.writeHead(200, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'public, max-age=60',
+    vary: 'Accept-Encoding',
+  });
+  res.end(ORIGIN_BODY);
+}
 
 /**
  * Starts the origin. Returns `{ url, requests, reset(), stop() }`; `requests` is the list of
- * `{ method, url, headers, body }` received since the last `reset()`, oldest first.
+ * `{ method, url, headers, rawHeaders, body }` received since the last `reset()`, oldest first.
  */
-export async function startOrigin() {
+export async function startOrigin({ routes = {} } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -21,14 +33,11 @@ export async function startOrigin() {
         method: req.method,
         url: req.url,
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks).toString('utf8'),
       });
-      res.writeHead(200, {
-        'content-type': 'text/plain; charset=utf-8',
-        'cache-control': 'public, max-age=60',
-        vary: 'Accept-Encoding',
-      });
-      res.end(ORIGIN_BODY);
+      const route = routes[new URL(req.url, 'http://origin').pathname] ?? answerDefault;
+      route(req, res);
     });
   });
   await new Promise((resolve, reject) => {
@@ -46,4 +55,17 @@ export async function startOrigin() {
       return new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * The values a received request carried for a header, as a CGI/WSGI server reads names:
+ * case-insensitive, `_` the same as `-`. Every occurrence counts, in order.
+ */
+export function headerValues(req, name) {
+  const wanted = name.toLowerCase().replaceAll('_', '-');
+  const values = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase().replaceAll('_', '-') === wanted) values.push(req.rawHeaders[i + 1]);
+  }
+  return values;
 }

@@ -52,10 +52,13 @@ export default {
     const cached = await caches.default.match(cacheKey);
     if (cached) return cached;
 
+    // Row-level security shows a tenant only to a request that names it (x-tenant-lookup).
+    const lookup = `${column === 'slug' ? 'slug' : 'domain'}:${value}`;
     const { data, error } = await supabase(env)
       .from('tenant_profiles')
       .select(COLUMNS)
       .eq(column, value)
+      .setHeader('x-tenant-lookup', lookup)
       .maybeSingle();
     if (error) return json(503, { error: { code: 'upstream_unavailable', message: error.message } });
     if (!data) return json(404, { error: { code: 'tenant_not_found', message: 'no such tenant' } });

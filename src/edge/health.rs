@@ -1,0 +1,46 @@
+//! The deep health check's I/O: at most one PostgREST round trip per isolate per
+//! [`DEEP_CHECK_INTERVAL_MS`](crate::health::DEEP_CHECK_INTERVAL_MS); concurrent and repeated
+//! checks share the last one (the policy is `crate::health`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::flight::{Flights, Outcome};
+use super::{now_ms, store};
+use crate::{Config, DeepCheck};
+
+thread_local! {
+    /// The last deep check this isolate ran.
+    static LAST: RefCell<Option<DeepCheck>> = const { RefCell::new(None) };
+    /// A deep check in flight: concurrent callers wait for it.
+    static CHECKS: Rc<Flights<()>> = Flights::new();
+}
+
+/// PostgREST's health, and how old (ms) the round trip that says so is.
+pub async fn deep(config: &Config) -> (Outcome<()>, u64) {
+    let now = now_ms();
+    let shared = LAST.with_borrow(|last| {
+        let last = last.as_ref()?;
+        Some((last.result.clone(), last.shareable_age(now)?))
+    });
+    if let Some(shared) = shared {
+        return shared;
+    }
+    let checks = CHECKS.with(Rc::clone);
+    let (_, result) = checks
+        .run("deep", config.upstream_timeout_ms, async {
+            let checked_at_ms = now_ms();
+            let result = store::ping(config).await;
+            LAST.set(Some(DeepCheck {
+                checked_at_ms,
+                result: result.clone(),
+            }));
+            result
+        })
+        .await;
+    let age = LAST.with_borrow(|last| {
+        last.as_ref()
+            .map_or(0, |l| now_ms().saturating_sub(l.checked_at_ms))
+    });
+    (result, age)
+}
