@@ -1,5 +1,6 @@
-// The schema's contract (Story 1.1, AC #1-#6, and the story's defects), proven by pgTAP on a
-// real Postgres whose migrations were applied only by `supabase db push`.
+// The schema's contract (Story 1.1, AC #1-#6, the story's defects and issue 9's findings 6-8),
+// proven by pgTAP on a real Postgres whose migrations were applied only by `supabase db push`:
+// to a fresh Supabase database, to the existing app database, and to a minimal one.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,12 +24,19 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs pgTAP files with pg_prove; fails the test with pg_prove's output unless all pass. */
+/** The migration files, in order, and their versions (the digits before the first `_`). */
+const MIGRATIONS = fs.readdirSync(path.join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort();
+const VERSIONS = MIGRATIONS.map((f) => f.split('_')[0]);
+
+/**
+ * Runs pgTAP files with pg_prove; fails the test with pg_prove's output unless all pass. The
+ * files see the migration versions as the psql variable `migration_versions` (comma-separated).
+ */
 function pgProve(db, files) {
+  const args = ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', db,
+    '--set', `migration_versions=${VERSIONS.join(',')}`, ...files];
   try {
-    return execFileSync('pg_prove', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', db, ...files], {
-      cwd: ROOT, encoding: 'utf8', stdio: 'pipe',
-    });
+    return execFileSync('pg_prove', args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
   } catch (e) {
     assert.fail(`pg_prove failed:\n${e.stdout}${e.stderr}`);
   }
@@ -37,13 +45,17 @@ function pgProve(db, files) {
 const pgtapFiles = (folder) => fs.readdirSync(path.join(ROOT, folder))
   .filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(folder, f));
 
-test('migrations apply to a fresh Supabase database and a second push is a no-op', () => {
-  const url = createSupabaseDatabase(pg, 'fresh');
+/** Pushes the migrations to `url`: every file is applied once, and a second push changes nothing. */
+function pushTwice(url) {
   const first = dbPush(url);
-  assert.match(first, /Applying migration 20260106000005_seed_leadingwithmeaning_tenant\.sql/);
+  for (const file of MIGRATIONS) assert.ok(first.includes(`Applying migration ${file}`), `${file} applied:\n${first}`);
   const second = dbPush(url);
   assert.match(second, /Remote database is up to date/);
   assert.doesNotMatch(second, /Applying migration/);
+}
+
+test('migrations apply to a fresh Supabase database and a second push is a no-op', () => {
+  pushTwice(createSupabaseDatabase(pg, 'fresh'));
 });
 
 test('every acceptance criterion and security outcome holds (supabase/tests, pgTAP)', () => {
@@ -66,12 +78,22 @@ test('the seed for the local stack applies on top and a second push skips it', (
   pgProve('fresh', pgtapFiles('supabase/tests'));
 });
 
-test('migrations upgrade the existing app database, keeping its rows', () => {
-  const url = createSupabaseDatabase(pg, 'legacy');
-  psql(url, { file: path.join(ROOT, 'tests', 'fixtures', 'legacy_app_schema.sql') });
+/**
+ * Makes database `db` the app's database of another era (`tests/fixtures/<db>_app_schema.sql`),
+ * pushes the migrations twice, and checks that every assignment survived and that the pgTAP
+ * suite and `tests/sql/<db>_upgrade.sql` hold on it.
+ */
+function assertUpgrade(db) {
+  const url = createSupabaseDatabase(pg, db);
+  psql(url, { file: path.join(ROOT, 'tests', 'fixtures', `${db}_app_schema.sql`) });
   const before = psql(url, { sql: 'select count(*) from public.campaign_assignments' });
-  assert.ok(Number(before) > 0, 'the legacy database has assignments');
-  dbPush(url);
+  assert.ok(Number(before) > 0, `the ${db} database has assignments`);
+  pushTwice(url);
   assert.equal(psql(url, { sql: 'select count(*) from public.participant_sessions' }), before);
-  pgProve('legacy', ['tests/sql/legacy_upgrade.sql', ...pgtapFiles('supabase/tests')]);
-});
+  pgProve(db, [...pgtapFiles('supabase/tests'), `tests/sql/${db}_upgrade.sql`]);
+}
+
+test('migrations upgrade the existing app database, keeping its rows', () => assertUpgrade('legacy'));
+
+test('migrations upgrade a minimal app database (tables with little more than their ids), keeping every row and column', () =>
+  assertUpgrade('minimal'));

@@ -66,8 +66,7 @@ values (
 );
 
 -- The service role logs an event through the helper.
-set local role service_role;
-set local request.jwt.claims to '{"role":"service_role"}';
+select tests.authenticate_as_service_role();
 
 select lives_ok(
   $$
@@ -79,7 +78,7 @@ select lives_ok(
   'service_role can log a usage event'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select results_eq(
   $$
@@ -94,8 +93,7 @@ select results_eq(
 );
 
 -- Authenticated users cannot log events.
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"03000000-0000-4000-8000-000000000001","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('03000000-0000-4000-8000-000000000001');
 
 select throws_ok(
   $$ select public.log_usage_event('03000000-0000-4000-8000-0000000000a1', 'assessment.completed') $$,
@@ -104,7 +102,7 @@ select throws_ok(
   'authenticated cannot log a usage event'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select throws_ok(
   $$ delete from public.tenant_profiles where id = '03000000-0000-4000-8000-0000000000a1' $$,

@@ -9,8 +9,7 @@ set local search_path = public, extensions;
 select plan(18);
 
 -- As the service role, which the platform uses to manage tenants.
-set local role service_role;
-set local request.jwt.claims to '{"role":"service_role"}';
+select tests.authenticate_as_service_role();
 
 select results_eq(
   $$ select count(*)::int from public.tenant_profiles where slug = 'leadingwithmeaning' $$,
@@ -87,11 +86,12 @@ select ok(
   'the seeded brand_config is valid'
 );
 
-reset role;
+select tests.clear_authentication();
 
--- As anyone with the anon key, the way the Worker reads branding.
-set local role anon;
-set local request.jwt.claims to '{"role":"anon"}';
+-- As anyone with the anon key, the way the Worker reads branding: each
+-- request names the tenant it looks up (x-tenant-lookup) and filters for it.
+select tests.authenticate_as_anon();
+set local request.headers to '{"x-tenant-lookup":"slug:leadingwithmeaning"}';
 
 select results_eq(
   $$
@@ -109,6 +109,7 @@ select ok(
   'anon reads the brand_config with logo, colors and fonts'
 );
 
+set local request.headers to '{"x-tenant-lookup":"domain:coach.leadingwithmeaning.com"}';
 select results_eq(
   $$ select slug from public.tenant_profiles where custom_domain = 'coach.leadingwithmeaning.com' $$,
   $$ values ('leadingwithmeaning') $$,
@@ -122,7 +123,7 @@ select throws_ok(
   'anon cannot read the email_config of the seeded tenant'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -- Seeding is idempotent: running the seed's insert again changes nothing.
 select lives_ok(

@@ -1,6 +1,7 @@
 -- AC #6: with RLS configured, an unauthorized user querying tenant_profiles
 -- is denied. Concretely, on a database with Supabase's default privileges:
--- anon and authenticated read only the public columns of active tenants;
+-- anon and authenticated read only the public columns of an active tenant
+-- that the request names (x-tenant-lookup, see 11_defect_tenant_listing);
 -- private columns are a permission error, not a silent null; nobody but the
 -- service role writes; an owner reads their own full profile only through
 -- public.my_tenant_profile().
@@ -8,7 +9,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(37);
+select plan(39);
 
 -- Fixture: an active tenant and an inactive one, each with an owner, and a
 -- signed-in stranger who owns nothing.
@@ -41,11 +42,11 @@ select is(
 );
 select policies_are(
   'public', 'tenant_profiles',
-  array['Active tenant profiles are viewable by everyone'],
+  array['Active tenant profiles are viewable by requests that name them'],
   'tenant_profiles has a single policy, for reading'
 );
-select policy_cmd_is('public', 'tenant_profiles', 'Active tenant profiles are viewable by everyone', 'select', 'the policy covers select only');
-select policy_roles_are('public', 'tenant_profiles', 'Active tenant profiles are viewable by everyone', array['anon', 'authenticated'], 'the policy applies to anon and authenticated');
+select policy_cmd_is('public', 'tenant_profiles', 'Active tenant profiles are viewable by requests that name them', 'select', 'the policy covers select only');
+select policy_roles_are('public', 'tenant_profiles', 'Active tenant profiles are viewable by requests that name them', array['anon', 'authenticated'], 'the policy applies to anon and authenticated');
 select table_privs_are('public', 'tenant_profiles', 'anon', array[]::text[], 'anon has no table-wide privilege on tenant_profiles');
 select table_privs_are('public', 'tenant_profiles', 'authenticated', array[]::text[], 'authenticated has no table-wide privilege on tenant_profiles');
 select is(
@@ -62,8 +63,7 @@ select is(
 );
 
 -- Anonymous visitor (the anon key, no user).
-set local role anon;
-set local request.jwt.claims to '{"role":"anon"}';
+select tests.authenticate_as_anon();
 
 select throws_ok($$ select * from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot select every column');
 select throws_ok($$ select email_config from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot read email_config');
@@ -71,11 +71,18 @@ select throws_ok($$ select user_id from public.tenant_profiles $$, '42501', 'per
 select throws_ok($$ select subscription_tier from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot read subscription_tier');
 select throws_ok($$ select is_active from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot read is_active');
 select throws_ok($$ select slug from public.tenant_profiles where is_active $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot filter on is_active');
+set local request.headers to '{"x-tenant-lookup":"slug:ac6-alpha"}';
 select results_eq(
-  $$ select slug from public.tenant_profiles where slug like 'ac6-%' $$,
+  $$ select slug from public.tenant_profiles where slug = 'ac6-alpha' $$,
   $$ values ('ac6-alpha') $$,
-  'anon sees active tenants only'
+  'anon resolves an active tenant by slug'
 );
+set local request.headers to '{"x-tenant-lookup":"slug:ac6-dormant"}';
+select is_empty(
+  $$ select id from public.tenant_profiles where slug = 'ac6-dormant' $$,
+  'anon cannot resolve an inactive tenant by slug'
+);
+set local request.headers to '{"x-tenant-lookup":"domain:dormant.ac6.test"}';
 select is_empty(
   $$ select id from public.tenant_profiles where custom_domain = 'dormant.ac6.test' $$,
   'anon cannot resolve an inactive tenant by domain'
@@ -89,29 +96,33 @@ select throws_ok($$ delete from public.tenant_profiles $$, '42501', 'permission 
 select throws_ok($$ select * from public.my_tenant_profile() $$, '42501', 'permission denied for function my_tenant_profile', 'anon cannot call my_tenant_profile');
 select throws_ok($$ select * from public.owned_tenant_ids() $$, '42501', 'permission denied for function owned_tenant_ids', 'anon cannot call owned_tenant_ids');
 
-reset role;
+select tests.clear_authentication();
 
 -- Signed-in stranger (owns no tenant).
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"c6000000-0000-4000-8000-000000000003","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('c6000000-0000-4000-8000-000000000003');
 
 select throws_ok($$ select email_config from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'a stranger cannot read email_config');
 select throws_ok($$ select user_id from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'a stranger cannot read user_id');
 select throws_ok($$ select subscription_tier from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'a stranger cannot read subscription_tier');
+set local request.headers to '{"x-tenant-lookup":"slug:ac6-alpha"}';
 select results_eq(
-  $$ select slug from public.tenant_profiles where slug like 'ac6-%' $$,
+  $$ select slug from public.tenant_profiles where slug = 'ac6-alpha' $$,
   $$ values ('ac6-alpha') $$,
-  'a stranger sees active tenants only'
+  'a stranger resolves an active tenant by slug'
+);
+set local request.headers to '{"x-tenant-lookup":"slug:ac6-dormant"}';
+select is_empty(
+  $$ select id from public.tenant_profiles where slug = 'ac6-dormant' $$,
+  'a stranger cannot resolve an inactive tenant'
 );
 select is_empty($$ select * from public.my_tenant_profile() $$, 'a stranger has no tenant profile of their own');
 select throws_ok($$ update public.tenant_profiles set display_name = 'Hacked' $$, '42501', 'permission denied for table tenant_profiles', 'a stranger cannot update a tenant');
 select throws_ok($$ delete from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'a stranger cannot delete a tenant');
 
-reset role;
+select tests.clear_authentication();
 
 -- Owner of the active tenant.
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"a6000000-0000-4000-8000-000000000001","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('a6000000-0000-4000-8000-000000000001');
 
 select results_eq(
   $$ select id, user_id, email_config ->> 'replyTo', subscription_tier, is_active from public.my_tenant_profile() $$,
@@ -134,35 +145,33 @@ select results_eq(
   'owned_tenant_ids lists the owner''s tenant'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -- Owner of the inactive tenant.
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"d6000000-0000-4000-8000-000000000004","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('d6000000-0000-4000-8000-000000000004');
 
 select results_eq(
   $$ select slug, is_active from public.my_tenant_profile() $$,
   $$ values ('ac6-dormant', false) $$,
   'an owner of an inactive tenant still reads their profile through my_tenant_profile'
 );
+set local request.headers to '{"x-tenant-lookup":"slug:ac6-dormant"}';
 select is_empty(
   $$ select id from public.tenant_profiles where slug = 'ac6-dormant' $$,
   'an owner of an inactive tenant does not see it in public lookups'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -- Without a JWT subject, my_tenant_profile returns nothing.
-set local role authenticated;
-set local request.jwt.claims to '{"role":"authenticated"}';
+select tests.authenticate_as(null);
 
 select is_empty($$ select * from public.my_tenant_profile() $$, 'no subject, no profile');
 
-reset role;
+select tests.clear_authentication();
 
 -- Service role: every column, every tenant.
-set local role service_role;
-set local request.jwt.claims to '{"role":"service_role"}';
+select tests.authenticate_as_service_role();
 
 select results_eq(
   $$ select slug, email_config ->> 'replyTo', is_active from public.tenant_profiles where slug like 'ac6-%' order by slug $$,
@@ -179,7 +188,7 @@ select throws_ok(
   'my_tenant_profile is for signed-in users only'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

@@ -2,15 +2,16 @@
 -- tenant_profiles, campaigns, participant_sessions, usage_events and the
 -- campaign_assignments and stakeholder_sessions views, run as each API role
 -- with the JWT claims PostgREST would set:
---   anon            nothing but the public columns of active tenants;
---   authenticated   the public view of tenants, plus its own tenant's
+--   anon            nothing but the public columns of an active tenant the
+--                   request names (x-tenant-lookup);
+--   authenticated   the same public view of tenants, plus its own tenant's
 --                   campaigns, sessions and usage, and nobody else's;
 --   service_role    everything.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(83);
+select plan(86);
 
 -- Fixture. Alpha and Beta each own a tenant with a campaign, a session and a
 -- usage event. Sam (staff) owns a campaign inside Alpha's tenant but no tenant.
@@ -48,15 +49,20 @@ insert into public.usage_events (id, tenant_id, event_type) values
 -------------------------------------------------------------------------------
 -- anon
 -------------------------------------------------------------------------------
-set local role anon;
-set local request.jwt.claims to '{"role":"anon"}';
+select tests.authenticate_as_anon();
 
 -- tenant_profiles
-select results_eq(
-  $$ select slug from public.tenant_profiles where slug like 'm7-%' order by slug $$,
-  $$ values ('m7-alpha'), ('m7-beta') $$,
-  'anon: select public columns of tenant_profiles'
+select is_empty(
+  $$ select slug from public.tenant_profiles $$,
+  'anon: select tenant_profiles naming no tenant returns nothing'
 );
+set local request.headers to '{"x-tenant-lookup":"slug:m7-beta"}';
+select results_eq(
+  $$ select slug, display_name, custom_domain from public.tenant_profiles $$,
+  $$ values ('m7-beta', 'Beta', 'beta.matrix.test') $$,
+  'anon: select public columns of tenant_profiles returns the tenant the request names'
+);
+set local request.headers to '{}';
 select throws_ok($$ insert into public.tenant_profiles (slug, display_name, brand_config) values ('m7-x', 'X', '{}') $$,
   '42501', 'permission denied for table tenant_profiles', 'anon: insert tenant_profiles is denied');
 select throws_ok($$ update public.tenant_profiles set display_name = 'X' $$,
@@ -114,20 +120,25 @@ select throws_ok($$ update public.stakeholder_sessions set client_status = 'star
 select throws_ok($$ delete from public.stakeholder_sessions $$,
   '42501', 'permission denied for view stakeholder_sessions', 'anon: delete stakeholder_sessions is denied');
 
-reset role;
+select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
 -- authenticated: Alpha, owner of tenant m7-alpha
 -------------------------------------------------------------------------------
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"a7000000-0000-4000-8000-000000000001","role":"authenticated","aud":"authenticated","email":"alpha@matrix.test"}';
+select tests.authenticate_as('a7000000-0000-4000-8000-000000000001');
 
 -- tenant_profiles
-select results_eq(
-  $$ select slug from public.tenant_profiles where slug like 'm7-%' order by slug $$,
-  $$ values ('m7-alpha'), ('m7-beta') $$,
-  'owner: select public columns of tenant_profiles'
+select is_empty(
+  $$ select slug from public.tenant_profiles $$,
+  'owner: select tenant_profiles naming no tenant returns nothing, not even its own'
 );
+set local request.headers to '{"x-tenant-lookup":"domain:beta.matrix.test"}';
+select results_eq(
+  $$ select slug, display_name, custom_domain from public.tenant_profiles $$,
+  $$ values ('m7-beta', 'Beta', 'beta.matrix.test') $$,
+  'owner: select public columns of tenant_profiles returns the tenant the request names'
+);
+set local request.headers to '{}';
 select throws_ok($$ select email_config from public.tenant_profiles where slug = 'm7-beta' $$,
   '42501', 'permission denied for table tenant_profiles', 'owner: select private columns of tenant_profiles is denied');
 select throws_ok($$ insert into public.tenant_profiles (slug, display_name, brand_config) values ('m7-x', 'X', '{}') $$,
@@ -259,13 +270,12 @@ select is_empty(
   'owner: delete another tenant''s session through stakeholder_sessions changes nothing'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
 -- authenticated: Beta, owner of the other tenant, sees none of Alpha's rows
 -------------------------------------------------------------------------------
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"b7000000-0000-4000-8000-000000000002","role":"authenticated","aud":"authenticated","email":"beta@matrix.test"}';
+select tests.authenticate_as('b7000000-0000-4000-8000-000000000002');
 
 select results_eq(
   $$ select name from public.campaigns where id::text like '_7000000-%' $$,
@@ -293,13 +303,12 @@ select results_eq(
   'other owner: select stakeholder_sessions returns only its own'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
 -- authenticated: Sam, who owns a campaign in Alpha's tenant but no tenant
 -------------------------------------------------------------------------------
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"e7000000-0000-4000-8000-000000000005","role":"authenticated","aud":"authenticated","email":"sam@matrix.test"}';
+select tests.authenticate_as('e7000000-0000-4000-8000-000000000005');
 
 select results_eq(
   $$ select name from public.campaigns where id::text like '_7000000-%' $$,
@@ -321,19 +330,23 @@ select throws_ok(
   'campaign owner without a tenant: cannot place a new campaign in a tenant it does not own'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
 -- service_role
 -------------------------------------------------------------------------------
-set local role service_role;
-set local request.jwt.claims to '{"role":"service_role"}';
+select tests.authenticate_as_service_role();
 
 -- tenant_profiles
 select results_eq(
   $$ select slug, user_id, email_config ->> 'replyTo', subscription_tier, is_active from public.tenant_profiles where slug = 'm7-beta' $$,
   $$ values ('m7-beta', 'b7000000-0000-4000-8000-000000000002'::uuid, 'owner@matrix.test', 'free', true) $$,
   'service_role: select every column of tenant_profiles'
+);
+select results_eq(
+  $$ select slug from public.tenant_profiles where slug like 'm7-%' order by slug $$,
+  $$ values ('m7-alpha'), ('m7-beta') $$,
+  'service_role: select tenant_profiles lists every tenant without naming one'
 );
 select lives_ok(
   $$ insert into public.tenant_profiles (id, slug, display_name, brand_config) select 'f7000000-0000-4000-8000-0000000000f1', 'm7-gamma', 'Gamma', brand_config from public.tenant_profiles where slug = 'm7-alpha' $$,
@@ -417,7 +430,7 @@ select results_eq(
   'service_role: select every row of stakeholder_sessions'
 );
 
-reset role;
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

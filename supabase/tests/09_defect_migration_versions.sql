@@ -24,9 +24,11 @@ select bag_has(
       ('20260106000002_rename_to_participant_sessions'),
       ('20260106000003_create_usage_events'),
       ('20260106000004_update_campaigns_for_coaching'),
-      ('20260106000005_seed_leadingwithmeaning_tenant')
+      ('20260106000005_seed_leadingwithmeaning_tenant'),
+      ('20261124000101_show_tenant_profiles_only_when_named'),
+      ('20261124000102_generate_participant_access_tokens')
   $$,
-  'each of the six migrations is recorded under its own version'
+  'each migration is recorded under its own version'
 );
 
 select * from finish();

@@ -3,7 +3,9 @@
 -- baseline (which must not recreate them) and the rename to
 -- participant_sessions, start in the pipeline as 'registered', are visible
 -- through both compatibility views, and are now closed to anon.
--- Runs against the upgraded legacy database only, not the fresh one.
+-- Runs against the upgraded legacy database only, not the fresh one, after
+-- supabase/tests/00_test_helpers.sql, with the psql variable
+-- migration_versions (the versions of migrations/*.sql, comma-separated).
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
@@ -77,8 +79,7 @@ select is(
   'RLS is now enabled on the legacy assignments table'
 );
 
-set local role anon;
-set local request.jwt.claims to '{"role":"anon"}';
+select tests.authenticate_as_anon();
 
 select throws_ok($$ select id from public.campaigns $$, '42501', 'permission denied for table campaigns',
   'anon lost its legacy grant on campaigns');
@@ -89,11 +90,10 @@ select throws_ok($$ select id from public.campaign_assignments $$, '42501', 'per
 select throws_ok($$ select id from public.stakeholder_sessions $$, '42501', 'permission denied for view stakeholder_sessions',
   'anon cannot read stakeholder_sessions');
 
-reset role;
+select tests.clear_authentication();
 
 -- The legacy owner still sees its sessions, through the old name too.
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"1e000000-0000-4000-8000-000000000001","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('1e000000-0000-4000-8000-000000000001');
 
 select results_eq(
   $$ select count(*)::int from public.campaign_assignments $$,
@@ -101,17 +101,16 @@ select results_eq(
   'the legacy owner sees its three sessions through campaign_assignments'
 );
 
-reset role;
+select tests.clear_authentication();
 
-set local role authenticated;
-set local request.jwt.claims to '{"sub":"1e000000-0000-4000-8000-0000000000ff","role":"authenticated","aud":"authenticated"}';
+select tests.authenticate_as('1e000000-0000-4000-8000-0000000000ff');
 
 select is_empty(
   $$ select id from public.stakeholder_sessions $$,
   'another user sees none of them'
 );
 
-reset role;
+select tests.clear_authentication();
 
 -- The rest of the migrations applied as on a fresh project.
 select results_eq(
@@ -120,10 +119,10 @@ select results_eq(
   'the Leading with Meaning tenant was seeded'
 );
 
-select results_eq(
-  $$ select count(*)::int from supabase_migrations.schema_migrations where version like '20260106______' $$,
-  $$ values (6) $$,
-  'all six migrations were recorded'
+select set_eq(
+  $$ select version from supabase_migrations.schema_migrations $$,
+  string_to_array(:'migration_versions', ','),
+  'every migration in migrations/ was recorded, and nothing else'
 );
 
 select * from finish();
