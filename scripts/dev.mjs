@@ -23,7 +23,7 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 try {
-  stack = await startStack({ seed: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'platform.localhost' } });
+  stack = await startStack({ seed: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
 } catch (e) {
   console.error(`[dev] the stack did not start:\n${e.message}`);
   process.exit(1);
@@ -51,6 +51,7 @@ Local stack is up. Try:
   curl '${w}/_tenant/health?deep=1'
   curl '${w}/_tenant/slug/leadingwithmeaning'
   curl -H 'Host: coach.northstar.localhost' '${w}/_tenant/brand.json'
+  curl 'http://acme-leadership.localhost:${port}/_tenant/brand.json'
 
   PostgREST   ${stack.postgrest.url}
   Postgres    ${stack.dbUrl}
