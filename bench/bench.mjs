@@ -12,7 +12,8 @@
 // drift of the shared machine cancels out. Writes bench/RESULTS.md.
 //
 // Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_THREADS (2),
-// BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3).
+// BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3), BENCH_FEED_SECONDS (120: the change feed's
+// upstream-load run, bench/feed.mjs).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { ROOT, addWorker, directUrl, psql, startStack, startWorker } from '../scripts/stack.mjs';
 import { fixtureSql, tenants } from './fixture.mjs';
+import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
+import { measureFeed } from './feed.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
 import { NAMES, PATHS, median, ms, report, rps } from './report.mjs';
 
@@ -35,6 +38,7 @@ const SECONDS = setting('BENCH_SECONDS', 8);
 const THREADS = setting('BENCH_THREADS', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 3);
+const FEED_SECONDS = setting('BENCH_FEED_SECONDS', 120);
 const TENANTS = 1000;
 const LOADED = 100;
 const TTL_SECONDS = 1800; // far longer than the whole run: every measured request is a hit
@@ -70,14 +74,17 @@ async function startWrangler(stack, config, vars = {}) {
   return worker;
 }
 
-/** Starts a worker, timing `wrangler dev` start → first 200 (wrangler's start and build included). */
-async function timedStart(name, start) {
+/**
+ * Starts a worker, timing `wrangler dev` start → first 200 (wrangler's start and build
+ * included). `upstream()` counts the PostgREST requests it makes that read tenants.
+ */
+async function timedStart(name, start, upstream) {
   const t0 = performance.now();
   const worker = await start();
   const startMs = performance.now() - t0;
   const url = { proxy: worker.url, direct: await directUrl(worker) };
   say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct})`);
-  return { name, url, startMs };
+  return { name, url, startMs, upstream };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,11 +95,11 @@ async function timedStart(name, start) {
  * proxy, the second directly); every answer must be 200. Returns the PostgREST requests of
  * each pass and the bodies of the first.
  */
-async function warm(stack, worker, targets) {
+async function warm(worker, targets) {
   const upstream = [];
   const bodies = [];
   for (const p of PATHS) {
-    const before = stack.postgrest.requests();
+    const before = worker.upstream();
     for (const t of targets) {
       for (const [route, host] of [[`/_tenant/slug/${t.slug}`], ['/_tenant/brand.json', t.customDomain]]) {
         const res = await get(`${worker.url[p]}${route}`, { host });
@@ -101,14 +108,14 @@ async function warm(stack, worker, targets) {
       }
     }
     await sleep(300); // PostgREST's access log lags its answers by a few ms
-    upstream.push(stack.postgrest.requests() - before);
+    upstream.push(worker.upstream() - before);
   }
   return { upstream, bodies };
 }
 
-/** One wrk run; PostgREST requests and other processes' CPU measured around it. */
-async function load(stack, url, targetsFile, seconds) {
-  const before = stack.postgrest.requests();
+/** One wrk run; the worker's PostgREST requests and other processes' CPU measured around it. */
+async function load(worker, url, targetsFile, seconds) {
+  const before = worker.upstream();
   const cpuBefore = cpuSample();
   const { stdout } = await execFileP('wrk', [
     '-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s',
@@ -126,7 +133,7 @@ async function load(stack, url, targetsFile, seconds) {
     non2xx: r.non2xx,
     socketErrors: r.socket_errors,
     timeouts: r.timeouts,
-    upstream: stack.postgrest.requests() - before,
+    upstream: worker.upstream() - before,
     other,
   };
 }
@@ -189,27 +196,33 @@ try {
 
   // The resolver first: its warm-up yields the typical body the ceiling answers with.
   const workers = {};
-  workers.resolver = await timedStart('resolver', () => addWorker(stack, { CACHE_TTL_SECONDS: String(TTL_SECONDS) }));
+  // The resolver reaches PostgREST through a counting proxy, so its tenant reads and its change
+  // feed reads are counted apart (the other workers have no feed: PostgREST's own count).
+  const resolverUpstream = await startCountingProxy(stack.postgrest.url);
+  workers.resolver = await timedStart('resolver', () => addWorker(stack, {
+    CACHE_TTL_SECONDS: String(TTL_SECONDS), SUPABASE_REST_URL: resolverUpstream.url,
+  }), () => resolverUpstream.tenantReads());
   const resolverWarmStart = performance.now();
-  const warmed = { resolver: await warm(stack, workers.resolver, targets) };
+  const warmed = { resolver: await warm(workers.resolver, targets) };
   const bodies = [...warmed.resolver.bodies].sort((a, b) => a.length - b.length);
   const typical = bodies[Math.floor(bodies.length / 2)];
   const bodyFile = path.join(BENCH, 'ceiling', 'body.json');
   // Rewritten only when it changes, so the ceiling is not rebuilt on every run.
   if (!fs.existsSync(bodyFile) || fs.readFileSync(bodyFile, 'utf8') !== typical) fs.writeFileSync(bodyFile, typical);
 
-  workers.ceiling = await timedStart('ceiling', () => startWrangler(stack, path.join(BENCH, 'ceiling', 'wrangler.toml')));
-  warmed.ceiling = await warm(stack, workers.ceiling, targets);
+  const postgrestCount = () => stack.postgrest.requests();
+  workers.ceiling = await timedStart('ceiling', () => startWrangler(stack, path.join(BENCH, 'ceiling', 'wrangler.toml')), postgrestCount);
+  warmed.ceiling = await warm(workers.ceiling, targets);
   workers.ts = await timedStart('ts', () => startWrangler(stack, path.join(BENCH, 'ts-resolver', 'wrangler.toml'), {
     SUPABASE_URL: stack.postgrest.url, SUPABASE_ANON_KEY: stack.anonKey, CACHE_TTL_SECONDS: String(TTL_SECONDS),
-  }));
-  warmed.ts = await warm(stack, workers.ts, targets);
+  }), postgrestCount);
+  warmed.ts = await warm(workers.ts, targets);
 
   const afterWarm = { resolver: 0, ceiling: 0, ts: 0 };
   for (const p of PATHS) {
     for (const n of NAMES) {
       say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
-      afterWarm[n] += (await load(stack, workers[n].url[p], targetsFile, WARMUP_SECONDS)).upstream;
+      afterWarm[n] += (await load(workers[n], workers[n].url[p], targetsFile, WARMUP_SECONDS)).upstream;
     }
   }
 
@@ -221,7 +234,7 @@ try {
       for (const n of NAMES) {
         const before = await waitForQuiet();
         if (before >= 0.25) say(`other processes use ${before.toFixed(2)} cores: measuring anyway`);
-        const x = await load(stack, workers[n].url[p], targetsFile, SECONDS);
+        const x = await load(workers[n], workers[n].url[p], targetsFile, SECONDS);
         result[p][n] = x;
         afterWarm[n] += x.upstream;
         say(`round ${round} ${p} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`);
@@ -230,6 +243,10 @@ try {
     runs.push(result);
   }
   const resolverElapsedS = (performance.now() - resolverWarmStart) / 1000;
+  const resolverFeedReads = resolverUpstream.feedReads();
+  await resolverUpstream.stop();
+
+  const feed = await measureFeed(stack, { targets, seconds: FEED_SECONDS, say });
 
   say('wrangler check startup (each builds, then profiles)');
   const startup = {};
@@ -265,8 +282,10 @@ try {
     afterWarm,
     resolverUpstream: {
       total: warmed.resolver.upstream.reduce((a, b) => a + b, 0) + afterWarm.resolver,
+      feedReads: resolverFeedReads,
       elapsedS: resolverElapsedS,
     },
+    feed,
     bodyBytes: Object.fromEntries(NAMES.map((n) => [n, median(warmed[n].bodies.map((b) => Buffer.byteLength(b)))])),
     wasm: {
       resolver: wasmSize(path.join(ROOT, 'build', 'index_bg.wasm')),

@@ -1,10 +1,15 @@
 //! The caching policy for tenant lookups: what a cached answer is worth, and for how long.
 //!
 //! A lookup's answer (a tenant, or "no such tenant") is an [`Entry`] stamped with the time it
-//! was fetched. [`Policy::freshness`] says what that entry is worth now: fresh (serve it), stale
-//! (serve it and refresh in the background: stale-while-revalidate, and stale-if-error when the
-//! refresh fails), or expired (fetch before answering). Negative entries are fresh for a shorter
-//! time and never served stale.
+//! was fetched. [`Policy::freshness`] says what that entry is worth now, given its age and what
+//! the change feed says of it ([`Vouch`]): fresh (serve it), stale (serve it and refresh in the
+//! background: stale-while-revalidate), changed (fetch first), or expired (fetch first). When a
+//! fetch fails, a stale or changed tenant is still served (stale-if-error, [`Freshness::serves_on_error`]).
+//!
+//! With the change feed on (`CHANGES_POLL_SECONDS` > 0), a tenant stays fresh until the feed
+//! reports a change or `CACHE_TTL_SECONDS` runs out, which is then only a backstop for when the
+//! feed cannot be read; with it off, the TTL alone decides. Negative entries are fresh for a
+//! shorter time, never served stale, and dropped by any change (a tenant may have appeared).
 //!
 //! The first tier, isolate memory, is `crate::memory`; the Workers Cache API, the second tier, is
 //! I/O and lives in `edge`.
@@ -13,44 +18,111 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::feed::{TenantHash, Vouch};
+use crate::host::Host;
+use crate::key::{Lookup, Slug, TenantId};
+use crate::reply::etag;
 use crate::tenant::Tenant;
 
-/// Default for `CACHE_TTL_SECONDS`: how long an answer is fresh.
-pub const DEFAULT_TTL_SECONDS: u32 = 60;
+/// Default for `CACHE_TTL_SECONDS` with the change feed on: a backstop, since the feed reports
+/// changes within seconds; it bounds staleness only while the feed cannot be read.
+pub const DEFAULT_TTL_SECONDS: u32 = 3600;
+/// Default for `CACHE_TTL_SECONDS` with the change feed off: the TTL alone bounds staleness.
+pub const DEFAULT_TTL_SECONDS_WITHOUT_FEED: u32 = 60;
 /// Default for `CACHE_STALE_SECONDS`: how long after that a stale answer may still be served.
 pub const DEFAULT_STALE_SECONDS: u32 = 86_400;
 /// Default for `NEGATIVE_TTL_SECONDS`: how long "no such tenant" is remembered.
 pub const DEFAULT_NEGATIVE_TTL_SECONDS: u32 = 30;
 /// Default for `CACHE_MEMORY_ENTRIES`: keys held in isolate memory.
 pub const DEFAULT_MEMORY_ENTRIES: u32 = 1000;
+/// Default for `CHANGES_POLL_SECONDS`: how often a data center reads the change feed.
+pub const DEFAULT_CHANGES_POLL_SECONDS: u32 = 5;
 /// After a failed background refresh, wait this long before trying again.
 pub const REFRESH_BACKOFF_MS: u64 = 5_000;
 
-/// A tenant as the cache keeps it: its keys, and its public JSON already serialised.
+/// A tenant as the cache keeps it: its keys, its public JSON already serialised with its ETag,
+/// and the hash the change feed names it by. Everything derived is computed once, when the
+/// tenant enters the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredRecord", into = "StoredRecord")]
 pub struct Record {
-    pub id: String,
-    pub slug: String,
-    pub domain: Option<String>,
+    pub id: TenantId,
+    pub slug: Slug,
+    pub domain: Option<Host>,
     /// The public tenant JSON served by every public route.
     pub json: String,
+    /// The strong ETag of `json`.
+    pub etag: String,
+    /// The SHA-256 of `id`, as the change feed names the tenant.
+    pub tenant: TenantHash,
+}
+
+/// A [`Record`] as the Cache API stores it: what cannot be derived.
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    id: String,
+    slug: String,
+    domain: Option<String>,
+    json: String,
+}
+
+impl TryFrom<StoredRecord> for Record {
+    type Error = crate::error::Error;
+
+    fn try_from(stored: StoredRecord) -> Result<Record, Self::Error> {
+        Ok(Record::new(
+            TenantId::parse(&stored.id)?,
+            Slug::parse(&stored.slug)?,
+            stored
+                .domain
+                .as_deref()
+                .and_then(|d| Host::parse_domain(d).ok()),
+            stored.json,
+        ))
+    }
+}
+
+impl From<Record> for StoredRecord {
+    fn from(record: Record) -> StoredRecord {
+        StoredRecord {
+            id: record.id.as_str().into(),
+            slug: record.slug.as_str().into(),
+            domain: record.domain.map(|d| d.to_string()),
+            json: record.json,
+        }
+    }
 }
 
 impl Record {
-    /// The record of a tenant row.
-    pub fn of(tenant: &Tenant) -> Record {
+    fn new(id: TenantId, slug: Slug, domain: Option<Host>, json: String) -> Record {
         Record {
-            id: tenant.id.clone(),
-            slug: tenant.slug.clone(),
-            domain: tenant.custom_domain.clone(),
-            json: tenant.to_json(),
+            tenant: TenantHash::of(id.as_str()),
+            etag: etag(&json),
+            id,
+            slug,
+            domain,
+            json,
         }
     }
 
-    /// Every cache key this tenant is reachable by.
-    pub fn keys(&self) -> Vec<String> {
-        let mut keys = vec![format!("slug:{}", self.slug), format!("id:{}", self.id)];
-        keys.extend(self.domain.as_ref().map(|d| format!("domain:{d}")));
+    /// The record of a tenant row (already checked by `Tenant::from_json`), or `None` if its id
+    /// or slug is not one.
+    pub fn of(tenant: &Tenant) -> Option<Record> {
+        Some(Record::new(
+            TenantId::parse(&tenant.id).ok()?,
+            Slug::parse(&tenant.slug).ok()?,
+            tenant
+                .custom_domain
+                .as_deref()
+                .and_then(|d| Host::parse_domain(d).ok()),
+            tenant.to_json(),
+        ))
+    }
+
+    /// Every key this tenant is reachable by: slug, id and custom domain.
+    pub fn keys(&self) -> Vec<Lookup> {
+        let mut keys = vec![Lookup::Slug(self.slug.clone()), Lookup::Id(self.id.clone())];
+        keys.extend(self.domain.clone().map(Lookup::Domain));
         keys
     }
 }
@@ -59,19 +131,46 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub record: Option<Rc<Record>>,
-    /// When the answer was fetched from PostgREST (ms since the epoch).
+    /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
+    /// so it saw every change committed before.
     pub fetched_at_ms: u64,
+}
+
+impl Entry {
+    /// The keys this answer to `lookup` is cached under: every key of its tenant, or `lookup`
+    /// alone for "no such tenant". Each key once.
+    pub fn keys(&self, lookup: &Lookup) -> Vec<Lookup> {
+        let mut keys = self.record.as_ref().map(|r| r.keys()).unwrap_or_default();
+        if !keys.contains(lookup) {
+            keys.push(lookup.clone());
+        }
+        keys
+    }
+
+    /// The hash of its tenant, `None` for "no such tenant".
+    pub fn tenant(&self) -> Option<&TenantHash> {
+        self.record.as_ref().map(|r| &r.tenant)
+    }
 }
 
 /// What an entry is worth now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    /// Serve it; `remaining_s` is how long it stays fresh.
+    /// Serve it; `remaining_s` is how long it stays fresh at most.
     Fresh { remaining_s: u32 },
     /// Serve it and refresh in the background.
     Stale,
+    /// The feed reports its tenant changed: fetch first, serve it only if the fetch fails.
+    Changed,
     /// Too old to serve: fetch first.
     Expired,
+}
+
+impl Freshness {
+    /// Whether an entry worth this is served when fetching a newer one failed.
+    pub fn serves_on_error(self) -> bool {
+        matches!(self, Freshness::Stale | Freshness::Changed)
+    }
 }
 
 /// How the answer to a request used the cache; sent as `X-Tenant-Cache`.
@@ -102,6 +201,8 @@ pub struct Policy {
     pub stale_s: u32,
     pub negative_ttl_s: u32,
     pub memory_entries: usize,
+    /// How often a data center reads the change feed; 0: the feed is off.
+    pub changes_poll_s: u32,
 }
 
 impl Default for Policy {
@@ -111,30 +212,45 @@ impl Default for Policy {
             stale_s: DEFAULT_STALE_SECONDS,
             negative_ttl_s: DEFAULT_NEGATIVE_TTL_SECONDS,
             memory_entries: DEFAULT_MEMORY_ENTRIES as usize,
+            changes_poll_s: DEFAULT_CHANGES_POLL_SECONDS,
         }
     }
 }
 
 impl Policy {
-    /// What `entry` is worth at `now_ms`.
-    pub fn freshness(&self, entry: &Entry, now_ms: u64) -> Freshness {
+    /// Whether the change feed is on.
+    pub fn feed_on(&self) -> bool {
+        self.changes_poll_s > 0
+    }
+
+    /// What `entry` is worth at `now_ms`, given what the change feed says of it (`Trusted`
+    /// when the feed is off).
+    pub fn freshness(&self, entry: &Entry, now_ms: u64, vouch: Vouch) -> Freshness {
         let age_ms = now_ms.saturating_sub(entry.fetched_at_ms);
-        let ttl_ms = u64::from(if entry.record.is_some() {
+        let positive = entry.record.is_some();
+        let ttl_ms = u64::from(if positive {
             self.ttl_s
         } else {
             self.negative_ttl_s
         }) * 1000;
-        if age_ms < ttl_ms {
-            let remaining_s = (ttl_ms - age_ms).div_ceil(1000);
-            return Freshness::Fresh {
-                remaining_s: u32::try_from(remaining_s).unwrap_or(u32::MAX),
+        if age_ms >= ttl_ms {
+            let stale_ms = u64::from(self.stale_s) * 1000;
+            return if positive && age_ms < ttl_ms + stale_ms {
+                Freshness::Stale
+            } else {
+                Freshness::Expired
             };
         }
-        let stale_ms = u64::from(self.stale_s) * 1000;
-        if entry.record.is_some() && age_ms < ttl_ms + stale_ms {
-            Freshness::Stale
-        } else {
-            Freshness::Expired
+        match (vouch, positive) {
+            (Vouch::Trusted, _) => {
+                let remaining_s = (ttl_ms - age_ms).div_ceil(1000);
+                Freshness::Fresh {
+                    remaining_s: u32::try_from(remaining_s).unwrap_or(u32::MAX),
+                }
+            }
+            (Vouch::Unvouched, true) => Freshness::Stale,
+            (Vouch::Changed, true) => Freshness::Changed,
+            (_, false) => Freshness::Expired,
         }
     }
 
@@ -148,11 +264,16 @@ impl Policy {
         }
     }
 
-    /// The `Cache-Control` value of a public answer served with `freshness`.
+    /// The `Cache-Control` value of a tenant answer served with `freshness`. With the change
+    /// feed on, browsers and CDNs keep it no longer than one poll interval, so an edit reaches
+    /// them as soon as it reaches the edge.
     pub fn cache_control(&self, scope_public: bool, freshness: Freshness) -> String {
         let max_age = match freshness {
+            Freshness::Fresh { remaining_s } if self.feed_on() => {
+                remaining_s.min(self.changes_poll_s)
+            }
             Freshness::Fresh { remaining_s } => remaining_s,
-            Freshness::Stale | Freshness::Expired => 0,
+            Freshness::Stale | Freshness::Changed | Freshness::Expired => 0,
         };
         let visibility = if scope_public { "public" } else { "private" };
         format!(
@@ -168,14 +289,21 @@ pub(crate) mod tests {
 
     /// A found tenant `slug`, fetched at `at` ms, with every key (slug, domain, id) set.
     pub(crate) fn found(slug: &str, at: u64) -> Entry {
-        let record = Record {
-            id: format!("00000000-0000-4000-8000-{:012}", slug.len()),
-            slug: slug.into(),
-            domain: Some(format!("coach.{slug}.com")),
-            json: format!(r#"{{"slug":"{slug}"}}"#),
-        };
+        let record = Record::new(
+            TenantId::parse(&format!("00000000-0000-4000-8000-{:012}", slug.len())).unwrap(),
+            Slug::parse(slug).unwrap(),
+            Some(Host::parse_domain(&format!("coach.{slug}.com")).unwrap()),
+            format!(r#"{{"slug":"{slug}"}}"#),
+        );
         Entry {
             record: Some(Rc::new(record)),
+            fetched_at_ms: at,
+        }
+    }
+
+    pub(crate) fn missing(at: u64) -> Entry {
+        Entry {
+            record: None,
             fetched_at_ms: at,
         }
     }
@@ -185,37 +313,69 @@ pub(crate) mod tests {
         stale_s: 600,
         negative_ttl_s: 30,
         memory_entries: 10,
+        changes_poll_s: 0,
     };
+
+    const TRUSTED: Vouch = Vouch::Trusted;
 
     #[test]
     fn tenants_are_fresh_then_stale_then_expired() {
         let e = found("acme", 1_000);
         assert_eq!(
-            POLICY.freshness(&e, 1_000),
+            POLICY.freshness(&e, 1_000, TRUSTED),
             Freshness::Fresh { remaining_s: 60 }
         );
         assert_eq!(
-            POLICY.freshness(&e, 60_500),
+            POLICY.freshness(&e, 60_500, TRUSTED),
             Freshness::Fresh { remaining_s: 1 }
         );
-        assert_eq!(POLICY.freshness(&e, 61_000), Freshness::Stale);
-        assert_eq!(POLICY.freshness(&e, 660_999), Freshness::Stale);
-        assert_eq!(POLICY.freshness(&e, 661_000), Freshness::Expired);
+        assert_eq!(POLICY.freshness(&e, 61_000, TRUSTED), Freshness::Stale);
+        assert_eq!(POLICY.freshness(&e, 660_999, TRUSTED), Freshness::Stale);
+        assert_eq!(POLICY.freshness(&e, 661_000, TRUSTED), Freshness::Expired);
     }
 
     #[test]
     fn negative_entries_expire_without_a_stale_window() {
-        let e = Entry {
-            record: None,
-            fetched_at_ms: 0,
-        };
+        let e = missing(0);
         assert_eq!(
-            POLICY.freshness(&e, 29_999),
+            POLICY.freshness(&e, 29_999, TRUSTED),
             Freshness::Fresh { remaining_s: 1 }
         );
-        assert_eq!(POLICY.freshness(&e, 30_000), Freshness::Expired);
+        assert_eq!(POLICY.freshness(&e, 30_000, TRUSTED), Freshness::Expired);
         assert_eq!(POLICY.shared_lifetime_s(&e), 30);
         assert_eq!(POLICY.shared_lifetime_s(&found("acme", 0)), 660);
+    }
+
+    #[test]
+    fn what_the_feed_says_decides_within_the_ttl() {
+        let e = found("acme", 0);
+        assert_eq!(
+            POLICY.freshness(&e, 1_000, Vouch::Unvouched),
+            Freshness::Stale
+        );
+        assert_eq!(
+            POLICY.freshness(&e, 1_000, Vouch::Changed),
+            Freshness::Changed
+        );
+        for vouch in [Vouch::Unvouched, Vouch::Changed] {
+            assert_eq!(
+                POLICY.freshness(&missing(0), 1_000, vouch),
+                Freshness::Expired
+            );
+        }
+        assert_eq!(
+            POLICY.freshness(&e, 61_000, Vouch::Changed),
+            Freshness::Stale,
+            "past the backstop the TTL decides"
+        );
+    }
+
+    #[test]
+    fn stale_and_changed_tenants_are_served_when_a_fetch_fails() {
+        assert!(Freshness::Stale.serves_on_error());
+        assert!(Freshness::Changed.serves_on_error());
+        assert!(!Freshness::Expired.serves_on_error());
+        assert!(!Freshness::Fresh { remaining_s: 1 }.serves_on_error());
     }
 
     #[test]
@@ -231,9 +391,43 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn with_the_feed_on_downstream_caches_keep_an_answer_one_poll_interval() {
+        let policy = Policy {
+            changes_poll_s: 5,
+            ttl_s: 3600,
+            ..POLICY
+        };
+        assert_eq!(
+            policy.cache_control(true, Freshness::Fresh { remaining_s: 3000 }),
+            "public, max-age=5, stale-while-revalidate=600"
+        );
+        assert_eq!(
+            policy.cache_control(true, Freshness::Fresh { remaining_s: 2 }),
+            "public, max-age=2, stale-while-revalidate=600"
+        );
+    }
+
+    #[test]
+    fn a_tenant_is_cached_under_each_of_its_keys_once() {
+        let e = found("acme", 0);
+        let by_slug = Lookup::Slug(Slug::parse("acme").unwrap());
+        assert_eq!(e.keys(&by_slug).len(), 3);
+        assert_eq!(
+            missing(0).keys(&by_slug),
+            vec![by_slug.clone()],
+            "no such tenant: the lookup's key only"
+        );
+    }
+
+    #[test]
     fn entries_round_trip_through_json() {
         let e = found("acme", 7);
         let back: Entry = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back, e);
+        let stored = serde_json::to_string(&e).unwrap();
+        assert!(
+            !stored.contains("etag") && !stored.contains("tenant"),
+            "{stored}"
+        );
     }
 }

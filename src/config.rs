@@ -8,8 +8,8 @@
 use base64::Engine as _;
 
 use crate::cache::{
-    Policy, DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS,
-    DEFAULT_TTL_SECONDS,
+    Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS,
+    DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS, DEFAULT_TTL_SECONDS_WITHOUT_FEED,
 };
 use crate::error::Error;
 use crate::host::Host;
@@ -20,6 +20,8 @@ pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
 const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 /// Largest cache lifetime accepted (a year), so sums of lifetimes cannot overflow.
 const MAX_CACHE_SECONDS: u32 = 31_536_000;
+/// Largest `CHANGES_POLL_SECONDS` accepted: past an hour the TTL backstop would decide anyway.
+const MAX_CHANGES_POLL_SECONDS: u32 = 3600;
 /// Shortest `PURGE_TOKEN` accepted: a guessable token would let anyone empty the cache.
 const MIN_PURGE_TOKEN_LEN: usize = 16;
 
@@ -116,8 +118,18 @@ impl Config {
         }
         let memory_entries =
             number("CACHE_MEMORY_ENTRIES", DEFAULT_MEMORY_ENTRIES, 1_000_000)?.max(1);
+        let changes_poll_s = number(
+            "CHANGES_POLL_SECONDS",
+            DEFAULT_CHANGES_POLL_SECONDS,
+            MAX_CHANGES_POLL_SECONDS,
+        )?;
+        let default_ttl = if changes_poll_s > 0 {
+            DEFAULT_TTL_SECONDS
+        } else {
+            DEFAULT_TTL_SECONDS_WITHOUT_FEED
+        };
         let cache = Policy {
-            ttl_s: number("CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS, MAX_CACHE_SECONDS)?,
+            ttl_s: number("CACHE_TTL_SECONDS", default_ttl, MAX_CACHE_SECONDS)?,
             stale_s: number(
                 "CACHE_STALE_SECONDS",
                 DEFAULT_STALE_SECONDS,
@@ -129,6 +141,7 @@ impl Config {
                 MAX_CACHE_SECONDS,
             )?,
             memory_entries: memory_entries as usize,
+            changes_poll_s,
         };
         let purge_token = get("PURGE_TOKEN");
         if purge_token
@@ -415,9 +428,33 @@ mod tests {
                 ttl_s: 2,
                 stale_s: 0,
                 negative_ttl_s: 5,
-                memory_entries: 50
+                memory_entries: 50,
+                changes_poll_s: 5,
             }
         );
         assert_eq!(c.purge_token.as_deref(), Some("0123456789abcdef"));
+    }
+
+    #[test]
+    fn the_ttl_is_a_backstop_with_the_feed_on_and_the_bound_without_it() {
+        let anon = jwt("anon");
+        let policy = |poll: &str| {
+            config(&[
+                ("SUPABASE_URL", "https://x.co"),
+                ("SUPABASE_ANON_KEY", &anon),
+                ("CHANGES_POLL_SECONDS", poll),
+            ])
+            .map(|c| (c.cache.changes_poll_s, c.cache.ttl_s))
+        };
+        assert_eq!(policy("").unwrap(), (5, 3600));
+        assert_eq!(policy("1").unwrap(), (1, 3600));
+        assert_eq!(
+            policy("0").unwrap(),
+            (0, 60),
+            "the feed off: TTLs alone, as before"
+        );
+        for bad in ["-1", "soon", "3601"] {
+            assert_eq!(setting_of(policy(bad).unwrap_err()), "CHANGES_POLL_SECONDS");
+        }
     }
 }

@@ -16,6 +16,7 @@
 mod cache;
 mod config;
 mod error;
+mod feed;
 mod forward;
 mod health;
 mod host;
@@ -26,6 +27,7 @@ mod reply;
 mod route;
 mod site;
 mod tenant;
+mod timestamp;
 mod token;
 
 #[cfg(target_arch = "wasm32")]
@@ -34,15 +36,15 @@ mod edge;
 pub use crate::cache::{CacheStatus, Entry, Freshness, Policy, Record};
 pub use crate::config::{AnonKey, Config, DEFAULT_UPSTREAM_TIMEOUT_MS};
 pub use crate::error::{Error, UpstreamError};
+pub use crate::feed::{Feed, Snapshot, Tier, Vouch};
 pub use crate::forward::{
     forwarded_headers, private_cache_control, target_url, vary_with_host, Forwarding, Identity,
 };
 pub use crate::health::DeepCheck;
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
-pub use crate::memory::Memory;
 pub use crate::purge::{parse_body as parse_purge_body, BodyLimit};
-pub use crate::reply::{etag, Reply, Scope, Vitals};
+pub use crate::reply::{etag, FeedVitals, Reply, Scope, Vitals};
 pub use crate::route::{route, Route, PREFIX};
 pub use crate::site::{classify, Site};
 pub use crate::tenant::{Profile, Tenant, PUBLIC_COLUMNS};

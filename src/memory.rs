@@ -3,26 +3,42 @@
 //! A bounded map from lookup key to [`Entry`], evicting the least recently used key. A tenant is
 //! stored once (one `Rc<Entry>`) and reachable by each of its keys, so a lookup by slug warms the
 //! lookups by domain and id. It lives as long as the isolate, shared by the requests it serves.
+//!
+//! When the change feed reports a change, a tenant's keys are marked changed rather than
+//! forgotten: they are never served fresh again, but the next lookup by any of them knows which
+//! tenant to re-read (once, by id, for every key), and the old answer remains for
+//! stale-if-error. "No such tenant" answers are simply forgotten.
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::cache::{Entry, REFRESH_BACKOFF_MS};
+use crate::feed::Applied;
 use crate::key::Lookup;
 
-/// One memory slot: an entry, when it was last used, and when a failed refresh may be retried.
+/// One memory slot: an entry, when it was last used, when a failed refresh may be retried, and
+/// whether the change feed reported its tenant changed.
 #[derive(Debug)]
 struct Slot {
     entry: Rc<Entry>,
     used: u64,
     retry_refresh_at_ms: u64,
+    changed: bool,
+}
+
+/// What memory holds for a key.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub entry: Rc<Entry>,
+    /// The change feed reported a change of its tenant after it was fetched.
+    pub changed: bool,
 }
 
 /// The in-isolate memory tier: at most `capacity` keys, least recently used evicted first.
 #[derive(Debug)]
 pub struct Memory {
     capacity: usize,
-    slots: HashMap<String, Slot>,
+    slots: HashMap<Lookup, Slot>,
     clock: u64,
 }
 
@@ -41,11 +57,6 @@ impl Memory {
         self.slots.len()
     }
 
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// The most keys held.
     pub fn capacity(&self) -> usize {
         self.capacity
@@ -60,28 +71,31 @@ impl Memory {
     }
 
     /// The entry for `lookup`, marking it used.
-    pub fn get(&mut self, lookup: &Lookup) -> Option<Rc<Entry>> {
+    pub fn get(&mut self, lookup: &Lookup) -> Option<Held> {
         self.clock += 1;
-        let slot = self.slots.get_mut(&lookup.to_string())?;
+        let slot = self.slots.get_mut(lookup)?;
         slot.used = self.clock;
-        Some(slot.entry.clone())
+        Some(Held {
+            entry: slot.entry.clone(),
+            changed: slot.changed,
+        })
+    }
+
+    /// Forgets `lookup` alone.
+    pub fn remove(&mut self, lookup: &Lookup) {
+        self.slots.remove(lookup);
     }
 
     /// Stores the answer to `lookup` under its key and, for a tenant, under every key of the
     /// tenant, all sharing one entry.
-    pub fn put(&mut self, lookup: &Lookup, entry: Entry) {
-        let mut keys = entry.record.as_ref().map(|r| r.keys()).unwrap_or_default();
-        let key = lookup.to_string();
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-        let entry = Rc::new(entry);
-        for key in keys {
+    pub fn put(&mut self, lookup: &Lookup, entry: Rc<Entry>) {
+        for key in entry.keys(lookup) {
             self.clock += 1;
             let slot = Slot {
                 entry: entry.clone(),
                 used: self.clock,
                 retry_refresh_at_ms: 0,
+                changed: false,
             };
             if self.slots.insert(key, slot).is_none() && self.slots.len() > self.capacity {
                 self.evict_one();
@@ -92,7 +106,7 @@ impl Memory {
     /// Whether a background refresh of `lookup` may start now; if so, no other may start before
     /// `REFRESH_BACKOFF_MS` has passed (a successful refresh replaces the slot anyway).
     pub fn claim_refresh(&mut self, lookup: &Lookup, now_ms: u64) -> bool {
-        match self.slots.get_mut(&lookup.to_string()) {
+        match self.slots.get_mut(lookup) {
             Some(slot) if slot.retry_refresh_at_ms <= now_ms => {
                 slot.retry_refresh_at_ms = now_ms + REFRESH_BACKOFF_MS;
                 true
@@ -101,16 +115,38 @@ impl Memory {
         }
     }
 
-    /// Drops `key` and, when it holds a tenant, every key of that tenant. Returns the keys
+    /// Drops `lookup` and, when it holds a tenant, every key of that tenant. Returns the keys
     /// dropped.
-    pub fn purge(&mut self, lookup: &Lookup) -> Vec<String> {
-        let key = lookup.to_string();
-        let mut keys = vec![key.clone()];
-        if let Some(record) = self.slots.get(&key).and_then(|s| s.entry.record.clone()) {
-            keys.extend(record.keys().into_iter().filter(|k| *k != key));
-        }
-        keys.retain(|k| self.slots.remove(k).is_some());
-        keys
+    pub fn purge(&mut self, lookup: &Lookup) -> Vec<Lookup> {
+        let keys = match self.slots.get(lookup) {
+            Some(slot) => slot.entry.keys(lookup),
+            None => vec![lookup.clone()],
+        };
+        keys.into_iter()
+            .filter(|k| self.slots.remove(k).is_some())
+            .collect()
+    }
+
+    /// Applies what the change feed says changed: every key of a changed tenant fetched before
+    /// its change is marked changed, and every "no such tenant" fetched before the newest change
+    /// is forgotten (a tenant, slug or domain may have appeared). Returns how many keys were
+    /// marked or forgotten.
+    pub fn apply_changes(&mut self, applied: &Applied) -> usize {
+        let mut touched = 0;
+        self.slots.retain(|_, slot| {
+            let fetched = slot.entry.fetched_at_ms;
+            let changed_at = match slot.entry.tenant() {
+                Some(tenant) => applied.tenants.get(tenant).copied(),
+                None => applied.newest_ms,
+            };
+            if !changed_at.is_some_and(|t| Applied::predates(fetched, t)) || slot.changed {
+                return true;
+            }
+            touched += 1;
+            slot.changed = true;
+            slot.entry.record.is_some()
+        });
+        touched
     }
 
     fn evict_one(&mut self) {
@@ -128,7 +164,7 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::tests::found;
+    use crate::cache::tests::{found, missing};
     use crate::key::{Slug, TenantId};
     use crate::Host;
 
@@ -139,7 +175,7 @@ mod tests {
     #[test]
     fn a_tenant_is_reachable_by_each_of_its_keys() {
         let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
+        m.put(&slug("acme"), Rc::new(found("acme", 0)));
         let by_domain = m
             .get(&Lookup::Domain(
                 Host::parse_domain("coach.acme.com").unwrap(),
@@ -151,7 +187,7 @@ mod tests {
             ))
             .unwrap();
         assert!(
-            Rc::ptr_eq(&by_domain, &by_id),
+            Rc::ptr_eq(&by_domain.entry, &by_id.entry),
             "one entry shared by all keys"
         );
         assert_eq!(m.len(), 3);
@@ -160,28 +196,10 @@ mod tests {
     #[test]
     fn the_least_recently_used_key_is_evicted_at_capacity() {
         let mut m = Memory::new(2);
-        m.put(
-            &slug("aaa"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
-        m.put(
-            &slug("bbb"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
+        m.put(&slug("aaa"), Rc::new(missing(0)));
+        m.put(&slug("bbb"), Rc::new(missing(0)));
         m.get(&slug("aaa"));
-        m.put(
-            &slug("ccc"),
-            Entry {
-                record: None,
-                fetched_at_ms: 0,
-            },
-        );
+        m.put(&slug("ccc"), Rc::new(missing(0)));
         assert_eq!(m.len(), 2);
         assert!(m.get(&slug("aaa")).is_some());
         assert!(m.get(&slug("bbb")).is_none());
@@ -193,7 +211,7 @@ mod tests {
         for i in 0..100 {
             m.put(
                 &slug(&format!("tenant-{i}")),
-                found(&format!("tenant-{i}"), 0),
+                Rc::new(found(&format!("tenant-{i}"), 0)),
             );
             assert!(m.len() <= 5);
         }
@@ -204,8 +222,8 @@ mod tests {
     #[test]
     fn purge_drops_every_key_of_the_tenant() {
         let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
-        m.put(&slug("other"), found("other", 0));
+        m.put(&slug("acme"), Rc::new(found("acme", 0)));
+        m.put(&slug("other"), Rc::new(found("other", 0)));
         let dropped = m.purge(&Lookup::Domain(
             Host::parse_domain("coach.acme.com").unwrap(),
         ));
@@ -217,10 +235,49 @@ mod tests {
     #[test]
     fn a_refresh_is_claimed_once_per_backoff() {
         let mut m = Memory::new(10);
-        m.put(&slug("acme"), found("acme", 0));
+        m.put(&slug("acme"), Rc::new(found("acme", 0)));
         assert!(m.claim_refresh(&slug("acme"), 100));
         assert!(!m.claim_refresh(&slug("acme"), 200));
         assert!(m.claim_refresh(&slug("acme"), 100 + REFRESH_BACKOFF_MS));
         assert!(!m.claim_refresh(&slug("unknown"), 0));
+    }
+
+    #[test]
+    fn a_change_marks_the_tenant_under_every_key_and_forgets_older_negatives() {
+        let mut m = Memory::new(10);
+        let acme = Rc::new(found("acme", 1_000));
+        let tenant = *acme.tenant().unwrap();
+        m.put(&slug("acme"), acme);
+        m.put(&slug("other"), Rc::new(found("other", 1_000)));
+        m.put(&slug("nobody"), Rc::new(missing(1_000)));
+        m.put(&slug("newcomer"), Rc::new(missing(9_000)));
+        let applied = Applied {
+            tenants: HashMap::from([(tenant, 5_000)]),
+            newest_ms: Some(5_000),
+        };
+        assert_eq!(
+            m.apply_changes(&applied),
+            4,
+            "acme's three keys and the older negative"
+        );
+        let by_domain = Lookup::Domain(Host::parse_domain("coach.acme.com").unwrap());
+        assert!(m.get(&slug("acme")).unwrap().changed);
+        assert!(m.get(&by_domain).unwrap().changed);
+        assert!(m.get(&slug("nobody")).is_none());
+        assert!(!m.get(&slug("other")).unwrap().changed);
+        assert!(
+            m.get(&slug("newcomer")).is_some(),
+            "fetched after the change"
+        );
+        assert_eq!(
+            m.apply_changes(&applied),
+            0,
+            "applying it again changes nothing"
+        );
+        m.put(&slug("acme"), Rc::new(found("acme", 6_000)));
+        assert!(
+            !m.get(&by_domain).unwrap().changed,
+            "a new answer clears the mark"
+        );
     }
 }

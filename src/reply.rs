@@ -24,6 +24,18 @@ pub struct Vitals {
     pub wasm_memory_bytes: usize,
     /// `Some(age in ms)` of the shared deep check that answered; `None` for a shallow check.
     pub upstream_age_ms: Option<u64>,
+    /// The change feed as this isolate knows it.
+    pub changes: FeedVitals,
+}
+
+/// What `/_tenant/health` reports of the change feed: its interval (0: off), how long ago this
+/// isolate's newest read was made (by it or another isolate of the data center), and whether
+/// the last read failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeedVitals {
+    pub poll_seconds: u32,
+    pub last_read_ms_ago: Option<u64>,
+    pub failing: bool,
 }
 
 /// Whether an answer depends on the request's Host.
@@ -72,12 +84,17 @@ impl Reply {
             memory_capacity,
             wasm_memory_bytes,
             upstream_age_ms,
+            changes,
         } = vitals;
         let upstream = upstream_age_ms
             .map(|age| format!(r#","upstream":{{"status":"ok","ageMs":{age}}}"#))
             .unwrap_or_default();
+        let last_read = changes
+            .last_read_ms_ago
+            .map_or_else(|| "null".to_string(), |ms| ms.to_string());
         let body = format!(
-            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"wasmMemoryBytes":{wasm_memory_bytes}{upstream}}}"#
+            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"changes":{{"pollSeconds":{},"lastReadMsAgo":{last_read},"failing":{}}},"wasmMemoryBytes":{wasm_memory_bytes}{upstream}}}"#,
+            changes.poll_seconds, changes.failing
         );
         let reply = Reply::json(200, body).header("cache-control", "no-store");
         match upstream_age_ms {
@@ -235,11 +252,19 @@ mod tests {
             memory_capacity: 10,
             wasm_memory_bytes: 65536,
             upstream_age_ms: None,
+            changes: FeedVitals {
+                poll_seconds: 5,
+                last_read_ms_ago: None,
+                failing: false,
+            },
         });
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!((r.status, v["status"].as_str()), (200, Some("ok")));
         assert_eq!(v["cache"]["memoryEntries"], 3);
         assert_eq!(v["wasmMemoryBytes"], 65536);
+        assert_eq!(v["changes"]["pollSeconds"], 5);
+        assert_eq!(v["changes"]["lastReadMsAgo"], serde_json::Value::Null);
+        assert_eq!(v["changes"]["failing"], false);
         assert!(r
             .get("content-type")
             .unwrap()

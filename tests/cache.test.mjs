@@ -1,6 +1,6 @@
-// The edge cache's contract: memory + Cache API tiers, stale-while-revalidate, stale-if-error,
-// negative caching, one upstream request per key, purge. Short lifetimes are set through vars;
-// no sleep is longer than a few seconds.
+// The edge cache's contract with the change feed off (TTLs alone): memory + Cache API tiers,
+// stale-while-revalidate, stale-if-error, negative caching, one upstream request per key, purge.
+// Short lifetimes are set through vars; no sleep is longer than a few seconds.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,8 @@ const PURGE_TOKEN = 'local-purge-token-0123456789';
 let stack;
 before(async () => {
   stack = await startStack({
-    vars: { CACHE_TTL_SECONDS: String(TTL_SECONDS), CACHE_STALE_SECONDS: '60', PURGE_TOKEN },
+    // The feed off: these are the TTL-only semantics (the feed is tests/feed.test.mjs).
+    vars: { CACHE_TTL_SECONDS: String(TTL_SECONDS), CACHE_STALE_SECONDS: '60', CHANGES_POLL_SECONDS: '0', PURGE_TOKEN },
   });
 });
 after(async () => {

@@ -1,6 +1,7 @@
-// The schema's contract (Story 1.1, AC #1-#6, the story's defects and issue 9's findings 6-8),
-// proven by pgTAP on a real Postgres whose migrations were applied only by `supabase db push`:
-// to a fresh Supabase database, to the existing app database, and to a minimal one.
+// The schema's contract (Story 1.1, AC #1-#6, the story's defects, issue 9's findings 6-8 and
+// issue 10's tenant change feed), proven by pgTAP on a real Postgres whose migrations were
+// applied only by `supabase db push`: to a fresh Supabase database, to the existing app
+// database, and to a minimal one.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +64,30 @@ test('every acceptance criterion and security outcome holds (supabase/tests, pgT
   assert.ok(files.length >= 7, 'one file per AC plus the role matrix');
   const out = pgProve('fresh', files);
   assert.match(out, /Result: PASS/);
+});
+
+test('a tenant change is stamped in the feed when its transaction ends, not when it began (a real commit)', () => {
+  // pgTAP rolls back, so only here does the deferred trigger fire at a real commit.
+  const url = pg.url('fresh');
+  const id = '0c000000-0000-4000-8000-00000000c0de';
+  try {
+    psql(url, {
+      sql: `begin;
+        insert into public.tenant_profiles (id, slug, display_name, brand_config)
+        select '${id}', 'commit-stamp', 'Commit stamp', brand_config from public.tenant_profiles where slug = 'leadingwithmeaning';
+        select pg_sleep(1);
+        commit;`,
+    });
+    const lag = psql(url, {
+      sql: `select extract(epoch from c.changed_at - p.created_at)
+        from public.tenant_changes as c
+        join public.tenant_profiles as p on c.tenant_hash = encode(sha256(convert_to(p.id::text, 'UTF8')), 'hex')
+        where p.id = '${id}'`,
+    });
+    assert.ok(Number(lag) >= 1, `one change, stamped at least 1 s after the transaction began: ${JSON.stringify(lag)}`);
+  } finally {
+    psql(url, { sql: `delete from public.tenant_profiles where id = '${id}'` });
+  }
 });
 
 test('the platform fixture can be applied twice', () => {

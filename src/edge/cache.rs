@@ -1,10 +1,11 @@
 //! The two cache tiers around [`store::find`]: isolate memory, then the Workers Cache API.
 //!
-//! A memory hit does no I/O. A memory miss runs one *load* per key per isolate, whose result
-//! every concurrent caller shares: the Cache API if it holds a fresh entry, else PostgREST. A
-//! stale memory entry is served at once while a background refresh (`ctx.wait_until`) loads a
-//! new one; when that refresh fails the stale entry keeps being served until its stale window
-//! ends. The policy (what is fresh, stale or expired) is `crate::cache`; this module is the I/O.
+//! A memory hit does no I/O (beyond the change feed's read when one is due, `edge/feed.rs`). A
+//! memory miss runs one *load* per key per isolate, whose result every concurrent caller shares:
+//! the Cache API if it holds a fresh entry, else PostgREST. A stale memory entry is served at
+//! once while a background refresh (`ctx.wait_until`) loads a new one. What an entry is worth,
+//! and what to serve when PostgREST fails, is the policy in `crate::cache`; this module is the
+//! I/O.
 //!
 //! Cache API docs: <https://developers.cloudflare.com/workers/runtime-apis/cache/>. It is per
 //! data center, so a purge reaches only the data center that receives it.
@@ -15,8 +16,10 @@ use std::rc::Rc;
 use worker::{Cache, Context, Response};
 
 use super::flight::{Flights, Outcome};
-use super::{now_ms, store};
-use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Memory, Record, UpstreamError};
+use super::{feed, now_ms, store};
+use crate::feed::Applied;
+use crate::memory::Memory;
+use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Record, Tier, UpstreamError, Vouch};
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
 const KEY_PREFIX: &str = "https://tenant-resolver.internal/v1/";
@@ -43,22 +46,33 @@ pub fn memory_size() -> (usize, usize) {
     MEMORY.with_borrow(|m| (m.len(), m.capacity()))
 }
 
+/// Marks in memory what the change feed says changed.
+pub fn apply_changes(applied: &Applied) {
+    MEMORY.with_borrow_mut(|m| m.apply_changes(applied));
+}
+
 /// Resolves `lookup` through the tiers. Every lookup is the same anon lookup whoever asks, so
 /// every request shares the tiers and single flight.
 pub async fn resolve(
-    config: &Config,
+    config: &Rc<Config>,
     ctx: &Context,
     lookup: &Lookup,
 ) -> Result<Resolved, UpstreamError> {
+    feed::sync(config, ctx).await;
     let policy = config.cache;
     MEMORY.with_borrow_mut(|m| {
         if m.capacity() != policy.memory_entries {
             m.set_capacity(policy.memory_entries);
         }
     });
-    if let Some(entry) = MEMORY.with_borrow_mut(|m| m.get(lookup)) {
-        let now = now_ms();
-        match policy.freshness(&entry, now) {
+    if let Some(held) = MEMORY.with_borrow_mut(|m| m.get(lookup)) {
+        let (entry, now) = (held.entry, now_ms());
+        let vouch = if held.changed {
+            Vouch::Changed
+        } else {
+            feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Memory)
+        };
+        match policy.freshness(&entry, now, vouch) {
             freshness @ Freshness::Fresh { .. } => {
                 return Ok(Resolved {
                     record: entry.record.clone(),
@@ -76,38 +90,106 @@ pub async fn resolve(
                     freshness: Freshness::Stale,
                 });
             }
+            Freshness::Changed => {
+                if let Some(resolved) = reload_changed(config, ctx, lookup, &entry).await {
+                    return Ok(resolved);
+                }
+            }
             Freshness::Expired => {}
         }
     }
     let (leader, result) = load_once(config, lookup).await;
     let (entry, status) = result?;
+    share(config, ctx, lookup, leader, &entry, status);
+    Ok(resolved(config, entry, status))
+}
+
+/// Shares what a load for `lookup` read from PostgREST with the data center (Cache API), when
+/// this request led that read.
+fn share(
+    config: &Rc<Config>,
+    ctx: &Context,
+    lookup: &Lookup,
+    leader: bool,
+    entry: &Rc<Entry>,
+    status: CacheStatus,
+) {
     if leader && status == CacheStatus::Miss {
-        ctx.wait_until(put_shared(policy, lookup.clone(), entry.clone()));
+        ctx.wait_until(put_shared(config.clone(), lookup.clone(), entry.clone()));
     }
-    let freshness = policy.freshness(&entry, now_ms());
-    Ok(Resolved {
+}
+
+/// A loaded entry as an answer, with what it is worth now.
+fn resolved(config: &Config, entry: Rc<Entry>, status: CacheStatus) -> Resolved {
+    let vouch = feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Memory);
+    Resolved {
+        freshness: config.cache.freshness(&entry, now_ms(), vouch),
         record: entry.record.clone(),
         status,
-        freshness,
-    })
+    }
+}
+
+/// A tenant the change feed reports changed is re-read once, by id, for all of its keys:
+/// concurrent lookups by slug and by domain share that one read. Its answer serves `lookup` if
+/// the tenant still has this key; otherwise (a slug or domain that moved, a tenant gone) `None`,
+/// and the key is looked up on its own. When the read fails, the old answer is served
+/// (stale-if-error).
+async fn reload_changed(
+    config: &Rc<Config>,
+    ctx: &Context,
+    lookup: &Lookup,
+    old: &Rc<Entry>,
+) -> Option<Resolved> {
+    let by_id = Lookup::Id(old.record.as_ref()?.id.clone());
+    let known = MEMORY
+        .with_borrow_mut(|m| m.get(&by_id))
+        .filter(|held| !held.changed);
+    let (entry, status) = match known {
+        Some(held) => (held.entry, CacheStatus::Hit),
+        None => match load_once(config, &by_id).await {
+            (leader, Ok((entry, status))) => {
+                share(config, ctx, &by_id, leader, &entry, status);
+                (entry, status)
+            }
+            (_, Err(error)) => {
+                worker::console_error!(
+                    "re-reading changed {lookup} failed, serving stale: {error}"
+                );
+                return Some(Resolved {
+                    record: old.record.clone(),
+                    status: CacheStatus::Stale,
+                    freshness: Freshness::Stale,
+                });
+            }
+        },
+    };
+    if entry.keys(&by_id).contains(lookup) {
+        return Some(resolved(config, entry, status));
+    }
+    MEMORY.with_borrow_mut(|m| m.remove(lookup));
+    None
 }
 
 /// Drops every key of the tenant named by `lookup` from both tiers; returns the keys dropped.
 pub async fn purge(lookup: &Lookup) -> Vec<String> {
     let mut keys = MEMORY.with_borrow_mut(|m| m.purge(lookup));
-    keys.push(lookup.to_string());
-    if let Some(record) = get_shared(lookup).await.and_then(|e| e.record.clone()) {
-        keys.extend(record.keys());
+    let shared = get_shared(lookup).await;
+    let shared_keys = shared.map_or_else(|| vec![lookup.clone()], |e| e.keys(lookup));
+    for key in shared_keys {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
     }
-    keys.sort();
-    keys.dedup();
     let cache = Cache::default();
-    for key in &keys {
+    let mut names = Vec::with_capacity(keys.len());
+    for key in keys {
         if let Err(e) = cache.delete(format!("{KEY_PREFIX}{key}"), true).await {
             worker::console_error!("cache purge of {key} failed: {e}");
         }
+        names.push(key.to_string());
     }
-    keys
+    names.sort();
+    names
 }
 
 /// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
@@ -123,39 +205,43 @@ async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
         .await
 }
 
-/// One load: a fresh Cache API entry, else PostgREST; a stale Cache API entry only when
-/// PostgREST fails (stale-if-error). The result goes into memory.
+/// One load: a fresh Cache API entry, else PostgREST; when PostgREST fails, the Cache API entry
+/// if the policy still serves it (stale-if-error). The result goes into memory.
 async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let policy = config.cache;
-    let shared = get_shared(lookup).await;
-    let freshness = shared.as_ref().map(|e| policy.freshness(e, now_ms()));
-    let (entry, status) = match (shared, freshness) {
-        (Some(entry), Some(Freshness::Fresh { .. })) => (entry, CacheStatus::Hit),
-        (shared, freshness) => match store::find(config, lookup).await {
-            Ok(tenant) => {
-                let record = tenant.map(|t| Rc::new(Record::of(&t)));
-                (
-                    Rc::new(Entry {
+    let shared = get_shared(lookup).await.map(|entry| {
+        let vouch = feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Shared);
+        let freshness = policy.freshness(&entry, now_ms(), vouch);
+        (entry, freshness)
+    });
+    let (entry, status) = match shared {
+        Some((entry, Freshness::Fresh { .. })) => (entry, CacheStatus::Hit),
+        shared => {
+            let asked_at_ms = now_ms();
+            match store::find(config, lookup).await {
+                Ok(tenant) => {
+                    let record = tenant.and_then(|t| Record::of(&t)).map(Rc::new);
+                    let entry = Entry {
                         record,
-                        fetched_at_ms: now_ms(),
-                    }),
-                    CacheStatus::Miss,
-                )
-            }
-            Err(error) => match (shared, freshness) {
-                (Some(entry), Some(Freshness::Stale)) => {
-                    worker::console_error!("serving {lookup} stale: {error}");
-                    (entry, CacheStatus::Stale)
+                        fetched_at_ms: asked_at_ms,
+                    };
+                    (Rc::new(entry), CacheStatus::Miss)
                 }
-                _ => return Err(error),
-            },
-        },
+                Err(error) => match shared {
+                    Some((entry, freshness)) if freshness.serves_on_error() => {
+                        worker::console_error!("serving {lookup} stale: {error}");
+                        (entry, CacheStatus::Stale)
+                    }
+                    _ => return Err(error),
+                },
+            }
+        }
     };
     // A stale entry goes into memory only where memory has none: re-putting it would reset the
     // refresh back-off of the entry memory already serves.
     MEMORY.with_borrow_mut(|m| {
         if status != CacheStatus::Stale || m.get(lookup).is_none() {
-            m.put(lookup, (*entry).clone());
+            m.put(lookup, entry.clone());
         }
     });
     Ok((entry, status))
@@ -163,9 +249,9 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
 
 /// The background refresh of a stale memory entry; on failure the entry stays (stale-if-error)
 /// and the next refresh waits for the back-off.
-async fn refresh(config: Config, lookup: Lookup) {
+async fn refresh(config: Rc<Config>, lookup: Lookup) {
     match load_once(&config, &lookup).await {
-        (true, Ok((entry, CacheStatus::Miss))) => put_shared(config.cache, lookup, entry).await,
+        (true, Ok((entry, CacheStatus::Miss))) => put_shared(config, lookup, entry).await,
         (_, Ok(_)) => {}
         (_, Err(error)) => {
             worker::console_error!("refresh of {lookup} failed, serving stale: {error}")
@@ -183,18 +269,15 @@ async fn get_shared(lookup: &Lookup) -> Option<Rc<Entry>> {
     serde_json::from_str(&body).ok().map(Rc::new)
 }
 
-/// Stores `entry` in the Cache API under `lookup` and every key of its tenant, for as long as
+/// Stores `entry` in the Cache API under every key it answers (`Entry::keys`), for as long as
 /// it may be served.
-async fn put_shared(policy: crate::Policy, lookup: Lookup, entry: Rc<Entry>) {
+async fn put_shared(config: Rc<Config>, lookup: Lookup, entry: Rc<Entry>) {
     let Ok(body) = serde_json::to_string(&*entry) else {
         return;
     };
-    let mut keys = entry.record.as_ref().map(|r| r.keys()).unwrap_or_default();
-    keys.push(lookup.to_string());
-    keys.dedup();
-    let cache_control = format!("public, max-age={}", policy.shared_lifetime_s(&entry));
+    let cache_control = format!("public, max-age={}", config.cache.shared_lifetime_s(&entry));
     let cache = Cache::default();
-    for key in keys {
+    for key in entry.keys(&lookup) {
         let response = Response::builder()
             .with_header("content-type", "application/json")
             .and_then(|r| r.with_header("cache-control", &cache_control))

@@ -3,6 +3,7 @@
 //! is a call into the pure core.
 
 mod cache;
+mod feed;
 mod flight;
 mod health;
 mod origin;
@@ -107,6 +108,7 @@ async fn answer(
                 memory_capacity: capacity,
                 wasm_memory_bytes: core::arch::wasm32::memory_size(0) * 65536,
                 upstream_age_ms,
+                changes: feed::vitals(&call.config),
             })
         }
         Route::Tenant(lookup) => {
@@ -174,8 +176,8 @@ async fn answer(
                 proto: url.scheme(),
                 client_ip: client_ip.as_deref(),
                 identity: tenant.as_ref().map(|t| Identity {
-                    tenant_id: &t.id,
-                    tenant_slug: &t.slug,
+                    tenant_id: t.id.as_str(),
+                    tenant_slug: t.slug.as_str(),
                 }),
             };
             return Ok(Outcome::Forwarded(

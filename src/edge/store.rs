@@ -11,7 +11,8 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
-use crate::{Config, Error, Lookup, Profile, Tenant, UpstreamError, PUBLIC_COLUMNS};
+use crate::feed::READ_LIMIT;
+use crate::{Config, Error, Lookup, Profile, Snapshot, Tenant, UpstreamError, PUBLIC_COLUMNS};
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
@@ -85,6 +86,21 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<Tenant>, Up
     match send(config, request).await? {
         (200, body) => Tenant::from_json(&body).map(Some),
         (406, body) if body.contains(NO_ROWS) => Ok(None),
+        (status, body) => Err(UpstreamError::Status { status, body }),
+    }
+}
+
+/// The change feed as of `read_at_ms` (when this read is sent): the newest [`READ_LIMIT`]
+/// changes of the last `feed::WINDOW_MS`, newest first.
+pub async fn changes(config: &Config, read_at_ms: u64) -> Result<Snapshot, UpstreamError> {
+    let request = client(config)
+        .from("tenant_changes")
+        .select("tenant_hash,changed_at")
+        .gte("changed_at", Snapshot::since(read_at_ms))
+        .order("changed_at.desc")
+        .limit(READ_LIMIT);
+    match send(config, request).await? {
+        (200, body) => Snapshot::from_rows(&body, read_at_ms),
         (status, body) => Err(UpstreamError::Status { status, body }),
     }
 }

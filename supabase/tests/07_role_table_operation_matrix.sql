@@ -1,17 +1,19 @@
 -- Role x table x operation matrix: select, insert, update and delete on
--- tenant_profiles, campaigns, participant_sessions, usage_events and the
--- campaign_assignments and stakeholder_sessions views, run as each API role
--- with the JWT claims PostgREST would set:
+-- tenant_profiles, tenant_changes, campaigns, participant_sessions,
+-- usage_events and the campaign_assignments and stakeholder_sessions views,
+-- run as each API role with the JWT claims PostgREST would set:
 --   anon            nothing but the public columns of an active tenant the
---                   request names (x-tenant-lookup);
---   authenticated   the same public view of tenants, plus its own tenant's
---                   campaigns, sessions and usage, and nobody else's;
+--                   request names (x-tenant-lookup), and the hashes and
+--                   times of the tenant change feed;
+--   authenticated   the same public view of tenants and of the feed, plus its
+--                   own tenant's campaigns, sessions and usage, and nobody
+--                   else's;
 --   service_role    everything.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(86);
+select plan(100);
 
 -- Fixture. Alpha and Beta each own a tenant with a campaign, a session and a
 -- usage event. Sam (staff) owns a campaign inside Alpha's tenant but no tenant.
@@ -45,6 +47,10 @@ insert into public.participant_sessions (id, campaign_id, tenant_id, participant
 insert into public.usage_events (id, tenant_id, event_type) values
   ('a7000000-0000-4000-8000-0000000000e1', 'a7000000-0000-4000-8000-0000000000a1', 'assessment.completed'),
   ('b7000000-0000-4000-8000-0000000000e2', 'b7000000-0000-4000-8000-0000000000b1', 'assessment.completed');
+
+-- The change feed records the two tenants now rather than at commit, which a
+-- rolled-back test never reaches.
+set constraints public.tenant_profiles_record_change immediate;
 
 -------------------------------------------------------------------------------
 -- anon
@@ -119,6 +125,23 @@ select throws_ok($$ update public.stakeholder_sessions set client_status = 'star
   '42501', 'permission denied for view stakeholder_sessions', 'anon: update stakeholder_sessions is denied');
 select throws_ok($$ delete from public.stakeholder_sessions $$,
   '42501', 'permission denied for view stakeholder_sessions', 'anon: delete stakeholder_sessions is denied');
+
+-- tenant_changes
+select results_eq(
+  $$ select count(*)::int from public.tenant_changes
+     where changed_at >= now() and tenant_hash in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
+       from (values ('a7000000-0000-4000-8000-0000000000a1'::uuid), ('b7000000-0000-4000-8000-0000000000b1'::uuid)) as t (id)) $$,
+  $$ values (2) $$,
+  'anon: select tenant_hash and changed_at of tenant_changes returns the feed, without naming a tenant'
+);
+select throws_ok($$ select id from public.tenant_changes $$,
+  '42501', 'permission denied for table tenant_changes', 'anon: select id of tenant_changes is denied');
+select throws_ok($$ insert into public.tenant_changes (tenant_hash) values (repeat('7', 64)) $$,
+  '42501', 'permission denied for table tenant_changes', 'anon: insert tenant_changes is denied');
+select throws_ok($$ update public.tenant_changes set changed_at = now() $$,
+  '42501', 'permission denied for table tenant_changes', 'anon: update tenant_changes is denied');
+select throws_ok($$ delete from public.tenant_changes $$,
+  '42501', 'permission denied for table tenant_changes', 'anon: delete tenant_changes is denied');
 
 select tests.clear_authentication();
 
@@ -270,6 +293,23 @@ select is_empty(
   'owner: delete another tenant''s session through stakeholder_sessions changes nothing'
 );
 
+-- tenant_changes
+select results_eq(
+  $$ select count(*)::int from public.tenant_changes
+     where changed_at >= now() and tenant_hash in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
+       from (values ('a7000000-0000-4000-8000-0000000000a1'::uuid), ('b7000000-0000-4000-8000-0000000000b1'::uuid)) as t (id)) $$,
+  $$ values (2) $$,
+  'owner: select tenant_hash and changed_at of tenant_changes returns the feed, without naming a tenant'
+);
+select throws_ok($$ select id from public.tenant_changes $$,
+  '42501', 'permission denied for table tenant_changes', 'owner: select id of tenant_changes is denied');
+select throws_ok($$ insert into public.tenant_changes (tenant_hash) values (repeat('7', 64)) $$,
+  '42501', 'permission denied for table tenant_changes', 'owner: insert tenant_changes is denied');
+select throws_ok($$ update public.tenant_changes set changed_at = now() $$,
+  '42501', 'permission denied for table tenant_changes', 'owner: update tenant_changes is denied');
+select throws_ok($$ delete from public.tenant_changes $$,
+  '42501', 'permission denied for table tenant_changes', 'owner: delete tenant_changes is denied');
+
 select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
@@ -416,6 +456,27 @@ select lives_ok(
 select lives_ok(
   $$ delete from public.usage_events where id = 'f7000000-0000-4000-8000-0000000000e9' $$,
   'service_role: delete usage_events'
+);
+
+-- tenant_changes
+select results_eq(
+  $$ select count(*)::int from public.tenant_changes
+     where id is not null and changed_at >= now() and tenant_hash in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
+       from (values ('a7000000-0000-4000-8000-0000000000a1'::uuid), ('b7000000-0000-4000-8000-0000000000b1'::uuid)) as t (id)) $$,
+  $$ values (2) $$,
+  'service_role: select every column of tenant_changes'
+);
+select lives_ok(
+  $$ insert into public.tenant_changes (tenant_hash) values (repeat('7', 64)) $$,
+  'service_role: insert tenant_changes'
+);
+select lives_ok(
+  $$ update public.tenant_changes set changed_at = changed_at - interval '1 minute' where tenant_hash = repeat('7', 64) $$,
+  'service_role: update tenant_changes'
+);
+select lives_ok(
+  $$ delete from public.tenant_changes where tenant_hash = repeat('7', 64) $$,
+  'service_role: delete tenant_changes'
 );
 
 -- compatibility views

@@ -4,13 +4,14 @@
 --   * every security definer function pins its search_path;
 --   * policies always name their roles (never the implicit PUBLIC);
 --   * anon holds no table, view, sequence or security definer privilege
---     beyond the public columns of tenant_profiles;
+--     beyond column privileges on tenant_profiles (its public columns) and
+--     tenant_changes (tenant_hash and changed_at), and those are select only;
 --   * no API role may TRUNCATE (which bypasses RLS), REFERENCES or TRIGGER.
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(9);
+select plan(10);
 
 select is_empty(
   $$
@@ -74,10 +75,21 @@ select is_empty(
     from pg_catalog.pg_class c
     where c.relnamespace = 'public'::regnamespace
       and c.relkind in ('r', 'p', 'v', 'm', 'f')
-      and c.oid <> 'public.tenant_profiles'::regclass
+      and c.oid not in ('public.tenant_profiles'::regclass, 'public.tenant_changes'::regclass)
       and has_any_column_privilege('anon', c.oid, 'select, insert, update, references')
   $$,
-  'anon holds column privileges on tenant_profiles only'
+  'anon holds column privileges on tenant_profiles and tenant_changes only'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_catalog.pg_class c
+    where c.relnamespace = 'public'::regnamespace
+      and c.relkind in ('r', 'p', 'v', 'm', 'f')
+      and has_any_column_privilege('anon', c.oid, 'insert, update, references')
+  $$,
+  'anon holds no insert, update or references privilege on any column in public'
 );
 
 select is_empty(
