@@ -23,7 +23,7 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 try {
-  stack = await startStack({ seed: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
+  stack = await startStack({ seed: true, demo: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
 } catch (e) {
   console.error(`[dev] the stack did not start:\n${e.message}`);
   process.exit(1);
@@ -47,13 +47,18 @@ for (const p of stack.processes) {
 
 const w = stack.worker.url;
 console.log(`
-Local stack is up. Try:
+Local stack is up. Open a coach's site in a browser, branded from the first paint:
+  http://coach.northstar.localhost:${port}/
+  http://acme-leadership.localhost:${port}/
+
+Or try:
   curl '${w}/_tenant/health?deep=1'
   curl '${w}/_tenant/slug/leadingwithmeaning'
   curl -H 'Host: coach.northstar.localhost' '${w}/_tenant/brand.json'
   curl 'http://acme-leadership.localhost:${port}/_tenant/brand.json'
 
   PostgREST   ${stack.postgrest.url}
+  demo app    ${stack.demo.url}  (the origin tenant pages are forwarded to)
   Postgres    ${stack.dbUrl}
   JWT secret  ${stack.jwtSecret}  (mint user tokens with it)
   anon key    ${stack.anonKey}

@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -243,6 +244,42 @@ export async function startWorker({ dir, vars, port, config, echo = false, timeo
   return { proc, port, url };
 }
 
+/** The demo app's pages (demo/), by path. */
+const DEMO_PAGES = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/assessment': ['assessment.html', 'text/html; charset=utf-8'],
+  '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
+  '/demo.js': ['demo.js', 'text/javascript; charset=utf-8'],
+};
+
+/**
+ * The demo app (demo/): a few static pages styled only with the `--brand-*` custom properties
+ * and filled in from `#tenant-data`, served on a free loopback port. The local stack forwards
+ * tenant hosts to it, so a tenant's site shows branded from the first paint.
+ */
+export async function startDemoApp() {
+  const server = http.createServer((req, res) => {
+    const page = DEMO_PAGES[new URL(req.url, 'http://demo').pathname];
+    if (!page) {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Not found</title><p>No such page.</p>');
+      return;
+    }
+    res.writeHead(200, { 'content-type': page[1], 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : fs.readFileSync(path.join(ROOT, 'demo', page[0])));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  log(`demo app on ${url}`);
+  return {
+    url,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /**
  * The Worker's own address behind wrangler dev's proxy. `wrangler dev` runs two workerd
  * processes, its proxy (on the port it prints) and the Worker's, on a port it does not print:
@@ -266,17 +303,18 @@ export async function directUrl(worker) {
 
 /**
  * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
- * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `vars`
- * adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787).
+ * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `demo`
+ * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787).
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
-export async function startStack({ seed = true, worker = true, vars = {}, workerPort, echo = false } = {}) {
+export async function startStack({ seed = true, worker = true, demo = false, vars = {}, workerPort, echo = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
   fs.chmodSync(dir, 0o755);
   const stack = { dir, processes: [] };
   stack.stop = async () => {
     for (const p of stack.processes.reverse()) await stopProcess(p);
     stack.processes = [];
+    await stack.demo?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -290,9 +328,11 @@ export async function startStack({ seed = true, worker = true, vars = {}, worker
     stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
     stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir, jwtSecret: stack.jwtSecret });
     stack.processes.push(stack.postgrest.proc);
+    if (demo) stack.demo = await startDemoApp();
     stack.workerVars = {
       SUPABASE_REST_URL: stack.postgrest.url,
       SUPABASE_ANON_KEY: stack.anonKey,
+      ...(demo ? { ORIGIN_URL: stack.demo.url } : {}),
       ...vars,
     };
     if (worker) {

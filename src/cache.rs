@@ -14,6 +14,7 @@
 //! The first tier, isolate memory, is `crate::memory`; the Workers Cache API, the second tier, is
 //! I/O and lives in `edge`.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::feed::{TenantHash, Vouch};
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
+use crate::render::Rendered;
 use crate::reply::etag;
+use crate::route::Asset;
 use crate::tenant::Tenant;
 
 /// Default for `CACHE_TTL_SECONDS` with the change feed on: a backstop, since the feed reports
@@ -55,6 +58,8 @@ pub struct Record {
     pub etag: String,
     /// The SHA-256 of `id`, as the change feed names the tenant.
     pub tenant: TenantHash,
+    /// Its branding written out, on first use.
+    rendered: OnceCell<Rendered>,
 }
 
 /// A [`Record`] as the Cache API stores it: what cannot be derived.
@@ -102,7 +107,24 @@ impl Record {
             slug,
             domain,
             json,
+            rendered: OnceCell::new(),
         }
+    }
+
+    /// The body and ETag of one of its host-bound answers.
+    pub fn asset(&self, asset: Asset) -> (&str, &str) {
+        match asset {
+            Asset::Json => (&self.json, &self.etag),
+            Asset::Css => (&self.rendered().css, &self.rendered().css_etag),
+            Asset::Manifest => (&self.rendered().manifest, &self.rendered().manifest_etag),
+        }
+    }
+
+    /// Its `brand.css`, manifest and injected `<head>` block, rendered the first time they are
+    /// asked for and kept as long as the record.
+    pub fn rendered(&self) -> &Rendered {
+        self.rendered
+            .get_or_init(|| Rendered::for_tenant(&self.json))
     }
 
     /// The record of a tenant row (already checked by `Tenant::from_json`), or `None` if its id

@@ -68,6 +68,8 @@ pub struct Config {
     pub cache: Policy,
     /// The bearer token `POST /_tenant/purge` requires; `None` turns purging off.
     pub purge_token: Option<String>,
+    /// Whether forwarded HTML of a tenant host gets the tenant's branding in its `<head>`.
+    pub inject_branding: bool,
 }
 
 impl Config {
@@ -153,6 +155,12 @@ impl Config {
                 "must be at least 16 characters",
             ));
         }
+        let inject_branding = match get("INJECT_BRANDING").map(|v| v.to_ascii_lowercase()) {
+            None => true,
+            Some(v) if v == "true" || v == "1" => true,
+            Some(v) if v == "false" || v == "0" => false,
+            Some(_) => return Err(misconfigured("INJECT_BRANDING", "must be true or false")),
+        };
         Ok(Config {
             rest_url,
             anon_key,
@@ -161,6 +169,7 @@ impl Config {
             upstream_timeout_ms,
             cache,
             purge_token,
+            inject_branding,
         })
     }
 }
@@ -221,7 +230,8 @@ fn anon_key(value: Option<String>) -> Result<AnonKey, Error> {
                 .decode(payload)
                 .ok()
         })
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|json| String::from_utf8(json).ok())
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(&json).ok())
         .and_then(|claims| claims.get("role")?.as_str().map(str::to_string));
     match role.as_deref() {
         Some("anon") if key.split('.').count() == 3 => Ok(AnonKey::LegacyJwt(key)),
@@ -351,6 +361,7 @@ mod tests {
         for (name, value) in [
             ("UPSTREAM_TIMEOUT_MS", "soon"),
             ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("INJECT_BRANDING", "sometimes"),
             ("PLATFORM_DOMAIN", "not a domain"),
             ("ORIGIN_URL", "app.example.com"),
         ] {
@@ -373,8 +384,10 @@ mod tests {
             ("PLATFORM_DOMAIN", "CoachPlatform.com"),
             ("ORIGIN_URL", "https://app.example.com/"),
             ("UPSTREAM_TIMEOUT_MS", "250"),
+            ("INJECT_BRANDING", "FALSE"),
         ])
         .unwrap();
+        assert!(!c.inject_branding);
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);
@@ -412,6 +425,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.cache, Policy::default());
         assert_eq!(c.purge_token, None);
+        assert!(c.inject_branding, "branding is injected unless turned off");
         let c = config(&[
             ("SUPABASE_URL", "https://x.co"),
             ("SUPABASE_ANON_KEY", &anon),

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::UpstreamError;
@@ -75,29 +75,17 @@ impl fmt::Debug for TenantHash {
     }
 }
 
-impl Serialize for TenantHash {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for TenantHash {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let hex = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        TenantHash::parse_hex(&hex).ok_or_else(|| serde::de::Error::custom("not a tenant hash"))
-    }
-}
-
 /// One change: which tenant, and when (ms since the epoch, the database's clock).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     pub tenant: TenantHash,
     pub at_ms: u64,
 }
 
-/// One read of the feed: every change from `covers_from_ms` until `read_at_ms`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One read of the feed: every change from `covers_from_ms` until `read_at_ms`. A data center
+/// shares it as PostgREST's rows and the time of the read, and each isolate rebuilds it with
+/// [`Snapshot::from_rows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// When the read was sent (the Worker's clock).
     pub read_at_ms: u64,
@@ -110,7 +98,7 @@ pub struct Snapshot {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
-    tenant_hash: TenantHash,
+    tenant_hash: String,
     changed_at: String,
 }
 
@@ -132,10 +120,10 @@ impl Snapshot {
                 let at_ms = timestamp::parse_ms(&row.changed_at).ok_or_else(|| {
                     UpstreamError::Decode(format!("changed_at {:?}", row.changed_at))
                 })?;
-                Ok(Change {
-                    tenant: row.tenant_hash,
-                    at_ms,
-                })
+                let tenant = TenantHash::parse_hex(&row.tenant_hash).ok_or_else(|| {
+                    UpstreamError::Decode(format!("tenant_hash {:?}", row.tenant_hash))
+                })?;
+                Ok(Change { tenant, at_ms })
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;
         let window_start = read_at_ms.saturating_sub(WINDOW_MS);
@@ -355,8 +343,17 @@ pub(crate) mod tests {
         ] {
             assert!(Snapshot::from_rows(garbage, T0).is_err(), "{garbage}");
         }
-        let back: Snapshot = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
-        assert_eq!(back, s);
+        let shared = Snapshot::from_rows(&body, T0).unwrap();
+        assert_eq!(
+            shared, s,
+            "a data center shares the rows: read again, the same snapshot"
+        );
+        let hex = hash(0xab).to_string();
+        let mixed_case = body.replace(&hash(7).to_string(), &hex.to_uppercase());
+        assert!(
+            Snapshot::from_rows(&mixed_case, T0).is_err(),
+            "lowercase hex only"
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Forwarding<'a> {
     pub client_ip: Option<&'a str>,
     /// The tenant, or `None` on the platform's own host.
     pub identity: Option<Identity<'a>>,
+    /// Whether an HTML answer will get the tenant's branding injected.
+    pub branded: bool,
 }
 
 /// Client headers that say where a request came from or how to read it, by their normalised
@@ -78,15 +80,32 @@ pub fn target_url(origin: &str, path: &str, query: Option<&str>) -> String {
     }
 }
 
-/// The headers sent to the origin: the client's, less every [`is_reserved_header`]; then the
-/// Worker's own `X-Forwarded-*` and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
+/// Request headers that let the origin answer 304 to a page the browser already has. A branded
+/// page is rewritten on its way out, so the browser's copy may carry an older branding: a
+/// request for HTML is sent without them, and the origin answers it in full.
+const CONDITIONAL_HEADERS: &[&str] = &["if-none-match", "if-modified-since"];
+
+/// The headers sent to the origin: the client's, less every [`is_reserved_header`] (and, for
+/// a branded request for HTML, the conditional ones); then the Worker's own `X-Forwarded-*`
+/// and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
 pub fn forwarded_headers(
     client: impl IntoIterator<Item = (String, String)>,
     forwarding: Forwarding<'_>,
 ) -> Vec<(String, String)> {
+    let client: Vec<(String, String)> = client.into_iter().collect();
+    let wants_html = client.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("accept") && value.to_ascii_lowercase().contains("text/html")
+    });
+    let unconditional = forwarding.branded && wants_html;
     let mut headers: Vec<(String, String)> = client
         .into_iter()
         .filter(|(name, _)| !is_reserved_header(name))
+        .filter(|(name, _)| {
+            !(unconditional
+                && CONDITIONAL_HEADERS
+                    .iter()
+                    .any(|c| name.eq_ignore_ascii_case(c)))
+        })
         .collect();
     headers.push(("x-forwarded-host".into(), forwarding.host.to_string()));
     headers.push(("x-forwarded-proto".into(), forwarding.proto.into()));
@@ -109,6 +128,21 @@ pub fn vary_with_host(origin_vary: Option<&str>) -> String {
         _ => "Host".into(),
     }
 }
+
+/// Whether the origin's answer gets the tenant's branding: a `200` HTML answer to a request
+/// whose body is sent (not HEAD). Everything else passes through byte for byte.
+pub fn injects(method: &str, status: u16, content_type: Option<&str>) -> bool {
+    let html = content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+    });
+    status == 200 && !method.eq_ignore_ascii_case("HEAD") && html
+}
+
+/// Response headers that no longer describe a branded page: its length and validators are
+/// those of the origin's bytes.
+pub const REWRITTEN_PAGE_DROPS: &[&str] = &["content-length", "etag", "last-modified"];
 
 /// Directives that let a shared cache store an answer; a host-bound answer drops them.
 const SHARED_CACHE_DIRECTIVES: &[&str] = &["public", "private", "s-maxage", "proxy-revalidate"];
@@ -152,6 +186,7 @@ mod tests {
             proto: "https",
             client_ip: Some("203.0.113.7"),
             identity,
+            branded: false,
         }
     }
 
@@ -250,6 +285,7 @@ mod tests {
                 proto: "http",
                 client_ip: None,
                 identity: None,
+                branded: false,
             },
         );
         assert_eq!(
@@ -259,6 +295,52 @@ mod tests {
                 ("x-forwarded-proto", "http")
             ])
         );
+    }
+
+    #[test]
+    fn branded_html_requests_go_without_validators() {
+        let host = Host::parse("coach.example.com").unwrap();
+        let client = || {
+            pairs(&[
+                ("Accept", "text/html,application/xhtml+xml"),
+                ("If-None-Match", "\"abc\""),
+                ("If-Modified-Since", "Tue, 24 Nov 2026 00:00:00 GMT"),
+            ])
+        };
+        let names = |headers: Vec<(String, String)>| -> Vec<String> {
+            headers
+                .into_iter()
+                .map(|(n, _)| n.to_ascii_lowercase())
+                .collect()
+        };
+        let branded = Forwarding {
+            branded: true,
+            ..forwarding(&host, None)
+        };
+        let sent = names(forwarded_headers(client(), branded));
+        assert!(!sent.contains(&"if-none-match".to_string()), "{sent:?}");
+        let plain = names(forwarded_headers(client(), forwarding(&host, None)));
+        assert!(plain.contains(&"if-none-match".to_string()));
+        let image = pairs(&[("Accept", "image/avif"), ("If-None-Match", "\"abc\"")]);
+        assert!(names(forwarded_headers(image, branded)).contains(&"if-none-match".to_string()));
+    }
+
+    #[test]
+    fn only_full_html_answers_are_branded() {
+        assert!(injects("GET", 200, Some("text/html; charset=utf-8")));
+        assert!(injects("POST", 200, Some("TEXT/HTML")));
+        for (method, status, kind) in [
+            ("HEAD", 200, Some("text/html")),
+            ("GET", 404, Some("text/html")),
+            ("GET", 304, Some("text/html")),
+            ("GET", 206, Some("text/html")),
+            ("GET", 200, Some("application/json")),
+            ("GET", 200, Some("image/png")),
+            ("GET", 200, Some("text/html-sandboxed")),
+            ("GET", 200, None),
+        ] {
+            assert!(!injects(method, status, kind), "{method} {status} {kind:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 // natively much of the core is reached only by that glue and by tests.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+mod brand;
 mod cache;
 mod config;
 mod error;
@@ -23,6 +24,7 @@ mod host;
 mod key;
 mod memory;
 mod purge;
+mod render;
 mod reply;
 mod route;
 mod site;

@@ -5,6 +5,18 @@
 //! tested here.
 
 use crate::error::Error;
+use crate::route::Asset;
+
+impl Asset {
+    /// The `Content-Type` of this answer.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Asset::Json => "application/json; charset=utf-8",
+            Asset::Css => "text/css; charset=utf-8",
+            Asset::Manifest => "application/manifest+json",
+        }
+    }
+}
 
 /// An HTTP answer the Worker will send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,26 +121,39 @@ impl Reply {
             .header("cache-control", "no-store")
     }
 
-    /// A public tenant JSON body with its strong ETag and the given `Cache-Control`; 304
-    /// without a body when `if_none_match` already names that ETag.
+    /// A tenant's answer (its JSON, `brand.css` or manifest) with its strong ETag and the given
+    /// `Cache-Control`; 304 without a body when `if_none_match` already names that ETag.
     pub fn tenant(
-        body: String,
+        asset: Asset,
+        body: &str,
+        tag: &str,
         scope: Scope,
         cache_control: String,
         if_none_match: Option<&str>,
     ) -> Reply {
-        let tag = etag(&body);
-        let fresh = if_none_match.is_some_and(|header| matches_etag(header, &tag));
+        let fresh = if_none_match.is_some_and(|header| matches_etag(header, tag));
         let reply = Reply::json(
             if fresh { 304 } else { 200 },
-            if fresh { String::new() } else { body },
+            if fresh {
+                String::new()
+            } else {
+                body.to_string()
+            },
         )
+        .header("content-type", asset.content_type())
         .header("etag", tag)
         .header("cache-control", cache_control);
         match scope {
             Scope::Public => reply,
             Scope::HostBound => reply.host_bound(),
         }
+    }
+
+    /// One of the brand contract's JSON Schemas: the same for every host, cacheable for a day.
+    pub fn schema(body: &str) -> Reply {
+        Reply::json(200, body.to_string())
+            .header("content-type", "application/schema+json")
+            .header("cache-control", "public, max-age=86400")
     }
 
     /// The caller's own profile: never stored by any cache.
@@ -287,19 +312,41 @@ mod tests {
             format!("\"x\", {tag}"),
             "*".into(),
         ] {
-            let r = Reply::tenant("{}".into(), Scope::Public, CC.into(), Some(&header));
+            let r = Reply::tenant(
+                Asset::Json,
+                "{}",
+                &tag,
+                Scope::Public,
+                CC.into(),
+                Some(&header),
+            );
             assert_eq!((r.status, r.body.as_str()), (304, ""), "{header}");
             assert_eq!(r.get("etag"), Some(tag.as_str()));
         }
         assert_eq!(
-            Reply::tenant("{}".into(), Scope::Public, CC.into(), Some("\"other\"")).status,
+            Reply::tenant(
+                Asset::Json,
+                "{}",
+                &tag,
+                Scope::Public,
+                CC.into(),
+                Some("\"other\"")
+            )
+            .status,
             200
         );
     }
 
     #[test]
     fn public_answers_are_cacheable_and_cors_readable() {
-        let r = Reply::tenant("{}".into(), Scope::Public, CC.into(), None);
+        let r = Reply::tenant(
+            Asset::Json,
+            "{}",
+            &etag("{}"),
+            Scope::Public,
+            CC.into(),
+            None,
+        );
         assert!(r.get("cache-control").unwrap().starts_with("public"));
         assert_eq!(r.get("access-control-allow-origin"), Some("*"));
         assert_eq!(r.get("vary"), None);
@@ -309,7 +356,9 @@ mod tests {
     fn host_bound_answers_stay_out_of_shared_caches() {
         for r in [
             Reply::tenant(
-                "{}".into(),
+                Asset::Css,
+                ":root {}",
+                &etag(":root {}"),
                 Scope::HostBound,
                 "private, max-age=1".into(),
                 None,

@@ -18,13 +18,47 @@ pub const READ_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Methods the purge route answers.
 pub const PURGE_METHODS: &str = "POST, OPTIONS";
 
+/// Which of a tenant's host-bound answers a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    /// The public tenant JSON.
+    Json,
+    /// `brand.css`: a `:root` rule of `--brand-*` custom properties.
+    Css,
+    /// The web app manifest.
+    Manifest,
+}
+
+/// A JSON Schema of the brand contract, served as committed in `schema/`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Schema {
+    pub name: &'static str,
+    pub body: &'static str,
+}
+
+/// The schemas `/_tenant/schema/{name}` serves, so frontends can validate against the contract
+/// the Worker enforces.
+pub const SCHEMAS: &[Schema] = &[
+    Schema {
+        name: "brand-config.schema.json",
+        body: include_str!("../schema/brand-config.schema.json"),
+    },
+    Schema {
+        name: "tenant.schema.json",
+        body: include_str!("../schema/tenant.schema.json"),
+    },
+];
+
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `GET /_tenant/health`; `deep` also round-trips PostgREST.
     Health { deep: bool },
-    /// `GET /_tenant/brand.json`: the tenant of the request's own host.
-    Brand,
+    /// `GET /_tenant/brand.json`, `brand.css` or `manifest.webmanifest`: the tenant of the
+    /// request's own host, as JSON, as CSS custom properties, or as a web app manifest.
+    Brand(Asset),
+    /// `GET /_tenant/schema/{name}`: one of the brand contract's JSON Schemas.
+    Schema(&'static Schema),
     /// `GET /_tenant/{slug|domain|id}/{key}`.
     Tenant(Lookup),
     /// `GET /_tenant/me`: the caller's own full profile.
@@ -54,7 +88,18 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
             },
             READ_METHODS,
         ),
-        ["brand.json"] => (Route::Brand, READ_METHODS),
+        ["brand.json"] => (Route::Brand(Asset::Json), READ_METHODS),
+        ["brand.css"] => (Route::Brand(Asset::Css), READ_METHODS),
+        ["manifest.webmanifest"] => (Route::Brand(Asset::Manifest), READ_METHODS),
+        ["schema", name] => (
+            Route::Schema(
+                SCHEMAS
+                    .iter()
+                    .find(|s| s.name == *name)
+                    .ok_or(Error::RouteNotFound)?,
+            ),
+            READ_METHODS,
+        ),
         ["me"] => (Route::Me, READ_METHODS),
         ["purge"] => (Route::Purge, PURGE_METHODS),
         ["slug", key] => (Route::Tenant(Lookup::Slug(Slug::parse(key)?)), READ_METHODS),
@@ -176,6 +221,28 @@ mod tests {
     }
 
     #[test]
+    fn a_host_has_three_brand_answers_and_the_contract_two_schemas() {
+        assert_eq!(get("/_tenant/brand.css"), Ok(Route::Brand(Asset::Css)));
+        assert_eq!(
+            get("/_tenant/manifest.webmanifest"),
+            Ok(Route::Brand(Asset::Manifest))
+        );
+        for name in ["brand-config.schema.json", "tenant.schema.json"] {
+            match get(&format!("/_tenant/schema/{name}")) {
+                Ok(Route::Schema(schema)) => {
+                    let v: serde_json::Value = serde_json::from_str(schema.body).unwrap();
+                    assert!(v["$schema"].as_str().unwrap().contains("2020-12"));
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            get("/_tenant/schema/nope.json").unwrap_err().code(),
+            "not_found"
+        );
+    }
+
+    #[test]
     fn unknown_tenant_paths_are_not_forwarded() {
         for path in [
             "/_tenant",
@@ -236,7 +303,10 @@ mod tests {
 
     #[test]
     fn methods_are_checked_per_route() {
-        assert_eq!(route("HEAD", "/_tenant/brand.json", ""), Ok(Route::Brand));
+        assert_eq!(
+            route("HEAD", "/_tenant/brand.json", ""),
+            Ok(Route::Brand(Asset::Json))
+        );
         assert_eq!(
             route("OPTIONS", "/_tenant/me", ""),
             Ok(Route::Preflight {

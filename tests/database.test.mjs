@@ -90,6 +90,19 @@ test('a tenant change is stamped in the feed when its transaction ends, not when
   }
 });
 
+test('the brand contract: the database CHECK accepts exactly the valid documents of the shared corpus', () => {
+  const corpus = fs.readFileSync(path.join(ROOT, 'schema', 'corpus', 'brand-config.json'), 'utf8');
+  assert.ok(!corpus.includes('$corpus$'), 'the corpus can be dollar-quoted');
+  const disagreements = psql(pg.url('fresh'), {
+    sql: `select coalesce(json_agg(c ->> 'name'), '[]')
+      from jsonb_array_elements($corpus$${corpus}$corpus$::jsonb) as c
+      where public.is_valid_brand_config(c -> 'document') is distinct from (c ->> 'valid')::boolean`,
+  });
+  assert.deepEqual(JSON.parse(disagreements), []);
+  const count = psql(pg.url('fresh'), { sql: `select jsonb_array_length($corpus$${corpus}$corpus$::jsonb)` });
+  assert.ok(Number(count) >= 50, `${count} documents`);
+});
+
 test('the platform fixture can be applied twice', () => {
   psql(pg.url('fresh'), { file: FIXTURE });
 });

@@ -49,6 +49,7 @@ function get(center, path, host) {
       res.on('data', (c) => { body += c; });
       res.on('end', () => resolve({ status: res.statusCode, body, cache: res.headers['x-tenant-cache'] }));
     });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${center.name} ${path}: no answer in 10 s`)));
     req.on('error', reject);
   });
 }

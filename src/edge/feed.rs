@@ -19,6 +19,9 @@ use crate::{Config, Feed, FeedVitals, Snapshot, Tier, Vouch};
 
 /// Where a data center keeps its newest read of the feed (a synthetic Cache API key).
 const SNAPSHOT_KEY: &str = "https://tenant-resolver.internal/v1/feed";
+/// The header that says when a shared snapshot was read (ms since the epoch); its body is the
+/// feed's rows as PostgREST returned them.
+const READ_AT: &str = "x-read-at-ms";
 
 thread_local! {
     /// This isolate's knowledge of the feed.
@@ -81,8 +84,8 @@ async fn read(config: Rc<Config>, poll_ms: u64) {
                     return Ok(());
                 }
             }
-            let snapshot = store::changes(&config, now).await?;
-            put_shared(&snapshot, config.cache.changes_poll_s).await;
+            let (snapshot, rows) = store::changes(&config, now).await?;
+            put_shared(rows, now, config.cache.changes_poll_s).await;
             apply(&snapshot);
             Ok(())
         })
@@ -104,22 +107,21 @@ fn apply(snapshot: &Snapshot) {
 /// The data center's newest snapshot, if any and readable.
 async fn get_shared() -> Option<Snapshot> {
     let mut response = Cache::default().get(SNAPSHOT_KEY, true).await.ok()??;
-    let body = response.text().await.ok()?;
-    serde_json::from_str(&body).ok()
+    let read_at_ms = response.headers().get(READ_AT).ok()??.parse().ok()?;
+    let rows = response.text().await.ok()?;
+    Snapshot::from_rows(&rows, read_at_ms).ok()
 }
 
 /// Shares `snapshot` with the data center's other isolates for one poll interval.
-async fn put_shared(snapshot: &Snapshot, poll_s: u32) {
-    let Ok(body) = serde_json::to_string(snapshot) else {
-        return;
-    };
+async fn put_shared(rows: String, read_at_ms: u64, poll_s: u32) {
     let stored = match Response::builder()
         .with_header("content-type", "application/json")
+        .and_then(|r| r.with_header(READ_AT, &read_at_ms.to_string()))
         .and_then(|r| r.with_header("cache-control", &format!("public, max-age={poll_s}")))
     {
         Ok(response) => {
             Cache::default()
-                .put(SNAPSHOT_KEY, response.fixed(body.into_bytes()))
+                .put(SNAPSHOT_KEY, response.fixed(rows.into_bytes()))
                 .await
         }
         Err(e) => Err(e),

@@ -6,7 +6,6 @@
 //! context may not do I/O.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
@@ -27,13 +26,14 @@ const FOLLOW_POLL: Duration = Duration::from_millis(5);
 /// The runs in flight for one kind of work, by key. Held in a `thread_local` as an `Rc`, so a
 /// caller can keep it across awaits.
 pub struct Flights<T> {
-    running: RefCell<HashMap<String, Pending<T>>>,
+    /// A handful at a time (one per key being loaded): a list is enough.
+    running: RefCell<Vec<(String, Pending<T>)>>,
 }
 
 impl<T: Clone> Flights<T> {
     pub fn new() -> Rc<Flights<T>> {
         Rc::new(Flights {
-            running: RefCell::new(HashMap::new()),
+            running: RefCell::new(Vec::new()),
         })
     }
 
@@ -46,7 +46,12 @@ impl<T: Clone> Flights<T> {
         timeout_ms: u32,
         work: impl Future<Output = Outcome<T>>,
     ) -> (bool, Outcome<T>) {
-        let pending = self.running.borrow().get(key).cloned();
+        let pending = self
+            .running
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| p.clone());
         if let Some(pending) = pending {
             return (false, follow(&pending, timeout_ms).await);
         }
@@ -57,7 +62,7 @@ impl<T: Clone> Flights<T> {
         };
         self.running
             .borrow_mut()
-            .insert(leading.key.clone(), leading.pending.clone());
+            .push((leading.key.clone(), leading.pending.clone()));
         let result = work.await;
         *leading.pending.borrow_mut() = Some(result.clone());
         (true, result)
@@ -94,6 +99,9 @@ impl<T> Drop for Leading<T> {
                 "the leading request was cancelled".into(),
             )));
         }
-        self.flights.running.borrow_mut().remove(&self.key);
+        self.flights
+            .running
+            .borrow_mut()
+            .retain(|(k, _)| *k != self.key);
     }
 }

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
+use crate::route::Asset;
 use crate::{
     bearer_token, classify, purge, route, BodyLimit, CacheStatus, Config, Error, Forwarding, Host,
     Identity, Lookup, Record, Reply, Route, Scope, Site, Vitals,
@@ -115,19 +116,25 @@ async fn answer(
             let (record, resolved) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;
             let cache_control = call.config.cache.cache_control(true, resolved.freshness);
             Reply::tenant(
-                record.json.clone(),
+                Asset::Json,
+                &record.json,
+                &record.etag,
                 Scope::Public,
                 cache_control,
                 header("if-none-match").as_deref(),
             )
         }
-        Route::Brand => {
+        Route::Schema(schema) => Reply::schema(schema.body),
+        Route::Brand(asset) => {
             let host = request_host(&req)?;
             match call.host_tenant(&host).await? {
                 HostTenant::Tenant(record, resolved) => {
                     let cache_control = call.config.cache.cache_control(false, resolved.freshness);
+                    let (body, tag) = record.asset(asset);
                     Reply::tenant(
-                        record.json.clone(),
+                        asset,
+                        body,
+                        tag,
                         Scope::HostBound,
                         cache_control,
                         header("if-none-match").as_deref(),
@@ -171,6 +178,7 @@ async fn answer(
             let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
             let url = req.url().map_err(|_| Error::RouteNotFound)?;
             let client_ip = header("cf-connecting-ip");
+            let branded = tenant.as_ref().filter(|_| call.config.inject_branding);
             let forwarding = Forwarding {
                 host: &host,
                 proto: url.scheme(),
@@ -179,9 +187,14 @@ async fn answer(
                     tenant_id: t.id.as_str(),
                     tenant_slug: t.slug.as_str(),
                 }),
+                branded: branded.is_some(),
             };
+            let branding = branded.map(|t| origin::Branding {
+                head: &t.rendered().head,
+                slug: t.slug.as_str(),
+            });
             return Ok(Outcome::Forwarded(
-                origin::forward(req, origin, forwarding).await?,
+                origin::forward(req, origin, forwarding, branding).await?,
             ));
         }
     };

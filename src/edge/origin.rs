@@ -1,8 +1,10 @@
 //! Forwarding a request to the app origin with the tenant's identity.
 //!
-//! The header and caching rules live in the core (`crate::forward`); this is the I/O: copy the
-//! request (method, headers, streamed body), send it with redirects left to the client and with
-//! `cache: "no-store"`, and mark the answer as private to the browser.
+//! The header, caching and branding rules live in the core (`crate::forward`); this is the I/O:
+//! copy the request (method, headers, streamed body), send it with redirects left to the client
+//! and with `cache: "no-store"`, put the tenant's branding into an HTML answer as it streams
+//! through (workerd's `HTMLRewriter`, in `inject.js`), and mark the answer as private to the
+//! browser.
 //!
 //! Why `no-store` on the subrequest: every tenant's page is fetched from the same `ORIGIN_URL`
 //! URL (the tenant travels in headers), so if Cloudflare's cache in front of the origin kept the
@@ -10,19 +12,36 @@
 //! another. With `cache: "no-store"` the runtime neither looks in nor adds to that cache
 //! (<https://developers.cloudflare.com/changelog/2024-11-11-cache-no-store/>).
 
-use worker::{web_sys, CacheMode, Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{web_sys, Fetch, Headers, Request, Response};
 
+use crate::forward::{injects, REWRITTEN_PAGE_DROPS};
 use crate::{
     forwarded_headers, private_cache_control, target_url, vary_with_host, Error, Forwarding,
 };
 
-/// Sends `req` to `origin` and returns the origin's answer, streamed.
+#[wasm_bindgen(module = "/src/edge/inject.js")]
+extern "C" {
+    /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
+    /// streamed.
+    fn inject(response: web_sys::Response, head: &str, slug: &str) -> web_sys::Response;
+}
+
+/// What branding an HTML answer gets: the `<head>` block and the tenant's slug.
+pub struct Branding<'a> {
+    pub head: &'a str,
+    pub slug: &'a str,
+}
+
+/// Sends `req` to `origin` and returns the origin's answer, streamed, with `branding` in it
+/// when it is a full HTML page.
 pub async fn forward(
     req: Request,
     origin: &str,
     forwarding: Forwarding<'_>,
+    branding: Option<Branding<'_>>,
 ) -> Result<Response, Error> {
-    let failed = |e: &dyn std::fmt::Debug| Error::OriginUnavailable(format!("{e:?}"));
+    let failed = |e: &dyn std::fmt::Display| Error::OriginUnavailable(e.to_string());
     let url = req.url().map_err(|e| failed(&e))?;
     let target = target_url(origin, url.path(), url.query());
     let headers = Headers::new();
@@ -31,24 +50,40 @@ pub async fn forward(
     }
     // The raw method: `worker::Method` maps methods it does not know (WebDAV's, say) to GET.
     let method = req.inner().method();
-    let mut init = RequestInit::new();
-    init.with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        .with_cache(CacheMode::NoStore);
-    if !matches!(method.as_str(), "GET" | "HEAD") {
-        init.with_body(req.inner().body().map(Into::into));
-    }
-    let init = web_sys::RequestInit::from(&init);
+    // web_sys's RequestInit, not worker's: worker's converts its Cloudflare options (image
+    // resizing among them) through serde on every call, code this Worker has no use for.
+    let init = web_sys::RequestInit::new();
     init.set_method(&method);
+    init.set_headers(headers.as_ref());
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    if !matches!(method.as_str(), "GET" | "HEAD") {
+        if let Some(body) = req.inner().body() {
+            init.set_body(&body);
+        }
+    }
     let upstream = web_sys::Request::new_with_str_and_init(&target, &init)
         .map(Request::from)
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| failed(&worker::Error::from(e)))?;
     let response = Fetch::Request(upstream)
         .send()
         .await
         .map_err(|e| failed(&e))?;
 
+    let content_type = response.headers().get("content-type").ok().flatten();
+    let branding =
+        branding.filter(|_| injects(&method, response.status_code(), content_type.as_deref()));
+    let response = match &branding {
+        Some(b) => Response::from(inject(web_sys::Response::from(response), b.head, b.slug)),
+        None => response,
+    };
+
     let headers = response.headers().clone();
+    if branding.is_some() {
+        for name in REWRITTEN_PAGE_DROPS {
+            headers.delete(name).map_err(|e| failed(&e))?;
+        }
+    }
     let header = |name: &str| headers.get(name).ok().flatten();
     let vary = vary_with_host(header("vary").as_deref());
     let cache_control = private_cache_control(header("cache-control").as_deref());

@@ -242,8 +242,8 @@ select throws_ok(
 select lives_ok(
   pg_temp.insert_tenant('short-colours', p_brand_config =>
     jsonb_set(pg_temp.brand(), '{colors}', '{"primary":"#1A4","primaryHover":"#143","secondary":"#c92","background":"#fff",
-      "backgroundSubtle":"#F5F5F0","text":"#111","textMuted":"#666","border":"#ddd","accent":"#f00"}')),
-  'brand_config accepts #rgb and upper-case hex, and extra colours'
+      "backgroundSubtle":"#F5F5F0","text":"#111","textMuted":"#666","border":"#ddd"}')),
+  'brand_config accepts #rgb and upper-case hex (colours beyond the eight are refused since the brand contract: 14_brand_contract.sql)'
 );
 select lives_ok(
   pg_temp.insert_tenant('minimal-brand', p_brand_config =>

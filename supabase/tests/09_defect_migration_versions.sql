@@ -27,7 +27,8 @@ select bag_has(
       ('20260106000005_seed_leadingwithmeaning_tenant'),
       ('20261124000101_show_tenant_profiles_only_when_named'),
       ('20261124000102_generate_participant_access_tokens'),
-      ('20261124000201_record_tenant_changes')
+      ('20261124000201_record_tenant_changes'),
+      ('20261124000301_tighten_brand_config_check')
   $$,
   'each migration is recorded under its own version'
 );

@@ -1,0 +1,304 @@
+//! A tenant's branding written out: `brand.css`, the web app manifest, and the block injected
+//! at the start of `<head>` in the app's HTML. Each is computed once per tenant
+//! ([`Rendered::of`]), when it is first asked for, and then served as is.
+//!
+//! Values come from a checked [`Brand`], so colours and font names cannot leave their CSS
+//! value; everything is escaped where it is written all the same: CSS strings escape quotes,
+//! backslashes and angle brackets (so nothing can close the `<style>` element), and the tenant
+//! JSON in `<script type="application/json">` escapes `<`, `>`, `&`, U+2028 and U+2029, so no
+//! value can close the script element or be read as markup.
+
+use crate::brand::Brand;
+use crate::reply::etag;
+
+/// CSS generic font families: written bare (quoted, they would name a font called "serif").
+const GENERIC_FAMILIES: &[&str] = &[
+    "serif",
+    "sans-serif",
+    "monospace",
+    "cursive",
+    "fantasy",
+    "system-ui",
+    "ui-serif",
+    "ui-sans-serif",
+    "ui-monospace",
+    "ui-rounded",
+    "math",
+    "emoji",
+    "fangsong",
+];
+
+/// Longest `short_name` in the manifest, as the web app manifest spec suggests.
+const SHORT_NAME_CHARS: usize = 12;
+
+/// A tenant's branding, ready to serve: bodies and their ETags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// `brand.css`: one `:root { … }` rule.
+    pub css: String,
+    pub css_etag: String,
+    /// `manifest.webmanifest`.
+    pub manifest: String,
+    pub manifest_etag: String,
+    /// What is inserted at the start of `<head>`.
+    pub head: String,
+}
+
+impl Rendered {
+    /// Renders a tenant from its public JSON (`displayName` and `brand` read from it).
+    pub fn for_tenant(tenant_json: &str) -> Rendered {
+        let tenant: serde_json::Value = serde_json::from_str(tenant_json).unwrap_or_default();
+        let brand = Brand::from_value(&tenant["brand"]).ok();
+        let name = tenant["displayName"].as_str().unwrap_or_default();
+        Rendered::of(tenant_json, name, brand.as_ref())
+    }
+
+    /// Renders a tenant: its public JSON, slug and display name, and its brand (`None` when the
+    /// stored brand does not pass the contract: then no brand value is written anywhere).
+    pub fn of(tenant_json: &str, display_name: &str, brand: Option<&Brand>) -> Rendered {
+        let declarations = brand.map(declarations).unwrap_or_default();
+        let css = format!(":root {{\n{declarations}}}\n");
+        let manifest = manifest(display_name, brand);
+        let theme = brand
+            .map(|b| {
+                format!(
+                    r#"<meta name="theme-color" content="{}">"#,
+                    b.colors.primary
+                )
+            })
+            .unwrap_or_default();
+        let head = format!(
+            r#"<style id="tenant-brand">:root {{ {} }}</style>{theme}<link rel="manifest" href="/_tenant/manifest.webmanifest"><script type="application/json" id="tenant-data">{}</script>"#,
+            declarations.replace("\n  ", " ").trim(),
+            script_json(tenant_json)
+        );
+        Rendered {
+            css_etag: etag(&css),
+            manifest_etag: etag(&manifest),
+            css,
+            manifest,
+            head,
+        }
+    }
+}
+
+/// The custom properties, one per line (`  --brand-primary: #123;`).
+fn declarations(brand: &Brand) -> String {
+    let c = &brand.colors;
+    let props = [
+        ("primary", c.primary.clone()),
+        ("primary-hover", c.primary_hover.clone()),
+        ("secondary", c.secondary.clone()),
+        ("background", c.background.clone()),
+        ("background-subtle", c.background_subtle.clone()),
+        ("text", c.text.clone()),
+        ("text-muted", c.text_muted.clone()),
+        ("border", c.border.clone()),
+        ("font-heading", font_families(&brand.font_heading)),
+        ("font-body", font_families(&brand.font_body)),
+        ("logo-url", format!("url({})", css_string(&brand.logo_url))),
+    ];
+    props
+        .iter()
+        .map(|(name, value)| format!("  --brand-{name}: {value};\n"))
+        .collect()
+}
+
+/// A font family list as a CSS value: names quoted, generic families bare.
+fn font_families(list: &str) -> String {
+    Brand::families(list)
+        .map(|family| {
+            if GENERIC_FAMILIES.contains(&family.to_ascii_lowercase().as_str()) {
+                family.to_ascii_lowercase()
+            } else {
+                css_string(family)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A CSS string: double-quoted, with `"`, `\`, `<`, `>` and line breaks escaped, so it can
+/// neither end early nor close a `<style>` element.
+fn css_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' | '<' | '>' | '\n' | '\r' | '\u{c}' => {
+                out.push_str(&format!("\\{:x} ", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// JSON made safe inside `<script type="application/json">`: `<`, `>` and `&` (which can only
+/// occur inside JSON strings) and U+2028/U+2029 become `\u` escapes, so the JSON means the same
+/// and nothing in it can close the element.
+pub fn script_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The web app manifest: name, short name, standalone from `/`, the brand's colours and logo.
+fn manifest(display_name: &str, brand: Option<&Brand>) -> String {
+    let mut manifest = serde_json::json!({
+        "name": display_name,
+        "short_name": short_name(display_name),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+    });
+    if let Some(brand) = brand {
+        manifest["theme_color"] = brand.colors.primary.clone().into();
+        manifest["background_color"] = brand.colors.background.clone().into();
+        let mut icon =
+            serde_json::json!({ "src": brand.logo_url, "sizes": "any", "purpose": "any" });
+        if let Some(kind) = image_type(&brand.logo_url) {
+            icon["type"] = kind.into();
+        }
+        manifest["icons"] = serde_json::json!([icon]);
+    }
+    manifest.to_string()
+}
+
+/// The display name if short enough, else its first word, else its first characters.
+fn short_name(display_name: &str) -> String {
+    let fits = |s: &str| s.chars().count() <= SHORT_NAME_CHARS;
+    if fits(display_name) {
+        return display_name.to_string();
+    }
+    match display_name.split_whitespace().next() {
+        Some(word) if fits(word) => word.to_string(),
+        _ => display_name.chars().take(SHORT_NAME_CHARS).collect(),
+    }
+}
+
+/// The image type a logo URL's extension names, when it names one.
+fn image_type(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next()?.to_ascii_lowercase();
+    let ext = path.rsplit_once('.')?.1.to_string();
+    Some(match ext.as_str() {
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "ico" => "image/x-icon",
+        "avif" => "image/avif",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BRAND: &str = r##"{"logo":{"url":"https://cdn.example.com/logo.svg?v=1","alt":"Acme"},
+      "colors":{"primary":"#2d5a3d","primaryHover":"#234730","secondary":"#c9a227","background":"#fff",
+        "backgroundSubtle":"#f6f4ec","text":"#1f2a24","textMuted":"#5e6b63","border":"#e2ddcc"},
+      "fonts":{"heading":"Playfair Display, Georgia, SERIF","body":"Lato"},"showPoweredBy":false}"##;
+
+    fn rendered(tenant_json: &str) -> Rendered {
+        Rendered::of(
+            tenant_json,
+            "Leading with Meaning",
+            Some(&Brand::parse(BRAND).unwrap()),
+        )
+    }
+
+    #[test]
+    fn brand_css_is_one_root_rule_with_every_property() {
+        let r = rendered("{}");
+        assert!(r.css.starts_with(":root {\n") && r.css.ends_with("}\n"));
+        for name in [
+            "primary",
+            "primary-hover",
+            "secondary",
+            "background",
+            "background-subtle",
+            "text",
+            "text-muted",
+            "border",
+            "font-heading",
+            "font-body",
+            "logo-url",
+        ] {
+            assert!(r.css.contains(&format!("--brand-{name}: ")), "{name}");
+        }
+        assert!(r.css.contains("--brand-primary: #2d5a3d;"));
+        assert!(r
+            .css
+            .contains(r#"--brand-font-heading: "Playfair Display", "Georgia", serif;"#));
+        assert!(r
+            .css
+            .contains(r#"--brand-logo-url: url("https://cdn.example.com/logo.svg?v=1");"#));
+    }
+
+    #[test]
+    fn the_head_block_cannot_be_closed_by_any_value() {
+        let json = r#"{"tagline":"</script><script>alert(1)</script></style>","x":"a & b > c  "}"#;
+        let r = rendered(json);
+        let script = r.head.split(r#"id="tenant-data">"#).nth(1).unwrap();
+        let inside = script.strip_suffix("</script>").unwrap();
+        assert!(!inside.contains('<') && !inside.contains('>') && !inside.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(inside).unwrap();
+        let original: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(back, original, "the escaped JSON means the same");
+        assert_eq!(r.head.matches("</script>").count(), 1);
+        assert_eq!(r.head.matches("</style>").count(), 1);
+        assert!(r
+            .head
+            .contains(r##"<meta name="theme-color" content="#2d5a3d">"##));
+        assert!(r
+            .head
+            .contains(r#"<link rel="manifest" href="/_tenant/manifest.webmanifest">"#));
+    }
+
+    #[test]
+    fn css_strings_escape_what_could_end_them() {
+        assert_eq!(css_string(r#"a"b\c<d>"#), r#""a\22 b\5c c\3c d\3e ""#);
+    }
+
+    #[test]
+    fn the_manifest_names_the_tenant_and_its_colours() {
+        let m: serde_json::Value = serde_json::from_str(&rendered("{}").manifest).unwrap();
+        assert_eq!(m["name"], "Leading with Meaning");
+        assert_eq!(m["short_name"], "Leading");
+        assert_eq!(m["start_url"], "/");
+        assert_eq!(m["display"], "standalone");
+        assert_eq!(m["theme_color"], "#2d5a3d");
+        assert_eq!(m["background_color"], "#fff");
+        assert_eq!(m["icons"][0]["src"], "https://cdn.example.com/logo.svg?v=1");
+        assert_eq!(m["icons"][0]["type"], "image/svg+xml");
+    }
+
+    #[test]
+    fn short_names_fit() {
+        assert_eq!(short_name("Acme"), "Acme");
+        assert_eq!(short_name("Northstar Coaching"), "Northstar");
+        assert_eq!(short_name("Supercalifragilistic Coaching"), "Supercalifra");
+    }
+
+    #[test]
+    fn an_invalid_brand_writes_no_brand_value() {
+        let r = Rendered::of("{}", "X", None);
+        assert_eq!(r.css, ":root {\n}\n");
+        assert!(!r.head.contains("theme-color"));
+        let m: serde_json::Value = serde_json::from_str(&r.manifest).unwrap();
+        assert!(m.get("theme_color").is_none() && m.get("icons").is_none());
+    }
+}

@@ -1,0 +1,63 @@
+// The brand contract (issue 11): the JSON Schema accepts exactly the documents of the shared
+// corpus that are marked valid (the database CHECK and the Worker are held to the same corpus
+// in tests/database.test.mjs and src/brand.rs), and the committed TypeScript types are what
+// json-schema-to-typescript generates from the schemas (`npm run types` regenerates them).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { compileFromFile } from 'json-schema-to-typescript';
+import { ROOT } from '../scripts/stack.mjs';
+
+const SCHEMA = path.join(ROOT, 'schema');
+const read = (file) => JSON.parse(fs.readFileSync(path.join(SCHEMA, file), 'utf8'));
+const corpus = read('corpus/brand-config.json');
+
+/** A validator for both schemas (tenant.schema.json refers to brand-config.schema.json). */
+function validators() {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  ajv.addSchema(read('brand-config.schema.json'), 'brand-config.schema.json');
+  ajv.addSchema(read('tenant.schema.json'), 'tenant.schema.json');
+  return { brand: ajv.getSchema('brand-config.schema.json'), tenant: ajv.getSchema('tenant.schema.json') };
+}
+
+test('the corpus has dozens of documents, valid and invalid, the injection attempts among them', () => {
+  assert.ok(corpus.length >= 50, `${corpus.length} documents`);
+  assert.ok(corpus.filter((c) => c.valid).length >= 15);
+  assert.ok(corpus.some((c) => !c.valid && JSON.stringify(c.document).includes('</style><script>')));
+});
+
+test('the JSON Schema accepts exactly the valid documents of the corpus', () => {
+  const { brand } = validators();
+  const disagreements = corpus
+    .filter((c) => brand(c.document) !== c.valid)
+    .map((c) => `${c.name}: schema says ${!c.valid}${brand.errors ? ` (${brand.errors[0].instancePath} ${brand.errors[0].message})` : ''}`);
+  assert.deepEqual(disagreements, []);
+});
+
+test('the public tenant schema describes what the Worker serves', () => {
+  const { tenant } = validators();
+  const served = {
+    id: '7e000000-0000-4000-8000-000000000002',
+    slug: 'northstar-coaching',
+    displayName: 'Northstar Coaching',
+    tenantType: 'coach',
+    customDomain: 'coach.northstar.localhost',
+    enabledAssessments: ['industry4'],
+    brand: corpus.find((c) => c.name === 'seed: Northstar Coaching').document,
+  };
+  assert.ok(tenant(served), JSON.stringify(tenant.errors));
+  assert.ok(tenant({ ...served, customDomain: null }));
+  assert.ok(!tenant({ ...served, emailConfig: {} }), 'no private field');
+  assert.ok(!tenant({ ...served, brand: { ...served.brand, colors: {} } }));
+});
+
+test('the committed TypeScript types are what the schemas generate', async () => {
+  for (const name of ['brand-config', 'tenant']) {
+    const generated = await compileFromFile(path.join(SCHEMA, `${name}.schema.json`), { cwd: SCHEMA });
+    const committed = fs.readFileSync(path.join(SCHEMA, `${name}.d.ts`), 'utf8');
+    assert.equal(committed, generated, `schema/${name}.d.ts is stale: run npm run types`);
+  }
+});
