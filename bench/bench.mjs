@@ -5,15 +5,20 @@
 //   ts        bench/ts-resolver: the resolver as a typical team writes it (supabase-js + Cache API)
 //
 // All three run under `wrangler dev` against one local stack (scripts/stack.mjs) loaded with
-// 1000 tenants. After a warm-up, wrk loads 100 of them, alternately by slug and by Host, so the
-// measured requests are cache hits. Each worker is measured on two paths: wrangler dev's own
-// port (what `scripts/dev` serves, through wrangler's proxy) and the Worker's workerd directly.
-// Runs alternate (resolver, ceiling, ts, resolver, …) and ratios are taken within a round, so
-// drift of the shared machine cancels out. Writes bench/RESULTS.md.
+// 1000 tenants. After a warm-up, wrk loads 100 of them by slug, then by Host, so the measured
+// requests are cache hits. Each worker is measured on two paths: wrangler dev's own port (what
+// `scripts/dev` serves, through wrangler's proxy) and the Worker's workerd directly (the inner
+// mode; `bench/run --inner` measures only that path). Runs alternate (resolver, ceiling, ts,
+// resolver, …) and ratios are taken within a round, so drift of the shared machine cancels out.
+// Then latency at a fixed load (each connection pausing between requests, so the isolate is not
+// saturated and p99 measures the worker, not how workerd queues 32 saturating connections), the forwarded-HTML path (bench/html.mjs) and the change feed's upstream load
+// (bench/feed.mjs). Writes bench/RESULTS.md.
 //
 // Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_THREADS (2),
-// BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3), BENCH_FEED_SECONDS (120: the change feed's
-// upstream-load run, bench/feed.mjs).
+// BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3), BENCH_INNER (unset; 1: the direct path
+// only), BENCH_PACED_ROUNDS (3), BENCH_PACED_DELAY_MS (20: each connection's pause between
+// requests at the fixed load), BENCH_HTML_ROUNDS (3), BENCH_FEED_SECONDS (120; 0 skips the
+// feed section).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,13 +27,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { ROOT, addWorker, directUrl, psql, startStack, startWorker } from '../scripts/stack.mjs';
+import { ROOT, addWorker, directUrl, psql, sleep, startStack, startWorker } from '../scripts/stack.mjs';
 import { fixtureSql, tenants } from './fixture.mjs';
+import { WASM_GZIP_BUDGET_BYTES, wasmSize } from '../scripts/wasm.mjs';
 import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
 import { measureFeed } from './feed.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
-import { NAMES, PATHS, median, ms, report, rps } from './report.mjs';
+import { HTML_NAMES, measureHtml } from './html.mjs';
+import { MIXES, NAMES, PATHS, median, ms, report, rps } from './report.mjs';
+import { request } from '../tests/support/http.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
@@ -39,30 +46,25 @@ const THREADS = setting('BENCH_THREADS', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 3);
 const FEED_SECONDS = setting('BENCH_FEED_SECONDS', 120);
+const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 3);
+const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
+const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
+/** The workers compared at a fixed load. */
+const PACED_NAMES = ['resolver', 'ceiling'];
+/** The paths measured: both, or the Worker's own workerd alone (the inner mode). */
+const MEASURED_PATHS = process.env.BENCH_INNER ? ['direct'] : PATHS;
 const TENANTS = 1000;
 const LOADED = 100;
 const TTL_SECONDS = 1800; // far longer than the whole run: every measured request is a hit
-const WASM_GZIP_BUDGET = 200 * 1024; // the budget tests/wasm-size.test.mjs enforces
 
 const execFileP = promisify(execFile);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (...args) => console.error('[bench]', ...args);
 
 // ---------------------------------------------------------------------------------------------
-// HTTP (node:http, because fetch may not set Host).
+// HTTP: the tests' client (node:http, because fetch may not set Host), kept alive.
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-function get(url, { host, timeoutMs = 15_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: host ? { host } : {}, timeout: timeoutMs }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
+const get = (url, { host, timeoutMs } = {}) => request(url, { host, agent, timeoutMs });
 
 // ---------------------------------------------------------------------------------------------
 // The workers.
@@ -98,13 +100,13 @@ async function timedStart(name, start, upstream) {
 async function warm(worker, targets) {
   const upstream = [];
   const bodies = [];
-  for (const p of PATHS) {
+  for (const p of MEASURED_PATHS) {
     const before = worker.upstream();
     for (const t of targets) {
       for (const [route, host] of [[`/_tenant/slug/${t.slug}`], ['/_tenant/brand.json', t.customDomain]]) {
         const res = await get(`${worker.url[p]}${route}`, { host });
         if (res.status !== 200) throw new Error(`${worker.name} (${p}): GET ${route} (Host ${host ?? '-'}) answered ${res.status}: ${res.body}`);
-        if (p === 'proxy') bodies.push(res.body);
+        if (p === MEASURED_PATHS[0]) bodies.push(res.body);
       }
     }
     await sleep(300); // PostgREST's access log lags its answers by a few ms
@@ -113,14 +115,17 @@ async function warm(worker, targets) {
   return { upstream, bodies };
 }
 
-/** One wrk run; the worker's PostgREST requests and other processes' CPU measured around it. */
-async function load(worker, url, targetsFile, seconds) {
+/**
+ * One wrk run; the worker's PostgREST requests and other processes' CPU measured around it.
+ * `delayMs`: each connection pauses this long between requests (rotate.lua's BENCH_DELAY_MS).
+ */
+async function load(worker, url, targetsFile, seconds, { delayMs = 0 } = {}) {
   const before = worker.upstream();
   const cpuBefore = cpuSample();
   const { stdout } = await execFileP('wrk', [
     '-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s',
     '-s', path.join(BENCH, 'rotate.lua'), url,
-  ], { env: { ...process.env, BENCH_TARGETS: targetsFile } });
+  ], { env: { ...process.env, BENCH_TARGETS: targetsFile, BENCH_DELAY_MS: String(delayMs) } });
   const other = otherCores(cpuBefore, cpuSample());
   await sleep(300);
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
@@ -140,11 +145,6 @@ async function load(worker, url, targetsFile, seconds) {
 
 // ---------------------------------------------------------------------------------------------
 // Size, startup, versions.
-
-function wasmSize(file) {
-  const bytes = fs.readFileSync(file);
-  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-}
 
 /** `wrangler check startup` (builds, then workerd profiles the startup phase): the profile's span. */
 async function checkStartup(config, dir) {
@@ -191,8 +191,16 @@ try {
   psql(stack.dbUrl, { file: sqlFile });
   say(`loaded ${TENANTS} tenants`);
   const targets = all.filter((_, i) => i % (TENANTS / LOADED) === 0); // spread over the table
-  const targetsFile = path.join(stack.dir, 'targets.txt');
-  fs.writeFileSync(targetsFile, targets.map((t) => `${t.slug} ${t.customDomain}\n`).join(''));
+  // One targets file per mix, and one of both for the wrk warm-up.
+  const lines = {
+    slug: targets.map((t) => `/_tenant/slug/${t.slug} -\n`),
+    host: targets.map((t) => `/_tenant/brand.json ${t.customDomain}\n`),
+  };
+  const targetsFiles = {};
+  for (const [mix, list] of [...Object.entries(lines), ['both', [...lines.slug, ...lines.host]]]) {
+    targetsFiles[mix] = path.join(stack.dir, `targets-${mix}.txt`);
+    fs.writeFileSync(targetsFiles[mix], list.join(''));
+  }
 
   // The resolver first: its warm-up yields the typical body the ceiling answers with.
   const workers = {};
@@ -219,34 +227,56 @@ try {
   warmed.ts = await warm(workers.ts, targets);
 
   const afterWarm = { resolver: 0, ceiling: 0, ts: 0 };
-  for (const p of PATHS) {
+  for (const p of MEASURED_PATHS) {
     for (const n of NAMES) {
       say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
-      afterWarm[n] += (await load(workers[n], workers[n].url[p], targetsFile, WARMUP_SECONDS)).upstream;
+      afterWarm[n] += (await load(workers[n], workers[n].url[p], targetsFiles.both, WARMUP_SECONDS)).upstream;
     }
   }
 
   const runs = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     const result = {};
-    for (const p of PATHS) {
+    for (const p of MEASURED_PATHS) {
       result[p] = {};
-      for (const n of NAMES) {
-        const before = await waitForQuiet();
-        if (before >= 0.25) say(`other processes use ${before.toFixed(2)} cores: measuring anyway`);
-        const x = await load(workers[n], workers[n].url[p], targetsFile, SECONDS);
-        result[p][n] = x;
-        afterWarm[n] += x.upstream;
-        say(`round ${round} ${p} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`);
+      for (const mix of MIXES) {
+        result[p][mix] = {};
+        for (const n of NAMES) {
+          const before = await waitForQuiet();
+          if (before >= 0.25) say(`other processes use ${before.toFixed(2)} cores: measuring anyway`);
+          const x = await load(workers[n], workers[n].url[p], targetsFiles[mix], SECONDS);
+          result[p][mix][n] = x;
+          afterWarm[n] += x.upstream;
+          say(`round ${round} ${p} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`);
+        }
       }
     }
     runs.push(result);
+  }
+
+  const paced = [];
+  for (let round = 1; round <= PACED_ROUNDS; round += 1) {
+    const result = {};
+    for (const mix of MIXES) {
+      result[mix] = {};
+      for (const n of PACED_NAMES) {
+        await waitForQuiet();
+        const x = await load(workers[n], workers[n].url.direct, targetsFiles[mix], SECONDS, { delayMs: PACED_DELAY_MS });
+        result[mix][n] = x;
+        afterWarm[n] += x.upstream;
+        say(`paced round ${round} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors}`);
+      }
+    }
+    paced.push(result);
   }
   const resolverElapsedS = (performance.now() - resolverWarmStart) / 1000;
   const resolverFeedReads = resolverUpstream.feedReads();
   await resolverUpstream.stop();
 
-  const feed = await measureFeed(stack, { targets, seconds: FEED_SECONDS, say });
+  const html = await measureHtml(stack, {
+    domain: targets[0].customDomain, rounds: HTML_ROUNDS, seconds: SECONDS, load, say, dir: stack.dir,
+  });
+  const feed = FEED_SECONDS > 0 ? await measureFeed(stack, { targets, seconds: FEED_SECONDS, say }) : null;
 
   say('wrangler check startup (each builds, then profiles)');
   const startup = {};
@@ -275,9 +305,11 @@ try {
     },
     settings: {
       rounds: ROUNDS, seconds: SECONDS, threads: THREADS, connections: CONNECTIONS,
-      loaded: LOADED, tenants: TENANTS, ttl: TTL_SECONDS, budget: WASM_GZIP_BUDGET,
+      loaded: LOADED, tenants: TENANTS, ttl: TTL_SECONDS, budget: WASM_GZIP_BUDGET_BYTES,
+      paths: MEASURED_PATHS, htmlRounds: HTML_ROUNDS, pacedDelayMs: PACED_DELAY_MS,
     },
     runs,
+    paced,
     warm: warmed,
     afterWarm,
     resolverUpstream: {
@@ -286,9 +318,10 @@ try {
       elapsedS: resolverElapsedS,
     },
     feed,
+    html,
     bodyBytes: Object.fromEntries(NAMES.map((n) => [n, median(warmed[n].bodies.map((b) => Buffer.byteLength(b)))])),
     wasm: {
-      resolver: wasmSize(path.join(ROOT, 'build', 'index_bg.wasm')),
+      resolver: wasmSize(),
       ceiling: wasmSize(path.join(BENCH, 'ceiling', 'build', 'index_bg.wasm')),
     },
     startup,

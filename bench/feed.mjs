@@ -6,24 +6,16 @@
 // the same time; then, with the feed on, edits are timed from the database to every data center.
 
 import http from 'node:http';
-import { addWorker, psql } from '../scripts/stack.mjs';
+import { addWorker, psql, sleep } from '../scripts/stack.mjs';
 import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
+import { request } from '../tests/support/http.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-function get(url, host) {
-  return new Promise((resolve, reject) => {
-    http.get(url, { agent, headers: host ? { host } : {} }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    }).on('error', reject);
-  });
-}
+const get = (url, host) => request(url, { host, agent });
 
 /** A tenant by slug, or its brand.json by Host, alternately. */
-const request = (center, t, i) => (i % 2
+const ask = (center, t, i) => (i % 2
   ? get(`${center.url}/_tenant/slug/${t.slug}`)
   : get(`${center.url}/_tenant/brand.json`, t.customDomain));
 
@@ -49,7 +41,7 @@ export async function measureFeed(stack, { targets, dcs = 3, seconds = 120, poll
   try {
     for (const center of centers) {
       for (let i = 0; i < 2 * targets.length; i += 1) {
-        const res = await request(center, targets[i % targets.length], i);
+        const res = await ask(center, targets[i % targets.length], i);
         if (res.status !== 200) throw new Error(`${center.name}: warm-up answered ${res.status}: ${res.body}`);
       }
     }
@@ -61,7 +53,7 @@ export async function measureFeed(stack, { targets, dcs = 3, seconds = 120, poll
     let failed = 0;
     await Promise.all(centers.map(async (center, c) => {
       for (let i = c; Date.now() < until; i += 1) {
-        const res = await request(center, targets[i % targets.length], i);
+        const res = await ask(center, targets[i % targets.length], i);
         sent += 1;
         if (res.status !== 200) failed += 1;
         await sleep(20);

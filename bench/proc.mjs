@@ -4,8 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { descends, processTable } from '../scripts/proc.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../scripts/stack.mjs';
 
 /** Machine CPU ticks (busy, total) and those of this benchmark's own process tree. */
 export function cpuSample() {

@@ -2,6 +2,9 @@
 
 export const NAMES = ['resolver', 'ceiling', 'ts'];
 export const PATHS = ['proxy', 'direct'];
+/** How the hits are asked for: by slug, or brand.json by Host. */
+export const MIXES = ['slug', 'host'];
+const MIX_LABEL = { slug: 'by slug (`/_tenant/slug/<slug>`)', host: 'by Host (`/_tenant/brand.json`)' };
 const LABEL = { resolver: 'resolver (Rust)', ceiling: 'ceiling (constant body, Rust)', ts: 'TypeScript (supabase-js + Cache API)' };
 const PATH_LABEL = { proxy: "through wrangler dev's port (proxy → workerd)", direct: "direct to the Worker's workerd" };
 
@@ -13,21 +16,21 @@ export const rps = (n) => Math.round(n).toLocaleString('en-US');
 const ratio = (n) => `${n.toFixed(2)}×`;
 const met = (ok) => (ok ? '**met**' : '**not met**');
 
-/** Per-path summary: medians over rounds, sums of errors and upstream requests, paired ratios. */
-function summarise(runs, p) {
-  const per = (n, key) => median(runs.map((round) => round[p][n][key]));
-  const sum = (n, key) => runs.reduce((a, round) => a + round[p][n][key], 0);
+/** Per path and mix: medians over rounds, sums of errors and upstream requests, paired ratios. */
+function summarise(runs, p, mix) {
+  const per = (n, key) => median(runs.map((round) => round[p][mix][n][key]));
+  const sum = (n, key) => runs.reduce((a, round) => a + round[p][mix][n][key], 0);
   const ratios = runs.map((round) => ({
-    ceiling: round[p].resolver.rps / round[p].ceiling.rps,
-    ts: round[p].resolver.rps / round[p].ts.rps,
+    ceiling: round[p][mix].resolver.rps / round[p][mix].ceiling.rps,
+    ts: round[p][mix].resolver.rps / round[p][mix].ts.rps,
   }));
   const spread = (key) => `${ratio(Math.min(...ratios.map((x) => x[key])))}–${ratio(Math.max(...ratios.map((x) => x[key])))}`;
   return { per, sum, ratios, spread, ceiling: median(ratios.map((x) => x.ceiling)), ts: median(ratios.map((x) => x.ts)) };
 }
 
-function pathSection(r, p) {
-  const s = summarise(r.runs, p);
-  return `### ${PATH_LABEL[p]}
+function pathSection(r, p, mix) {
+  const s = summarise(r.runs, p, mix);
+  return `### ${PATH_LABEL[p]}, ${MIX_LABEL[mix]}
 
 | worker | requests/s | p50 | p99 | non-2xx | socket errors (timeouts) | PostgREST requests |
 |---|---:|---:|---:|---:|---:|---:|
@@ -35,8 +38,26 @@ ${NAMES.map((n) => `| ${LABEL[n]} | ${rps(s.per(n, 'rps'))} | ${ms(s.per(n, 'p50
 
 | round | resolver req/s | ceiling req/s | TypeScript req/s | resolver / ceiling | resolver / TypeScript | other processes' CPU (cores, per run) |
 |---:|---:|---:|---:|---:|---:|---|
-${r.runs.map((round, i) => `| ${i + 1} | ${rps(round[p].resolver.rps)} | ${rps(round[p].ceiling.rps)} | ${rps(round[p].ts.rps)} | ${ratio(s.ratios[i].ceiling)} | ${ratio(s.ratios[i].ts)} | ${NAMES.map((n) => round[p][n].other.toFixed(2)).join(' / ')} |`).join('\n')}
+${r.runs.map((round, i) => `| ${i + 1} | ${rps(round[p][mix].resolver.rps)} | ${rps(round[p][mix].ceiling.rps)} | ${rps(round[p][mix].ts.rps)} | ${ratio(s.ratios[i].ceiling)} | ${ratio(s.ratios[i].ts)} | ${NAMES.map((n) => round[p][mix][n].other.toFixed(2)).join(' / ')} |`).join('\n')}
 | **median** | | | | **${ratio(s.ceiling)}** (${s.spread('ceiling')}) | **${ratio(s.ts)}** (${s.spread('ts')}) | |
+`;
+}
+
+/** Latency at a fixed load: resolver and ceiling, each connection pausing between requests. */
+function pacedSection(r) {
+  if (!r.paced.length) return '';
+  const per = (mix, n, key) => median(r.paced.map((round) => round[mix][n][key]));
+  const rows = MIXES.flatMap((mix) => ['resolver', 'ceiling'].map((n) => `| ${MIX_LABEL[mix]} | ${LABEL[n]} | ${rps(per(mix, n, 'rps'))} | ${ms(per(mix, n, 'p50Ms'))} | ${ms(per(mix, n, 'p99Ms'))} | ${r.paced.map((round) => ms(round[mix][n].p99Ms)).join(' / ')} | ${r.paced.reduce((a, round) => a + round[mix][n].non2xx + round[mix][n].socketErrors, 0)} |`));
+  return `## Latency at a fixed load (direct)
+
+The same ${r.settings.connections} connections, each pausing ${r.settings.pacedDelayMs} ms between requests, so the
+isolate is not saturated: here p99 is the worker's. (At saturation, above, a closed loop's p99 is
+mostly how workerd queues ${r.settings.connections} connections that all want the one isolate thread; see README.md.)
+Medians over ${r.paced.length} interleaved rounds.
+
+| mix | worker | requests/s | p50 | p99 | p99 per round | errors |
+|---|---|---:|---:|---:|---|---:|
+${rows.join('\n')}
 `;
 }
 
@@ -67,11 +88,42 @@ ${f.editMs.map((x) => (x == null ? 'not visible within 30 s' : ms(x))).join(', '
 `;
 }
 
+/** The forwarded-HTML section: the page through the three Workers, interleaved rounds. */
+function htmlSection(h) {
+  const names = ['branded', 'unbranded', 'passthrough'];
+  const label = {
+    branded: 'resolver, branding injected',
+    unbranded: 'resolver, `INJECT_BRANDING=false`',
+    passthrough: 'pass-through Worker (JS, `bench/passthrough`)',
+  };
+  const per = (n, key) => median(h.runs.map((round) => round[n][key]));
+  const paired = (a, b) => median(h.runs.map((round) => round[a].rps / round[b].rps));
+  const addedP50 = median(h.runs.map((round) => round.branded.p50Ms - round.unbranded.p50Ms));
+  return `## Forwarded HTML (inner mode)
+
+A ${(h.pageBytes / 1024).toFixed(1)} KiB app page from a node origin on loopback, \`GET /\` with a tenant's Host, on each
+Worker's own workerd; ${h.runs.length} interleaved rounds; medians (ratios paired within a round).
+
+| worker | requests/s | p50 | p99 | non-2xx | bytes answered |
+|---|---:|---:|---:|---:|---:|
+${names.map((n) => `| ${label[n]} | ${rps(per(n, 'rps'))} | ${ms(per(n, 'p50Ms'))} | ${ms(per(n, 'p99Ms'))} | ${h.runs.reduce((a, round) => a + round[n].non2xx, 0)} | ${h.bytes[n]} |`).join('\n')}
+
+Branding injected vs \`INJECT_BRANDING=false\`: **${ratio(paired('branded', 'unbranded'))}** the throughput, **${addedP50 >= 0 ? '+' : ''}${ms(addedP50)}** p50.
+The resolver's forwarding (branding off) vs the pass-through Worker: ${ratio(paired('unbranded', 'passthrough'))}; with branding: ${ratio(paired('branded', 'passthrough'))}.
+`;
+}
+
 export function report(r) {
-  const sums = Object.fromEntries(PATHS.map((p) => [p, summarise(r.runs, p)]));
+  const paths = r.settings.paths;
+  const sums = Object.fromEntries(paths.map((p) => [p, Object.fromEntries(MIXES.map((m) => [m, summarise(r.runs, p, m)]))]));
   const up = r.resolverUpstream;
   const upstreamOk = up.elapsedS < r.settings.ttl && up.total <= r.settings.loaded;
-  const both = (key, goal) => PATHS.map((p) => `${ratio(sums[p][key])} ${met(sums[p][key] >= goal)}`);
+  const cell = (p, m, key, goal) => `${ratio(sums[p][m][key])} ${met(sums[p][m][key] >= goal)}`;
+  const p99 = (p, m) => {
+    const [mine, ceiling] = [sums[p][m].per('resolver', 'p99Ms'), sums[p][m].per('ceiling', 'p99Ms')];
+    return `${ms(mine)} vs ${ms(ceiling)} ${met(mine <= ceiling)}`;
+  };
+  const targetRows = paths.flatMap((p) => MIXES.map((m) => `| ${PATH_LABEL[p]}, ${MIX_LABEL[m]} | ${cell(p, m, 'ceiling', 0.9)} | ${p99(p, m)} | ${cell(p, m, 'ts', 1.5)} |`));
 
   return `# Benchmark results
 
@@ -90,7 +142,7 @@ regenerate, do not edit.
 | PostgREST | ${r.versions.postgrest} |
 | @supabase/supabase-js | ${r.versions.supabaseJs} |
 | node / wrk | ${r.versions.node} / ${r.versions.wrk} |
-| load | wrk, ${r.settings.threads} threads, ${r.settings.connections} connections, ${r.settings.seconds} s per run; ${r.settings.rounds} rounds, each resolver → ceiling → TypeScript through the proxy, then the same directly; ${r.settings.loaded} of ${r.settings.tenants} tenants, alternately by slug and by Host, all cached (warm-up first) |
+| load | wrk, ${r.settings.threads} threads, ${r.settings.connections} connections, ${r.settings.seconds} s per run; ${r.settings.rounds} rounds, each resolver → ceiling → TypeScript by slug, then by Host, ${paths.length === 2 ? 'through the proxy, then the same directly' : 'directly (inner mode)'}; ${r.settings.loaded} of ${r.settings.tenants} tenants, all cached (warm-up first) |
 | bodies (median) | resolver ${r.bodyBytes.resolver} B, ceiling ${r.bodyBytes.ceiling} B, TypeScript ${r.bodyBytes.ts} B |
 | total wall time | ${(r.wallS / 60).toFixed(1)} min |
 
@@ -99,19 +151,21 @@ regenerate, do not edit.
 Medians over the ${r.settings.rounds} rounds; non-2xx, socket errors and PostgREST requests are totals over
 the measured runs. Ratios are taken within each round (paired runs), then the median.
 
-${PATHS.map((p) => pathSection(r, p)).join('\n')}
+${paths.flatMap((p) => MIXES.map((m) => pathSection(r, p, m))).join('\n')}
 ## PostgREST requests (upstream load)
 
 | worker | warm-up, cold pass (${r.settings.loaded} slugs + ${r.settings.loaded} hosts) | warm-up, second pass | wrk warm-up + all measured runs |
 |---|---:|---:|---:|
-${['resolver', 'ts'].map((n) => `| ${LABEL[n]} | ${r.warm[n].upstream[0]} | ${r.warm[n].upstream[1]} | ${r.afterWarm[n]} |`).join('\n')}
+${['resolver', 'ts'].map((n) => `| ${LABEL[n]} | ${r.warm[n].upstream[0]} | ${r.warm[n].upstream[1] ?? "–"} | ${r.afterWarm[n]} |`).join('\n')}
 
 The resolver caches a tenant once under all its keys (slug, domain, id); the TypeScript version
 caches per lookup key, so it asks once per slug and once per host. Resolver total:
 **${up.total} tenant reads for ${r.settings.loaded} tenants** over ${up.elapsedS.toFixed(0)} s, within one TTL (${r.settings.ttl} s),
 besides ${up.feedReads} reads of the change feed (one per poll interval while it had traffic; counted apart).
 
-${feedSection(r.feed)}
+${pacedSection(r)}
+${htmlSection(r.html)}
+${r.feed ? feedSection(r.feed) : ''}
 
 ## Size and startup
 
@@ -124,14 +178,24 @@ ${feedSection(r.feed)}
 
 ## Targets
 
-| target | through wrangler dev's port | direct to workerd |
-|---|---|---|
-| cache-hit throughput ≥ 0.9× the ceiling | ${both('ceiling', 0.9).join(' | ')} |
-| cache-hit throughput ≥ 1.5× the TypeScript resolver | ${both('ts', 1.5).join(' | ')} |
-| at most one tenant read per tenant per TTL | ${up.total} for ${r.settings.loaded} tenants in ${up.elapsedS.toFixed(0)} s (TTL ${r.settings.ttl} s) ${met(upstreamOk)} | (same run) |
-| gzip Wasm ≤ 200 KiB | ${kib(r.wasm.resolver.gzip)} ${met(r.wasm.resolver.gzip <= r.settings.budget)} | (same build) |
-| feed on: PostgREST requests ≤ data centers / \`CHANGES_POLL_SECONDS\` per second | ${(r.feed.measured.on.perMinute / 60).toFixed(2)}/s ≤ ${(r.feed.dcs / r.feed.poll).toFixed(2)}/s ${met(r.feed.measured.on.feedReads + r.feed.measured.on.tenantReads <= r.feed.dcs * (Math.floor(r.feed.seconds / r.feed.poll) + 1))} | |
-| feed on: edit → visible in every data center ≤ \`CHANGES_POLL_SECONDS\` + 1 s | ${ms(Math.max(...r.feed.editMs.map((x) => x ?? Infinity)))} ≤ ${(r.feed.poll + 1) * 1000} ms ${met(r.feed.editMs.every((x) => x != null && x <= (r.feed.poll + 1) * 1000))} | |
+Cache hits, median of the paired ratios (and of the rounds' p99):
+
+| path and mix | throughput ≥ 0.9× the ceiling | p99 ≤ the ceiling's (saturated) | throughput ≥ 1.5× the TypeScript resolver |
+|---|---|---|---|
+${targetRows.join('\n')}
+${r.paced.length ? `
+At a fixed load (direct, medians of the rounds' p99):
+
+| mix | p99 ≤ the ceiling's |
+|---|---|
+${MIXES.map((mix) => { const p = (n) => median(r.paced.map((round) => round[mix][n].p99Ms)); return `| ${MIX_LABEL[mix]} | ${ms(p('resolver'))} vs ${ms(p('ceiling'))} ${met(p('resolver') <= p('ceiling'))} |`; }).join('\n')}
+` : ''}
+| target | result |
+|---|---|
+| at most one tenant read per tenant per TTL | ${up.total} for ${r.settings.loaded} tenants in ${up.elapsedS.toFixed(0)} s (TTL ${r.settings.ttl} s) ${met(upstreamOk)} |
+| gzip Wasm ≤ 200 KiB | ${kib(r.wasm.resolver.gzip)} ${met(r.wasm.resolver.gzip <= r.settings.budget)} |
+${r.feed ? `| feed on: PostgREST requests ≤ data centers / \`CHANGES_POLL_SECONDS\` per second | ${(r.feed.measured.on.perMinute / 60).toFixed(2)}/s ≤ ${(r.feed.dcs / r.feed.poll).toFixed(2)}/s ${met(r.feed.measured.on.feedReads + r.feed.measured.on.tenantReads <= r.feed.dcs * (Math.floor(r.feed.seconds / r.feed.poll) + 1))} |
+| feed on: edit → visible in every data center ≤ \`CHANGES_POLL_SECONDS\` + 1 s | ${ms(Math.max(...r.feed.editMs.map((x) => x ?? Infinity)))} ≤ ${(r.feed.poll + 1) * 1000} ms ${met(r.feed.editMs.every((x) => x != null && x <= (r.feed.poll + 1) * 1000))} |` : '| change feed | not measured in this run (`BENCH_FEED_SECONDS=0`) |'}
 
 All traffic is loopback; wrk, wrangler's proxy and the Worker's workerd share the same
 ${r.machine.cores} cores, so a ratio says more than an absolute figure. See [README.md](README.md).

@@ -1,22 +1,22 @@
--- wrk script: rotates through the benchmark's tenants, alternating a lookup by slug
--- (GET /_tenant/slug/<slug>) with one by Host (GET /_tenant/brand.json, Host: <domain>).
--- BENCH_TARGETS names a file of "<slug> <domain>" lines. Requests are formatted once in
--- init(), so the load generator spends its (shared) CPU on sending, not on Lua.
+-- wrk script: rotates through the requests of BENCH_TARGETS, a file of "<path> <host>" lines
+-- ("-" for no Host header of our own). Requests are formatted once in init(), so the load
+-- generator spends its (shared) CPU on sending, not on Lua.
 
 local requests = {}
 local next_index = 1
 
 function setup(thread)
-  -- Each thread starts at a different tenant, so threads do not move in lockstep.
+  -- Each thread starts at a different request, so threads do not move in lockstep.
   setup_count = (setup_count or 0) + 1
   thread:set("start", setup_count * 37)
 end
 
 function init(args)
   for line in io.lines(os.getenv("BENCH_TARGETS")) do
-    local slug, domain = line:match("^(%S+) (%S+)$")
-    requests[#requests + 1] = wrk.format("GET", "/_tenant/slug/" .. slug)
-    requests[#requests + 1] = wrk.format("GET", "/_tenant/brand.json", { Host = domain })
+    local path, host = line:match("^(%S+) (%S+)$")
+    local headers = nil
+    if host ~= "-" then headers = { Host = host } end
+    requests[#requests + 1] = wrk.format("GET", path, headers)
   end
   next_index = (start or 0) % #requests + 1
 end
@@ -35,4 +35,13 @@ function done(summary, latency, _)
     'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%.0f,"p99_us":%.0f,"non2xx":%d,"socket_errors":%d,"timeouts":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.status, e.connect + e.read + e.write + e.timeout, e.timeout))
+end
+
+-- BENCH_DELAY_MS: each connection waits this long between requests, for latency at a fixed,
+-- unsaturated load rather than at the most the worker can take.
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause and pause > 0 then
+  function delay()
+    return pause
+  end
 end

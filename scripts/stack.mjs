@@ -39,7 +39,8 @@ export async function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms` milliseconds. */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true, or throws with `what` and the process's last output. */
 async function waitFor(what, probe, { timeoutMs, proc }) {
@@ -283,16 +284,17 @@ export async function startDemoApp() {
 /**
  * The Worker's own address behind wrangler dev's proxy. `wrangler dev` runs two workerd
  * processes, its proxy (on the port it prints) and the Worker's, on a port it does not print:
- * this finds the descendant's listening port that answers /_tenant/health with JSON. Tests use
+ * this finds the descendant's listening port that answers `probe` (/_tenant/health) with a
+ * content type matching `type` (JSON). Tests use
  * it where the proxy itself gets in the way (it fails a request whose streamed body the Worker
  * did not read to the end, which production does not).
  */
-export async function directUrl(worker) {
+export async function directUrl(worker, { probe = '/_tenant/health', type = /json/ } = {}) {
   const found = [];
   for (const port of descendantPorts(worker.proc.pid).filter((p) => p !== worker.port)) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/_tenant/health`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200 && /json/.test(res.headers.get('content-type') ?? '')) found.push(port);
+      const res = await fetch(`http://127.0.0.1:${port}${probe}`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200 && type.test(res.headers.get('content-type') ?? '')) found.push(port);
     } catch {
       // an inspector or control socket
     }

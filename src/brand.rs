@@ -81,6 +81,7 @@ const FONT_KEYS: &[&str] = &["heading", "body"];
 
 impl Brand {
     /// Parses and checks a brand configuration (JSON text).
+    #[cfg(test)]
     pub fn parse(json: &str) -> Result<Brand, Invalid> {
         let value: Value = serde_json::from_str(json).map_err(|_| invalid("", "a JSON object"))?;
         Brand::from_value(&value)

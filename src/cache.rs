@@ -1,7 +1,7 @@
 //! The caching policy for tenant lookups: what a cached answer is worth, and for how long.
 //!
-//! A lookup's answer (a tenant, or "no such tenant") is an [`Entry`] stamped with the time it
-//! was fetched. [`Policy::freshness`] says what that entry is worth now, given its age and what
+//! A lookup's answer (a tenant, or "no such tenant") is an [`Answer`] stamped with the time it
+//! was fetched. [`Policy::freshness`] says what that answer is worth now, given its age and what
 //! the change feed says of it ([`Vouch`]): fresh (serve it), stale (serve it and refresh in the
 //! background: stale-while-revalidate), changed (fetch first), or expired (fetch first). When a
 //! fetch fails, a stale or changed tenant is still served (stale-if-error, [`Freshness::serves_on_error`]).
@@ -24,8 +24,9 @@ use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
 use crate::render::Rendered;
 use crate::reply::etag;
+use crate::reply::Scope;
 use crate::route::Asset;
-use crate::tenant::Tenant;
+use crate::tenant::TenantRow;
 
 /// Default for `CACHE_TTL_SECONDS` with the change feed on: a backstop, since the feed reports
 /// changes within seconds; it bounds staleness only while the feed cannot be read.
@@ -47,35 +48,35 @@ pub const REFRESH_BACKOFF_MS: u64 = 5_000;
 /// and the hash the change feed names it by. Everything derived is computed once, when the
 /// tenant enters the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "StoredRecord", into = "StoredRecord")]
-pub struct Record {
+#[serde(try_from = "StoredTenant", into = "StoredTenant")]
+pub struct Tenant {
     pub id: TenantId,
     pub slug: Slug,
     pub domain: Option<Host>,
     /// The public tenant JSON served by every public route.
-    pub json: String,
+    pub json: Rc<str>,
     /// The strong ETag of `json`.
-    pub etag: String,
+    pub etag: Rc<str>,
     /// The SHA-256 of `id`, as the change feed names the tenant.
-    pub tenant: TenantHash,
+    pub hash: TenantHash,
     /// Its branding written out, on first use.
     rendered: OnceCell<Rendered>,
 }
 
-/// A [`Record`] as the Cache API stores it: what cannot be derived.
+/// A [`Tenant`] as the Cache API stores it: what cannot be derived.
 #[derive(Serialize, Deserialize)]
-struct StoredRecord {
+struct StoredTenant {
     id: String,
     slug: String,
     domain: Option<String>,
     json: String,
 }
 
-impl TryFrom<StoredRecord> for Record {
+impl TryFrom<StoredTenant> for Tenant {
     type Error = crate::error::Error;
 
-    fn try_from(stored: StoredRecord) -> Result<Record, Self::Error> {
-        Ok(Record::new(
+    fn try_from(stored: StoredTenant) -> Result<Tenant, Self::Error> {
+        Ok(Tenant::new(
             TenantId::parse(&stored.id)?,
             Slug::parse(&stored.slug)?,
             stored
@@ -87,57 +88,57 @@ impl TryFrom<StoredRecord> for Record {
     }
 }
 
-impl From<Record> for StoredRecord {
-    fn from(record: Record) -> StoredRecord {
-        StoredRecord {
-            id: record.id.as_str().into(),
-            slug: record.slug.as_str().into(),
-            domain: record.domain.map(|d| d.to_string()),
-            json: record.json,
+impl From<Tenant> for StoredTenant {
+    fn from(tenant: Tenant) -> StoredTenant {
+        StoredTenant {
+            id: tenant.id.as_str().into(),
+            slug: tenant.slug.as_str().into(),
+            domain: tenant.domain.map(|d| d.to_string()),
+            json: tenant.json.to_string(),
         }
     }
 }
 
-impl Record {
-    fn new(id: TenantId, slug: Slug, domain: Option<Host>, json: String) -> Record {
-        Record {
-            tenant: TenantHash::of(id.as_str()),
-            etag: etag(&json),
+impl Tenant {
+    fn new(id: TenantId, slug: Slug, domain: Option<Host>, json: String) -> Tenant {
+        Tenant {
+            hash: TenantHash::of(id.as_str()),
+            etag: etag(&json).into(),
             id,
             slug,
             domain,
-            json,
+            json: json.into(),
             rendered: OnceCell::new(),
         }
     }
 
     /// The body and ETag of one of its host-bound answers.
-    pub fn asset(&self, asset: Asset) -> (&str, &str) {
-        match asset {
+    pub fn asset(&self, asset: Asset) -> (Rc<str>, Rc<str>) {
+        let (body, tag) = match asset {
             Asset::Json => (&self.json, &self.etag),
             Asset::Css => (&self.rendered().css, &self.rendered().css_etag),
             Asset::Manifest => (&self.rendered().manifest, &self.rendered().manifest_etag),
-        }
+        };
+        (body.clone(), tag.clone())
     }
 
     /// Its `brand.css`, manifest and injected `<head>` block, rendered the first time they are
-    /// asked for and kept as long as the record.
+    /// asked for and kept as long as the tenant.
     pub fn rendered(&self) -> &Rendered {
         self.rendered
             .get_or_init(|| Rendered::for_tenant(&self.json))
     }
 
-    /// The record of a tenant row (already checked by `Tenant::from_json`), or `None` if its id
+    /// The tenant a row describes (already checked by `TenantRow::from_json`), or `None` if its id
     /// or slug is not one.
-    pub fn of(tenant: &Tenant) -> Option<Record> {
-        Some(Record::new(
-            TenantId::parse(&tenant.id).ok()?,
-            Slug::parse(&tenant.slug).ok()?,
-            tenant
-                .custom_domain
+    pub fn of(row: &TenantRow) -> Option<Tenant> {
+        Some(Tenant::new(
+            TenantId::parse(&row.id).ok()?,
+            Slug::parse(&row.slug).ok()?,
+            row.custom_domain
                 .as_deref()
                 .and_then(|d| Host::parse_domain(d).ok()),
-            tenant.to_json(),
+            row.to_json(),
         ))
     }
 
@@ -151,18 +152,18 @@ impl Record {
 
 /// A cached answer to one lookup: the tenant, or `None` for "no such tenant".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub record: Option<Rc<Record>>,
+pub struct Answer {
+    pub tenant: Option<Rc<Tenant>>,
     /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
     /// so it saw every change committed before.
     pub fetched_at_ms: u64,
 }
 
-impl Entry {
+impl Answer {
     /// The keys this answer to `lookup` is cached under: every key of its tenant, or `lookup`
     /// alone for "no such tenant". Each key once.
     pub fn keys(&self, lookup: &Lookup) -> Vec<Lookup> {
-        let mut keys = self.record.as_ref().map(|r| r.keys()).unwrap_or_default();
+        let mut keys = self.tenant.as_ref().map(|r| r.keys()).unwrap_or_default();
         if !keys.contains(lookup) {
             keys.push(lookup.clone());
         }
@@ -170,12 +171,12 @@ impl Entry {
     }
 
     /// The hash of its tenant, `None` for "no such tenant".
-    pub fn tenant(&self) -> Option<&TenantHash> {
-        self.record.as_ref().map(|r| &r.tenant)
+    pub fn hash(&self) -> Option<&TenantHash> {
+        self.tenant.as_ref().map(|r| &r.hash)
     }
 }
 
-/// What an entry is worth now.
+/// What an answer is worth now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
     /// Serve it; `remaining_s` is how long it stays fresh at most.
@@ -189,7 +190,7 @@ pub enum Freshness {
 }
 
 impl Freshness {
-    /// Whether an entry worth this is served when fetching a newer one failed.
+    /// Whether an answer worth this is served when fetching a newer one failed.
     pub fn serves_on_error(self) -> bool {
         matches!(self, Freshness::Stale | Freshness::Changed)
     }
@@ -245,11 +246,11 @@ impl Policy {
         self.changes_poll_s > 0
     }
 
-    /// What `entry` is worth at `now_ms`, given what the change feed says of it (`Trusted`
+    /// What `answer` is worth at `now_ms`, given what the change feed says of it (`Trusted`
     /// when the feed is off).
-    pub fn freshness(&self, entry: &Entry, now_ms: u64, vouch: Vouch) -> Freshness {
-        let age_ms = now_ms.saturating_sub(entry.fetched_at_ms);
-        let positive = entry.record.is_some();
+    pub fn freshness(&self, answer: &Answer, now_ms: u64, vouch: Vouch) -> Freshness {
+        let age_ms = now_ms.saturating_sub(answer.fetched_at_ms);
+        let positive = answer.tenant.is_some();
         let ttl_ms = u64::from(if positive {
             self.ttl_s
         } else {
@@ -276,10 +277,10 @@ impl Policy {
         }
     }
 
-    /// How long a shared cache (the Workers Cache API) should keep `entry`: through its stale
+    /// How long a shared cache (the Workers Cache API) should keep `answer`: through its stale
     /// window for a tenant, its negative TTL for "no such tenant".
-    pub fn shared_lifetime_s(&self, entry: &Entry) -> u32 {
-        if entry.record.is_some() {
+    pub fn shared_lifetime_s(&self, answer: &Answer) -> u32 {
+        if answer.tenant.is_some() {
             self.ttl_s.saturating_add(self.stale_s)
         } else {
             self.negative_ttl_s
@@ -289,7 +290,7 @@ impl Policy {
     /// The `Cache-Control` value of a tenant answer served with `freshness`. With the change
     /// feed on, browsers and CDNs keep it no longer than one poll interval, so an edit reaches
     /// them as soon as it reaches the edge.
-    pub fn cache_control(&self, scope_public: bool, freshness: Freshness) -> String {
+    pub fn cache_control(&self, scope: Scope, freshness: Freshness) -> String {
         let max_age = match freshness {
             Freshness::Fresh { remaining_s } if self.feed_on() => {
                 remaining_s.min(self.changes_poll_s)
@@ -297,7 +298,10 @@ impl Policy {
             Freshness::Fresh { remaining_s } => remaining_s,
             Freshness::Stale | Freshness::Changed | Freshness::Expired => 0,
         };
-        let visibility = if scope_public { "public" } else { "private" };
+        let visibility = match scope {
+            Scope::Public => "public",
+            Scope::HostBound => "private",
+        };
         format!(
             "{visibility}, max-age={max_age}, stale-while-revalidate={}",
             self.stale_s
@@ -310,22 +314,22 @@ pub(crate) mod tests {
     use super::*;
 
     /// A found tenant `slug`, fetched at `at` ms, with every key (slug, domain, id) set.
-    pub(crate) fn found(slug: &str, at: u64) -> Entry {
-        let record = Record::new(
+    pub(crate) fn found(slug: &str, at: u64) -> Answer {
+        let tenant = Tenant::new(
             TenantId::parse(&format!("00000000-0000-4000-8000-{:012}", slug.len())).unwrap(),
             Slug::parse(slug).unwrap(),
             Some(Host::parse_domain(&format!("coach.{slug}.com")).unwrap()),
             format!(r#"{{"slug":"{slug}"}}"#),
         );
-        Entry {
-            record: Some(Rc::new(record)),
+        Answer {
+            tenant: Some(Rc::new(tenant)),
             fetched_at_ms: at,
         }
     }
 
-    pub(crate) fn missing(at: u64) -> Entry {
-        Entry {
-            record: None,
+    pub(crate) fn missing(at: u64) -> Answer {
+        Answer {
+            tenant: None,
             fetched_at_ms: at,
         }
     }
@@ -403,11 +407,11 @@ pub(crate) mod tests {
     #[test]
     fn cache_control_counts_down_the_remaining_freshness() {
         assert_eq!(
-            POLICY.cache_control(true, Freshness::Fresh { remaining_s: 42 }),
+            POLICY.cache_control(Scope::Public, Freshness::Fresh { remaining_s: 42 }),
             "public, max-age=42, stale-while-revalidate=600"
         );
         assert_eq!(
-            POLICY.cache_control(false, Freshness::Stale),
+            POLICY.cache_control(Scope::HostBound, Freshness::Stale),
             "private, max-age=0, stale-while-revalidate=600"
         );
     }
@@ -420,11 +424,11 @@ pub(crate) mod tests {
             ..POLICY
         };
         assert_eq!(
-            policy.cache_control(true, Freshness::Fresh { remaining_s: 3000 }),
+            policy.cache_control(Scope::Public, Freshness::Fresh { remaining_s: 3000 }),
             "public, max-age=5, stale-while-revalidate=600"
         );
         assert_eq!(
-            policy.cache_control(true, Freshness::Fresh { remaining_s: 2 }),
+            policy.cache_control(Scope::Public, Freshness::Fresh { remaining_s: 2 }),
             "public, max-age=2, stale-while-revalidate=600"
         );
     }
@@ -444,11 +448,11 @@ pub(crate) mod tests {
     #[test]
     fn entries_round_trip_through_json() {
         let e = found("acme", 7);
-        let back: Entry = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        let back: Answer = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back, e);
         let stored = serde_json::to_string(&e).unwrap();
         assert!(
-            !stored.contains("etag") && !stored.contains("tenant"),
+            !stored.contains("etag") && !stored.contains("hash"),
             "{stored}"
         );
     }

@@ -11,8 +11,12 @@ use crate::cache::{
     Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS,
     DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS, DEFAULT_TTL_SECONDS_WITHOUT_FEED,
 };
+use std::rc::Rc;
+
+use crate::cache::Freshness;
 use crate::error::Error;
 use crate::host::Host;
+use crate::reply::{Scope, Text};
 
 /// Default for `UPSTREAM_TIMEOUT_MS`.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
@@ -70,6 +74,9 @@ pub struct Config {
     pub purge_token: Option<String>,
     /// Whether forwarded HTML of a tenant host gets the tenant's branding in its `<head>`.
     pub inject_branding: bool,
+    /// The `Cache-Control` of a fresh tenant answer with the change feed on, public and
+    /// host-bound: the same for every such answer, so computed once.
+    fresh_cache_control: [Rc<str>; 2],
 }
 
 impl Config {
@@ -161,6 +168,11 @@ impl Config {
             Some(v) if v == "false" || v == "0" => false,
             Some(_) => return Err(misconfigured("INJECT_BRANDING", "must be true or false")),
         };
+        let fresh = Freshness::Fresh {
+            remaining_s: cache.changes_poll_s,
+        };
+        let fresh_cache_control = [Scope::Public, Scope::HostBound]
+            .map(|scope| Rc::from(cache.cache_control(scope, fresh)));
         Ok(Config {
             rest_url,
             anon_key,
@@ -170,6 +182,7 @@ impl Config {
             cache,
             purge_token,
             inject_branding,
+            fresh_cache_control,
         })
     }
 }
@@ -188,6 +201,21 @@ fn platform_domain(value: &str) -> Result<Host, Error> {
             })
         })
         .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain (or localhost)"))
+}
+
+impl Config {
+    /// The `Cache-Control` of a tenant answer served with `freshness`. With the change feed
+    /// on, a fresh answer's is the same for every answer and is not formatted again.
+    pub fn cache_control(&self, scope: Scope, freshness: Freshness) -> Text {
+        match freshness {
+            Freshness::Fresh { remaining_s }
+                if self.cache.feed_on() && remaining_s >= self.cache.changes_poll_s =>
+            {
+                Text::Shared(self.fresh_cache_control[scope as usize].clone())
+            }
+            _ => Text::Owned(self.cache.cache_control(scope, freshness)),
+        }
+    }
 }
 
 fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
@@ -447,6 +475,31 @@ mod tests {
             }
         );
         assert_eq!(c.purge_token.as_deref(), Some("0123456789abcdef"));
+    }
+
+    #[test]
+    fn a_fresh_answer_with_the_feed_on_gets_the_same_cache_control_every_time() {
+        let anon = jwt("anon");
+        let c = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", &anon),
+        ])
+        .unwrap();
+        let fresh = Freshness::Fresh { remaining_s: 3000 };
+        let a = c.cache_control(Scope::Public, fresh);
+        let b = c.cache_control(Scope::Public, fresh);
+        assert!(matches!((&a, &b), (Text::Shared(x), Text::Shared(y)) if Rc::ptr_eq(x, y)));
+        assert_eq!(&*a, "public, max-age=5, stale-while-revalidate=86400");
+        assert_eq!(
+            &*c.cache_control(Scope::HostBound, fresh),
+            "private, max-age=5, stale-while-revalidate=86400"
+        );
+        let ending = c.cache_control(Scope::Public, Freshness::Fresh { remaining_s: 2 });
+        assert_eq!(&*ending, "public, max-age=2, stale-while-revalidate=86400");
+        assert_eq!(
+            &*c.cache_control(Scope::Public, Freshness::Stale),
+            "public, max-age=0, stale-while-revalidate=86400"
+        );
     }
 
     #[test]

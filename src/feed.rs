@@ -31,7 +31,7 @@ pub const WINDOW_MS: u64 = 15 * 60 * 1000;
 /// oldest change covers: a burst of edits costs refreshes, never a missed change.
 pub const READ_LIMIT: usize = 1000;
 /// How far the database's change times and the Worker's fetch times may disagree: a change
-/// stamped up to this long before an entry was fetched still counts as possibly unseen by it.
+/// stamped up to this long before an answer was fetched still counts as possibly unseen by it.
 pub const CLOCK_MARGIN_MS: u64 = 1000;
 
 /// The SHA-256 of a tenant id (its canonical lowercase text), as the feed publishes it.
@@ -139,7 +139,7 @@ impl Snapshot {
     }
 }
 
-/// What the feed says about a cached entry.
+/// What the feed says about a cached answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vouch {
     /// Nothing the feed knows says it changed since it was fetched (or the feed is off).
@@ -150,7 +150,7 @@ pub enum Vouch {
     Changed,
 }
 
-/// Which tier an entry is read from. Memory entries were already dropped when a change for
+/// Which tier an answer is read from. Memory marked its answers when a change for
 /// them was applied; entries from the Cache API are checked against the changes known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tier {
@@ -168,7 +168,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    /// Whether an entry fetched at `fetched_at_ms` predates `change_ms` (within the clock margin).
+    /// Whether an answer fetched at `fetched_at_ms` predates `change_ms` (within the clock margin).
     pub fn predates(fetched_at_ms: u64, change_ms: u64) -> bool {
         fetched_at_ms < change_ms.saturating_add(CLOCK_MARGIN_MS)
     }
@@ -259,8 +259,8 @@ impl Feed {
         applied
     }
 
-    /// What the feed says about an entry fetched at `fetched_at_ms`, of `tenant` (`None`: a
-    /// "no such tenant" entry), read from `tier`.
+    /// What the feed says about an answer fetched at `fetched_at_ms`, of `tenant` (`None`: a
+    /// "no such tenant" answer), read from `tier`.
     pub fn vouch(&self, fetched_at_ms: u64, tenant: Option<&TenantHash>, tier: Tier) -> Vouch {
         if self.seen_until_ms.is_none() {
             return Vouch::Unvouched;
@@ -465,7 +465,7 @@ pub(crate) mod tests {
         assert_eq!(
             feed.vouch(T0 - 2 * MIN, None, Tier::Shared),
             Vouch::Changed,
-            "a negative entry from before any change may hide a new tenant"
+            "a negative answer from before any change may hide a new tenant"
         );
         assert_eq!(feed.vouch(T0, None, Tier::Shared), Vouch::Trusted);
     }
@@ -501,7 +501,7 @@ pub(crate) mod tests {
         assert_eq!(
             feed.vouch(fetched, Some(&hash(1)), Tier::Shared),
             Vouch::Unvouched,
-            "a shared entry is checked against the window only"
+            "a shared answer is checked against the window only"
         );
         feed.apply(&snapshot(T0 + 400 * 5000 + WINDOW_MS + 1, &[]));
         assert_eq!(

@@ -5,7 +5,6 @@
 //! internationalised names arrive as punycode (`xn--…`), which is plain ASCII and valid.
 
 use std::fmt;
-use std::net::Ipv4Addr;
 
 use crate::error::Error;
 
@@ -28,13 +27,14 @@ impl Host {
             input: input.to_string(),
             expected: HOST_EXPECTED,
         };
-        let lower = input.to_ascii_lowercase();
-        let without_port = match lower.rsplit_once(':') {
-            Some((name, port)) if is_port(port) => name,
-            Some(_) => return Err(err()),
-            None => lower.as_str(),
-        };
-        normalise(without_port).ok_or_else(err)
+        let mut name = input.to_ascii_lowercase();
+        if let Some(colon) = name.rfind(':') {
+            if !is_port(&name[colon + 1..]) {
+                return Err(err());
+            }
+            name.truncate(colon);
+        }
+        normalise(name).ok_or_else(err)
     }
 
     /// Parses a custom domain as tenants store it: the host rules, no port, and at least two
@@ -44,7 +44,7 @@ impl Host {
             input: input.to_string(),
             expected: DOMAIN_EXPECTED,
         };
-        let host = normalise(&input.to_ascii_lowercase()).ok_or_else(err)?;
+        let host = normalise(input.to_ascii_lowercase()).ok_or_else(err)?;
         if host.0.contains('.') {
             Ok(host)
         } else {
@@ -77,9 +77,12 @@ fn is_port(s: &str) -> bool {
 }
 
 /// Checks the DNS rules on an already lowercased name without a port; strips one trailing dot.
-fn normalise(name: &str) -> Option<Host> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() || name.len() > MAX_LEN || name.parse::<Ipv4Addr>().is_ok() {
+/// An IPv4 address in any notation ends in a numeric label, which no DNS name has.
+fn normalise(mut name: String) -> Option<Host> {
+    if name.ends_with('.') {
+        name.pop();
+    }
+    if name.is_empty() || name.len() > MAX_LEN {
         return None;
     }
     let mut labels = name.split('.').peekable();
@@ -97,7 +100,7 @@ fn normalise(name: &str) -> Option<Host> {
             return None;
         }
     }
-    Some(Host(name.to_string()))
+    Some(Host(name))
 }
 
 impl fmt::Display for Host {

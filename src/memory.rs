@@ -1,7 +1,7 @@
 //! The in-isolate memory tier of the tenant cache.
 //!
-//! A bounded map from lookup key to [`Entry`], evicting the least recently used key. A tenant is
-//! stored once (one `Rc<Entry>`) and reachable by each of its keys, so a lookup by slug warms the
+//! A bounded map from lookup key to [`Answer`], evicting the least recently used key. A tenant is
+//! stored once (one `Rc<Answer>`) and reachable by each of its keys, so a lookup by slug warms the
 //! lookups by domain and id. It lives as long as the isolate, shared by the requests it serves.
 //!
 //! When the change feed reports a change, a tenant's keys are marked changed rather than
@@ -12,15 +12,15 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::cache::{Entry, REFRESH_BACKOFF_MS};
+use crate::cache::{Answer, REFRESH_BACKOFF_MS};
 use crate::feed::Applied;
 use crate::key::Lookup;
 
-/// One memory slot: an entry, when it was last used, when a failed refresh may be retried, and
+/// One memory slot: an answer, when it was last used, when a failed refresh may be retried, and
 /// whether the change feed reported its tenant changed.
 #[derive(Debug)]
 struct Slot {
-    entry: Rc<Entry>,
+    answer: Rc<Answer>,
     used: u64,
     retry_refresh_at_ms: u64,
     changed: bool,
@@ -29,7 +29,7 @@ struct Slot {
 /// What memory holds for a key.
 #[derive(Debug, Clone)]
 pub struct Held {
-    pub entry: Rc<Entry>,
+    pub answer: Rc<Answer>,
     /// The change feed reported a change of its tenant after it was fetched.
     pub changed: bool,
 }
@@ -70,13 +70,13 @@ impl Memory {
         }
     }
 
-    /// The entry for `lookup`, marking it used.
+    /// The answer for `lookup`, marking it used.
     pub fn get(&mut self, lookup: &Lookup) -> Option<Held> {
         self.clock += 1;
         let slot = self.slots.get_mut(lookup)?;
         slot.used = self.clock;
         Some(Held {
-            entry: slot.entry.clone(),
+            answer: slot.answer.clone(),
             changed: slot.changed,
         })
     }
@@ -87,12 +87,12 @@ impl Memory {
     }
 
     /// Stores the answer to `lookup` under its key and, for a tenant, under every key of the
-    /// tenant, all sharing one entry.
-    pub fn put(&mut self, lookup: &Lookup, entry: Rc<Entry>) {
-        for key in entry.keys(lookup) {
+    /// tenant, all sharing one `Rc<Answer>`.
+    pub fn put(&mut self, lookup: &Lookup, answer: Rc<Answer>) {
+        for key in answer.keys(lookup) {
             self.clock += 1;
             let slot = Slot {
-                entry: entry.clone(),
+                answer: answer.clone(),
                 used: self.clock,
                 retry_refresh_at_ms: 0,
                 changed: false,
@@ -119,7 +119,7 @@ impl Memory {
     /// dropped.
     pub fn purge(&mut self, lookup: &Lookup) -> Vec<Lookup> {
         let keys = match self.slots.get(lookup) {
-            Some(slot) => slot.entry.keys(lookup),
+            Some(slot) => slot.answer.keys(lookup),
             None => vec![lookup.clone()],
         };
         keys.into_iter()
@@ -134,8 +134,8 @@ impl Memory {
     pub fn apply_changes(&mut self, applied: &Applied) -> usize {
         let mut touched = 0;
         self.slots.retain(|_, slot| {
-            let fetched = slot.entry.fetched_at_ms;
-            let changed_at = match slot.entry.tenant() {
+            let fetched = slot.answer.fetched_at_ms;
+            let changed_at = match slot.answer.hash() {
                 Some(tenant) => applied.tenants.get(tenant).copied(),
                 None => applied.newest_ms,
             };
@@ -144,7 +144,7 @@ impl Memory {
             }
             touched += 1;
             slot.changed = true;
-            slot.entry.record.is_some()
+            slot.answer.tenant.is_some()
         });
         touched
     }
@@ -187,8 +187,8 @@ mod tests {
             ))
             .unwrap();
         assert!(
-            Rc::ptr_eq(&by_domain.entry, &by_id.entry),
-            "one entry shared by all keys"
+            Rc::ptr_eq(&by_domain.answer, &by_id.answer),
+            "one answer shared by all keys"
         );
         assert_eq!(m.len(), 3);
     }
@@ -246,7 +246,7 @@ mod tests {
     fn a_change_marks_the_tenant_under_every_key_and_forgets_older_negatives() {
         let mut m = Memory::new(10);
         let acme = Rc::new(found("acme", 1_000));
-        let tenant = *acme.tenant().unwrap();
+        let tenant = *acme.hash().unwrap();
         m.put(&slug("acme"), acme);
         m.put(&slug("other"), Rc::new(found("other", 1_000)));
         m.put(&slug("nobody"), Rc::new(missing(1_000)));

@@ -91,20 +91,22 @@ struct Body {
     id: Option<String>,
 }
 
-/// Parses the purge body into the key it names.
-pub fn parse_body(body: &str) -> Result<Lookup, Error> {
-    let invalid = || Error::InvalidBody {
-        expected: BODY_EXPECTED,
-    };
-    if body.len() > MAX_BODY_BYTES {
-        return Err(invalid());
-    }
-    let body: Body = serde_json::from_str(body).map_err(|_| invalid())?;
-    match (body.slug, body.domain, body.id) {
-        (Some(slug), None, None) => Ok(Lookup::Slug(Slug::parse(&slug)?)),
-        (None, Some(domain), None) => Ok(Lookup::Domain(Host::parse_domain(&domain)?)),
-        (None, None, Some(id)) => Ok(Lookup::Id(TenantId::parse(&id)?)),
-        _ => Err(invalid()),
+impl Lookup {
+    /// The key a purge body names.
+    pub fn from_purge_body(body: &str) -> Result<Lookup, Error> {
+        let invalid = || Error::InvalidBody {
+            expected: BODY_EXPECTED,
+        };
+        if body.len() > MAX_BODY_BYTES {
+            return Err(invalid());
+        }
+        let body: Body = serde_json::from_str(body).map_err(|_| invalid())?;
+        match (body.slug, body.domain, body.id) {
+            (Some(slug), None, None) => Ok(Lookup::Slug(Slug::parse(&slug)?)),
+            (None, Some(domain), None) => Ok(Lookup::Domain(Host::parse_domain(&domain)?)),
+            (None, None, Some(id)) => Ok(Lookup::Id(TenantId::parse(&id)?)),
+            _ => Err(invalid()),
+        }
     }
 }
 
@@ -168,17 +170,19 @@ mod tests {
     #[test]
     fn body_names_one_valid_key() {
         assert_eq!(
-            parse_body(r#"{"slug":"Acme"}"#).unwrap().to_string(),
+            Lookup::from_purge_body(r#"{"slug":"Acme"}"#)
+                .unwrap()
+                .to_string(),
             "slug:acme"
         );
         assert_eq!(
-            parse_body(r#"{"domain":"coach.acme.com"}"#)
+            Lookup::from_purge_body(r#"{"domain":"coach.acme.com"}"#)
                 .unwrap()
                 .to_string(),
             "domain:coach.acme.com"
         );
         assert!(matches!(
-            parse_body(r#"{"id":"123e4567-e89b-12d3-a456-426614174000"}"#),
+            Lookup::from_purge_body(r#"{"id":"123e4567-e89b-12d3-a456-426614174000"}"#),
             Ok(Lookup::Id(_))
         ));
     }
@@ -194,17 +198,19 @@ mod tests {
             r#"{"name":"acme"}"#,
         ] {
             assert_eq!(
-                parse_body(body).unwrap_err().code(),
+                Lookup::from_purge_body(body).unwrap_err().code(),
                 "invalid_body",
                 "{body}"
             );
         }
         assert_eq!(
-            parse_body(r#"{"slug":"-x"}"#).unwrap_err().code(),
+            Lookup::from_purge_body(r#"{"slug":"-x"}"#)
+                .unwrap_err()
+                .code(),
             "invalid_slug"
         );
         assert_eq!(
-            parse_body(&" ".repeat(MAX_BODY_BYTES + 1))
+            Lookup::from_purge_body(&" ".repeat(MAX_BODY_BYTES + 1))
                 .unwrap_err()
                 .code(),
             "invalid_body"

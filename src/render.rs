@@ -8,6 +8,8 @@
 //! JSON in `<script type="application/json">` escapes `<`, `>`, `&`, U+2028 and U+2029, so no
 //! value can close the script element or be read as markup.
 
+use std::rc::Rc;
+
 use crate::brand::Brand;
 use crate::reply::etag;
 
@@ -35,13 +37,13 @@ const SHORT_NAME_CHARS: usize = 12;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     /// `brand.css`: one `:root { … }` rule.
-    pub css: String,
-    pub css_etag: String,
+    pub css: Rc<str>,
+    pub css_etag: Rc<str>,
     /// `manifest.webmanifest`.
-    pub manifest: String,
-    pub manifest_etag: String,
+    pub manifest: Rc<str>,
+    pub manifest_etag: Rc<str>,
     /// What is inserted at the start of `<head>`.
-    pub head: String,
+    pub head: Rc<str>,
 }
 
 impl Rendered {
@@ -73,11 +75,11 @@ impl Rendered {
             script_json(tenant_json)
         );
         Rendered {
-            css_etag: etag(&css),
-            manifest_etag: etag(&manifest),
-            css,
-            manifest,
-            head,
+            css_etag: etag(&css).into(),
+            manifest_etag: etag(&manifest).into(),
+            css: css.into(),
+            manifest: manifest.into(),
+            head: head.into(),
         }
     }
 }
@@ -296,7 +298,7 @@ mod tests {
     #[test]
     fn an_invalid_brand_writes_no_brand_value() {
         let r = Rendered::of("{}", "X", None);
-        assert_eq!(r.css, ":root {\n}\n");
+        assert_eq!(&*r.css, ":root {\n}\n");
         assert!(!r.head.contains("theme-color"));
         let m: serde_json::Value = serde_json::from_str(&r.manifest).unwrap();
         assert!(m.get("theme_color").is_none() && m.get("icons").is_none());

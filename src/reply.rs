@@ -1,11 +1,60 @@
 //! Answers as plain data: status, headers and body, shaped without the Workers runtime.
 //!
-//! The `edge` glue turns a [`Reply`] into a `worker::Response` in one place, so every header
-//! rule (JSON content type, ETag and 304, CORS, `Retry-After`, `Allow`, caching) is decided and
-//! tested here.
+//! The `edge` glue turns a [`Reply`] into a response in one place, so every header rule (JSON
+//! content type, ETag and 304, CORS, `Retry-After`, `Allow`, caching) is decided and tested
+//! here. Header values and bodies are [`Text`]: a tenant's body and ETag are shared with the
+//! cache ([`Text::Shared`]), so answering a cache hit copies neither.
+
+use std::fmt;
+use std::ops::Deref;
+use std::rc::Rc;
 
 use crate::error::Error;
 use crate::route::Asset;
+
+/// A header value or a body: fixed in the code, shared with the cache, or made for this answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    Static(&'static str),
+    Shared(Rc<str>),
+    Owned(String),
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Text {
+        Text::Static(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::Owned(s)
+    }
+}
+
+impl From<Rc<str>> for Text {
+    fn from(s: Rc<str>) -> Text {
+        Text::Shared(s)
+    }
+}
 
 impl Asset {
     /// The `Content-Type` of this answer.
@@ -22,8 +71,8 @@ impl Asset {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: String,
+    pub headers: Vec<(&'static str, Text)>,
+    pub body: Text,
 }
 
 /// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, the Wasm
@@ -62,15 +111,21 @@ pub enum Scope {
 }
 
 impl Reply {
-    /// A JSON answer with the given status, readable cross-origin by frontends.
-    pub fn json(status: u16, body: String) -> Reply {
+    /// An answer of `content_type`, readable cross-origin by frontends.
+    fn readable(status: u16, content_type: &'static str, body: Text) -> Reply {
         Reply {
             status,
-            headers: Vec::new(),
+            headers: vec![
+                ("content-type", Text::Static(content_type)),
+                ("access-control-allow-origin", Text::Static("*")),
+            ],
             body,
         }
-        .header("content-type", "application/json; charset=utf-8")
-        .header("access-control-allow-origin", "*")
+    }
+
+    /// A JSON answer with the given status, readable cross-origin by frontends.
+    pub fn json(status: u16, body: impl Into<Text>) -> Reply {
+        Reply::readable(status, Asset::Json.content_type(), body.into())
     }
 
     /// The error contract: `{"error":{"code","message"}}`, never cached, with `Retry-After` on
@@ -122,27 +177,24 @@ impl Reply {
     }
 
     /// A tenant's answer (its JSON, `brand.css` or manifest) with its strong ETag and the given
-    /// `Cache-Control`; 304 without a body when `if_none_match` already names that ETag.
+    /// `Cache-Control`; 304 without a body when `if_none_match` already names that ETag. The
+    /// body and ETag are the cache's own, shared, not copied.
     pub fn tenant(
         asset: Asset,
-        body: &str,
-        tag: &str,
+        (body, tag): (Rc<str>, Rc<str>),
         scope: Scope,
-        cache_control: String,
+        cache_control: Text,
         if_none_match: Option<&str>,
     ) -> Reply {
-        let fresh = if_none_match.is_some_and(|header| matches_etag(header, tag));
-        let reply = Reply::json(
-            if fresh { 304 } else { 200 },
-            if fresh {
-                String::new()
-            } else {
-                body.to_string()
-            },
-        )
-        .header("content-type", asset.content_type())
-        .header("etag", tag)
-        .header("cache-control", cache_control);
+        let fresh = if_none_match.is_some_and(|header| matches_etag(header, &tag));
+        let (status, body) = if fresh {
+            (304, Text::Static(""))
+        } else {
+            (200, Text::Shared(body))
+        };
+        let mut reply = Reply::readable(status, asset.content_type(), body);
+        reply.headers.push(("etag", Text::Shared(tag)));
+        reply.headers.push(("cache-control", cache_control));
         match scope {
             Scope::Public => reply,
             Scope::HostBound => reply.host_bound(),
@@ -150,9 +202,8 @@ impl Reply {
     }
 
     /// One of the brand contract's JSON Schemas: the same for every host, cacheable for a day.
-    pub fn schema(body: &str) -> Reply {
-        Reply::json(200, body.to_string())
-            .header("content-type", "application/schema+json")
+    pub fn schema(body: &'static str) -> Reply {
+        Reply::readable(200, "application/schema+json", Text::Static(body))
             .header("cache-control", "public, max-age=86400")
     }
 
@@ -168,7 +219,7 @@ impl Reply {
         Reply {
             status: 204,
             headers: Vec::new(),
-            body: String::new(),
+            body: Text::Static(""),
         }
         .header("allow", allow)
         .header("access-control-allow-origin", "*")
@@ -185,7 +236,7 @@ impl Reply {
         Reply {
             status: 301,
             headers: Vec::new(),
-            body: String::new(),
+            body: Text::Static(""),
         }
         .header("location", location)
         .header("cache-control", "private, max-age=60")
@@ -199,18 +250,43 @@ impl Reply {
     }
 
     /// Adds (or replaces) a header.
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+    pub fn header(mut self, name: &'static str, value: impl Into<Text>) -> Reply {
         self.headers.retain(|(n, _)| *n != name);
         self.headers.push((name, value.into()));
         self
     }
 
+    /// The answer to a HEAD request: the same status and headers, no body.
+    pub fn without_body(mut self) -> Reply {
+        self.body = Text::Static("");
+        self
+    }
+
+    /// The headers as lines of `name: value\n`, the form the glue hands to the runtime in one
+    /// call (one string instead of one call per header).
+    pub fn header_lines(&self) -> String {
+        let len = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 3)
+            .sum();
+        let mut lines = String::with_capacity(len);
+        for (name, value) in &self.headers {
+            lines.push_str(name);
+            lines.push_str(": ");
+            lines.push_str(value);
+            lines.push('\n');
+        }
+        lines
+    }
+
     /// The value of a header, if set.
+    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 }
 
@@ -303,6 +379,11 @@ mod tests {
         assert!(etag("").starts_with('"') && etag("").ends_with('"'));
     }
 
+    /// A tenant's body and its ETag as the cache shares them.
+    fn shared(body: &str) -> (Rc<str>, Rc<str>) {
+        (body.into(), etag(body).into())
+    }
+
     #[test]
     fn matching_if_none_match_is_304_without_body() {
         let tag = etag("{}");
@@ -314,39 +395,56 @@ mod tests {
         ] {
             let r = Reply::tenant(
                 Asset::Json,
-                "{}",
-                &tag,
+                shared("{}"),
                 Scope::Public,
                 CC.into(),
                 Some(&header),
             );
-            assert_eq!((r.status, r.body.as_str()), (304, ""), "{header}");
+            assert_eq!((r.status, &*r.body), (304, ""), "{header}");
             assert_eq!(r.get("etag"), Some(tag.as_str()));
         }
-        assert_eq!(
-            Reply::tenant(
-                Asset::Json,
-                "{}",
-                &tag,
-                Scope::Public,
-                CC.into(),
-                Some("\"other\"")
-            )
-            .status,
-            200
+        let other = Reply::tenant(
+            Asset::Json,
+            shared("{}"),
+            Scope::Public,
+            CC.into(),
+            Some("\"other\""),
         );
+        assert_eq!((other.status, &*other.body), (200, "{}"));
     }
 
     #[test]
-    fn public_answers_are_cacheable_and_cors_readable() {
+    fn a_hit_shares_the_cached_body_and_etag() {
+        let (body, tag) = shared(r#"{"slug":"acme"}"#);
         let r = Reply::tenant(
             Asset::Json,
-            "{}",
-            &etag("{}"),
+            (body.clone(), tag.clone()),
             Scope::Public,
             CC.into(),
             None,
         );
+        assert!(matches!(&r.body, Text::Shared(b) if Rc::ptr_eq(b, &body)));
+        assert!(r
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "etag" && matches!(v, Text::Shared(t) if Rc::ptr_eq(t, &tag))));
+    }
+
+    #[test]
+    fn each_asset_has_its_content_type() {
+        for (asset, kind) in [
+            (Asset::Json, "application/json; charset=utf-8"),
+            (Asset::Css, "text/css; charset=utf-8"),
+            (Asset::Manifest, "application/manifest+json"),
+        ] {
+            let r = Reply::tenant(asset, shared("x"), Scope::HostBound, CC.into(), None);
+            assert_eq!(r.get("content-type"), Some(kind));
+        }
+    }
+
+    #[test]
+    fn public_answers_are_cacheable_and_cors_readable() {
+        let r = Reply::tenant(Asset::Json, shared("{}"), Scope::Public, CC.into(), None);
         assert!(r.get("cache-control").unwrap().starts_with("public"));
         assert_eq!(r.get("access-control-allow-origin"), Some("*"));
         assert_eq!(r.get("vary"), None);
@@ -357,8 +455,7 @@ mod tests {
         for r in [
             Reply::tenant(
                 Asset::Css,
-                ":root {}",
-                &etag(":root {}"),
+                shared(":root {}"),
                 Scope::HostBound,
                 "private, max-age=1".into(),
                 None,
@@ -369,6 +466,18 @@ mod tests {
             assert_eq!(r.get("cdn-cache-control"), Some("no-store"));
             assert_eq!(r.get("vary"), Some("Host"));
         }
+    }
+
+    #[test]
+    fn headers_go_to_the_runtime_as_lines() {
+        let r = Reply::preflight("GET, HEAD, OPTIONS");
+        let lines = r.header_lines();
+        assert!(lines.starts_with("allow: GET, HEAD, OPTIONS\naccess-control-allow-origin: *\n"));
+        assert_eq!(lines.lines().count(), r.headers.len());
+        assert_eq!(
+            Reply::health(Vitals::default()).without_body().body,
+            Text::Static("")
+        );
     }
 
     #[test]

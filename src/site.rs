@@ -16,6 +16,24 @@ pub enum Site {
     Unknown,
 }
 
+/// What a request's host comes to once its tenant is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution<T> {
+    /// The platform's own host: no tenant.
+    Platform,
+    /// A tenant's host.
+    Tenant(T),
+    /// `www.<d>` where `<d>` is a tenant's custom domain: redirect there.
+    Redirect(Host),
+}
+
+/// What to look up when a host's own lookup found no tenant: `www.<d>` may be the `www` of a
+/// tenant's custom domain `<d>`, which answers with a redirect to `<d>`.
+pub fn www_fallback(host: &Host) -> Option<(Lookup, Host)> {
+    let apex = host.without_www()?;
+    Some((Lookup::Domain(apex.clone()), apex))
+}
+
 /// Classifies `host` given the configured `PLATFORM_DOMAIN` (`None`: subdomain routing off).
 pub fn classify(host: &Host, platform: Option<&Host>) -> Site {
     if let Some(platform) = platform {
@@ -27,9 +45,11 @@ pub fn classify(host: &Host, platform: Option<&Host>) -> Site {
                 .map_or(Site::Unknown, |slug| Site::Tenant(Lookup::Slug(slug)));
         }
     }
-    match Host::parse_domain(host.as_str()) {
-        Ok(domain) => Site::Tenant(Lookup::Domain(domain)),
-        Err(_) => Site::Unknown,
+    // A valid host with two labels or more is a valid custom domain.
+    if host.as_str().contains('.') {
+        Site::Tenant(Lookup::Domain(host.clone()))
+    } else {
+        Site::Unknown
     }
 }
 
@@ -48,6 +68,15 @@ mod tests {
 
     fn domain(d: &str) -> Site {
         Site::Tenant(Lookup::Domain(Host::parse_domain(d).unwrap()))
+    }
+
+    impl Site {
+        fn lookup(self) -> Lookup {
+            match self {
+                Site::Tenant(lookup) => lookup,
+                other => panic!("{other:?} is no tenant"),
+            }
+        }
     }
 
     #[test]
@@ -88,6 +117,18 @@ mod tests {
             site("acme.coachplatform.com", None),
             domain("acme.coachplatform.com")
         );
+    }
+
+    #[test]
+    fn a_www_host_falls_back_to_its_apex_domain() {
+        let (lookup, apex) = www_fallback(&Host::parse("www.coach.example.com").unwrap()).unwrap();
+        assert_eq!(lookup, domain("coach.example.com").lookup());
+        assert_eq!(apex.as_str(), "coach.example.com");
+        assert_eq!(
+            www_fallback(&Host::parse("coach.example.com").unwrap()),
+            None
+        );
+        assert_eq!(www_fallback(&Host::parse("www.com").unwrap()), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Tenant rows as PostgREST returns them, and the JSON shapes the Worker serves.
 //!
-//! The anon key can read only the public columns ([`PUBLIC_COLUMNS`]); [`Tenant`] holds exactly
+//! The anon key can read only the public columns ([`PUBLIC_COLUMNS`]); [`TenantRow`] holds exactly
 //! those and is what the public routes serve, camelCase as frontends consume it. `brand` is
 //! passed through byte for byte as PostgREST returned it. [`Profile`] is a tenant owner's full
 //! row, served only by `/_tenant/me`.
@@ -21,7 +21,7 @@ pub const PUBLIC_COLUMNS: &str =
 /// `{"id","slug","displayName","tenantType","customDomain","enabledAssessments","brand"}`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all(serialize = "camelCase"), deny_unknown_fields)]
-pub struct Tenant {
+pub struct TenantRow {
     pub id: String,
     pub slug: String,
     pub display_name: String,
@@ -35,7 +35,7 @@ pub struct Tenant {
 
 /// A tenant owner's full row, from `public.my_tenant_profile()`.
 ///
-/// It repeats [`Tenant`]'s fields instead of `#[serde(flatten)]`-ing it: flatten buffers the
+/// It repeats [`TenantRow`]'s fields instead of `#[serde(flatten)]`-ing it: flatten buffers the
 /// row through serde's generic content type, which cannot carry `brand_config` as a `RawValue`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all(serialize = "camelCase"))]
@@ -57,11 +57,11 @@ pub struct Profile {
     pub updated_at: String,
 }
 
-impl Tenant {
+impl TenantRow {
     /// Decodes a single-object PostgREST answer and checks that what came back is a tenant
     /// (a valid id and slug, a JSON object as brand): garbage from upstream is an error, not a
     /// tenant.
-    pub fn from_json(body: &str) -> Result<Tenant, UpstreamError> {
+    pub fn from_json(body: &str) -> Result<TenantRow, UpstreamError> {
         decode(body)
     }
 
@@ -72,9 +72,23 @@ impl Tenant {
 }
 
 impl Profile {
-    /// Decodes a single-object PostgREST answer; see [`Tenant::from_json`].
+    /// Decodes a single-object PostgREST answer; see [`TenantRow::from_json`].
     pub fn from_json(body: &str) -> Result<Profile, UpstreamError> {
         decode(body)
+    }
+
+    /// The first active profile of the rows `public.my_tenant_profile()` returns (a JSON
+    /// array, oldest first), if any: an owner of inactive tenants only has none.
+    pub fn first_active(rows: &str) -> Result<Option<Profile>, UpstreamError> {
+        let rows: Vec<Box<RawValue>> =
+            serde_json::from_str(rows).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+        for row in rows {
+            let profile = Profile::from_json(row.get())?;
+            if profile.is_active {
+                return Ok(Some(profile));
+            }
+        }
+        Ok(None)
     }
 
     /// The owner's profile JSON: the public fields plus `emailConfig`, `userId`,
@@ -89,7 +103,7 @@ trait Row: DeserializeOwned {
     fn identity(&self) -> (&str, &str, &RawValue);
 }
 
-impl Row for Tenant {
+impl Row for TenantRow {
     fn identity(&self) -> (&str, &str, &RawValue) {
         (&self.id, &self.slug, &self.brand_config)
     }
@@ -125,7 +139,7 @@ mod tests {
 
     #[test]
     fn public_json_is_camel_case_with_brand_as_stored() {
-        let json = Tenant::from_json(ROW).unwrap().to_json();
+        let json = TenantRow::from_json(ROW).unwrap().to_json();
         assert_eq!(
             json,
             r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading with Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":["industry4"],"brand":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}}}"##
@@ -136,7 +150,7 @@ mod tests {
     fn private_columns_are_refused_not_passed_on() {
         let leaky = ROW.replacen('{', r#"{"email_config":{"replyTo":"x@y.z"},"#, 1);
         assert!(matches!(
-            Tenant::from_json(&leaky),
+            TenantRow::from_json(&leaky),
             Err(UpstreamError::Decode(_))
         ));
     }
@@ -152,10 +166,34 @@ mod tests {
             &ROW.replace("leadingwithmeaning\"", "Bad Slug\""),
         ] {
             assert!(
-                matches!(Tenant::from_json(body), Err(UpstreamError::Decode(_))),
+                matches!(TenantRow::from_json(body), Err(UpstreamError::Decode(_))),
                 "{body}"
             );
         }
+    }
+
+    /// `ROW` as an owner's profile, active or not.
+    fn profile_row(active: bool) -> String {
+        ROW.replacen(
+            '{',
+            &format!(r#"{{"email_config":{{}},"user_id":null,"subscription_tier":"free","is_active":{active},"created_at":"x","updated_at":"x","#),
+            1,
+        )
+    }
+
+    #[test]
+    fn an_owner_gets_the_first_active_profile() {
+        let inactive = profile_row(false);
+        let active = profile_row(true).replace("leadingwithmeaning\"", "second-tenant\"");
+        let found = Profile::first_active(&format!("[{inactive},{active}]"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.slug, "second-tenant");
+        assert!(Profile::first_active(&format!("[{inactive}]"))
+            .unwrap()
+            .is_none());
+        assert!(Profile::first_active("[]").unwrap().is_none());
+        assert!(Profile::first_active("{}").is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'parse5';
 import { ROOT, addWorker, directUrl, psql, startStack } from '../scripts/stack.mjs';
+import { request } from './support/http.mjs';
 import { startOrigin } from './support/origin.mjs';
 import { TENANTS, assertError, assertHostBound, client, storedTenant } from './support/tenants.mjs';
 
@@ -112,27 +113,7 @@ after(async () => {
   await origin?.stop();
 });
 
-/** Sends a request and returns the answer with its body as bytes and text. */
-function fetchRaw(url, { host, method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, headers: { ...(host ? { host } : {}), ...headers } }, (res) => {
-      const chunks = [];
-      let firstByteAt;
-      res.on('data', (c) => {
-        firstByteAt ??= Date.now();
-        chunks.push(c);
-      });
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode, headers: res.headers, bytes, text: bytes.toString('utf8'), firstByteAt });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const page = (path, options) => fetchRaw(`${stack.worker.url}${path}`, { host: TENANTS.northstar.domain, ...options });
+const page = (path, options) => request(`${stack.worker.url}${path}`, { host: TENANTS.northstar.domain, ...options });
 
 /** The block at the start of <head>: what the Worker inserted. */
 function injectedBlock(text) {
@@ -223,9 +204,9 @@ describe('branding injected into forwarded HTML', () => {
   test('a small page gets the block at the start of <head> and data-tenant on <html>, nothing else changed', async () => {
     const res = await page('/small');
     assert.equal(res.status, 200);
-    const block = injectedBlock(res.text);
-    assert.ok(res.text.startsWith('<!doctype html><html lang="en" data-tenant="northstar-coaching"><head><style id="tenant-brand">'), res.text.slice(0, 200));
-    assert.equal(withoutInjection(res.text, 'northstar-coaching'), SMALL, 'everything else byte for byte');
+    const block = injectedBlock(res.body);
+    assert.ok(res.body.startsWith('<!doctype html><html lang="en" data-tenant="northstar-coaching"><head><style id="tenant-brand">'), res.body.slice(0, 200));
+    assert.equal(withoutInjection(res.body, 'northstar-coaching'), SMALL, 'everything else byte for byte');
     const brand = storedTenant(stack, TENANTS.northstar.slug).brand;
     const css = await call('/_tenant/brand.css', { host: TENANTS.northstar.domain });
     const style = block.match(/^<style id="tenant-brand">(.*?)<\/style>/)[1];
@@ -263,15 +244,15 @@ describe('branding injected into forwarded HTML', () => {
     assert.ok(res.firstByteAt < largeFinishedAt - 300, `first byte ${largeFinishedAt - res.firstByteAt} ms before the origin finished`);
     assert.ok(res.bytes.length > LARGE_CHUNKS * LARGE_CHUNK.length, `${res.bytes.length} bytes`);
     const original = `<!doctype html><html><head><title>Large</title></head><body>\n${LARGE_CHUNK.repeat(LARGE_CHUNKS)}</body></html>\n`;
-    assert.ok(withoutInjection(res.text, 'northstar-coaching') === original, 'byte for byte but the injection');
+    assert.ok(withoutInjection(res.body, 'northstar-coaching') === original, 'byte for byte but the injection');
   });
 
   test('a page without <head> gets the block where the browser\'s implied head ends, before <body>', async () => {
     const res = await page('/no-head');
-    assert.ok(res.text.startsWith('<!doctype html><html lang="en" data-tenant="northstar-coaching"><style id="tenant-brand">'), res.text.slice(0, 160));
-    const block = res.text.slice(res.text.indexOf('<style'), res.text.indexOf('<body>'));
-    assert.equal(res.text.replace(block, '').replace(' data-tenant="northstar-coaching"', ''), NO_HEAD);
-    const document = parse(res.text);
+    assert.ok(res.body.startsWith('<!doctype html><html lang="en" data-tenant="northstar-coaching"><style id="tenant-brand">'), res.body.slice(0, 160));
+    const block = res.body.slice(res.body.indexOf('<style'), res.body.indexOf('<body>'));
+    assert.equal(res.body.replace(block, '').replace(' data-tenant="northstar-coaching"', ''), NO_HEAD);
+    const document = parse(res.body);
     const htmlElement = document.childNodes.find((n) => n.nodeName === 'html');
     const head = htmlElement.childNodes.find((n) => n.nodeName === 'head');
     assert.deepEqual(head.childNodes.map((n) => n.nodeName), ['style', 'meta', 'link', 'script'], 'the parser puts it in the head');
@@ -279,20 +260,20 @@ describe('branding injected into forwarded HTML', () => {
 
   test('</head> inside a script string and a comment is not mistaken for the end of <head>', async () => {
     const res = await page('/tricky');
-    assert.equal(res.text.split('id="tenant-data"').length, 2, 'injected once');
-    assert.ok(res.text.startsWith('<!doctype html><html data-tenant="northstar-coaching"><head><style id="tenant-brand">'));
-    assert.equal(withoutInjection(res.text, 'northstar-coaching'), TRICKY);
+    assert.equal(res.body.split('id="tenant-data"').length, 2, 'injected once');
+    assert.ok(res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching"><head><style id="tenant-brand">'));
+    assert.equal(withoutInjection(res.body, 'northstar-coaching'), TRICKY);
   });
 
   test('JSON, an image, a 404 and HEAD pass through byte for byte', async () => {
     const json = await page('/data.json');
-    assert.equal(json.text, JSON_BODY);
+    assert.equal(json.body, JSON_BODY);
     const image = await page('/logo.png');
     assert.ok(image.bytes.equals(IMAGE));
     assert.equal(image.headers['content-length'], String(IMAGE.length));
     const missing = await page('/missing');
     assert.equal(missing.status, 404);
-    assert.ok(!missing.text.includes('tenant-brand'));
+    assert.ok(!missing.body.includes('tenant-brand'));
     const head = await page('/small', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.bytes.length, 0);
@@ -300,17 +281,17 @@ describe('branding injected into forwarded HTML', () => {
   });
 
   test('the platform host and INJECT_BRANDING=false pass pages through byte for byte', async () => {
-    const platform = await fetchRaw(`${stack.worker.url}/small`, { host: PLATFORM });
-    assert.equal(platform.text, SMALL);
+    const platform = await request(`${stack.worker.url}/small`, { host: PLATFORM });
+    assert.equal(platform.body, SMALL);
     const off = await unbranded('/small', { host: TENANTS.northstar.domain });
     assert.equal(off.body, SMALL);
     assert.equal(off.headers.etag, '"origin-etag"');
   });
 
   test('the worst strings the contract allows cannot close any element or attribute', async () => {
-    const res = await fetchRaw(`${stack.worker.url}/small`, { host: worst.domain });
+    const res = await request(`${stack.worker.url}/small`, { host: worst.domain });
     assert.equal(res.status, 200);
-    const document = parse(res.text);
+    const document = parse(res.body);
     const all = [];
     const walk = (node) => {
       all.push(node);
@@ -333,14 +314,9 @@ describe('branding injected into forwarded HTML', () => {
 
   test('injecting leaks nothing: Wasm memory stays flat over a thousand branded pages', async () => {
     const direct = await directUrl(stack.worker);
-    const wasm = async () => JSON.parse((await fetchRaw(`${direct}/_tenant/health`)).text).wasmMemoryBytes;
+    const wasm = async () => (await request(`${direct}/_tenant/health`)).json().wasmMemoryBytes;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    const get = () => new Promise((resolve, reject) => {
-      http.get(`${direct}/small`, { agent, headers: { host: TENANTS.northstar.domain } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      }).on('error', reject);
-    });
+    const get = () => request(`${direct}/small`, { host: TENANTS.northstar.domain, agent });
     const burst = async (n) => {
       for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: 16 }, get));
     };

@@ -5,9 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { addWorker, directUrl, psql, restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
+import { addWorker, directUrl, psql, restartPostgrest, sleep, startStack, stopPostgrest } from '../scripts/stack.mjs';
 import { request } from './support/http.mjs';
-import { USERS, userToken } from './support/tenants.mjs';
+import { USERS, countUpstream, userToken } from './support/tenants.mjs';
 
 const TTL_SECONDS = 2;
 const PURGE_TOKEN = 'local-purge-token-0123456789';
@@ -23,17 +23,11 @@ after(async () => {
   await stack?.stop();
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const get = (path, headers = {}) => request(`${stack.worker.url}${path}`, { headers });
 const cacheOf = (res) => res.headers['x-tenant-cache'];
 
-/** PostgREST requests made while `work` runs (its access log lags the answer by a few ms). */
-async function upstreamRequestsDuring(work) {
-  const before = stack.postgrest.requests();
-  await work();
-  await sleep(300);
-  return stack.postgrest.requests() - before;
-}
+/** PostgREST requests made while `work` runs. */
+const upstreamRequestsDuring = async (work) => (await countUpstream(stack, work)).upstream;
 
 function setTagline(slug, tagline) {
   psql(stack.dbUrl, {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mintJwt, startWorker, stopProcess } from '../scripts/stack.mjs';
+import { freePort, mintJwt, sleep, startWorker, stopProcess } from '../scripts/stack.mjs';
 import { startFaultyUpstream } from './support/faulty-upstream.mjs';
 import { request } from './support/http.mjs';
 
@@ -52,7 +52,7 @@ async function assertAllUnavailable(mode) {
   upstream.mode = mode;
   round += 1;
   for (const { path: p, headers = {}, pauseMs = 0 } of routesNeedingPostgrest(round)) {
-    await new Promise((r) => setTimeout(r, pauseMs));
+    await sleep(pauseMs);
     const before = upstream.requests;
     const started = Date.now();
     const res = await request(`${worker.url}${p}`, { headers });

@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { addWorker, psql, restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
+import { addWorker, psql, restartPostgrest, sleep, startStack, stopPostgrest } from '../scripts/stack.mjs';
+import { request } from './support/http.mjs';
 import { startCountingProxy } from './support/counting-proxy.mjs';
 import { TENANTS, storedTenant } from './support/tenants.mjs';
 
@@ -18,7 +19,6 @@ const BOUND_MS = (POLL_SECONDS + 1) * 1000;
 const LOAD_SECONDS = Number(process.env.FEED_LOAD_SECONDS ?? 30);
 const LOADED = 100;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let stack;
 /** The data centers: `{ name, url, proxy }`. */
@@ -42,17 +42,10 @@ after(async () => {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 /** GET `path` from a data center, with `host` as the Host header when given. */
-function get(center, path, host) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${center.url}${path}`, { agent, headers: host ? { host } : {} }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode, body, cache: res.headers['x-tenant-cache'] }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`${center.name} ${path}: no answer in 10 s`)));
-    req.on('error', reject);
-  });
-}
+const get = async (center, path, host) => {
+  const res = await request(`${center.url}${path}`, { host, agent, timeoutMs: 10_000 });
+  return { status: res.status, body: res.body, cache: res.headers['x-tenant-cache'] };
+};
 
 const sql = (text) => psql(stack.dbUrl, { sql: text });
 

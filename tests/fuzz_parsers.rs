@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use tenant_resolver::{bearer_token, parse_purge_body, route, Host, Route, Slug, TenantId};
+use tenant_resolver::{bearer_token, route, Host, Lookup, Route, Slug, TenantId};
 
 /// Cases per property in the test command's short run, unless `PROPTEST_CASES` says otherwise.
 const SHORT_RUN_CASES: u32 = 3000;
@@ -105,7 +105,7 @@ proptest! {
 
     #[test]
     fn purge_bodies_never_panic(body in prop_oneof![r#"\{"(slug|domain|id)":"[ -~]{0,70}"\}"#, any::<String>()]) {
-        if let Err(error) = parse_purge_body(&body) {
+        if let Err(error) = Lookup::from_purge_body(&body) {
             prop_assert_eq!(error.status(), 400);
         }
     }

@@ -5,13 +5,12 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, stopPostgrest } from '../scripts/stack.mjs';
+import { sleep, startStack, stopPostgrest } from '../scripts/stack.mjs';
 import { get } from './support/http.mjs';
 import { countUpstream } from './support/tenants.mjs';
 
 /** How long a deep check is shared (src/health.rs), plus a margin. */
 const SHARED_MS = 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let stack;
 before(async () => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { psql, startStack } from '../scripts/stack.mjs';
+import { get } from './support/http.mjs';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const CONNECTIONS = 64;
@@ -50,13 +51,7 @@ function nextRequest(n) {
 }
 
 /** The Worker's /_tenant/health body. */
-const health = () => new Promise((resolve, reject) => {
-  http.get(`${stack.worker.url}/_tenant/health`, (res) => {
-    let body = '';
-    res.on('data', (c) => { body += c; });
-    res.on('end', () => resolve(JSON.parse(body)));
-  }).on('error', reject);
-});
+const health = async () => (await get(`${stack.worker.url}/_tenant/health`)).json();
 
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 

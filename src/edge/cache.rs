@@ -2,8 +2,8 @@
 //!
 //! A memory hit does no I/O (beyond the change feed's read when one is due, `edge/feed.rs`). A
 //! memory miss runs one *load* per key per isolate, whose result every concurrent caller shares:
-//! the Cache API if it holds a fresh entry, else PostgREST. A stale memory entry is served at
-//! once while a background refresh (`ctx.wait_until`) loads a new one. What an entry is worth,
+//! the Cache API if it holds a fresh answer, else PostgREST. A stale answer in memory is served at
+//! once while a background refresh (`ctx.wait_until`) loads a new one. What an answer is worth,
 //! and what to serve when PostgREST fails, is the policy in `crate::cache`; this module is the
 //! I/O.
 //!
@@ -17,26 +17,29 @@ use worker::{Cache, Context, Response};
 
 use super::flight::{Flights, Outcome};
 use super::{feed, now_ms, store};
-use crate::feed::Applied;
+use crate::cache::{Answer, CacheStatus, Freshness, Policy, Tenant};
+use crate::config::Config;
+use crate::error::UpstreamError;
+use crate::feed::{Applied, Tier, Vouch};
+use crate::key::Lookup;
 use crate::memory::Memory;
-use crate::{CacheStatus, Config, Entry, Freshness, Lookup, Record, Tier, UpstreamError, Vouch};
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
-const KEY_PREFIX: &str = "https://tenant-resolver.internal/v1/";
+const KEY_PREFIX: &str = "https://tenant-resolver.internal/v2/";
 
-type LoadResult = Outcome<(Rc<Entry>, CacheStatus)>;
+type LoadResult = Outcome<(Rc<Answer>, CacheStatus)>;
 
 thread_local! {
     /// The memory tier. Workers run one request at a time per thread, so a `RefCell` is enough;
     /// it lives as long as the isolate.
-    static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(crate::Policy::default().memory_entries));
+    static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(Policy::default().memory_entries));
     /// Loads in flight, by key: concurrent misses wait for the same one.
-    static LOADS: Rc<Flights<(Rc<Entry>, CacheStatus)>> = Flights::new();
+    static LOADS: Rc<Flights<(Rc<Answer>, CacheStatus)>> = Flights::new();
 }
 
 /// A lookup's answer and how the cache produced it.
-pub struct Resolved {
-    pub record: Option<Rc<Record>>,
+pub struct Served {
+    pub tenant: Option<Rc<Tenant>>,
     pub status: CacheStatus,
     pub freshness: Freshness,
 }
@@ -57,25 +60,27 @@ pub async fn resolve(
     config: &Rc<Config>,
     ctx: &Context,
     lookup: &Lookup,
-) -> Result<Resolved, UpstreamError> {
-    feed::sync(config, ctx).await;
+) -> Result<Served, UpstreamError> {
+    let now = now_ms();
+    feed::sync(config, ctx, now).await;
     let policy = config.cache;
-    MEMORY.with_borrow_mut(|m| {
+    let held = MEMORY.with_borrow_mut(|m| {
         if m.capacity() != policy.memory_entries {
             m.set_capacity(policy.memory_entries);
         }
+        m.get(lookup)
     });
-    if let Some(held) = MEMORY.with_borrow_mut(|m| m.get(lookup)) {
-        let (entry, now) = (held.entry, now_ms());
+    if let Some(held) = held {
+        let answer = held.answer;
         let vouch = if held.changed {
             Vouch::Changed
         } else {
-            feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Memory)
+            feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Memory)
         };
-        match policy.freshness(&entry, now, vouch) {
+        match policy.freshness(&answer, now, vouch) {
             freshness @ Freshness::Fresh { .. } => {
-                return Ok(Resolved {
-                    record: entry.record.clone(),
+                return Ok(Served {
+                    tenant: answer.tenant.clone(),
                     status: CacheStatus::Hit,
                     freshness,
                 });
@@ -84,24 +89,24 @@ pub async fn resolve(
                 if MEMORY.with_borrow_mut(|m| m.claim_refresh(lookup, now)) {
                     ctx.wait_until(refresh(config.clone(), lookup.clone()));
                 }
-                return Ok(Resolved {
-                    record: entry.record.clone(),
+                return Ok(Served {
+                    tenant: answer.tenant.clone(),
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
             }
             Freshness::Changed => {
-                if let Some(resolved) = reload_changed(config, ctx, lookup, &entry).await {
-                    return Ok(resolved);
+                if let Some(served) = reload_changed(config, ctx, lookup, &answer).await {
+                    return Ok(served);
                 }
             }
             Freshness::Expired => {}
         }
     }
     let (leader, result) = load_once(config, lookup).await;
-    let (entry, status) = result?;
-    share(config, ctx, lookup, leader, &entry, status);
-    Ok(resolved(config, entry, status))
+    let (answer, status) = result?;
+    share(config, ctx, lookup, leader, &answer, status);
+    Ok(served(config, answer, status))
 }
 
 /// Shares what a load for `lookup` read from PostgREST with the data center (Cache API), when
@@ -111,20 +116,20 @@ fn share(
     ctx: &Context,
     lookup: &Lookup,
     leader: bool,
-    entry: &Rc<Entry>,
+    answer: &Rc<Answer>,
     status: CacheStatus,
 ) {
     if leader && status == CacheStatus::Miss {
-        ctx.wait_until(put_shared(config.clone(), lookup.clone(), entry.clone()));
+        ctx.wait_until(put_shared(config.clone(), lookup.clone(), answer.clone()));
     }
 }
 
-/// A loaded entry as an answer, with what it is worth now.
-fn resolved(config: &Config, entry: Rc<Entry>, status: CacheStatus) -> Resolved {
-    let vouch = feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Memory);
-    Resolved {
-        freshness: config.cache.freshness(&entry, now_ms(), vouch),
-        record: entry.record.clone(),
+/// A loaded answer as served, with what it is worth now.
+fn served(config: &Config, answer: Rc<Answer>, status: CacheStatus) -> Served {
+    let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Memory);
+    Served {
+        freshness: config.cache.freshness(&answer, now_ms(), vouch),
+        tenant: answer.tenant.clone(),
         status,
     }
 }
@@ -138,33 +143,33 @@ async fn reload_changed(
     config: &Rc<Config>,
     ctx: &Context,
     lookup: &Lookup,
-    old: &Rc<Entry>,
-) -> Option<Resolved> {
-    let by_id = Lookup::Id(old.record.as_ref()?.id.clone());
+    old: &Rc<Answer>,
+) -> Option<Served> {
+    let by_id = Lookup::Id(old.tenant.as_ref()?.id.clone());
     let known = MEMORY
         .with_borrow_mut(|m| m.get(&by_id))
         .filter(|held| !held.changed);
-    let (entry, status) = match known {
-        Some(held) => (held.entry, CacheStatus::Hit),
+    let (answer, status) = match known {
+        Some(held) => (held.answer, CacheStatus::Hit),
         None => match load_once(config, &by_id).await {
-            (leader, Ok((entry, status))) => {
-                share(config, ctx, &by_id, leader, &entry, status);
-                (entry, status)
+            (leader, Ok((answer, status))) => {
+                share(config, ctx, &by_id, leader, &answer, status);
+                (answer, status)
             }
             (_, Err(error)) => {
                 worker::console_error!(
                     "re-reading changed {lookup} failed, serving stale: {error}"
                 );
-                return Some(Resolved {
-                    record: old.record.clone(),
+                return Some(Served {
+                    tenant: old.tenant.clone(),
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
             }
         },
     };
-    if entry.keys(&by_id).contains(lookup) {
-        return Some(resolved(config, entry, status));
+    if answer.keys(&by_id).contains(lookup) {
+        return Some(served(config, answer, status));
     }
     MEMORY.with_borrow_mut(|m| m.remove(lookup));
     None
@@ -205,53 +210,53 @@ async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
         .await
 }
 
-/// One load: a fresh Cache API entry, else PostgREST; when PostgREST fails, the Cache API entry
+/// One load: a fresh Cache API answer, else PostgREST; when PostgREST fails, the Cache API answer
 /// if the policy still serves it (stale-if-error). The result goes into memory.
 async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let policy = config.cache;
-    let shared = get_shared(lookup).await.map(|entry| {
-        let vouch = feed::vouch(config, entry.fetched_at_ms, entry.tenant(), Tier::Shared);
-        let freshness = policy.freshness(&entry, now_ms(), vouch);
-        (entry, freshness)
+    let shared = get_shared(lookup).await.map(|answer| {
+        let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Shared);
+        let freshness = policy.freshness(&answer, now_ms(), vouch);
+        (answer, freshness)
     });
-    let (entry, status) = match shared {
-        Some((entry, Freshness::Fresh { .. })) => (entry, CacheStatus::Hit),
+    let (answer, status) = match shared {
+        Some((answer, Freshness::Fresh { .. })) => (answer, CacheStatus::Hit),
         shared => {
             let asked_at_ms = now_ms();
             match store::find(config, lookup).await {
-                Ok(tenant) => {
-                    let record = tenant.and_then(|t| Record::of(&t)).map(Rc::new);
-                    let entry = Entry {
-                        record,
+                Ok(row) => {
+                    let tenant = row.and_then(|r| Tenant::of(&r)).map(Rc::new);
+                    let answer = Answer {
+                        tenant,
                         fetched_at_ms: asked_at_ms,
                     };
-                    (Rc::new(entry), CacheStatus::Miss)
+                    (Rc::new(answer), CacheStatus::Miss)
                 }
                 Err(error) => match shared {
-                    Some((entry, freshness)) if freshness.serves_on_error() => {
+                    Some((answer, freshness)) if freshness.serves_on_error() => {
                         worker::console_error!("serving {lookup} stale: {error}");
-                        (entry, CacheStatus::Stale)
+                        (answer, CacheStatus::Stale)
                     }
                     _ => return Err(error),
                 },
             }
         }
     };
-    // A stale entry goes into memory only where memory has none: re-putting it would reset the
-    // refresh back-off of the entry memory already serves.
+    // A stale answer goes into memory only where memory has none: re-putting it would reset the
+    // refresh back-off of the answer memory already serves.
     MEMORY.with_borrow_mut(|m| {
         if status != CacheStatus::Stale || m.get(lookup).is_none() {
-            m.put(lookup, entry.clone());
+            m.put(lookup, answer.clone());
         }
     });
-    Ok((entry, status))
+    Ok((answer, status))
 }
 
-/// The background refresh of a stale memory entry; on failure the entry stays (stale-if-error)
+/// The background refresh of a stale memory answer; on failure the answer stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Rc<Config>, lookup: Lookup) {
     match load_once(&config, &lookup).await {
-        (true, Ok((entry, CacheStatus::Miss))) => put_shared(config, lookup, entry).await,
+        (true, Ok((answer, CacheStatus::Miss))) => put_shared(config, lookup, answer).await,
         (_, Ok(_)) => {}
         (_, Err(error)) => {
             worker::console_error!("refresh of {lookup} failed, serving stale: {error}")
@@ -259,8 +264,8 @@ async fn refresh(config: Rc<Config>, lookup: Lookup) {
     }
 }
 
-/// The Cache API entry for `lookup`, if any and readable.
-async fn get_shared(lookup: &Lookup) -> Option<Rc<Entry>> {
+/// The Cache API answer for `lookup`, if any and readable.
+async fn get_shared(lookup: &Lookup) -> Option<Rc<Answer>> {
     let mut response = Cache::default()
         .get(format!("{KEY_PREFIX}{lookup}"), true)
         .await
@@ -269,15 +274,18 @@ async fn get_shared(lookup: &Lookup) -> Option<Rc<Entry>> {
     serde_json::from_str(&body).ok().map(Rc::new)
 }
 
-/// Stores `entry` in the Cache API under every key it answers (`Entry::keys`), for as long as
+/// Stores `answer` in the Cache API under every key it answers (`Answer::keys`), for as long as
 /// it may be served.
-async fn put_shared(config: Rc<Config>, lookup: Lookup, entry: Rc<Entry>) {
-    let Ok(body) = serde_json::to_string(&*entry) else {
+async fn put_shared(config: Rc<Config>, lookup: Lookup, answer: Rc<Answer>) {
+    let Ok(body) = serde_json::to_string(&*answer) else {
         return;
     };
-    let cache_control = format!("public, max-age={}", config.cache.shared_lifetime_s(&entry));
+    let cache_control = format!(
+        "public, max-age={}",
+        config.cache.shared_lifetime_s(&answer)
+    );
     let cache = Cache::default();
-    for key in entry.keys(&lookup) {
+    for key in answer.keys(&lookup) {
         let response = Response::builder()
             .with_header("content-type", "application/json")
             .and_then(|r| r.with_header("cache-control", &cache_control))

@@ -1,7 +1,7 @@
 //! The change feed's I/O: a data center reads it at most once per `CHANGES_POLL_SECONDS`, and
 //! its isolates share that read through the Cache API; each isolate applies what it has not seen
 //! yet to its memory tier. The policy (what is due, what a snapshot changes, what the feed says
-//! of a cached entry) is `crate::feed`.
+//! of a cached answer) is `crate::feed`.
 //!
 //! A request that finds the feed due waits for it (a Cache API read, or one PostgREST request
 //! per data center and interval), so an edit is visible within one poll interval. After a failed
@@ -15,7 +15,9 @@ use worker::{Cache, Context, Response};
 
 use super::flight::Flights;
 use super::{cache, now_ms, store};
-use crate::{Config, Feed, FeedVitals, Snapshot, Tier, Vouch};
+use crate::config::Config;
+use crate::feed::{Feed, Snapshot, TenantHash, Tier, Vouch};
+use crate::reply::FeedVitals;
 
 /// Where a data center keeps its newest read of the feed (a synthetic Cache API key).
 const SNAPSHOT_KEY: &str = "https://tenant-resolver.internal/v1/feed";
@@ -30,14 +32,14 @@ thread_local! {
     static READS: Rc<Flights<()>> = Flights::new();
 }
 
-/// Brings this isolate's knowledge of the feed up to date, if a read is due.
-pub async fn sync(config: &Rc<Config>, ctx: &Context) {
+/// Brings this isolate's knowledge of the feed up to date, if a read is due at `now_ms`.
+pub async fn sync(config: &Rc<Config>, ctx: &Context, now_ms: u64) {
     let policy = config.cache;
     if !policy.feed_on() {
         return;
     }
     let poll_ms = u64::from(policy.changes_poll_s) * 1000;
-    let (due, failing) = FEED.with_borrow(|f| (f.due(now_ms(), poll_ms), f.failing()));
+    let (due, failing) = FEED.with_borrow(|f| (f.due(now_ms, poll_ms), f.failing()));
     if !due {
         return;
     }
@@ -57,12 +59,12 @@ pub fn vitals(config: &Config) -> FeedVitals {
     })
 }
 
-/// What the feed says of an entry fetched at `fetched_at_ms`, of `tenant` (`None`: "no such
+/// What the feed says of an answer fetched at `fetched_at_ms`, of `tenant` (`None`: "no such
 /// tenant"), read from `tier`. `Trusted` when the feed is off.
 pub fn vouch(
     config: &Config,
     fetched_at_ms: u64,
-    tenant: Option<&crate::feed::TenantHash>,
+    tenant: Option<&TenantHash>,
     tier: Tier,
 ) -> Vouch {
     if !config.cache.feed_on() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use worker::Delay;
 
-use crate::UpstreamError;
+use crate::error::UpstreamError;
 
 /// What a run produces: shared with every caller that waited for it.
 pub type Outcome<T> = Result<T, UpstreamError>;

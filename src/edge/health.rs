@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use super::flight::{Flights, Outcome};
 use super::{now_ms, store};
-use crate::{Config, DeepCheck};
+use crate::config::Config;
+use crate::health::DeepCheck;
 
 thread_local! {
     /// The last deep check this isolate ran.

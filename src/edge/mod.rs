@@ -1,6 +1,8 @@
-//! The Worker glue: the `fetch` entry, reading the request and the environment, and turning
-//! the core's [`Reply`] values into responses. Compiled only for Wasm; every decision it makes
-//! is a call into the pure core.
+//! The Worker glue: the `fetch` entry point, reading the request and the environment, doing
+//! the I/O in the order the core asks for it, and turning the core's [`Reply`] values into
+//! responses. Compiled only for Wasm. Every decision (the route, what to look up and what to
+//! fall back to, what a cached answer is worth, what to answer) is a call into the pure core;
+//! what stays here is sequencing I/O and converting to and from the runtime's types.
 
 mod cache;
 mod feed;
@@ -12,27 +14,65 @@ mod store;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{event, web_sys, Context, Env, Result};
 
-use crate::route::Asset;
-use crate::{
-    bearer_token, classify, purge, route, BodyLimit, CacheStatus, Config, Error, Forwarding, Host,
-    Identity, Lookup, Record, Reply, Route, Scope, Site, Vitals,
-};
+use crate::cache::{CacheStatus, Tenant};
+use crate::config::Config;
+use crate::error::Error;
+use crate::forward::{Forwarding, Identity};
+use crate::host::Host;
+use crate::key::Lookup;
+use crate::purge::{self, BodyLimit};
+use crate::reply::{Reply, Scope, Vitals};
+use crate::route::{route, Asset, Route};
+use crate::site::{classify, www_fallback, Resolution, Site};
+use crate::token::bearer_token;
+use crate::url::RequestUrl;
+
+#[wasm_bindgen(module = "/src/edge/respond.js")]
+extern "C" {
+    /// A response of `status` with `body` (copied) and the headers of `header_lines`.
+    fn respond(status: u16, body: Option<&[u8]>, header_lines: &str) -> web_sys::Response;
+}
 
 /// What handling a request produced: an answer of our own, or the origin's.
 enum Outcome {
     Reply(Reply),
-    Forwarded(Response),
+    Forwarded(web_sys::Response),
 }
 
-/// What a request's host resolved to.
-enum HostTenant {
-    /// The platform's own host: no tenant.
-    Platform,
-    Tenant(Rc<Record>, cache::Resolved),
-    /// `www.<d>` where `<d>` is a tenant's custom domain: redirect there.
-    Redirect(Host),
+/// The request as the runtime hands it over, with the two things every route reads: the raw
+/// method (`worker::Method` would map methods it does not know, WebDAV's say, to GET) and the
+/// URL. The glue takes the runtime's own request type: converting it into `worker::Request`
+/// would read its `cf` object and parse its URL again on every request.
+struct Incoming {
+    raw: web_sys::Request,
+    method: String,
+    url: String,
+}
+
+impl Incoming {
+    fn header(&self, name: &str) -> Option<String> {
+        self.raw.headers().get(name).ok().flatten()
+    }
+
+    fn url(&self) -> std::result::Result<RequestUrl<'_>, Error> {
+        RequestUrl::split(&self.url).ok_or(Error::RouteNotFound)
+    }
+
+    /// The validated Host of the request (the header, else the URL's host).
+    fn host(&self) -> std::result::Result<Host, Error> {
+        match self.header("host") {
+            Some(host) => Host::parse(&host),
+            None => Host::parse(self.url()?.host()),
+        }
+    }
+
+    /// The same URL on `apex`: scheme, port, path and query kept.
+    fn redirect_location(&self, apex: &Host) -> std::result::Result<String, Error> {
+        Ok(self.url()?.with_host(apex.as_str()))
+    }
 }
 
 /// One request's context: its settings, the runtime context, and how it used the cache.
@@ -43,12 +83,17 @@ struct Call<'a> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let head = req.method() == Method::Head;
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    let req = Incoming {
+        method: req.method(),
+        url: req.url(),
+        raw: req,
+    };
+    let head = req.method == "HEAD";
     let mut cache = CacheStatus::Bypass;
     let reply = match handle(req, &env, &ctx, &mut cache).await {
         Ok(Outcome::Forwarded(response)) => {
-            response.headers().set("x-tenant-cache", cache.as_str())?;
+            let _ = response.headers().set("x-tenant-cache", cache.as_str());
             return Ok(response);
         }
         Ok(Outcome::Reply(reply)) => reply,
@@ -59,25 +104,26 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             Reply::error(&error)
         }
     };
-    respond(reply.header("x-tenant-cache", cache.as_str()), head)
+    let reply = reply.header("x-tenant-cache", cache.as_str());
+    let reply = if head { reply.without_body() } else { reply };
+    let body = Some(reply.body.as_bytes()).filter(|b| !b.is_empty());
+    Ok(respond(reply.status, body, &reply.header_lines()))
 }
 
 async fn handle(
-    req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Context,
     cache: &mut CacheStatus,
 ) -> std::result::Result<Outcome, Error> {
     let config = config(env)?;
-    let url = req.url().map_err(|_| Error::RouteNotFound)?;
     let mut call = Call {
         config,
         ctx,
         cache: CacheStatus::Bypass,
     };
-    // The raw method: `worker::Method` maps methods it does not know to GET.
-    let method = req.inner().method();
-    let route = route(&method, url.path(), url.query().unwrap_or_default())?;
+    let url = req.url()?;
+    let route = route(&req.method, url.path, url.query)?;
     let result = answer(&mut call, req, route).await;
     *cache = call.cache;
     result
@@ -85,10 +131,10 @@ async fn handle(
 
 async fn answer(
     call: &mut Call<'_>,
-    mut req: Request,
+    req: Incoming,
     route: Route,
 ) -> std::result::Result<Outcome, Error> {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let header = |name: &str| req.header(name);
     let reply = match route {
         Route::Health { deep } => {
             let upstream_age_ms = if deep {
@@ -113,35 +159,29 @@ async fn answer(
             })
         }
         Route::Tenant(lookup) => {
-            let (record, resolved) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;
-            let cache_control = call.config.cache.cache_control(true, resolved.freshness);
+            let (tenant, served) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;
             Reply::tenant(
                 Asset::Json,
-                &record.json,
-                &record.etag,
+                tenant.asset(Asset::Json),
                 Scope::Public,
-                cache_control,
+                call.config.cache_control(Scope::Public, served.freshness),
                 header("if-none-match").as_deref(),
             )
         }
         Route::Schema(schema) => Reply::schema(schema.body),
         Route::Brand(asset) => {
-            let host = request_host(&req)?;
+            let host = req.host()?;
             match call.host_tenant(&host).await? {
-                HostTenant::Tenant(record, resolved) => {
-                    let cache_control = call.config.cache.cache_control(false, resolved.freshness);
-                    let (body, tag) = record.asset(asset);
-                    Reply::tenant(
-                        asset,
-                        body,
-                        tag,
-                        Scope::HostBound,
-                        cache_control,
-                        header("if-none-match").as_deref(),
-                    )
-                }
-                HostTenant::Redirect(apex) => Reply::redirect(redirect_location(&req, &apex)?),
-                HostTenant::Platform => return Err(Error::TenantNotFound),
+                Resolution::Tenant((tenant, served)) => Reply::tenant(
+                    asset,
+                    tenant.asset(asset),
+                    Scope::HostBound,
+                    call.config
+                        .cache_control(Scope::HostBound, served.freshness),
+                    header("if-none-match").as_deref(),
+                ),
+                Resolution::Redirect(apex) => Reply::redirect(req.redirect_location(&apex)?),
+                Resolution::Platform => return Err(Error::TenantNotFound),
             }
         }
         Route::Me => {
@@ -160,28 +200,28 @@ async fn answer(
                 })?;
             purge::authorize(header("authorization").as_deref(), token)?;
             purge::check_declared_length(header("content-length").as_deref())?;
-            let body = read_bounded(&mut req).await?;
-            Reply::purged(&cache::purge(&purge::parse_body(&body)?).await)
+            let body = read_bounded(&req.raw).await?;
+            Reply::purged(&cache::purge(&Lookup::from_purge_body(&body)?).await)
         }
         Route::Preflight { allow } => Reply::preflight(allow),
         Route::Forward => {
-            let host = request_host(&req)?;
+            let host = req.host()?;
             let tenant = match call.host_tenant(&host).await? {
-                HostTenant::Redirect(apex) => {
-                    return Ok(Outcome::Reply(Reply::redirect(redirect_location(
-                        &req, &apex,
-                    )?)))
+                Resolution::Redirect(apex) => {
+                    return Ok(Outcome::Reply(Reply::redirect(
+                        req.redirect_location(&apex)?,
+                    )))
                 }
-                HostTenant::Tenant(record, _) => Some(record),
-                HostTenant::Platform => None,
+                Resolution::Tenant((tenant, _)) => Some(tenant),
+                Resolution::Platform => None,
             };
             let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
-            let url = req.url().map_err(|_| Error::RouteNotFound)?;
+            let url = req.url()?;
             let client_ip = header("cf-connecting-ip");
             let branded = tenant.as_ref().filter(|_| call.config.inject_branding);
             let forwarding = Forwarding {
                 host: &host,
-                proto: url.scheme(),
+                proto: url.scheme,
                 client_ip: client_ip.as_deref(),
                 identity: tenant.as_ref().map(|t| Identity {
                     tenant_id: t.id.as_str(),
@@ -193,8 +233,14 @@ async fn answer(
                 head: &t.rendered().head,
                 slug: t.slug.as_str(),
             });
+            let target = origin::Target {
+                origin,
+                path: url.path,
+                query: url.query,
+                method: &req.method,
+            };
             return Ok(Outcome::Forwarded(
-                origin::forward(req, origin, forwarding, branding).await?,
+                origin::forward(&req.raw, target, forwarding, branding).await?,
             ));
         }
     };
@@ -206,25 +252,29 @@ impl Call<'_> {
     async fn find(
         &mut self,
         lookup: &Lookup,
-    ) -> std::result::Result<Option<(Rc<Record>, cache::Resolved)>, Error> {
-        let resolved = cache::resolve(&self.config, self.ctx, lookup).await?;
-        self.cache = resolved.status;
-        Ok(resolved.record.clone().map(|record| (record, resolved)))
+    ) -> std::result::Result<Option<(Rc<Tenant>, cache::Served)>, Error> {
+        let served = cache::resolve(&self.config, self.ctx, lookup).await?;
+        self.cache = served.status;
+        Ok(served.tenant.clone().map(|tenant| (tenant, served)))
     }
 
-    /// Finds the tenant a host belongs to; for an unknown `www.<d>`, whether `<d>` is a tenant's.
-    async fn host_tenant(&mut self, host: &Host) -> std::result::Result<HostTenant, Error> {
+    /// Finds the tenant a host belongs to; for an unknown host, the fallback the core names
+    /// (`site::www_fallback`).
+    async fn host_tenant(
+        &mut self,
+        host: &Host,
+    ) -> std::result::Result<Resolution<(Rc<Tenant>, cache::Served)>, Error> {
         let lookup = match classify(host, self.config.platform_domain.as_ref()) {
-            Site::Platform => return Ok(HostTenant::Platform),
+            Site::Platform => return Ok(Resolution::Platform),
             Site::Unknown => return Err(Error::TenantNotFound),
             Site::Tenant(lookup) => lookup,
         };
-        if let Some((record, resolved)) = self.find(&lookup).await? {
-            return Ok(HostTenant::Tenant(record, resolved));
+        if let Some((tenant, served)) = self.find(&lookup).await? {
+            return Ok(Resolution::Tenant((tenant, served)));
         }
-        if let Some(apex) = host.without_www() {
-            if self.find(&Lookup::Domain(apex.clone())).await?.is_some() {
-                return Ok(HostTenant::Redirect(apex));
+        if let Some((lookup, apex)) = www_fallback(host) {
+            if self.find(&lookup).await?.is_some() {
+                return Ok(Resolution::Redirect(apex));
             }
         }
         Err(Error::TenantNotFound)
@@ -252,50 +302,16 @@ fn now_ms() -> u64 {
 }
 
 /// The request body as text, read chunk by chunk and never past the purge body limit.
-async fn read_bounded(req: &mut Request) -> std::result::Result<String, Error> {
+async fn read_bounded(req: &web_sys::Request) -> std::result::Result<String, Error> {
     let unreadable = || Error::InvalidBody {
         expected: "a readable request body",
     };
     let mut body = BodyLimit::default();
-    let Ok(mut stream) = req.stream() else {
+    let Ok(mut stream) = worker::Request::from(Clone::clone(req)).stream() else {
         return body.text();
     };
     while let Some(chunk) = stream.next().await {
         body.push(&chunk.map_err(|_| unreadable())?)?;
     }
     body.text()
-}
-
-/// The validated Host of the request (the header, else the URL's host).
-fn request_host(req: &Request) -> std::result::Result<Host, Error> {
-    let raw = match req.headers().get("host").ok().flatten() {
-        Some(host) => host,
-        None => req
-            .url()
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default(),
-    };
-    Host::parse(&raw)
-}
-
-/// The same URL on `apex`: scheme, port, path and query kept.
-fn redirect_location(req: &Request, apex: &Host) -> std::result::Result<String, Error> {
-    let mut url = req.url().map_err(|_| Error::RouteNotFound)?;
-    url.set_host(Some(apex.as_str()))
-        .map_err(|_| Error::TenantNotFound)?;
-    Ok(url.to_string())
-}
-
-/// Turns a [`Reply`] into a response; HEAD answers carry the headers without the body.
-fn respond(reply: Reply, head: bool) -> Result<Response> {
-    let mut response = Response::builder().with_status(reply.status);
-    for (name, value) in &reply.headers {
-        response = response.with_header(name, value)?;
-    }
-    Ok(if head || reply.body.is_empty() {
-        response.empty()
-    } else {
-        response.fixed(reply.body.into_bytes())
-    })
 }

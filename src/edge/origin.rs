@@ -13,11 +13,12 @@
 //! (<https://developers.cloudflare.com/changelog/2024-11-11-cache-no-store/>).
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{web_sys, Fetch, Headers, Request, Response};
+use worker::{web_sys, Fetch, Headers, Request};
 
-use crate::forward::{injects, REWRITTEN_PAGE_DROPS};
-use crate::{
-    forwarded_headers, private_cache_control, target_url, vary_with_host, Error, Forwarding,
+use crate::error::Error;
+use crate::forward::{
+    forwarded_headers, injects, private_cache_control, target_url, vary_with_host, Forwarding,
+    REWRITTEN_PAGE_DROPS,
 };
 
 #[wasm_bindgen(module = "/src/edge/inject.js")]
@@ -33,52 +34,56 @@ pub struct Branding<'a> {
     pub slug: &'a str,
 }
 
-/// Sends `req` to `origin` and returns the origin's answer, streamed, with `branding` in it
+/// Where a forwarded request goes: the origin, and the request's path, query and raw method.
+pub struct Target<'a> {
+    pub origin: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub method: &'a str,
+}
+
+/// Sends `req` to the origin and returns the origin's answer, streamed, with `branding` in it
 /// when it is a full HTML page.
 pub async fn forward(
-    req: Request,
-    origin: &str,
+    req: &web_sys::Request,
+    target: Target<'_>,
     forwarding: Forwarding<'_>,
     branding: Option<Branding<'_>>,
-) -> Result<Response, Error> {
+) -> Result<web_sys::Response, Error> {
     let failed = |e: &dyn std::fmt::Display| Error::OriginUnavailable(e.to_string());
-    let url = req.url().map_err(|e| failed(&e))?;
-    let target = target_url(origin, url.path(), url.query());
+    let url = target_url(target.origin, target.path, Some(target.query));
     let headers = Headers::new();
-    for (name, value) in forwarded_headers(req.headers().entries(), forwarding) {
+    for (name, value) in forwarded_headers(Headers(req.headers()).entries(), forwarding) {
         headers.append(&name, &value).map_err(|e| failed(&e))?;
     }
-    // The raw method: `worker::Method` maps methods it does not know (WebDAV's, say) to GET.
-    let method = req.inner().method();
     // web_sys's RequestInit, not worker's: worker's converts its Cloudflare options (image
     // resizing among them) through serde on every call, code this Worker has no use for.
     let init = web_sys::RequestInit::new();
-    init.set_method(&method);
+    init.set_method(target.method);
     init.set_headers(headers.as_ref());
     init.set_redirect(web_sys::RequestRedirect::Manual);
     init.set_cache(web_sys::RequestCache::NoStore);
-    if !matches!(method.as_str(), "GET" | "HEAD") {
-        if let Some(body) = req.inner().body() {
+    if !matches!(target.method, "GET" | "HEAD") {
+        if let Some(body) = req.body() {
             init.set_body(&body);
         }
     }
-    let upstream = web_sys::Request::new_with_str_and_init(&target, &init)
+    let upstream = web_sys::Request::new_with_str_and_init(&url, &init)
         .map(Request::from)
         .map_err(|e| failed(&worker::Error::from(e)))?;
     let response = Fetch::Request(upstream)
         .send()
         .await
         .map_err(|e| failed(&e))?;
-
     let content_type = response.headers().get("content-type").ok().flatten();
-    let branding =
-        branding.filter(|_| injects(&method, response.status_code(), content_type.as_deref()));
-    let response = match &branding {
-        Some(b) => Response::from(inject(web_sys::Response::from(response), b.head, b.slug)),
-        None => response,
-    };
+    let status = response.status_code();
+    let mut response = web_sys::Response::from(response);
+    let branding = branding.filter(|_| injects(target.method, status, content_type.as_deref()));
+    if let Some(b) = &branding {
+        response = inject(response, b.head, b.slug);
+    }
 
-    let headers = response.headers().clone();
+    let headers = Headers(response.headers());
     if branding.is_some() {
         for name in REWRITTEN_PAGE_DROPS {
             headers.delete(name).map_err(|e| failed(&e))?;
@@ -95,5 +100,5 @@ pub async fn forward(
     ] {
         headers.set(name, value).map_err(|e| failed(&e))?;
     }
-    Ok(response.with_headers(headers))
+    Ok(response)
 }

@@ -11,8 +11,11 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
-use crate::feed::READ_LIMIT;
-use crate::{Config, Error, Lookup, Profile, Snapshot, Tenant, UpstreamError, PUBLIC_COLUMNS};
+use crate::config::Config;
+use crate::error::{Error, UpstreamError};
+use crate::feed::{Snapshot, READ_LIMIT};
+use crate::key::Lookup;
+use crate::tenant::{Profile, TenantRow, PUBLIC_COLUMNS};
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
@@ -77,7 +80,7 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
 /// (row-level security), so they are `None` too. Row-level security shows the anon key only
 /// the tenant a request names in `X-Tenant-Lookup` (`slug:acme`, …), so listing tenants is
 /// impossible with the key; the filter says the same again for the index.
-pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<Tenant>, UpstreamError> {
+pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>, UpstreamError> {
     let request = client(config)
         .insert_header(LOOKUP_HEADER, lookup.to_string())
         .from("tenant_profiles")
@@ -85,7 +88,7 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<Tenant>, Up
         .eq(lookup.column(), lookup.value())
         .single();
     match send(config, request).await? {
-        (200, body) => Tenant::from_json(&body).map(Some),
+        (200, body) => TenantRow::from_json(&body).map(Some),
         (406, body) if body.contains(NO_ROWS) => Ok(None),
         (status, body) => Err(UpstreamError::Status { status, body }),
     }
@@ -117,17 +120,7 @@ pub async fn my_profile(config: &Config, user_token: &str) -> Result<Profile, Er
         .rpc("my_tenant_profile", "{}")
         .auth(user_token);
     match send(config, request).await? {
-        (200, body) => {
-            let rows: Vec<Box<serde_json::value::RawValue>> =
-                serde_json::from_str(&body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-            for row in rows {
-                let profile = Profile::from_json(row.get())?;
-                if profile.is_active {
-                    return Ok(profile);
-                }
-            }
-            Err(Error::TenantNotFound)
-        }
+        (200, body) => Profile::first_active(&body)?.ok_or(Error::TenantNotFound),
         (401 | 403, _) => Err(Error::user_unauthorized()),
         (status, body) => Err(UpstreamError::Status { status, body }.into()),
     }

@@ -4,7 +4,7 @@
 // that count the PostgREST requests they cause.
 
 import assert from 'node:assert/strict';
-import { mintJwt, psql } from '../../scripts/stack.mjs';
+import { mintJwt, psql, sleep } from '../../scripts/stack.mjs';
 import { badHosts } from './corpus.mjs';
 import { request } from './http.mjs';
 import { rawGet } from './raw.mjs';
@@ -39,7 +39,7 @@ export const PROFILE_KEYS = [...PUBLIC_KEYS, 'createdAt', 'emailConfig', 'isActi
  * with `host` as the Host header when given.
  */
 export const client = (baseUrl) => (path, { host, method = 'GET', headers = {}, body } = {}) =>
-  request(`${baseUrl}${path}`, { method, body, headers: host ? { ...headers, host } : headers });
+  request(`${baseUrl}${path}`, { method, body, host, headers });
 
 /** The public tenant JSON the Worker should serve for `slug`, read from the database itself. */
 export function storedTenant(stack, slug) {
@@ -106,7 +106,7 @@ export function assertHostBound(res) {
   assert.ok(varies(res, 'Host'), `Vary includes Host: ${res.headers.vary}`);
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 250));
+const settle = () => sleep(250);
 
 /**
  * Runs `fn` and counts the requests PostgREST served meanwhile (its access log line can trail
