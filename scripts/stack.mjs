@@ -223,9 +223,23 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  * keeps its Cache API state in its own directory, so instances never share cached answers.
  * `config` runs another Worker (the benchmark's baselines) from its wrangler.toml, in that
  * file's directory, where wrangler runs its [build] command.
+ *
+ * Ports are picked free and released before wrangler binds them, so another process (another
+ * test file's workerd binds ports of its own) can take one in between; wrangler then exits with
+ * "Address already in use", and we start it again on fresh ports.
  */
 export async function startWorker({ dir, vars, port, config, echo = false, timeoutMs = 300_000 }) {
-  port ??= await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce({ dir, vars, port: port ?? (await freePort()), config, echo, timeoutMs });
+    } catch (e) {
+      if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
+      log(`wrangler dev: a port was taken meanwhile, starting again (${attempt})`);
+    }
+  }
+}
+
+async function startWorkerOnce({ dir, vars, port, config, echo, timeoutMs }) {
   const persist = path.join(dir, `wrangler-${port}`);
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
     '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
@@ -240,7 +254,12 @@ export async function startWorker({ dir, vars, port, config, echo = false, timeo
   });
   const url = `http://127.0.0.1:${port}`;
   // Ready once the Worker answers: 200, or 500 when a test configured it wrong on purpose.
-  await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}/_tenant/health`)).status), { timeoutMs, proc });
+  try {
+    await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}/_tenant/health`)).status), { timeoutMs, proc });
+  } catch (e) {
+    await stopProcess(proc);
+    throw e;
+  }
   log(`worker ready on ${port}`);
   return { proc, port, url };
 }
