@@ -309,17 +309,23 @@ export async function startDemoApp() {
  * did not read to the end, which production does not).
  */
 export async function directUrl(worker, { probe = '/_tenant/health', type = /json/ } = {}) {
-  const found = [];
-  for (const port of descendantPorts(worker.proc.pid).filter((p) => p !== worker.port)) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${probe}`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200 && type.test(res.headers.get('content-type') ?? '')) found.push(port);
-    } catch {
-      // an inspector or control socket
+  // A few tries: right after start, a busy machine can leave the first probe unanswered for
+  // longer than its timeout.
+  let found = [];
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    found = [];
+    for (const port of descendantPorts(worker.proc.pid).filter((p) => p !== worker.port)) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${probe}`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200 && type.test(res.headers.get('content-type') ?? '')) found.push(port);
+      } catch {
+        // an inspector or control socket
+      }
     }
+    if (found.length === 1) return `http://127.0.0.1:${found[0]}`;
+    await sleep(500);
   }
-  if (found.length !== 1) throw new Error(`expected one direct port for wrangler dev on ${worker.port}, found [${found}]`);
-  return `http://127.0.0.1:${found[0]}`;
+  throw new Error(`expected one direct port for wrangler dev on ${worker.port}, found [${found}]`);
 }
 
 /**
