@@ -124,6 +124,26 @@ select table_privs_are('public', 'tenant_changes', 'service_role',
   array['DELETE', 'INSERT', 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'],
   'service_role holds every privilege on tenant_changes');
 
+-- Two helpers for this file: the hash the feed publishes for a tenant id, and
+-- "empty the feed, then make this change as the service role".
+create function pg_temp.hash_of(tenant_id text)
+returns text
+language sql
+immutable
+as $$ select encode(sha256(convert_to(tenant_id, 'UTF8')), 'hex') $$;
+
+create function pg_temp.change_as_service_role(statement text)
+returns void
+language plpgsql
+as $$
+begin
+  delete from public.tenant_changes;
+  perform tests.authenticate_as_service_role();
+  execute statement;
+  perform tests.clear_authentication();
+end;
+$$;
+
 -------------------------------------------------------------------------------
 -- The trigger records every change. The feed starts empty before each change,
 -- and the writer is the service role with no privilege at all on the feed.
@@ -165,12 +185,10 @@ select tests.clear_authentication();
 select bag_eq(
   $$ select tenant_hash from public.tenant_changes $$,
   $$
-    select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
-    from (values
-      ('a1300000-0000-4000-8000-0000000000a1'::uuid),
-      ('d1300000-0000-4000-8000-0000000000d1'::uuid),
-      ('b1300000-0000-4000-8000-0000000000b1'::uuid)
-    ) as t (id)
+    values
+      (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')),
+      (pg_temp.hash_of('d1300000-0000-4000-8000-0000000000d1')),
+      (pg_temp.hash_of('b1300000-0000-4000-8000-0000000000b1'))
   $$,
   'insert: one row per new tenant, active or not, holding the hash of its id'
 );
@@ -187,98 +205,84 @@ select ok(
 -- From here on the trigger fires at the end of each statement.
 
 -- brand_config
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{colors,primary}', '"#123456"')
-where id = 'a1300000-0000-4000-8000-0000000000a1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{colors,primary}', '"#123456"')
+  where id = 'a1300000-0000-4000-8000-0000000000a1'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('a1300000-0000-4000-8000-0000000000a1', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')) $$,
   'update of brand_config: one row for the tenant'
 );
 
 -- slug
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set slug = 'f13-alpha-renamed' where id = 'a1300000-0000-4000-8000-0000000000a1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set slug = 'f13-alpha-renamed' where id = 'a1300000-0000-4000-8000-0000000000a1'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('a1300000-0000-4000-8000-0000000000a1', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')) $$,
   'update of slug: one row for the tenant'
 );
 
 -- custom_domain
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set custom_domain = 'coach.alpha.feed.test' where id = 'a1300000-0000-4000-8000-0000000000a1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set custom_domain = 'coach.alpha.feed.test' where id = 'a1300000-0000-4000-8000-0000000000a1'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('a1300000-0000-4000-8000-0000000000a1', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')) $$,
   'update of custom_domain: one row for the tenant'
 );
 
 -- is_active
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set is_active = false where id = 'b1300000-0000-4000-8000-0000000000b1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set is_active = false where id = 'b1300000-0000-4000-8000-0000000000b1'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('b1300000-0000-4000-8000-0000000000b1', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('b1300000-0000-4000-8000-0000000000b1')) $$,
   'update of is_active (deactivation): one row for the tenant'
 );
 
 -- a private column of an inactive tenant
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set email_config = '{"replyTo":"new-owner@dormant-mail.test"}' where id = 'd1300000-0000-4000-8000-0000000000d1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set email_config = '{"replyTo":"new-owner@dormant-mail.test"}' where id = 'd1300000-0000-4000-8000-0000000000d1'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('d1300000-0000-4000-8000-0000000000d1', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('d1300000-0000-4000-8000-0000000000d1')) $$,
   'update of a private column of an inactive tenant: one row for the tenant'
 );
 
 -- several tenants in one statement
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set display_name = display_name || ' (renamed)'
-where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1');
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set display_name = display_name || ' (renamed)'
+  where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1')
+$$);
 select bag_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$
-    select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
-    from (values ('a1300000-0000-4000-8000-0000000000a1'::uuid), ('d1300000-0000-4000-8000-0000000000d1'::uuid)) as t (id)
-  $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')), (pg_temp.hash_of('d1300000-0000-4000-8000-0000000000d1')) $$,
   'an update of two tenants in one statement: one row for each'
 );
 
 -- id
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set id = 'b1300000-0000-4000-8000-0000000000b2' where id = 'b1300000-0000-4000-8000-0000000000b1';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set id = 'b1300000-0000-4000-8000-0000000000b2' where id = 'b1300000-0000-4000-8000-0000000000b1'
+$$);
 select bag_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$
-    select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
-    from (values ('b1300000-0000-4000-8000-0000000000b1'::uuid), ('b1300000-0000-4000-8000-0000000000b2'::uuid)) as t (id)
-  $$,
+  $$ values (pg_temp.hash_of('b1300000-0000-4000-8000-0000000000b1')), (pg_temp.hash_of('b1300000-0000-4000-8000-0000000000b2')) $$,
   'update of id: one row for the old id and one for the new'
 );
 
 -- delete
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-delete from public.tenant_profiles where id = 'b1300000-0000-4000-8000-0000000000b2';
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  delete from public.tenant_profiles where id = 'b1300000-0000-4000-8000-0000000000b2'
+$$);
 select results_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$ values (encode(sha256(convert_to('b1300000-0000-4000-8000-0000000000b2', 'UTF8')), 'hex')) $$,
+  $$ values (pg_temp.hash_of('b1300000-0000-4000-8000-0000000000b2')) $$,
   'delete: one row for the tenant'
 );
 
@@ -297,27 +301,23 @@ select tests.clear_authentication();
 
 select results_eq(
   $$ select tenant_hash from public.tenant_changes order by changed_at $$,
-  $$ values (repeat('2', 64)), (encode(sha256(convert_to('a1300000-0000-4000-8000-0000000000a1', 'UTF8')), 'hex')) $$,
+  $$ values (repeat('2', 64)), (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')) $$,
   'the next change prunes the rows older than an hour and keeps the others'
 );
 
 -------------------------------------------------------------------------------
 -- anon: every change, of active and inactive tenants, as hashes and times
 -------------------------------------------------------------------------------
-delete from public.tenant_changes;
-select tests.authenticate_as_service_role();
-update public.tenant_profiles set display_name = display_name
-where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1');
-select tests.clear_authentication();
+select pg_temp.change_as_service_role($$
+  update public.tenant_profiles set display_name = display_name
+  where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1')
+$$);
 
 select tests.authenticate_as_anon();
 
 select bag_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$
-    select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
-    from (values ('a1300000-0000-4000-8000-0000000000a1'::uuid), ('d1300000-0000-4000-8000-0000000000d1'::uuid)) as t (id)
-  $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')), (pg_temp.hash_of('d1300000-0000-4000-8000-0000000000d1')) $$,
   'anon: reads every change, of an active and of an inactive tenant, without naming a tenant'
 );
 select is(
@@ -375,10 +375,7 @@ select tests.authenticate_as('a1300000-0000-4000-8000-000000000001');
 
 select bag_eq(
   $$ select tenant_hash from public.tenant_changes $$,
-  $$
-    select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
-    from (values ('a1300000-0000-4000-8000-0000000000a1'::uuid), ('d1300000-0000-4000-8000-0000000000d1'::uuid)) as t (id)
-  $$,
+  $$ values (pg_temp.hash_of('a1300000-0000-4000-8000-0000000000a1')), (pg_temp.hash_of('d1300000-0000-4000-8000-0000000000d1')) $$,
   'authenticated: reads every change, its own tenant''s and others'', as hashes'
 );
 select throws_ok($$ select id from public.tenant_changes $$,
