@@ -18,7 +18,8 @@
 // BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3), BENCH_INNER (unset; 1: the direct path
 // only), BENCH_PACED_ROUNDS (3), BENCH_PACED_DELAY_MS (20: each connection's pause between
 // requests at the fixed load), BENCH_HTML_ROUNDS (3), BENCH_FEED_SECONDS (120; 0 skips the
-// feed section).
+// feed section), BENCH_OUTAGE_SECONDS (90: the feed unreadable; 0 skips the outage section, see
+// bench/outage.mjs).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +33,7 @@ import { fixtureSql, tenants } from './fixture.mjs';
 import { WASM_GZIP_BUDGET_BYTES, wasmSize } from '../scripts/wasm.mjs';
 import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
 import { measureFeed } from './feed.mjs';
+import { measureOutage } from './outage.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
 import { HTML_NAMES, measureHtml } from './html.mjs';
 import { MIXES, NAMES, PATHS, median, ms, report, rps } from './report.mjs';
@@ -46,6 +48,7 @@ const THREADS = setting('BENCH_THREADS', 2);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 3);
 const FEED_SECONDS = setting('BENCH_FEED_SECONDS', 120);
+const OUTAGE_SECONDS = setting('BENCH_OUTAGE_SECONDS', 90);
 const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 3);
 const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
 const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
@@ -277,6 +280,7 @@ try {
     domain: targets[0].customDomain, rounds: HTML_ROUNDS, seconds: SECONDS, load, say, dir: stack.dir,
   });
   const feed = FEED_SECONDS > 0 ? await measureFeed(stack, { targets, seconds: FEED_SECONDS, say }) : null;
+  const outage = OUTAGE_SECONDS > 0 ? await measureOutage(stack, { targets, outageSeconds: OUTAGE_SECONDS, say }) : null;
 
   say('wrangler check startup (each builds, then profiles)');
   const startup = {};
@@ -318,6 +322,7 @@ try {
       elapsedS: resolverElapsedS,
     },
     feed,
+    outage,
     html,
     bodyBytes: Object.fromEntries(NAMES.map((n) => [n, median(warmed[n].bodies.map((b) => Buffer.byteLength(b)))])),
     wasm: {

@@ -88,6 +88,34 @@ ${f.editMs.map((x) => (x == null ? 'not visible within 30 s' : ms(x))).join(', '
 `;
 }
 
+/** The outage section (bench/outage.mjs): the edge through a bad Supabase minute. */
+function outageSection(o) {
+  const { isolates: i, outage: u, slow: s } = o;
+  return `## Through a bad Supabase minute
+
+**One data center, ${i.isolates} isolates** (${i.isolates} \`wrangler dev\` sharing one Cache API through one
+\`--persist-to\` directory, one counting proxy), \`CHANGES_POLL_SECONDS=${i.poll}\`, ${i.seconds} s of steady traffic
+(${i.requests.toLocaleString('en-US')} requests, ${i.failed} not 200): **${i.feedReads} feed reads, ${i.perInterval.toFixed(2)} per poll interval**
+(README: about one per data center and interval; the limit: 2 with 4 isolates); ${i.tenantReads} tenant reads.
+
+**The feed unreadable** (its grant revoked) for ${u.seconds} s, ${u.dcs} data centers, ${u.tenants} tenants first looked up
+during the outage, steady traffic (${u.requests.toLocaleString('en-US')} requests, ${u.failed} not 200): **${u.tenantReads} tenant reads,
+${u.perMinute.toFixed(0)} per minute**, beside the bound of one read per tenant per data center per
+\`CHANGES_FAILING_TTL_SECONDS\` (60): ${u.boundPerMinute} per minute, ${u.bound.toFixed(0)} over the outage including
+the first lookups; ${u.feedReads} feed reads in all (backing off).
+
+**PostgREST answering everything in 2 s**, one data center, tenants cached, ${s.seconds} s at 8 connections:
+
+| | requests | not 200 | p50 | p99 | slowest |
+|---|---:|---:|---:|---:|---:|
+| PostgREST at full speed | ${s.healthy.requests.toLocaleString('en-US')} | ${s.healthy.failed} | ${ms(s.healthy.p50Ms)} | ${ms(s.healthy.p99Ms)} | ${ms(s.healthy.maxMs)} |
+| PostgREST answering in 2 s | ${s.slow.requests.toLocaleString('en-US')} | ${s.slow.failed} | ${ms(s.slow.p50Ms)} | **${ms(s.slow.p99Ms)}** | ${ms(s.slow.maxMs)} |
+
+A hit waits for a due read of the feed at most 50 ms (the README's bound), never for PostgREST;
+${s.feedReads} feed reads ran in the background meanwhile.
+`;
+}
+
 /** The forwarded-HTML section: the page through the three Workers, interleaved rounds. */
 function htmlSection(h) {
   const names = ['branded', 'unbranded', 'passthrough'];
@@ -166,6 +194,7 @@ besides ${up.feedReads} reads of the change feed (one per poll interval while it
 ${pacedSection(r)}
 ${htmlSection(r.html)}
 ${r.feed ? feedSection(r.feed) : ''}
+${r.outage ? outageSection(r.outage) : ''}
 
 ## Size and startup
 
@@ -196,6 +225,9 @@ ${MIXES.map((mix) => { const p = (n) => median(r.paced.map((round) => round[mix]
 | gzip Wasm ≤ 200 KiB | ${kib(r.wasm.resolver.gzip)} ${met(r.wasm.resolver.gzip <= r.settings.budget)} |
 ${r.feed ? `| feed on: PostgREST requests ≤ data centers / \`CHANGES_POLL_SECONDS\` per second | ${(r.feed.measured.on.perMinute / 60).toFixed(2)}/s ≤ ${(r.feed.dcs / r.feed.poll).toFixed(2)}/s ${met(r.feed.measured.on.feedReads + r.feed.measured.on.tenantReads <= r.feed.dcs * (Math.floor(r.feed.seconds / r.feed.poll) + 1))} |
 | feed on: edit → visible in every data center ≤ \`CHANGES_POLL_SECONDS\` + 1 s | ${ms(Math.max(...r.feed.editMs.map((x) => x ?? Infinity)))} ≤ ${(r.feed.poll + 1) * 1000} ms ${met(r.feed.editMs.every((x) => x != null && x <= (r.feed.poll + 1) * 1000))} |` : '| change feed | not measured in this run (`BENCH_FEED_SECONDS=0`) |'}
+${r.outage ? `| feed reads per data center per interval, ${r.outage.isolates.isolates} isolates ≤ 2 | ${r.outage.isolates.perInterval.toFixed(2)} ${met(r.outage.isolates.perInterval <= 2)} |
+| feed unreadable: tenant reads ≤ tenants × data centers × (1 + minutes) | ${r.outage.outage.tenantReads} ≤ ${r.outage.outage.bound.toFixed(0)} ${met(r.outage.outage.tenantReads <= r.outage.outage.bound)} |
+| PostgREST in 2 s: p99 of cached hits < 1 s | ${ms(r.outage.slow.slow.p99Ms)} ${met(r.outage.slow.slow.p99Ms < 1000)} |` : '| outages | not measured in this run (`BENCH_OUTAGE_SECONDS=0`) |'}
 
 All traffic is loopback; wrk, wrangler's proxy and the Worker's workerd share the same
 ${r.machine.cores} cores, so a ratio says more than an absolute figure. See [README.md](README.md).

@@ -181,11 +181,33 @@ export function createSupabaseDatabase(pg, db) {
   return pg.url(db);
 }
 
-/** Applies the project's migrations with the real Supabase CLI, as production does. */
-export function dbPush(url, { seed = false } = {}) {
+/**
+ * Applies the project's migrations with the real Supabase CLI, as production does. `workdir`
+ * pushes another project directory's migrations instead (see `projectBefore`).
+ */
+export function dbPush(url, { seed = false, workdir } = {}) {
   const args = ['db', 'push', `--remote=${url}`, '--yes'];
   if (seed) args.push('--include-seed');
+  if (workdir) args.push('--workdir', workdir);
   return run(path.join(BIN, 'supabase'), args, { env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1' } });
+}
+
+/**
+ * A copy of the Supabase project in `dir` holding only the migrations older than `version`: a
+ * database pushed from it is one the Worker was deployed to before `supabase db push` ran the
+ * rest. Returns the directory to pass as `dbPush`'s `workdir`.
+ */
+export function projectBefore(dir, version) {
+  const project = path.join(dir, `project-before-${version}`);
+  const migrations = path.join(project, 'supabase', 'migrations');
+  fs.mkdirSync(migrations, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'supabase', 'config.toml'), path.join(project, 'supabase', 'config.toml'));
+  for (const file of fs.readdirSync(path.join(ROOT, 'migrations'))) {
+    if (file.endsWith('.sql') && file.split('_')[0] < version) {
+      fs.copyFileSync(path.join(ROOT, 'migrations', file), path.join(migrations, file));
+    }
+  }
+  return project;
 }
 
 /**
@@ -220,7 +242,9 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
 
 /**
  * The Worker in workerd through `wrangler dev`, with `vars` as its environment. Each instance
- * keeps its Cache API state in its own directory, so instances never share cached answers.
+ * keeps its Cache API state in its own directory, so instances never share cached answers: each
+ * is a data center of its own. Instances given the same `persistTo` directory share one Cache
+ * API store: several isolates of one data center.
  * `config` runs another Worker (the benchmark's baselines) from its wrangler.toml, in that
  * file's directory, where wrangler runs its [build] command.
  *
@@ -228,10 +252,10 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  * test file's workerd binds ports of its own) can take one in between; wrangler then exits with
  * "Address already in use", and we start it again on fresh ports.
  */
-export async function startWorker({ dir, vars, port, config, echo = false, timeoutMs = 300_000 }) {
+export async function startWorker({ dir, vars, port, config, persistTo, echo = false, timeoutMs = 300_000 }) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startWorkerOnce({ dir, vars, port: port ?? (await freePort()), config, echo, timeoutMs });
+      return await startWorkerOnce({ dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs });
     } catch (e) {
       if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
       log(`wrangler dev: a port was taken meanwhile, starting again (${attempt})`);
@@ -239,8 +263,8 @@ export async function startWorker({ dir, vars, port, config, echo = false, timeo
   }
 }
 
-async function startWorkerOnce({ dir, vars, port, config, echo, timeoutMs }) {
-  const persist = path.join(dir, `wrangler-${port}`);
+async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs }) {
+  const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
     '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
   if (config) args.push('--config', config);
@@ -331,10 +355,12 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
 /**
  * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
  * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `demo`
- * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787).
+ * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787);
+ * `migrationsBefore` pushes only the migrations older than that version (no seed): `pushAll`
+ * pushes the rest later, as an operator who deployed the Worker first would.
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
-export async function startStack({ seed = true, worker = true, demo = false, vars = {}, workerPort, echo = false } = {}) {
+export async function startStack({ seed = true, worker = true, demo = false, vars = {}, workerPort, migrationsBefore, echo = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
   fs.chmodSync(dir, 0o755);
   const stack = { dir, processes: [] };
@@ -349,7 +375,9 @@ export async function startStack({ seed = true, worker = true, demo = false, var
     stack.processes.push(stack.pg.proc);
     stack.db = 'postgres_app';
     stack.dbUrl = createSupabaseDatabase(stack.pg, stack.db);
-    stack.pushOutput = dbPush(stack.dbUrl, { seed });
+    stack.pushOutput = migrationsBefore
+      ? dbPush(stack.dbUrl, { workdir: projectBefore(dir, migrationsBefore) })
+      : dbPush(stack.dbUrl, { seed });
     log('migrations applied by supabase db push');
     stack.jwtSecret = randomBytes(32).toString('hex');
     stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
@@ -385,9 +413,23 @@ export async function restartPostgrest(stack) {
   stack.processes.push(stack.postgrest.proc);
 }
 
-/** Starts another Worker instance against the same stack, with `vars` overriding its settings. */
-export async function addWorker(stack, vars = {}) {
-  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars } });
+/**
+ * Starts another Worker instance against the same stack, with `vars` overriding its settings;
+ * `persistTo` as for `startWorker` (the same directory: another isolate of that data center).
+ */
+export async function addWorker(stack, vars = {}, { persistTo } = {}) {
+  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars }, persistTo });
   stack.processes.push(worker.proc);
   return worker;
+}
+
+/**
+ * Pushes every migration to the stack's database (after `migrationsBefore`) and has PostgREST
+ * reload its schema cache, as `supabase db push` does on a hosted project (there an event
+ * trigger notifies PostgREST of DDL).
+ */
+export function pushAll(stack) {
+  const output = dbPush(stack.dbUrl);
+  psql(stack.dbUrl, { sql: "notify pgrst, 'reload schema'" });
+  return output;
 }

@@ -33,6 +33,9 @@ use crate::tenant::TenantRow;
 pub const DEFAULT_TTL_SECONDS: u32 = 3600;
 /// Default for `CACHE_TTL_SECONDS` with the change feed off: the TTL alone bounds staleness.
 pub const DEFAULT_TTL_SECONDS_WITHOUT_FEED: u32 = 60;
+/// Default for `CHANGES_FAILING_TTL_SECONDS`: while the feed cannot be read, how long an answer
+/// fetched meanwhile is fresh; the feed-off TTL, since the cache then works as with the feed off.
+pub const DEFAULT_FAILING_TTL_SECONDS: u32 = DEFAULT_TTL_SECONDS_WITHOUT_FEED;
 /// Default for `CACHE_STALE_SECONDS`: how long after that a stale answer may still be served.
 pub const DEFAULT_STALE_SECONDS: u32 = 86_400;
 /// Default for `NEGATIVE_TTL_SECONDS`: how long "no such tenant" is remembered.
@@ -226,6 +229,8 @@ pub struct Policy {
     pub memory_entries: usize,
     /// How often a data center reads the change feed; 0: the feed is off.
     pub changes_poll_s: u32,
+    /// While the feed cannot be read, how long an answer no read covers is fresh.
+    pub failing_ttl_s: u32,
 }
 
 impl Default for Policy {
@@ -236,6 +241,7 @@ impl Default for Policy {
             negative_ttl_s: DEFAULT_NEGATIVE_TTL_SECONDS,
             memory_entries: DEFAULT_MEMORY_ENTRIES as usize,
             changes_poll_s: DEFAULT_CHANGES_POLL_SECONDS,
+            failing_ttl_s: DEFAULT_FAILING_TTL_SECONDS,
         }
     }
 }
@@ -247,15 +253,21 @@ impl Policy {
     }
 
     /// What `answer` is worth at `now_ms`, given what the change feed says of it (`Trusted`
-    /// when the feed is off).
+    /// when the feed is off). A `Provisional` answer (fetched while the feed cannot be read)
+    /// is fresh for `failing_ttl_s` at most: then stale, and refreshed once in the background.
     pub fn freshness(&self, answer: &Answer, now_ms: u64, vouch: Vouch) -> Freshness {
         let age_ms = now_ms.saturating_sub(answer.fetched_at_ms);
         let positive = answer.tenant.is_some();
-        let ttl_ms = u64::from(if positive {
+        let ttl_s = if positive {
             self.ttl_s
         } else {
             self.negative_ttl_s
-        }) * 1000;
+        };
+        let ttl_s = match vouch {
+            Vouch::Provisional => ttl_s.min(self.failing_ttl_s),
+            _ => ttl_s,
+        };
+        let ttl_ms = u64::from(ttl_s) * 1000;
         if age_ms >= ttl_ms {
             let stale_ms = u64::from(self.stale_s) * 1000;
             return if positive && age_ms < ttl_ms + stale_ms {
@@ -265,7 +277,7 @@ impl Policy {
             };
         }
         match (vouch, positive) {
-            (Vouch::Trusted, _) => {
+            (Vouch::Trusted | Vouch::Provisional, _) => {
                 let remaining_s = (ttl_ms - age_ms).div_ceil(1000);
                 Freshness::Fresh {
                     remaining_s: u32::try_from(remaining_s).unwrap_or(u32::MAX),
@@ -340,6 +352,7 @@ pub(crate) mod tests {
         negative_ttl_s: 30,
         memory_entries: 10,
         changes_poll_s: 0,
+        failing_ttl_s: 20,
     };
 
     const TRUSTED: Vouch = Vouch::Trusted;
@@ -393,6 +406,40 @@ pub(crate) mod tests {
             POLICY.freshness(&e, 61_000, Vouch::Changed),
             Freshness::Stale,
             "past the backstop the TTL decides"
+        );
+    }
+
+    #[test]
+    fn while_the_feed_fails_an_answer_no_read_covers_is_fresh_for_the_failing_ttl() {
+        let policy = Policy {
+            changes_poll_s: 5,
+            ttl_s: 3600,
+            ..POLICY
+        };
+        let e = found("acme", 0);
+        let provisional = Vouch::Provisional;
+        assert_eq!(
+            policy.freshness(&e, 19_000, provisional),
+            Freshness::Fresh { remaining_s: 1 }
+        );
+        assert_eq!(
+            policy.freshness(&e, 20_000, provisional),
+            Freshness::Stale,
+            "then stale: served while one refresh runs in the background"
+        );
+        assert_eq!(
+            policy.freshness(&e, 20_000, TRUSTED),
+            Freshness::Fresh { remaining_s: 3580 },
+            "what the feed vouched for keeps the backstop TTL"
+        );
+        assert_eq!(
+            policy.freshness(&missing(0), 19_000, provisional),
+            Freshness::Fresh { remaining_s: 1 },
+            "no such tenant: the shorter of the two TTLs"
+        );
+        assert_eq!(
+            policy.freshness(&missing(0), 20_000, provisional),
+            Freshness::Expired
         );
     }
 

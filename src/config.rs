@@ -8,8 +8,9 @@
 use base64::Engine as _;
 
 use crate::cache::{
-    Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS,
-    DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS, DEFAULT_TTL_SECONDS_WITHOUT_FEED,
+    Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_FAILING_TTL_SECONDS, DEFAULT_MEMORY_ENTRIES,
+    DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS,
+    DEFAULT_TTL_SECONDS_WITHOUT_FEED,
 };
 use std::rc::Rc;
 
@@ -151,6 +152,22 @@ impl Config {
             )?,
             memory_entries: memory_entries as usize,
             changes_poll_s,
+            failing_ttl_s: 0,
+        };
+        let failing_ttl_s = number(
+            "CHANGES_FAILING_TTL_SECONDS",
+            DEFAULT_FAILING_TTL_SECONDS,
+            MAX_CACHE_SECONDS,
+        )?;
+        if failing_ttl_s == 0 {
+            return Err(misconfigured(
+                "CHANGES_FAILING_TTL_SECONDS",
+                "must be a whole number in range",
+            ));
+        }
+        let cache = Policy {
+            failing_ttl_s: failing_ttl_s.min(cache.ttl_s),
+            ..cache
         };
         let purge_token = get("PURGE_TOKEN");
         if purge_token
@@ -472,6 +489,7 @@ mod tests {
                 negative_ttl_s: 5,
                 memory_entries: 50,
                 changes_poll_s: 5,
+                failing_ttl_s: 2,
             }
         );
         assert_eq!(c.purge_token.as_deref(), Some("0123456789abcdef"));
@@ -522,6 +540,35 @@ mod tests {
         );
         for bad in ["-1", "soon", "3601"] {
             assert_eq!(setting_of(policy(bad).unwrap_err()), "CHANGES_POLL_SECONDS");
+        }
+    }
+
+    #[test]
+    fn the_failing_ttl_defaults_to_the_feed_off_ttl_and_never_exceeds_the_ttl() {
+        let anon = jwt("anon");
+        let failing_ttl = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("SUPABASE_URL", "https://x.co"),
+                ("SUPABASE_ANON_KEY", &anon),
+            ];
+            all.extend_from_slice(pairs);
+            config(&all).map(|c| c.cache.failing_ttl_s)
+        };
+        assert_eq!(failing_ttl(&[]).unwrap(), 60);
+        assert_eq!(
+            failing_ttl(&[("CHANGES_FAILING_TTL_SECONDS", "15")]).unwrap(),
+            15
+        );
+        assert_eq!(
+            failing_ttl(&[("CACHE_TTL_SECONDS", "10")]).unwrap(),
+            10,
+            "capped by CACHE_TTL_SECONDS"
+        );
+        for bad in ["0", "-5", "a minute"] {
+            assert_eq!(
+                setting_of(failing_ttl(&[("CHANGES_FAILING_TTL_SECONDS", bad)]).unwrap_err()),
+                "CHANGES_FAILING_TTL_SECONDS"
+            );
         }
     }
 }

@@ -65,11 +65,15 @@ fn costs_of_a_cache_hit() {
     memory.put(&lookup, answer.clone());
     let memory = std::cell::RefCell::new(memory);
     let mut feed = Feed::default();
-    feed.apply(&Snapshot {
-        read_at_ms: WINDOW_MS,
-        covers_from_ms: 0,
-        changes: Vec::new(),
-    });
+    feed.apply(
+        &Snapshot {
+            read_at_ms: WINDOW_MS,
+            covers_from_ms: 0,
+            changes: Vec::new(),
+        },
+        5000,
+        0.0,
+    );
     let tenant = answer.tenant.clone().unwrap();
     let shared: (Rc<str>, Rc<str>) = (BODY.into(), etag(BODY).into());
     let fresh = Freshness::Fresh { remaining_s: 3000 };

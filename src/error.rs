@@ -207,6 +207,31 @@ impl fmt::Display for UpstreamError {
 
 impl std::error::Error for UpstreamError {}
 
+impl UpstreamError {
+    /// A short code for what went wrong, safe to show an operator (`/_tenant/health`): the
+    /// kind, the HTTP status and PostgREST's own error code (`http_401_42501`: a revoked grant,
+    /// `http_404_42P01`: a missing table), never a body.
+    pub fn code(&self) -> String {
+        match self {
+            UpstreamError::Timeout { .. } => "timeout".into(),
+            UpstreamError::Network(_) => "network".into(),
+            UpstreamError::Decode(_) => "decode".into(),
+            UpstreamError::Status { status, body } => {
+                let postgrest_code = serde_json::from_str::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("code")?.as_str().map(str::to_string))
+                    .filter(|c| {
+                        (1..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric())
+                    });
+                match postgrest_code {
+                    Some(code) => format!("http_{status}_{code}"),
+                    None => format!("http_{status}"),
+                }
+            }
+        }
+    }
+}
+
 impl From<UpstreamError> for Error {
     fn from(e: UpstreamError) -> Self {
         Error::UpstreamUnavailable(e)
@@ -240,6 +265,29 @@ mod tests {
             .unwrap()
             .to_string()
             .contains("secret sql"));
+    }
+
+    #[test]
+    fn upstream_codes_name_the_failure_never_the_body() {
+        let status = |status, body: &str| UpstreamError::Status {
+            status,
+            body: body.into(),
+        };
+        let revoked = status(401, r#"{"code":"42501","message":"permission denied"}"#);
+        assert_eq!(revoked.code(), "http_401_42501");
+        assert_eq!(
+            status(404, r#"{"code":"42P01","message":"relation missing"}"#).code(),
+            "http_404_42P01"
+        );
+        assert_eq!(status(502, "<html>bad gateway</html>").code(), "http_502");
+        assert_eq!(
+            status(500, r#"{"code":"<script>alert(1)</script>"}"#).code(),
+            "http_500",
+            "a code that is not one is dropped"
+        );
+        assert_eq!(UpstreamError::Timeout { after_ms: 5 }.code(), "timeout");
+        assert_eq!(UpstreamError::Network("refused".into()).code(), "network");
+        assert_eq!(UpstreamError::Decode("x".into()).code(), "decode");
     }
 
     #[test]

@@ -14,11 +14,18 @@
 //! applying a change twice changes nothing. An isolate that has not read the feed for longer
 //! than the window cannot know what changed meanwhile: what it cached before the gap is no
 //! longer vouched for and is served stale (refreshed in the background), never trusted.
+//!
+//! When the feed cannot be read (PostgREST failing, the grant revoked, the table not pushed
+//! yet), the cache falls back to what it does with the feed off: an answer fetched meanwhile is
+//! [`Vouch::Provisional`], fresh for a short TTL, never re-read per request; what was fetched
+//! before keeps what the last good read said of it. Failed reads back off exponentially with
+//! jitter ([`Feed::failed`]), and a data center's isolates share a [`Lease`] so that, most of the
+//! time, one of them reads PostgREST per interval or back-off and the others take its snapshot.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::UpstreamError;
@@ -144,6 +151,9 @@ impl Snapshot {
 pub enum Vouch {
     /// Nothing the feed knows says it changed since it was fetched (or the feed is off).
     Trusted,
+    /// The feed cannot be read, and no read covers it (it was fetched after the last good one):
+    /// trusted as if the feed were off, for the short TTL `CHANGES_FAILING_TTL_SECONDS`.
+    Provisional,
     /// The feed cannot say: it was fetched before what this isolate's reads cover.
     Unvouched,
     /// Its tenant (or, for "no such tenant", some tenant) changed after it was fetched.
@@ -165,6 +175,8 @@ pub struct Applied {
     pub tenants: HashMap<TenantHash, u64>,
     /// The newest of the new changes: negative entries fetched before it must go.
     pub newest_ms: Option<u64>,
+    /// The failing episode this snapshot ended, if the feed could not be read before it.
+    pub ended: Option<Failure>,
 }
 
 impl Applied {
@@ -174,7 +186,46 @@ impl Applied {
     }
 }
 
-/// One isolate's knowledge of the feed.
+/// The longest wait between two reads of a feed that keeps failing.
+pub const MAX_BACKOFF_MS: u64 = 60_000;
+/// At most this much later than one poll interval after the last read is the next one due, so
+/// that a data center's isolates, which all applied the same snapshot, do not all find it
+/// expired at the same moment: the first reads PostgREST, the others find its snapshot.
+pub const MAX_DUE_JITTER_MS: u64 = 250;
+/// How soon an isolate looks again for the data center's snapshot while another of its
+/// isolates is reading PostgREST.
+pub const RECHECK_MS: u64 = 100;
+/// How long a request waits, at most, for a read of the feed that is due or running: enough for
+/// the data center's snapshot in the Cache API, or a healthy PostgREST; never for a slow one.
+pub const WAIT_BUDGET_MS: u64 = 50;
+/// A read still running this long after its PostgREST timeout is taken as lost (its request
+/// went away), and the next may start.
+const LOST_AFTER_TIMEOUT_MS: u64 = 2000;
+
+/// A failing episode: from the first read of the feed that failed until one succeeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// When the first failed read of the episode was sent.
+    pub since_ms: u64,
+    /// Failed reads in a row (in the whole data center, as far as its lease tells).
+    pub attempts: u32,
+    /// What the last one failed with (`UpstreamError::code`): a code, never a body.
+    pub code: String,
+}
+
+/// What a data center's isolates tell each other through the Cache API, beside the snapshot:
+/// nobody reads PostgREST before `until_ms`, because one of them is reading now or because the
+/// feed is failing and reads back off. It narrows, but cannot close, the race of two isolates
+/// reading at the same moment (the Cache API has no compare-and-set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub until_ms: u64,
+    /// An isolate is reading now (its snapshot will follow), rather than backing off.
+    pub reading: bool,
+    pub failure: Option<Failure>,
+}
+
+/// One isolate's knowledge of the feed, and when it reads next.
 #[derive(Debug, Default)]
 pub struct Feed {
     /// When the newest snapshot applied was read; `None` before the first.
@@ -187,19 +238,45 @@ pub struct Feed {
     latest: HashMap<TenantHash, u64>,
     /// The newest change applied of any tenant.
     latest_any_ms: u64,
-    /// When the last read failed, if it did and none has succeeded since.
-    failed_at_ms: Option<u64>,
+    /// No read is due before this time: the next poll interval (jittered), a back-off, or
+    /// another isolate's lease.
+    next_read_ms: u64,
+    /// When the read in flight started, if one is.
+    reading_since_ms: Option<u64>,
+    /// The failing episode, while the feed cannot be read.
+    failure: Option<Failure>,
 }
 
 impl Feed {
-    /// Whether to read the feed at `now_ms`: never read yet, or the newest snapshot is
-    /// `poll_ms` old; after a failed read, not before `poll_ms` has passed.
-    pub fn due(&self, now_ms: u64, poll_ms: u64) -> bool {
-        let retry = self.failed_at_ms.is_none_or(|f| now_ms >= f + poll_ms);
-        retry
-            && self
-                .seen_until_ms
-                .is_none_or(|seen| now_ms >= seen + poll_ms)
+    /// Starts a read at `now_ms` if one is due: its time has come and none is in flight (one
+    /// running [`LOST_AFTER_TIMEOUT_MS`] past its `timeout_ms` is taken as lost). Returns
+    /// whether the caller runs it.
+    pub fn start_read(&mut self, now_ms: u64, timeout_ms: u64) -> bool {
+        let in_flight = self
+            .reading_since_ms
+            .is_some_and(|since| now_ms < since + timeout_ms + LOST_AFTER_TIMEOUT_MS);
+        if in_flight || now_ms < self.next_read_ms {
+            return false;
+        }
+        self.reading_since_ms = Some(now_ms);
+        true
+    }
+
+    /// Until when a request should wait for the read in flight, if one is: at most
+    /// [`WAIT_BUDGET_MS`] from its start.
+    pub fn wait_deadline(&self) -> Option<u64> {
+        self.reading_since_ms.map(|since| since + WAIT_BUDGET_MS)
+    }
+
+    /// The lease an isolate takes at `now_ms` before it reads PostgREST, for as long as that
+    /// read (with `timeout_ms`) can last.
+    pub fn reading_lease(&self, now_ms: u64, timeout_ms: u64) -> Lease {
+        self.lease(now_ms + timeout_ms + LOST_AFTER_TIMEOUT_MS, true)
+    }
+
+    /// The lease an isolate leaves after a failed read: nobody reads before its back-off ends.
+    pub fn backing_off_lease(&self) -> Lease {
+        self.lease(self.next_read_ms, false)
     }
 
     /// How long before `now_ms` the newest snapshot applied was read, if any.
@@ -207,14 +284,63 @@ impl Feed {
         self.seen_until_ms.map(|seen| now_ms.saturating_sub(seen))
     }
 
-    /// Whether the last read failed (the next one then runs in the background).
-    pub fn failing(&self) -> bool {
-        self.failed_at_ms.is_some()
+    /// The failing episode, while the feed cannot be read.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
     }
 
-    /// Notes a failed read at `now_ms`.
-    pub fn failed(&mut self, now_ms: u64) {
-        self.failed_at_ms = Some(now_ms);
+    /// Notes that the read sent at `now_ms` failed with `code`. The next read is due after a
+    /// back-off that doubles with each failure in a row, from one poll interval up to
+    /// [`MAX_BACKOFF_MS`], of which a random half (`jitter` in `[0, 1)`) is waived, so isolates
+    /// that failed together do not retry together. Returns whether this failure starts a
+    /// failing episode (the caller logs it then, once).
+    pub fn failed(&mut self, now_ms: u64, code: String, poll_ms: u64, jitter: f64) -> bool {
+        self.reading_since_ms = None;
+        let starts = self.failure.is_none();
+        let failure = self.failure.get_or_insert(Failure {
+            since_ms: now_ms,
+            attempts: 0,
+            code: String::new(),
+        });
+        failure.attempts = failure.attempts.saturating_add(1);
+        failure.code = code;
+        let doublings = failure.attempts.saturating_sub(1).min(16);
+        let full = poll_ms
+            .max(1000)
+            .saturating_mul(1 << doublings)
+            .min(MAX_BACKOFF_MS);
+        let waived = (full as f64 / 2.0 * jitter.clamp(0.0, 1.0)) as u64;
+        self.next_read_ms = now_ms.saturating_add(full - waived);
+        starts
+    }
+
+    fn lease(&self, until_ms: u64, reading: bool) -> Lease {
+        Lease {
+            until_ms,
+            reading,
+            failure: self.failure.clone(),
+        }
+    }
+
+    /// Another isolate of the data center holds `lease` at `now_ms`: this one does not read
+    /// PostgREST before it ends. While that isolate reads, this one looks again for its
+    /// snapshot every [`RECHECK_MS`]; while the feed fails, it takes on the failure and its
+    /// back-off. Returns whether that starts a failing episode here.
+    pub fn defer(&mut self, now_ms: u64, lease: &Lease) -> bool {
+        self.reading_since_ms = None;
+        self.next_read_ms = if lease.reading {
+            lease.until_ms.min(now_ms.saturating_add(RECHECK_MS))
+        } else {
+            lease.until_ms
+        };
+        match &lease.failure {
+            Some(failure) => {
+                let starts = self.failure.is_none();
+                self.failure = Some(failure.clone());
+                starts
+            }
+            None => false,
+        }
     }
 
     /// Whether `snapshot`, read at `read_at_ms` by some isolate of this data center, is worth
@@ -225,9 +351,12 @@ impl Feed {
             && now_ms < snapshot_read_at_ms + poll_ms
     }
 
-    /// Applies a snapshot; returns what the caches must drop. An older snapshot changes
-    /// nothing; a change already applied is not applied again.
-    pub fn apply(&mut self, snapshot: &Snapshot) -> Applied {
+    /// Applies a snapshot, which ends the read in flight and any failing episode; the next read
+    /// is due one poll interval after the snapshot's, plus up to a quarter of it (at most
+    /// [`MAX_DUE_JITTER_MS`], `jitter` in `[0, 1)`). Returns what the caches must drop. An older
+    /// snapshot changes nothing; a change already applied is not applied again.
+    pub fn apply(&mut self, snapshot: &Snapshot, poll_ms: u64, jitter: f64) -> Applied {
+        self.reading_since_ms = None;
         let mut applied = Applied::default();
         if self
             .seen_until_ms
@@ -255,13 +384,23 @@ impl Feed {
         let forget_before = snapshot.covers_from_ms.saturating_sub(CLOCK_MARGIN_MS);
         self.latest.retain(|_, at| *at >= forget_before);
         self.seen_until_ms = Some(snapshot.read_at_ms);
-        self.failed_at_ms = None;
+        let spread = (poll_ms / 4).min(MAX_DUE_JITTER_MS) as f64 * jitter.clamp(0.0, 1.0);
+        self.next_read_ms = snapshot.read_at_ms + poll_ms + spread as u64;
+        applied.ended = self.failure.take();
         applied
     }
 
     /// What the feed says about an answer fetched at `fetched_at_ms`, of `tenant` (`None`: a
     /// "no such tenant" answer), read from `tier`.
+    ///
+    /// While the feed fails, an answer fetched after the last good read (or any answer, if
+    /// there was none) is only [`Vouch::Provisional`]: the cache then works on a short TTL, as
+    /// with the feed off, instead of re-reading what no read can vouch for on every request.
+    /// What was fetched before keeps what the feed last said of it.
     pub fn vouch(&self, fetched_at_ms: u64, tenant: Option<&TenantHash>, tier: Tier) -> Vouch {
+        if self.failure.is_some() && self.seen_until_ms.is_none_or(|seen| fetched_at_ms > seen) {
+            return Vouch::Provisional;
+        }
         if self.seen_until_ms.is_none() {
             return Vouch::Unvouched;
         }
@@ -292,6 +431,9 @@ pub(crate) mod tests {
 
     const MIN: u64 = 60_000;
     const T0: u64 = 1_800_000_000_000;
+    const POLL: u64 = 5000;
+    /// The PostgREST timeout: a read in flight this long and two seconds is taken as lost.
+    const ABANDON: u64 = 2000;
 
     pub(crate) fn hash(n: u8) -> TenantHash {
         TenantHash([n; 32])
@@ -371,18 +513,150 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn it_is_due_every_poll_interval_and_backs_off_after_a_failure() {
+    fn a_read_is_due_every_poll_interval_and_one_runs_at_a_time() {
         let mut feed = Feed::default();
-        assert!(feed.due(T0, 5000));
-        feed.apply(&snapshot(T0, &[]));
-        assert!(!feed.due(T0 + 4999, 5000));
-        assert!(feed.due(T0 + 5000, 5000));
-        feed.failed(T0 + 5000);
-        assert!(feed.failing());
-        assert!(!feed.due(T0 + 9999, 5000));
-        assert!(feed.due(T0 + 10_000, 5000));
-        feed.apply(&snapshot(T0 + 10_000, &[]));
-        assert!(!feed.failing());
+        assert!(feed.start_read(T0, ABANDON), "the first request reads");
+        assert_eq!(feed.wait_deadline(), Some(T0 + WAIT_BUDGET_MS));
+        assert!(!feed.start_read(T0 + 10, ABANDON), "one read at a time");
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
+        assert_eq!(feed.wait_deadline(), None, "nothing to wait for");
+        assert!(!feed.start_read(T0 + 4999, ABANDON));
+        assert!(feed.start_read(T0 + 5000, ABANDON));
+        assert!(!feed.start_read(T0 + 5000 + ABANDON + 1999, ABANDON));
+        assert!(
+            feed.start_read(T0 + 5000 + ABANDON + 2000, ABANDON),
+            "a read that never ended is taken as lost"
+        );
+        assert_eq!(
+            feed.reading_lease(T0, ABANDON).until_ms,
+            T0 + ABANDON + 2000,
+            "the lease lasts as long as a read can"
+        );
+    }
+
+    #[test]
+    fn due_times_are_spread_over_a_quarter_interval_at_most() {
+        for (poll, jitter, due) in [
+            (5000, 0.0, 5000),
+            (5000, 0.999, 5000 + MAX_DUE_JITTER_MS - 1),
+            (400, 0.999, 400 + 99),
+        ] {
+            let mut feed = Feed::default();
+            feed.apply(&snapshot(T0, &[]), poll, jitter);
+            assert!(!feed.start_read(T0 + due - 1, ABANDON), "{poll} {jitter}");
+            assert!(feed.start_read(T0 + due, ABANDON), "{poll} {jitter}");
+        }
+    }
+
+    #[test]
+    fn failed_reads_back_off_exponentially_up_to_a_minute() {
+        let mut feed = Feed::default();
+        let mut now = T0;
+        let mut waits = Vec::new();
+        for attempt in 0..10 {
+            assert!(feed.start_read(now, ABANDON));
+            let starts = feed.failed(now, "http_401_42501".into(), 1000, 0.0);
+            assert_eq!(
+                starts,
+                attempt == 0,
+                "only the first failure starts an episode"
+            );
+            let next = feed.backing_off_lease().until_ms;
+            assert!(!feed.start_read(next - 1, ABANDON));
+            waits.push(next - now);
+            now = next;
+        }
+        assert_eq!(
+            waits,
+            [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000]
+        );
+        let failure = feed.failure().unwrap();
+        assert_eq!((failure.since_ms, failure.attempts), (T0, 10));
+        assert_eq!(failure.code, "http_401_42501");
+        let ended = feed.apply(&snapshot(now, &[]), 1000, 0.0).ended;
+        assert_eq!(ended.map(|f| f.attempts), Some(10), "a good read ends it");
+        assert!(feed.failure().is_none());
+    }
+
+    #[test]
+    fn jitter_waives_up_to_half_of_a_back_off() {
+        let wait = |jitter| {
+            let mut feed = Feed::default();
+            feed.failed(T0, "timeout".into(), POLL, jitter);
+            feed.backing_off_lease().until_ms - T0
+        };
+        assert_eq!(wait(0.0), 5000);
+        assert_eq!(wait(0.5), 3750);
+        assert!(wait(0.999) > 2500);
+    }
+
+    #[test]
+    fn answers_no_read_covers_are_provisional_while_the_feed_fails() {
+        let mut feed = Feed::default();
+        feed.failed(T0, "http_404_42P01".into(), POLL, 0.0);
+        for tier in [Tier::Memory, Tier::Shared] {
+            assert_eq!(
+                feed.vouch(T0 - MIN, Some(&hash(1)), tier),
+                Vouch::Provisional,
+                "never read: nothing is vouched for, everything is provisional"
+            );
+        }
+        let mut feed = Feed::default();
+        feed.apply(&snapshot(T0, &[(2, T0 - MIN)]), POLL, 0.0);
+        feed.failed(T0 + 5000, "timeout".into(), POLL, 0.0);
+        assert_eq!(
+            feed.vouch(T0 - 1000, Some(&hash(1)), Tier::Memory),
+            Vouch::Trusted,
+            "fetched before the last good read: what the feed last said"
+        );
+        assert_eq!(
+            feed.vouch(T0 - 2 * MIN, Some(&hash(2)), Tier::Shared),
+            Vouch::Changed
+        );
+        assert_eq!(
+            feed.vouch(T0 + 1, Some(&hash(1)), Tier::Memory),
+            Vouch::Provisional,
+            "fetched after it"
+        );
+        assert_eq!(feed.vouch(T0 + 1, None, Tier::Shared), Vouch::Provisional);
+    }
+
+    #[test]
+    fn another_isolates_lease_defers_this_ones_read() {
+        let mut feed = Feed::default();
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
+        assert!(feed.start_read(T0 + POLL, ABANDON));
+        let reading = Lease {
+            until_ms: T0 + POLL + ABANDON,
+            reading: true,
+            failure: None,
+        };
+        assert!(!feed.defer(T0 + POLL, &reading));
+        assert_eq!(feed.wait_deadline(), None);
+        assert!(!feed.start_read(T0 + POLL + RECHECK_MS - 1, ABANDON));
+        assert!(
+            feed.start_read(T0 + POLL + RECHECK_MS, ABANDON),
+            "looks again for the snapshot soon"
+        );
+        let mut other = Feed::default();
+        other.failed(T0, "timeout".into(), POLL, 0.0);
+        other.failed(T0 + 5000, "timeout".into(), POLL, 0.0);
+        let backing_off = other.backing_off_lease();
+        assert!(!backing_off.reading);
+        assert!(feed.defer(T0 + POLL, &backing_off), "takes on the failure");
+        assert_eq!(feed.failure(), other.failure());
+        assert!(!feed.start_read(other.backing_off_lease().until_ms - 1, ABANDON));
+        assert!(feed.start_read(other.backing_off_lease().until_ms, ABANDON));
+        assert!(!feed.defer(T0 + POLL, &backing_off), "the same episode");
+    }
+
+    #[test]
+    fn a_lease_round_trips_through_json() {
+        let mut feed = Feed::default();
+        feed.failed(T0, "http_401_42501".into(), POLL, 0.0);
+        let lease = feed.reading_lease(T0, 3000);
+        let back: Lease = serde_json::from_str(&serde_json::to_string(&lease).unwrap()).unwrap();
+        assert_eq!(back, lease);
     }
 
     #[test]
@@ -390,7 +664,7 @@ pub(crate) mod tests {
         let mut feed = Feed::default();
         assert!(feed.wants(T0, T0 + 4000, 5000));
         assert!(!feed.wants(T0, T0 + 5000, 5000), "too old");
-        feed.apply(&snapshot(T0, &[]));
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
         assert!(!feed.wants(T0, T0 + 1000, 5000), "already applied");
         assert!(feed.wants(T0 + 1, T0 + 1000, 5000));
     }
@@ -408,11 +682,15 @@ pub(crate) mod tests {
     #[test]
     fn a_change_is_applied_once_and_drops_older_entries() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0, &[]));
-        let applied = feed.apply(&snapshot(T0 + 5000, &[(1, T0 + 2000), (1, T0 + 1000)]));
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
+        let applied = feed.apply(
+            &snapshot(T0 + 5000, &[(1, T0 + 2000), (1, T0 + 1000)]),
+            POLL,
+            0.0,
+        );
         assert_eq!(applied.tenants, HashMap::from([(hash(1), T0 + 2000)]));
         assert_eq!(applied.newest_ms, Some(T0 + 2000));
-        let again = feed.apply(&snapshot(T0 + 10_000, &[(1, T0 + 2000)]));
+        let again = feed.apply(&snapshot(T0 + 10_000, &[(1, T0 + 2000)]), POLL, 0.0);
         assert_eq!(
             again,
             Applied::default(),
@@ -425,18 +703,18 @@ pub(crate) mod tests {
     #[test]
     fn a_late_commit_in_a_later_read_is_still_applied() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0, &[]));
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
         // Stamped before the first read, committed (and visible) only after it.
-        let applied = feed.apply(&snapshot(T0 + 5000, &[(3, T0 - 500)]));
+        let applied = feed.apply(&snapshot(T0 + 5000, &[(3, T0 - 500)]), POLL, 0.0);
         assert_eq!(applied.tenants.get(&hash(3)), Some(&(T0 - 500)));
     }
 
     #[test]
     fn an_older_snapshot_changes_nothing() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0 + 5000, &[]));
+        feed.apply(&snapshot(T0 + 5000, &[]), POLL, 0.0);
         assert_eq!(
-            feed.apply(&snapshot(T0, &[(1, T0 - 1)])),
+            feed.apply(&snapshot(T0, &[(1, T0 - 1)]), POLL, 0.0),
             Applied::default()
         );
     }
@@ -444,7 +722,7 @@ pub(crate) mod tests {
     #[test]
     fn shared_entries_are_checked_against_known_changes() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0, &[(1, T0 - MIN)]));
+        feed.apply(&snapshot(T0, &[(1, T0 - MIN)]), POLL, 0.0);
         assert_eq!(
             feed.vouch(T0 - 2 * MIN, Some(&hash(1)), Tier::Shared),
             Vouch::Changed
@@ -473,7 +751,7 @@ pub(crate) mod tests {
     #[test]
     fn entries_older_than_the_window_are_unvouched() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0, &[]));
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
         let before_window = T0 - WINDOW_MS - 1;
         assert_eq!(
             feed.vouch(before_window, Some(&hash(1)), Tier::Shared),
@@ -488,10 +766,10 @@ pub(crate) mod tests {
     #[test]
     fn memory_stays_vouched_while_reads_overlap_and_not_after_a_gap() {
         let mut feed = Feed::default();
-        feed.apply(&snapshot(T0, &[]));
+        feed.apply(&snapshot(T0, &[]), POLL, 0.0);
         let fetched = T0 + 1000;
         for i in 1..=400 {
-            feed.apply(&snapshot(T0 + i * 5000, &[]));
+            feed.apply(&snapshot(T0 + i * 5000, &[]), POLL, 0.0);
         }
         assert_eq!(
             feed.vouch(fetched, None, Tier::Memory),
@@ -503,7 +781,7 @@ pub(crate) mod tests {
             Vouch::Unvouched,
             "a shared answer is checked against the window only"
         );
-        feed.apply(&snapshot(T0 + 400 * 5000 + WINDOW_MS + 1, &[]));
+        feed.apply(&snapshot(T0 + 400 * 5000 + WINDOW_MS + 1, &[]), POLL, 0.0);
         assert_eq!(
             feed.vouch(fetched, None, Tier::Memory),
             Vouch::Unvouched,

@@ -104,15 +104,22 @@ impl Memory {
     }
 
     /// Whether a background refresh of `lookup` may start now; if so, no other may start before
-    /// `REFRESH_BACKOFF_MS` has passed (a successful refresh replaces the slot anyway).
+    /// `REFRESH_BACKOFF_MS` has passed (a successful refresh replaces the slot anyway), by this
+    /// key or any other key holding the same answer: a tenant asked for by slug and by domain
+    /// at the moment it goes stale is refreshed once, not once per key.
     pub fn claim_refresh(&mut self, lookup: &Lookup, now_ms: u64) -> bool {
-        match self.slots.get_mut(lookup) {
-            Some(slot) if slot.retry_refresh_at_ms <= now_ms => {
-                slot.retry_refresh_at_ms = now_ms + REFRESH_BACKOFF_MS;
-                true
+        let answer = match self.slots.get(lookup) {
+            Some(slot) if slot.retry_refresh_at_ms <= now_ms => slot.answer.clone(),
+            _ => return false,
+        };
+        for key in answer.keys(lookup) {
+            if let Some(slot) = self.slots.get_mut(&key) {
+                if Rc::ptr_eq(&slot.answer, &answer) {
+                    slot.retry_refresh_at_ms = now_ms + REFRESH_BACKOFF_MS;
+                }
             }
-            _ => false,
         }
+        true
     }
 
     /// Drops `lookup` and, when it holds a tenant, every key of that tenant. Returns the keys
@@ -243,6 +250,22 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_claimed_by_one_key_holds_for_every_key_of_the_answer() {
+        let mut m = Memory::new(10);
+        m.put(&slug("acme"), Rc::new(found("acme", 0)));
+        m.put(&slug("other"), Rc::new(found("other", 0)));
+        let by_domain = Lookup::Domain(Host::parse_domain("coach.acme.com").unwrap());
+        assert!(m.claim_refresh(&slug("acme"), 100));
+        assert!(!m.claim_refresh(&by_domain, 100), "the same answer");
+        assert!(m.claim_refresh(&slug("other"), 100), "another answer");
+        m.put(&by_domain, Rc::new(found("acme", 50)));
+        assert!(
+            m.claim_refresh(&slug("acme"), 100),
+            "a new answer starts without a claim"
+        );
+    }
+
+    #[test]
     fn a_change_marks_the_tenant_under_every_key_and_forgets_older_negatives() {
         let mut m = Memory::new(10);
         let acme = Rc::new(found("acme", 1_000));
@@ -254,6 +277,7 @@ mod tests {
         let applied = Applied {
             tenants: HashMap::from([(tenant, 5_000)]),
             newest_ms: Some(5_000),
+            ended: None,
         };
         assert_eq!(
             m.apply_changes(&applied),

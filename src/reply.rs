@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use crate::error::Error;
 use crate::route::Asset;
+use crate::timestamp;
 
 /// A header value or a body: fixed in the code, shared with the cache, or made for this answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +79,7 @@ pub struct Reply {
 /// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, the Wasm
 /// linear memory (which only grows; flat under load means nothing leaks), and for a deep check
 /// how old the PostgREST round trip it reports is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Vitals {
     pub memory_entries: usize,
     pub memory_capacity: usize,
@@ -90,13 +91,14 @@ pub struct Vitals {
 }
 
 /// What `/_tenant/health` reports of the change feed: its interval (0: off), how long ago this
-/// isolate's newest read was made (by it or another isolate of the data center), and whether
-/// the last read failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// isolate's newest read was made (by it or another isolate of the data center), and, while the
+/// feed cannot be read, since when and what the last read failed with (a code, never a body).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FeedVitals {
     pub poll_seconds: u32,
     pub last_read_ms_ago: Option<u64>,
-    pub failing: bool,
+    pub failing_since_ms: Option<u64>,
+    pub last_error: Option<String>,
 }
 
 /// Whether an answer depends on the request's Host.
@@ -156,12 +158,15 @@ impl Reply {
         let upstream = upstream_age_ms
             .map(|age| format!(r#","upstream":{{"status":"ok","ageMs":{age}}}"#))
             .unwrap_or_default();
-        let last_read = changes
-            .last_read_ms_ago
-            .map_or_else(|| "null".to_string(), |ms| ms.to_string());
+        let changes = serde_json::json!({
+            "pollSeconds": changes.poll_seconds,
+            "lastReadMsAgo": changes.last_read_ms_ago,
+            "failing": changes.failing_since_ms.is_some(),
+            "failingSince": changes.failing_since_ms.map(timestamp::format_ms),
+            "lastError": changes.last_error,
+        });
         let body = format!(
-            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"changes":{{"pollSeconds":{},"lastReadMsAgo":{last_read},"failing":{}}},"wasmMemoryBytes":{wasm_memory_bytes}{upstream}}}"#,
-            changes.poll_seconds, changes.failing
+            r#"{{"status":"ok","cache":{{"memoryEntries":{memory_entries},"memoryCapacity":{memory_capacity}}},"changes":{changes},"wasmMemoryBytes":{wasm_memory_bytes}{upstream}}}"#
         );
         let reply = Reply::json(200, body).header("cache-control", "no-store");
         match upstream_age_ms {
@@ -356,7 +361,8 @@ mod tests {
             changes: FeedVitals {
                 poll_seconds: 5,
                 last_read_ms_ago: None,
-                failing: false,
+                failing_since_ms: None,
+                last_error: None,
             },
         });
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -366,6 +372,24 @@ mod tests {
         assert_eq!(v["changes"]["pollSeconds"], 5);
         assert_eq!(v["changes"]["lastReadMsAgo"], serde_json::Value::Null);
         assert_eq!(v["changes"]["failing"], false);
+        assert_eq!(v["changes"]["failingSince"], serde_json::Value::Null);
+        let failing = Reply::health(Vitals {
+            memory_entries: 0,
+            memory_capacity: 10,
+            wasm_memory_bytes: 65536,
+            upstream_age_ms: None,
+            changes: FeedVitals {
+                poll_seconds: 5,
+                last_read_ms_ago: Some(12_000),
+                failing_since_ms: Some(1_800_000_000_000),
+                last_error: Some("http_401_42501".into()),
+            },
+        });
+        let v: serde_json::Value = serde_json::from_str(&failing.body).unwrap();
+        assert_eq!(v["changes"]["failing"], true);
+        assert_eq!(v["changes"]["failingSince"], "2027-01-15T08:00:00.000Z");
+        assert_eq!(v["changes"]["lastError"], "http_401_42501");
+        assert_eq!(v["changes"]["lastReadMsAgo"], 12_000);
         assert!(r
             .get("content-type")
             .unwrap()

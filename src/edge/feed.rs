@@ -1,52 +1,61 @@
-//! The change feed's I/O: a data center reads it at most once per `CHANGES_POLL_SECONDS`, and
-//! its isolates share that read through the Cache API; each isolate applies what it has not seen
-//! yet to its memory tier. The policy (what is due, what a snapshot changes, what the feed says
-//! of a cached answer) is `crate::feed`.
+//! The change feed's I/O: a data center reads it about once per `CHANGES_POLL_SECONDS`, and its
+//! isolates share that read through the Cache API; each isolate applies what it has not seen
+//! yet to its memory tier. The policy (when a read is due, the back-off, what a snapshot
+//! changes, what the feed says of a cached answer) is `crate::feed`.
 //!
-//! A request that finds the feed due waits for it (a Cache API read, or one PostgREST request
-//! per data center and interval), so an edit is visible within one poll interval. After a failed
-//! read, the next ones run in the background until one succeeds: a feed that cannot be read
-//! never delays or fails a request, and the TTL backstop then bounds staleness.
+//! A read runs in the background (`ctx.wait_until`). The request that finds one due, and every
+//! request arriving while it runs, wait for it at most [`WAIT_BUDGET_MS`] from its start: long
+//! enough for the data center's snapshot in the Cache API, or a healthy PostgREST, so an edit
+//! is visible within one poll interval; never long enough to make a cached hit wait for a slow
+//! PostgREST. A read that fails backs off (exponentially, with jitter, up to a minute), and the
+//! cache then works on the short TTL of `CHANGES_FAILING_TTL_SECONDS`, as with the feed off:
+//! a feed that cannot be read never delays or fails a request, nor turns hits into reads.
+//!
+//! The isolates of a data center coordinate through two Cache API entries: the newest snapshot,
+//! and a lease that says nobody should read PostgREST for now (one isolate is reading, or the
+//! feed is failing and backing off).
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
-use worker::{Cache, Context, Response};
+use worker::{js_sys, Cache, Context, Delay, Response};
 
-use super::flight::Flights;
 use super::{cache, now_ms, store};
 use crate::config::Config;
-use crate::feed::{Feed, Snapshot, TenantHash, Tier, Vouch};
+use crate::feed::{Feed, Lease, Snapshot, TenantHash, Tier, Vouch};
 use crate::reply::FeedVitals;
 
 /// Where a data center keeps its newest read of the feed (a synthetic Cache API key).
 const SNAPSHOT_KEY: &str = "https://tenant-resolver.internal/v1/feed";
+/// Where a data center keeps its lease on reading PostgREST.
+const LEASE_KEY: &str = "https://tenant-resolver.internal/v1/feed-lease";
 /// The header that says when a shared snapshot was read (ms since the epoch); its body is the
 /// feed's rows as PostgREST returned them.
 const READ_AT: &str = "x-read-at-ms";
+/// How often a waiting request looks whether the read is done (on its own timer: see
+/// `edge/flight.rs` for why a request never awaits another request's I/O).
+const WAIT_POLL: Duration = Duration::from_millis(5);
 
 thread_local! {
     /// This isolate's knowledge of the feed.
     static FEED: RefCell<Feed> = RefCell::new(Feed::default());
-    /// A read in flight: concurrent requests wait for the same one.
-    static READS: Rc<Flights<()>> = Flights::new();
 }
 
-/// Brings this isolate's knowledge of the feed up to date, if a read is due at `now_ms`.
+/// Brings this isolate's knowledge of the feed up to date if a read is due at `now_ms`, waiting
+/// for it (or for one already running) no longer than `feed::WAIT_BUDGET_MS` from its start.
 pub async fn sync(config: &Rc<Config>, ctx: &Context, now_ms: u64) {
-    let policy = config.cache;
-    if !policy.feed_on() {
+    if !config.cache.feed_on() {
         return;
     }
-    let poll_ms = u64::from(policy.changes_poll_s) * 1000;
-    let (due, failing) = FEED.with_borrow(|f| (f.due(now_ms, poll_ms), f.failing()));
-    if !due {
-        return;
+    if FEED.with_borrow_mut(|f| f.start_read(now_ms, timeout_ms(config))) {
+        ctx.wait_until(read(config.clone()));
     }
-    if failing {
-        ctx.wait_until(read(config.clone(), poll_ms));
-    } else {
-        read(config.clone(), poll_ms).await;
+    let Some(deadline) = FEED.with_borrow(|f| f.wait_deadline()) else {
+        return;
+    };
+    while FEED.with_borrow(|f| f.wait_deadline()) == Some(deadline) && self::now_ms() < deadline {
+        Delay::from(WAIT_POLL).await;
     }
 }
 
@@ -55,7 +64,8 @@ pub fn vitals(config: &Config) -> FeedVitals {
     FEED.with_borrow(|f| FeedVitals {
         poll_seconds: config.cache.changes_poll_s,
         last_read_ms_ago: f.last_read_ms_ago(now_ms()),
-        failing: f.failing(),
+        failing_since_ms: f.failure().map(|failure| failure.since_ms),
+        last_error: f.failure().map(|failure| failure.code.clone()),
     })
 }
 
@@ -73,36 +83,83 @@ pub fn vouch(
     FEED.with_borrow(|f| f.vouch(fetched_at_ms, tenant, tier))
 }
 
-/// One read, shared by the requests of this isolate: the data center's snapshot if it is newer
-/// and young enough, else PostgREST (and the snapshot is shared for the next isolate).
-async fn read(config: Rc<Config>, poll_ms: u64) {
-    let reads = READS.with(Rc::clone);
-    let (_, result) = reads
-        .run("feed", config.upstream_timeout_ms, async {
-            let now = now_ms();
-            if let Some(snapshot) = get_shared().await {
-                if FEED.with_borrow(|f| f.wants(snapshot.read_at_ms, now, poll_ms)) {
-                    apply(&snapshot);
-                    return Ok(());
-                }
-            }
-            let (snapshot, rows) = store::changes(&config, now).await?;
+fn timeout_ms(config: &Config) -> u64 {
+    u64::from(config.upstream_timeout_ms)
+}
+
+/// One read: the data center's snapshot if it is newer and young enough; else, unless another
+/// isolate holds the lease, PostgREST (and the snapshot is shared with the data center).
+async fn read(config: Rc<Config>) {
+    let poll_ms = u64::from(config.cache.changes_poll_s) * 1000;
+    let now = now_ms();
+    if let Some(snapshot) = get_shared().await {
+        if FEED.with_borrow(|f| f.wants(snapshot.read_at_ms, now, poll_ms)) {
+            apply(&snapshot, poll_ms);
+            return;
+        }
+    }
+    if let Some(lease) = get_lease().await.filter(|lease| lease.until_ms > now) {
+        if FEED.with_borrow_mut(|f| f.defer(now, &lease)) {
+            log_failing(&lease_code(&lease), &config);
+        }
+        return;
+    }
+    let reading = FEED.with_borrow(|f| f.reading_lease(now, timeout_ms(&config)));
+    put_lease(&reading, now).await;
+    match store::changes(&config, now).await {
+        Ok((snapshot, rows)) => {
             put_shared(rows, now, config.cache.changes_poll_s).await;
-            apply(&snapshot);
-            Ok(())
-        })
-        .await;
-    if let Err(error) = result {
-        worker::console_error!("change feed: {error}; the TTL backstop holds until it is back");
-        FEED.with_borrow_mut(|f| f.failed(now_ms()));
+            apply(&snapshot, poll_ms);
+            if let Err(e) = Cache::default().delete(LEASE_KEY, true).await {
+                worker::console_error!("releasing the change feed lease failed: {e}");
+            }
+        }
+        Err(error) => {
+            let code = error.code();
+            let starts = FEED.with_borrow_mut(|f| f.failed(now, code.clone(), poll_ms, jitter()));
+            if starts {
+                log_failing(&code, &config);
+            }
+            let backing_off = FEED.with_borrow(|f| f.backing_off_lease());
+            put_lease(&backing_off, now).await;
+        }
     }
 }
 
+/// Logs, once per failing episode, that the feed cannot be read and what the cache does now.
+fn log_failing(code: &str, config: &Config) {
+    worker::console_error!(
+        "change feed unreadable ({code}): answers fetched from now on are fresh for {} s; \
+         reads back off up to a minute; logged once until it is back",
+        config.cache.failing_ttl_s
+    );
+}
+
+fn lease_code(lease: &Lease) -> String {
+    lease
+        .failure
+        .as_ref()
+        .map_or_else(String::new, |f| f.code.clone())
+}
+
+/// A uniform random number in `[0, 1)`, for the jitter of due times and back-offs.
+fn jitter() -> f64 {
+    js_sys::Math::random()
+}
+
 /// Applies a snapshot to this isolate: what changed is marked in (or leaves) its memory tier.
-fn apply(snapshot: &Snapshot) {
-    let applied = FEED.with_borrow_mut(|f| f.apply(snapshot));
+fn apply(snapshot: &Snapshot, poll_ms: u64) {
+    let applied = FEED.with_borrow_mut(|f| f.apply(snapshot, poll_ms, jitter()));
     if applied.newest_ms.is_some() {
         cache::apply_changes(&applied);
+    }
+    if let Some(ended) = applied.ended {
+        worker::console_log!(
+            "change feed readable again after {} s ({} failed reads, last: {})",
+            snapshot.read_at_ms.saturating_sub(ended.since_ms) / 1000,
+            ended.attempts,
+            ended.code
+        );
     }
 }
 
@@ -116,19 +173,45 @@ async fn get_shared() -> Option<Snapshot> {
 
 /// Shares `snapshot` with the data center's other isolates for one poll interval.
 async fn put_shared(rows: String, read_at_ms: u64, poll_s: u32) {
-    let stored = match Response::builder()
-        .with_header("content-type", "application/json")
-        .and_then(|r| r.with_header(READ_AT, &read_at_ms.to_string()))
-        .and_then(|r| r.with_header("cache-control", &format!("public, max-age={poll_s}")))
-    {
-        Ok(response) => {
-            Cache::default()
-                .put(SNAPSHOT_KEY, response.fixed(rows.into_bytes()))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    if let Err(e) = stored {
+    let read_at = read_at_ms.to_string();
+    let headers = [(READ_AT, read_at.as_str())];
+    if let Err(e) = put(SNAPSHOT_KEY, rows, u64::from(poll_s), &headers).await {
         worker::console_error!("sharing the change feed snapshot failed: {e}");
     }
+}
+
+/// The data center's lease, if any and readable.
+async fn get_lease() -> Option<Lease> {
+    let mut response = Cache::default().get(LEASE_KEY, true).await.ok()??;
+    serde_json::from_str(&response.text().await.ok()?).ok()
+}
+
+/// Tells the data center's other isolates `lease`, for as long as it holds after `now_ms`.
+async fn put_lease(lease: &Lease, now_ms: u64) {
+    let max_age_s = lease.until_ms.saturating_sub(now_ms).div_ceil(1000).max(1);
+    let Ok(body) = serde_json::to_string(lease) else {
+        return;
+    };
+    if let Err(e) = put(LEASE_KEY, body, max_age_s, &[]).await {
+        worker::console_error!("sharing the change feed lease failed: {e}");
+    }
+}
+
+/// Stores a JSON `body` under `key` in the data center's Cache API for `max_age_s`, with
+/// `headers` besides.
+async fn put(
+    key: &str,
+    body: String,
+    max_age_s: u64,
+    headers: &[(&str, &str)],
+) -> worker::Result<()> {
+    let mut response = Response::builder()
+        .with_header("content-type", "application/json")?
+        .with_header("cache-control", &format!("public, max-age={max_age_s}"))?;
+    for (name, value) in headers {
+        response = response.with_header(name, value)?;
+    }
+    Cache::default()
+        .put(key, response.fixed(body.into_bytes()))
+        .await
 }
