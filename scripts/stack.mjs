@@ -153,14 +153,41 @@ export function mintJwt(secret, claims) {
 }
 
 /**
+ * The server binaries of major `version`, where the unprivileged `postgres` OS user can run them.
+ * npm installs 17 inside the checkout, which that user may not reach (a checkout under /root,
+ * say): then a copy of the package's `native/` in the temporary directory serves, made once.
+ */
+function serverBin(version) {
+  const bin = SERVER_BIN[version];
+  if (!bin) throw new Error(`no Postgres ${version} here: ${Object.keys(SERVER_BIN).join(' or ')}`);
+  const postgresUserRuns = (dir) => {
+    const [cmd, args] = asPostgresUser('test', ['-x', path.join(dir, 'postgres')]);
+    return spawnSync(cmd, args).status === 0;
+  };
+  if (!isRoot() || postgresUserRuns(bin)) return bin;
+  const native = path.dirname(bin);
+  const { version: release } = JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8'));
+  const copy = path.join(os.tmpdir(), `tenant-resolver-postgres-${release}`);
+  const pgtap = (root) => path.join(root, 'share', 'postgresql', 'extension', 'pgtap.control');
+  if (!fs.existsSync(path.join(copy, 'bin', 'postgres')) || fs.existsSync(pgtap(native)) !== fs.existsSync(pgtap(copy))) {
+    log(`copying Postgres ${version} to ${copy}, where the postgres user can run it`);
+    const staging = `${copy}-${process.pid}`;
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    run('chmod', ['-R', 'a+rX', staging]);
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.renameSync(staging, copy);
+  }
+  return path.join(copy, 'bin');
+}
+
+/**
  * A throwaway PostgreSQL cluster of major `version` (15 or 17) on a free port, in its own
  * temporary data directory, run as an unprivileged user. Its bootstrap superuser is
  * `supabase_admin`, as on hosted Supabase; the fixture creates `postgres`, not a superuser.
  * `url(db, user = 'postgres')` is the URL for database `db`; `adminUrl(db)` the superuser's.
  */
 export async function startPostgres(dir, { version = DEFAULT_POSTGRES } = {}) {
-  const bin = SERVER_BIN[version];
-  if (!bin) throw new Error(`no Postgres ${version} here: ${Object.keys(SERVER_BIN).join(' or ')}`);
+  const bin = serverBin(version);
   const data = path.join(dir, `pgdata-${version}`);
   const sockets = path.join(dir, 'sockets');
   fs.mkdirSync(sockets, { recursive: true });

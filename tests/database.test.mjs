@@ -128,7 +128,7 @@ for (const version of POSTGRES_VERSIONS) {
       assert.deepEqual(roles, {
         postgres: [false, true, true, true, true, true],
         supabase_admin: [true, true, true, true, true, true],
-        supabase_auth_admin: [false, false, true, false, false, true],
+        supabase_auth_admin: [false, false, false, false, false, true],
         anon: [false, true, false, false, false, false],
         authenticated: [false, true, false, false, false, false],
         service_role: [false, true, false, false, true, false],
