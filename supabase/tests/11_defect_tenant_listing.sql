@@ -43,46 +43,46 @@ select policy_roles_are(
   array['anon', 'authenticated'],
   'the policy applies to anon and authenticated alike'
 );
-select has_function('public', 'requested_tenant_lookup', array[]::text[], 'requested_tenant_lookup() exists');
-select function_returns('public', 'requested_tenant_lookup', array[]::text[], 'text', 'requested_tenant_lookup() returns text');
-select volatility_is('public', 'requested_tenant_lookup', array[]::text[], 'stable', 'requested_tenant_lookup() is stable');
-select isnt_definer('public', 'requested_tenant_lookup', array[]::text[], 'requested_tenant_lookup() is security invoker');
+select has_function('private', 'requested_tenant_lookup', array[]::text[], 'requested_tenant_lookup() exists');
+select function_returns('private', 'requested_tenant_lookup', array[]::text[], 'text', 'requested_tenant_lookup() returns text');
+select volatility_is('private', 'requested_tenant_lookup', array[]::text[], 'stable', 'requested_tenant_lookup() is stable');
+select isnt_definer('private', 'requested_tenant_lookup', array[]::text[], 'requested_tenant_lookup() is security invoker');
 select ok(
-  (select 'search_path=""' = any (proconfig) from pg_catalog.pg_proc where oid = to_regprocedure('public.requested_tenant_lookup()')),
+  (select 'search_path=""' = any (proconfig) from pg_catalog.pg_proc where oid = to_regprocedure('private.requested_tenant_lookup()')),
   'requested_tenant_lookup() runs with an empty search_path'
 );
-select function_privs_are('public', 'requested_tenant_lookup', array[]::text[], 'anon', array['EXECUTE'],
+select function_privs_are('private', 'requested_tenant_lookup', array[]::text[], 'anon', array['EXECUTE'],
   'anon may execute requested_tenant_lookup() (the policy calls it as the caller)');
 
 -------------------------------------------------------------------------------
 -- Reading the header: anything but a well-formed lookup names no tenant
 -------------------------------------------------------------------------------
 set local request.headers to '{"accept":"application/json","x-tenant-lookup":"slug:l11-alpha"}';
-select is(public.requested_tenant_lookup(), 'slug:l11-alpha', 'the lookup is the x-tenant-lookup header, as sent');
+select is(private.requested_tenant_lookup(), 'slug:l11-alpha', 'the lookup is the x-tenant-lookup header, as sent');
 
 set local request.headers to '{"accept":"application/json"}';
-select is(public.requested_tenant_lookup(), null, 'no x-tenant-lookup header: no lookup');
+select is(private.requested_tenant_lookup(), null, 'no x-tenant-lookup header: no lookup');
 
 set local request.headers to '';
-select is(public.requested_tenant_lookup(), null, 'an empty request.headers setting: no lookup');
+select is(private.requested_tenant_lookup(), null, 'an empty request.headers setting: no lookup');
 
 set local request.headers to 'x-tenant-lookup: slug:l11-alpha';
-select is(public.requested_tenant_lookup(), null, 'request.headers that is not JSON: no lookup, no error');
+select is(private.requested_tenant_lookup(), null, 'request.headers that is not JSON: no lookup, no error');
 
 set local request.headers to '["x-tenant-lookup","slug:l11-alpha"]';
-select is(public.requested_tenant_lookup(), null, 'request.headers that is a JSON array: no lookup');
+select is(private.requested_tenant_lookup(), null, 'request.headers that is a JSON array: no lookup');
 
 set local request.headers to '"slug:l11-alpha"';
-select is(public.requested_tenant_lookup(), null, 'request.headers that is a JSON string: no lookup');
+select is(private.requested_tenant_lookup(), null, 'request.headers that is a JSON string: no lookup');
 
 set local request.headers to '{"x-tenant-lookup":null}';
-select is(public.requested_tenant_lookup(), null, 'a null header value: no lookup');
+select is(private.requested_tenant_lookup(), null, 'a null header value: no lookup');
 
 set local request.headers to '{"x-tenant-lookup":""}';
-select is(public.requested_tenant_lookup(), null, 'an empty header value: no lookup');
+select is(private.requested_tenant_lookup(), null, 'an empty header value: no lookup');
 
 set local request.headers to '{"x-tenant-lookup":"slug:\u0000"}';
-select is(public.requested_tenant_lookup(), null, 'a header value that cannot be text (\u0000): no lookup, no error');
+select is(private.requested_tenant_lookup(), null, 'a header value that cannot be text (\u0000): no lookup, no error');
 
 -------------------------------------------------------------------------------
 -- anon
@@ -177,7 +177,7 @@ select results_eq(
   'an owner still reads its own profile through my_tenant_profile() without naming it'
 );
 select results_eq(
-  $$ select * from public.owned_tenant_ids() $$,
+  $$ select * from private.owned_tenant_ids() $$,
   $$ values ('a1100000-0000-4000-8000-0000000000a1'::uuid) $$,
   'owned_tenant_ids(), which other tables'' policies use, needs no header either'
 );
