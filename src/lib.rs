@@ -16,6 +16,7 @@
 mod brand;
 mod cache;
 mod config;
+mod domain;
 mod error;
 mod feed;
 mod forward;

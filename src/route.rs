@@ -6,6 +6,7 @@
 //! such paths are answered `not_found`, never forwarded. Matching validates path parameters, so
 //! a [`Route`] carries typed keys and bad input is answered here, before any upstream request.
 
+use crate::domain::CHALLENGE_PREFIX;
 use crate::error::Error;
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
@@ -17,6 +18,8 @@ pub const PREFIX: &str = "/_tenant/";
 pub const READ_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Methods the purge route answers.
 pub const PURGE_METHODS: &str = "POST, OPTIONS";
+/// Methods Cloudflare's ownership check answers.
+const CHALLENGE_METHODS: &str = "GET, HEAD";
 
 /// Which of a tenant's host-bound answers a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +70,23 @@ pub enum Route {
     Purge,
     /// `OPTIONS` on a `/_tenant/` route: a CORS preflight, answered with the route's methods.
     Preflight { allow: &'static str },
+    /// `GET /.well-known/cf-custom-hostname-challenge/{id}`: Cloudflare's HTTP ownership check
+    /// of a custom hostname, answered from its `tenant_domains` row, never forwarded.
+    Challenge,
     /// Anything outside `/_tenant/`: forwarded to the origin.
     Forward,
 }
 
 /// Matches `method` and `path` (without the query) to a route. `query` is the raw query string.
 pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
+    if path.starts_with(CHALLENGE_PREFIX) {
+        return match method {
+            "GET" | "HEAD" => Ok(Route::Challenge),
+            _ => Err(Error::MethodNotAllowed {
+                allow: CHALLENGE_METHODS,
+            }),
+        };
+    }
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_reserved(path) {
             Err(Error::RouteNotFound)
@@ -191,6 +205,27 @@ mod tests {
 
     fn get(path: &str) -> Result<Route, Error> {
         route("GET", path, "")
+    }
+
+    #[test]
+    fn cloudflares_ownership_check_is_answered_here_and_never_forwarded() {
+        for path in [
+            "/.well-known/cf-custom-hostname-challenge/24a2b0d8-0c4b-4b3c-a5c4-1f3b8a1e2d3c",
+            "/.well-known/cf-custom-hostname-challenge/",
+            "/.well-known/cf-custom-hostname-challenge/x/y",
+        ] {
+            assert_eq!(get(path), Ok(Route::Challenge), "{path}");
+            assert_eq!(route("HEAD", path, ""), Ok(Route::Challenge));
+            assert!(matches!(
+                route("POST", path, ""),
+                Err(Error::MethodNotAllowed { .. })
+            ));
+        }
+        assert_eq!(
+            get("/.well-known/acme-challenge/x"),
+            Ok(Route::Forward),
+            "other well-known paths are the app's"
+        );
     }
 
     #[test]
