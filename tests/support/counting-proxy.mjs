@@ -33,7 +33,7 @@ export async function startCountingProxy(target) {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
     /** Reads of the change feed. */
-    feedReads: () => count((r) => r.path.startsWith('/tenant_changes')),
+    feedReads: () => count((r) => r.path.startsWith('/rpc/tenant_changes_since')),
     /** Reads of tenants (of one, when `lookups` lists the x-tenant-lookup values it goes by). */
     tenantReads: (lookups) => count((r) => r.path.startsWith('/tenant_profiles') && (!lookups || lookups.includes(r.lookup))),
     reset: () => {
