@@ -26,6 +26,7 @@ mod memory;
 mod purge;
 mod render;
 mod reply;
+mod reserved;
 mod route;
 mod site;
 mod tenant;
