@@ -163,12 +163,22 @@ comment on function private.tenant_named_by_domain() is 'The tenant of the activ
 revoke execute on function private.tenant_named_by_domain() from public;
 grant execute on function private.tenant_named_by_domain() to anon, authenticated, service_role;
 
+-- The rule is said twice, as 20261202003003 does: as the comparison with the
+-- lookup, and as equalities on slug and id that the planner estimates at
+-- about one row each, so that a planned count tells nothing of how many
+-- tenants there are. A domain now names its tenant through tenant_domains in
+-- both (custom_domain is only the primary).
 alter policy "Active tenant profiles are viewable by requests that name them"
   on public.tenant_profiles
   using (
     is_active
     and (
       (select private.requested_tenant_lookup()) = any (array['slug:' || slug, 'id:' || id::text])
+      or id = (select private.tenant_named_by_domain())
+    )
+    and (
+      slug = (select private.requested_tenant_key('slug'))
+      or id = (select private.requested_tenant_key('id'))::uuid
       or id = (select private.tenant_named_by_domain())
     )
   );

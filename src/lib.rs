@@ -27,6 +27,7 @@ mod memory;
 mod purge;
 mod render;
 mod reply;
+mod reserved;
 mod route;
 mod site;
 mod tenant;

@@ -2,14 +2,16 @@
 //!
 //! `/_tenant/` is reserved for the Worker on every host; every other path is forwarded to the
 //! app. The reservation holds for every spelling an origin server could read as `/_tenant/`
-//! (other case, percent-encoding, doubled slashes, backslashes, `;` parameters, dot segments):
-//! such paths are answered `not_found`, never forwarded. Matching validates path parameters, so
+//! (other case, percent-encoding, doubled slashes, backslashes, `;` parameters, dot segments,
+//! control characters, overlong UTF-8, fullwidth and look-alike forms: `crate::reserved`): such
+//! paths are answered `not_found`, never forwarded. Matching validates path parameters, so
 //! a [`Route`] carries typed keys and bad input is answered here, before any upstream request.
 
 use crate::domain::CHALLENGE_PREFIX;
 use crate::error::Error;
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
+use crate::reserved::is_reserved;
 
 /// The path prefix reserved for the Worker.
 pub const PREFIX: &str = "/_tenant/";
@@ -133,64 +135,6 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
         "POST" if allow == PURGE_METHODS => Ok(route),
         _ => Err(Error::MethodNotAllowed { allow }),
     }
-}
-
-/// How many rounds of percent-decoding [`is_reserved`] undoes: some servers decode twice.
-const DECODE_ROUNDS: usize = 3;
-
-/// Whether an origin server could read `path` as a path under `/_tenant`: its first segment,
-/// once percent-decoded (up to [`DECODE_ROUNDS`] times), lowercased, with `\` read as `/`, empty
-/// and `.` segments dropped, `..` applied, `;` parameters and trailing dots or spaces cut, is
-/// `_tenant`.
-fn is_reserved(path: &str) -> bool {
-    let mut decoded = path.to_string();
-    for _ in 0..DECODE_ROUNDS {
-        let next = percent_decode(&decoded);
-        if next == decoded {
-            break;
-        }
-        decoded = next;
-    }
-    let decoded = decoded.to_ascii_lowercase().replace('\\', "/");
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in decoded.split('/') {
-        let segment = segment.split(';').next().unwrap_or_default();
-        match segment {
-            ".." => {
-                segments.pop();
-            }
-            _ => match segment.trim_end_matches(['.', ' ']) {
-                "" => {}
-                name => segments.push(name),
-            },
-        }
-    }
-    segments.first() == Some(&"_tenant")
-}
-
-/// `input` with its `%XX` escapes decoded (bytes that are not UTF-8 become U+FFFD).
-fn percent_decode(input: &str) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_deep(query: &str) -> bool {

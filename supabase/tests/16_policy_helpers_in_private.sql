@@ -53,6 +53,7 @@ select bag_eq(
       ('usage_events', 'owned_tenant_ids'),
       ('tenant_profiles', 'requested_tenant_lookup'),
       ('tenant_profiles', 'tenant_named_by_domain'),
+      ('tenant_profiles', 'requested_tenant_key'),
       ('tenant_domains', 'requested_tenant_lookup'),
       ('tenant_domains', 'owned_tenant_ids')
   $$,
