@@ -326,8 +326,9 @@ export async function startWorker({ dir, vars, port, config, persistTo, echo = f
 
 async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs }) {
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
+  const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', 'warn'];
   if (config) args.push('--config', config);
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
@@ -346,7 +347,7 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
     throw e;
   }
   log(`worker ready on ${port}`);
-  return { proc, port, url };
+  return { proc, port, url, inspectorPort };
 }
 
 /** The demo app's pages (demo/), by path. */
