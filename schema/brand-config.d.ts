@@ -24,6 +24,9 @@ export interface BrandConfig {
      */
     url: string;
     alt: string;
+    /**
+     * The logo's width in CSS pixels, from 1 to 10000, as a JSON parser reads the number (the nearest double): 1e400 or 1e-400 is out of range everywhere.
+     */
     width?: number;
   };
   colors: {

@@ -8,6 +8,8 @@
 //! characters other than quotes and parentheses. Texts are free text (a coach may write `<` or
 //! `&`): they are escaped where they are written, never forbidden.
 
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Longest logo URL.
@@ -18,6 +20,17 @@ pub const MAX_FONT_CHARS: usize = 200;
 pub const MAX_SHORT_TEXT_CHARS: usize = 200;
 /// Longest welcome and completion message.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// The range of a logo width: 1 to 10000 CSS pixels as a JSON parser reads the number, the
+/// nearest double (what the JSON Schema's `minimum` and `maximum` compare). As exact decimals:
+/// from halfway between 1 and the double below it (1 − 2⁻⁵⁴, which rounds to 1) to halfway
+/// between 10000 and the double above it (10000 + 2⁻⁴⁰, which rounds to 10000, ties to even).
+/// The database CHECK compares the stored decimal with the same two numbers, and so does
+/// [`Brand::parse`] with the number's text: serde_json's own float parsing may be a unit in the
+/// last place off for long decimals, and the correctly rounding one costs 9 KiB of Wasm.
+pub const LOGO_WIDTH: [&str; 2] = [
+    "0.999999999999999944488848768742172978818416595458984375",
+    "10000.0000000000009094947017729282379150390625",
+];
 
 /// The eight brand colours, as stored (`#rgb` or `#rrggbb`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,11 +46,10 @@ pub struct Colors {
 }
 
 /// A valid brand configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Brand {
     pub logo_url: String,
     pub logo_alt: String,
-    pub logo_width: Option<f64>,
     pub colors: Colors,
     pub font_heading: String,
     pub font_body: String,
@@ -63,6 +75,9 @@ impl std::fmt::Display for Invalid {
 const COLOR: &str = "#rgb or #rrggbb";
 const FONTS: &str = "a comma-separated list of font names of letters, digits, spaces and hyphens, at most 200 characters";
 const URL: &str = "an https:// URL of RFC 3986 characters other than quotes and parentheses, at most 2048 characters";
+const WIDTH: &str = "a number from 1 to 10000";
+/// What a document no JSON parser here can read (a number beyond a double, say) is not.
+const DOCUMENT: &str = "a JSON object whose numbers are in a double's range";
 
 /// The keys each closed object may have: the contract allows extra keys at the top level only
 /// (kept for the frontend to grow), never where values are written into CSS.
@@ -78,17 +93,84 @@ const COLOR_KEYS: &[&str] = &[
     "border",
 ];
 const FONT_KEYS: &[&str] = &["heading", "body"];
+/// The top-level keys the contract names: the only ones the Worker reads.
+const ROOT_KEYS: &[&str] = &[
+    "logo",
+    "colors",
+    "fonts",
+    "tagline",
+    "welcomeMessage",
+    "completionMessage",
+    "showPoweredBy",
+];
 
-impl Brand {
-    /// Parses and checks a brand configuration (JSON text).
-    #[cfg(test)]
-    pub fn parse(json: &str) -> Result<Brand, Invalid> {
-        let value: Value = serde_json::from_str(json).map_err(|_| invalid("", "a JSON object"))?;
-        Brand::from_value(&value)
+/// An object's members, each kept as JSON text: only what the contract names is ever parsed,
+/// so a number no parser here can read (`1e400`) in a key the frontend added loses nothing.
+/// Of two members with the same key the later counts, as in `JSON.parse` and jsonb.
+pub struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'a> Members<'a> {
+    /// The members of a JSON object's text; `None` if it is no object.
+    pub fn parse(json: &'a str) -> Option<Members<'a>> {
+        serde_json::from_str(json).ok()
     }
 
-    /// Checks a brand configuration already parsed.
-    pub fn from_value(value: &Value) -> Result<Brand, Invalid> {
+    /// The text of the member named `key`.
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Object)
+    }
+}
+
+impl Brand {
+    /// Parses and checks a brand configuration (JSON text). Only the keys the contract names
+    /// are parsed, and the logo width is compared as written ([`LOGO_WIDTH`]).
+    pub fn parse(json: &str) -> Result<Brand, Invalid> {
+        let members = Members::parse(json).ok_or(invalid("", "a JSON object"))?;
+        let logo = members
+            .get("logo")
+            .and_then(|logo| Members::parse(logo.get()));
+        if logo
+            .and_then(|logo| logo.get("width"))
+            .is_some_and(|w| !in_range(w.get(), LOGO_WIDTH))
+        {
+            return Err(invalid(".logo.width", WIDTH));
+        }
+        let mut root = Map::new();
+        for key in ROOT_KEYS {
+            let Some(raw) = members.get(key) else {
+                continue;
+            };
+            let value = serde_json::from_str(raw.get()).map_err(|_| Invalid {
+                at: format!(".{key}"),
+                expected: DOCUMENT,
+            })?;
+            root.insert(key.to_string(), value);
+        }
+        Brand::from_value(&Value::Object(root))
+    }
+
+    /// Checks a brand configuration parsed but for its logo width.
+    fn from_value(value: &Value) -> Result<Brand, Invalid> {
         let root = object(value, "", "a JSON object", None)?;
         let logo = object(
             field(root, "", "logo")?,
@@ -126,14 +208,6 @@ impl Brand {
         if !is_logo_url(logo_url) {
             return Err(invalid(".logo.url", URL));
         }
-        let logo_width = match logo.get("width") {
-            None => None,
-            Some(w) => Some(
-                w.as_f64()
-                    .filter(|w| *w > 0.0)
-                    .ok_or(invalid(".logo.width", "a positive number"))?,
-            ),
-        };
         Ok(Brand {
             logo_url: logo_url.to_string(),
             logo_alt: text(
@@ -142,7 +216,6 @@ impl Brand {
                 MAX_SHORT_TEXT_CHARS,
             )?
             .unwrap_or_default(),
-            logo_width,
             colors: Colors {
                 primary: color("primary")?,
                 primary_hover: color("primaryHover")?,
@@ -183,6 +256,53 @@ fn invalid(at: &str, expected: &'static str) -> Invalid {
         at: at.to_string(),
         expected,
     }
+}
+
+/// Whether a JSON value's text is a number within `[low, high]` (two positive decimals),
+/// compared exactly, digit by digit.
+fn in_range(text: &str, [low, high]: [&str; 2]) -> bool {
+    matches!(
+        (decimal(text), decimal(low), decimal(high)),
+        (Some(n), Some(low), Some(high)) if low <= n && n <= high
+    )
+}
+
+/// A positive JSON number as `0.d₁d₂… × 10^exponent`: the exponent and the significant digits
+/// (the first not 0, no trailing zeros), which order decimals as a tuple does. `None` for
+/// zero, a negative number, an exponent beyond an i64 and anything that is not a number.
+fn decimal(text: &str) -> Option<(i64, Vec<u8>)> {
+    let mut bytes = text.bytes();
+    let mut digits = Vec::new();
+    let mut point = None;
+    for b in bytes.by_ref() {
+        match b {
+            b'0'..=b'9' => digits.push(b),
+            b'.' if point.is_none() => point = Some(digits.len()),
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+    }
+    let before_point = point.unwrap_or(digits.len()) as i64;
+    let mut exponent: i64 = 0;
+    let mut sign = 1;
+    for b in bytes {
+        match b {
+            b'-' => sign = -1,
+            b'+' => {}
+            b'0'..=b'9' => exponent = exponent.checked_mul(10)?.checked_add(i64::from(b - b'0'))?,
+            _ => return None,
+        }
+    }
+    let zeros = digits.iter().take_while(|&&d| d == b'0').count();
+    digits.drain(..zeros);
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    (!digits.is_empty()).then_some(())?;
+    Some((
+        (before_point - zeros as i64).checked_add(sign * exponent)?,
+        digits,
+    ))
 }
 
 /// `value` as an object; with `keys`, an object with no other keys.
@@ -266,33 +386,123 @@ mod tests {
     /// The corpus shared with the JSON Schema and the database CHECK.
     const CORPUS: &str = include_str!("../schema/corpus/brand-config.json");
 
+    /// A corpus document as text: some (`1e400`) are no `Value` at all.
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        valid: bool,
+        document: Box<serde_json::value::RawValue>,
+    }
+
+    fn corpus() -> Vec<Case> {
+        serde_json::from_str(CORPUS).unwrap()
+    }
+
     #[test]
     fn the_worker_agrees_with_the_shared_corpus() {
-        let corpus: Vec<Value> = serde_json::from_str(CORPUS).unwrap();
+        let corpus = corpus();
         assert!(corpus.len() >= 50, "dozens of documents");
         let mut disagreements = Vec::new();
         for case in &corpus {
-            let valid = case["valid"].as_bool().unwrap();
-            let result = Brand::from_value(&case["document"]);
-            if result.is_ok() != valid {
-                disagreements.push(format!("{}: {:?}", case["name"], result.err()));
+            let result = Brand::parse(case.document.get());
+            if result.is_ok() != case.valid {
+                disagreements.push(format!("{}: {:?}", case.name, result.err()));
             }
         }
         assert_eq!(disagreements, Vec::<String>::new());
     }
 
     #[test]
+    fn a_width_beyond_a_double_is_out_of_the_widths_range() {
+        let brand = |width: &str| {
+            let seed = corpus().swap_remove(0).document;
+            Brand::parse(
+                &seed
+                    .get()
+                    .replace("\"width\": 180", &format!("\"width\": {width}")),
+            )
+        };
+        assert!(brand("180").is_ok());
+        for width in ["1e400", "1e-400", "1e308"] {
+            let e = brand(width).unwrap_err();
+            assert_eq!(
+                (e.at.as_str(), e.expected),
+                (".logo.width", WIDTH),
+                "{width}"
+            );
+        }
+    }
+
+    #[test]
+    fn widths_are_compared_exactly_with_the_halfway_points() {
+        let [low, high] = LOGO_WIDTH;
+        assert_eq!(low.parse::<f64>(), Ok(1.0), "halfway below 1 rounds to 1");
+        assert!(low.replace("375", "374").parse::<f64>().unwrap() < 1.0);
+        assert_eq!(
+            high.parse::<f64>(),
+            Ok(10000.0),
+            "halfway above 10000 rounds to 10000"
+        );
+        assert!(high.replace("625", "626").parse::<f64>().unwrap() > 10000.0);
+        for inside in [
+            "1", "1.0", "180", "180.5", "1E4", "10000", "1e0", "100e-2", "0.1e1", low, high,
+        ] {
+            assert!(in_range(inside, LOGO_WIDTH), "{inside}");
+        }
+        for outside in [
+            "0",
+            "-0",
+            "0.5",
+            "-180",
+            "10000.5",
+            "1e5",
+            "1e400",
+            "1e-400",
+            "1e99999999999999999999",
+            "0.999999999999999944488848768742172978818416595458984374",
+            "10000.0000000000009094947017729282379150390626",
+            "\"180\"",
+            "true",
+            "null",
+            "[180]",
+        ] {
+            assert!(!in_range(outside, LOGO_WIDTH), "{outside}");
+        }
+    }
+
+    #[test]
+    fn of_two_logos_the_later_counts_as_in_json_parse_and_jsonb() {
+        let seed = corpus().swap_remove(0).document;
+        let logo = r#""logo": {"url": "https://a.example/l.svg", "alt": "L", "width": 180},"#;
+        let bad_then_good =
+            seed.get()
+                .replacen('{', &format!("{{{}", logo.replace("180", "1e400")), 1);
+        assert!(Brand::parse(&bad_then_good).is_ok(), "{bad_then_good}");
+    }
+
+    #[test]
+    fn a_number_no_parser_here_reads_is_harmless_in_a_key_the_contract_does_not_name() {
+        let corpus = corpus();
+        let seed = corpus[0].document.get();
+        let extra = seed.replacen('{', r#"{"frontendScale": 1e400, "#, 1);
+        assert!(Brand::parse(&extra).is_ok(), "{extra}");
+    }
+
+    #[test]
     fn problems_say_where_and_what_was_expected() {
-        let corpus: Vec<Value> = serde_json::from_str(CORPUS).unwrap();
-        let mut brand = corpus[0]["document"].clone();
-        assert!(Brand::from_value(&brand).is_ok());
+        let corpus = corpus();
+        let mut brand: Value = serde_json::from_str(corpus[0].document.get()).unwrap();
+        assert!(Brand::parse(&brand.to_string()).is_ok());
         brand["logo"]["url"] = "http://cdn.example.com/logo.svg".into();
-        let e = Brand::from_value(&brand).unwrap_err();
+        let e = Brand::parse(&brand.to_string()).unwrap_err();
         assert_eq!(e.at, ".logo.url");
         assert!(e.to_string().contains("https://"), "{e}");
         brand["logo"]["url"] = "https://cdn.example.com/logo.svg".into();
         brand["colors"]["text"] = "red".into();
-        assert_eq!(Brand::from_value(&brand).unwrap_err().at, ".colors.text");
+        assert_eq!(
+            Brand::parse(&brand.to_string()).unwrap_err().at,
+            ".colors.text"
+        );
         assert_eq!(Brand::parse("[]").unwrap_err().at, "");
     }
 

@@ -5,12 +5,13 @@
 //! Values come from a checked [`Brand`], so colours and font names cannot leave their CSS
 //! value; everything is escaped where it is written all the same: CSS strings escape quotes,
 //! backslashes and angle brackets (so nothing can close the `<style>` element), and the tenant
-//! JSON in `<script type="application/json">` escapes `<`, `>`, `&`, U+2028 and U+2029, so no
-//! value can close the script element or be read as markup.
+//! JSON in `<script type="application/json">` escapes `<`, `>`, `&` and every character beyond
+//! ASCII, so no value can close the script element or be read as markup, and the block is the
+//! same bytes in every charset a page may be in (`edge/inject.js` writes it as bytes).
 
 use std::rc::Rc;
 
-use crate::brand::Brand;
+use crate::brand::{Brand, Members};
 use crate::reply::etag;
 
 /// CSS generic font families: written bare (quoted, they would name a font called "serif").
@@ -47,11 +48,17 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Renders a tenant from its public JSON (`displayName` and `brand` read from it).
+    /// Renders a tenant from its public JSON (`displayName` and `brand` read from it). Each
+    /// is read on its own, the brand as text: a brand that breaks the contract, even one no
+    /// parser here can read (a number beyond a double: `1e400`), loses its own values, never
+    /// the tenant's name.
     pub fn for_tenant(tenant_json: &str) -> Rendered {
-        let tenant: serde_json::Value = serde_json::from_str(tenant_json).unwrap_or_default();
-        let brand = Brand::from_value(&tenant["brand"]).ok();
-        let name = tenant["displayName"].as_str().unwrap_or_default();
+        let tenant = Members::parse(tenant_json);
+        let member = |key| tenant.as_ref().and_then(|t| t.get(key));
+        let brand = member("brand").and_then(|b| Brand::parse(b.get()).ok());
+        let name: Option<serde_json::Value> =
+            member("displayName").and_then(|n| serde_json::from_str(n.get()).ok());
+        let name = name.as_ref().and_then(|n| n.as_str()).unwrap_or_default();
         Rendered::of(tenant_json, name, brand.as_ref())
     }
 
@@ -137,19 +144,24 @@ fn css_string(s: &str) -> String {
     out
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// JSON made safe inside `<script type="application/json">`: `<`, `>` and `&` (which can only
-/// occur inside JSON strings) and U+2028/U+2029 become `\u` escapes, so the JSON means the same
-/// and nothing in it can close the element.
+/// occur inside JSON strings) and every character beyond ASCII (U+2028 and U+2029 among them)
+/// become `\u` escapes, so the JSON means the same, nothing in it can close the element, and
+/// it is pure ASCII: the same bytes in a UTF-8 page and in a windows-1252 or Shift_JIS one.
 pub fn script_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
+        if matches!(c, '<' | '>' | '&') || !c.is_ascii() {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[usize::from(*unit >> shift & 0xf)] as char);
+                }
+            }
+        } else {
+            out.push(c);
         }
     }
     out
@@ -293,6 +305,40 @@ mod tests {
         assert_eq!(short_name("Acme"), "Acme");
         assert_eq!(short_name("Northstar Coaching"), "Northstar");
         assert_eq!(short_name("Supercalifragilistic Coaching"), "Supercalifra");
+    }
+
+    #[test]
+    fn the_tenant_json_in_the_head_is_ascii_and_means_the_same() {
+        let json = "{\"displayName\":\"Zoë 🦀 \u{2028} Ünïcode\",\"a\":\"<&>\"}";
+        let safe = script_json(json);
+        assert!(safe.is_ascii(), "{safe}");
+        assert!(safe.contains(r"Zo\u00eb \ud83e\udd80 \u2028"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_brand_no_parser_can_read_loses_its_values_not_the_name() {
+        let tenant = |width: &str| {
+            format!(
+                r#"{{"displayName":"Huge Logo","slug":"x","brand":{}}}"#,
+                BRAND.replace(
+                    r#""alt":"Acme""#,
+                    &format!(r#""alt":"Acme","width":{width}"#)
+                )
+            )
+        };
+        let fine = Rendered::for_tenant(&tenant("180"));
+        assert!(fine.css.contains("--brand-primary"));
+        for width in ["1e400", "1e-400"] {
+            let r = Rendered::for_tenant(&tenant(width));
+            let m: serde_json::Value = serde_json::from_str(&r.manifest).unwrap();
+            assert_eq!(m["name"], "Huge Logo", "{width}");
+            assert_eq!(&*r.css, ":root {\n}\n", "{width}");
+        }
     }
 
     #[test]

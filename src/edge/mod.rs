@@ -14,7 +14,8 @@ mod store;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
+use wasm_bindgen::JsCast;
 use worker::{event, web_sys, Context, Env, Result};
 
 use crate::cache::{CacheStatus, Tenant};
@@ -33,7 +34,14 @@ use crate::url::RequestUrl;
 #[wasm_bindgen(module = "/src/edge/respond.js")]
 extern "C" {
     /// A response of `status` with `body` (copied) and the headers of `header_lines`.
-    fn respond(status: u16, body: Option<&[u8]>, header_lines: &str) -> web_sys::Response;
+    /// `catch`: the runtime throws on a status or header it refuses, and a JS exception that
+    /// crossed into Wasm uncaught would trap the instance.
+    #[wasm_bindgen(catch)]
+    fn respond(
+        status: u16,
+        body: Option<&[u8]>,
+        header_lines: &str,
+    ) -> std::result::Result<web_sys::Response, JsValue>;
 }
 
 /// What handling a request produced: an answer of our own, or the origin's.
@@ -107,7 +115,12 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
     let reply = reply.header("x-tenant-cache", cache.as_str());
     let reply = if head { reply.without_body() } else { reply };
     let body = Some(reply.body.as_bytes()).filter(|b| !b.is_empty());
-    Ok(respond(reply.status, body, &reply.header_lines()))
+    // A header or status the runtime refuses is not expected (all are the Worker's own): then
+    // the answer without its headers, else a bare 500, which the runtime cannot refuse.
+    Ok(respond(reply.status, body, &reply.header_lines())
+        .or_else(|_| respond(reply.status, body, ""))
+        .or_else(|_| respond(500, None, ""))
+        .unwrap_or_else(JsCast::unchecked_into))
 }
 
 async fn handle(

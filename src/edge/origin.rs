@@ -12,8 +12,10 @@
 //! another. With `cache: "no-store"` the runtime neither looks in nor adds to that cache
 //! (<https://developers.cloudflare.com/changelog/2024-11-11-cache-no-store/>).
 
-use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{web_sys, Fetch, Headers, Request};
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, web_sys, Fetch, Headers, Request};
 
 use crate::error::Error;
 use crate::forward::{
@@ -24,9 +26,20 @@ use crate::forward::{
 #[wasm_bindgen(module = "/src/edge/inject.js")]
 extern "C" {
     /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
-    /// streamed.
-    fn inject(response: web_sys::Response, head: &str, slug: &str) -> web_sys::Response;
+    /// streamed; or, when the page cannot be branded, the page unbranded and whole. Resolves
+    /// once that is decided, with `X-Tenant-Branding` saying which. `catch`: a JS exception
+    /// that crossed into Wasm uncaught would trap the instance (its memory tier and feed state
+    /// lost, the requests in flight on it failed).
+    #[wasm_bindgen(catch)]
+    fn inject(
+        response: &web_sys::Response,
+        head: &str,
+        slug: &str,
+    ) -> Result<js_sys::Promise, JsValue>;
 }
+
+/// What `inject.js` says of a page it branded, in `X-Tenant-Branding`.
+const INJECTED: &str = "injected";
 
 /// What branding an HTML answer gets: the `<head>` block and the tenant's slug.
 pub struct Branding<'a> {
@@ -80,11 +93,11 @@ pub async fn forward(
     let mut response = web_sys::Response::from(response);
     let branding = branding.filter(|_| injects(target.method, status, content_type.as_deref()));
     if let Some(b) = &branding {
-        response = inject(response, b.head, b.slug);
+        response = branded(response, b).await?;
     }
 
     let headers = Headers(response.headers());
-    if branding.is_some() {
+    if header_is(&headers, "x-tenant-branding", INJECTED) {
         for name in REWRITTEN_PAGE_DROPS {
             headers.delete(name).map_err(|e| failed(&e))?;
         }
@@ -101,4 +114,24 @@ pub async fn forward(
         headers.set(name, value).map_err(|e| failed(&e))?;
     }
     Ok(response)
+}
+
+/// The page through `inject.js`. A synchronous exception (none is expected: the script turns
+/// every failure of the rewriter into an unbranded page) leaves the page as the origin sent it;
+/// a rejection means the origin's body failed before the injection point.
+async fn branded(
+    response: web_sys::Response,
+    branding: &Branding<'_>,
+) -> Result<web_sys::Response, Error> {
+    let Ok(promise) = inject(&response, branding.head, branding.slug) else {
+        return Ok(response);
+    };
+    let page = JsFuture::from(promise)
+        .await
+        .map_err(|_| Error::OriginUnavailable("the page's body failed".into()))?;
+    Ok(page.unchecked_into())
+}
+
+fn header_is(headers: &Headers, name: &str, value: &str) -> bool {
+    headers.get(name).ok().flatten().as_deref() == Some(value)
 }

@@ -2,9 +2,11 @@
 // server on a free loopback port that records every request it receives (method, url, headers
 // as node folds them, and the raw header list), so tests can see exactly what the Worker sent.
 // By default it answers 200 with a small cacheable text body; `routes` maps a path to a handler
-// `(req, res) => …` for tests that need other answers.
+// `(req, res) => …` for tests that need other answers, and `servePage` makes one that serves a
+// page as app servers do (compressed, in chunks of any size).
 
 import http from 'node:http';
+import zlib from 'node:zlib';
 
 /** What the origin answers by default. */
 export const ORIGIN_BODY = 'hello from the origin';
@@ -68,4 +70,40 @@ export function headerValues(req, name) {
     if (req.rawHeaders[i].toLowerCase().replaceAll('_', '-') === wanted) values.push(req.rawHeaders[i + 1]);
   }
   return values;
+}
+
+/**
+ * A route handler serving `body` (a Buffer or string) with status 200 and `Content-Type: type`,
+ * as an app server would: compressed when `encoding` is `gzip` or `br` (`Content-Encoding` set,
+ * whatever the request accepts), streamed in pieces of `chunk` bytes (of the compressed bytes)
+ * with `pauseMs` between them when given, otherwise in one write. A page written in one go
+ * uncompressed has a `Content-Length`; a compressed or streamed one is sent chunked, as
+ * compressing and streaming servers do. `headers` adds headers.
+ */
+export function servePage({ type, body, encoding, chunk, pauseMs = 1, headers = {} }) {
+  const plain = Buffer.from(body);
+  const sent = encoding === 'gzip' ? zlib.gzipSync(plain) : encoding === 'br' ? zlib.brotliCompressSync(plain) : plain;
+  return (req, res) => {
+    res.writeHead(200, {
+      'content-type': type,
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+      ...(encoding || chunk ? {} : { 'content-length': sent.length }),
+      ...headers,
+    });
+    if (!chunk) {
+      res.end(sent);
+      return;
+    }
+    let at = 0;
+    const next = () => {
+      if (at >= sent.length || res.destroyed) {
+        res.end();
+        return;
+      }
+      res.write(sent.subarray(at, at + chunk));
+      at += chunk;
+      setTimeout(next, pauseMs);
+    };
+    next();
+  };
 }
