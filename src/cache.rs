@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Domain;
 use crate::feed::{TenantHash, Vouch};
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
@@ -153,19 +154,37 @@ impl Tenant {
     }
 }
 
-/// A cached answer to one lookup: the tenant, or `None` for "no such tenant".
+/// A cached answer to one lookup: the tenant, or `None` for "no such tenant"; for a lookup by
+/// domain, also what that hostname's rows say (whether it is claimed, Cloudflare's ownership
+/// check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub tenant: Option<Rc<Tenant>>,
     /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
     /// so it saw every change committed before.
     pub fetched_at_ms: u64,
+    /// What the looked-up hostname's rows say, for an answer to a lookup by domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
 }
 
 impl Answer {
     /// The keys this answer to `lookup` is cached under: every key of its tenant, or `lookup`
-    /// alone for "no such tenant". Each key once.
+    /// alone for "no such tenant". Each key once. An answer to a lookup by domain is not cached
+    /// under the tenant's other domain: its hostname facts are about the one looked up.
     pub fn keys(&self, lookup: &Lookup) -> Vec<Lookup> {
+        let mut keys = self.tenant.as_ref().map(|r| r.keys()).unwrap_or_default();
+        if self.domain.is_some() {
+            keys.retain(|k| !matches!(k, Lookup::Domain(_)) || k == lookup);
+        }
+        if !keys.contains(lookup) {
+            keys.push(lookup.clone());
+        }
+        keys
+    }
+
+    /// Every key of its tenant, and `lookup`: what a purge of `lookup` drops.
+    pub fn tenant_keys(&self, lookup: &Lookup) -> Vec<Lookup> {
         let mut keys = self.tenant.as_ref().map(|r| r.keys()).unwrap_or_default();
         if !keys.contains(lookup) {
             keys.push(lookup.clone());
@@ -336,6 +355,7 @@ pub(crate) mod tests {
         Answer {
             tenant: Some(Rc::new(tenant)),
             fetched_at_ms: at,
+            domain: None,
         }
     }
 
@@ -343,6 +363,7 @@ pub(crate) mod tests {
         Answer {
             tenant: None,
             fetched_at_ms: at,
+            domain: None,
         }
     }
 
@@ -490,6 +511,32 @@ pub(crate) mod tests {
             vec![by_slug.clone()],
             "no such tenant: the lookup's key only"
         );
+    }
+
+    #[test]
+    fn an_answer_by_another_domain_is_not_cached_under_the_primary() {
+        let mut by_alias = found("acme", 0);
+        let alias = Lookup::Domain(Host::parse_domain("old.acme.com").unwrap());
+        let primary = Lookup::Domain(Host::parse_domain("coach.acme.com").unwrap());
+        by_alias.domain = Some(Domain {
+            hostname: "old.acme.com".into(),
+            claimed: true,
+            challenges: Vec::new(),
+        });
+        let keys = by_alias.keys(&alias);
+        assert!(
+            keys.contains(&alias) && !keys.contains(&primary),
+            "{keys:?}"
+        );
+        assert_eq!(keys.len(), 3, "slug, id and the alias");
+        assert!(
+            by_alias.tenant_keys(&alias).contains(&primary),
+            "a purge drops all"
+        );
+        let by_slug = found("acme", 0);
+        assert!(by_slug
+            .keys(&Lookup::Slug(Slug::parse("acme").unwrap()))
+            .contains(&primary));
     }
 
     #[test]

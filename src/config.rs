@@ -75,6 +75,9 @@ pub struct Config {
     pub purge_token: Option<String>,
     /// Whether forwarded HTML of a tenant host gets the tenant's branding in its `<head>`.
     pub inject_branding: bool,
+    /// Whether page requests on a tenant's platform subdomain are redirected to its primary
+    /// custom domain, when it has one (`REDIRECT_TO_PRIMARY_DOMAIN`).
+    pub redirect_to_primary: bool,
     /// The `Cache-Control` of a fresh tenant answer with the change feed on, public and
     /// host-bound: the same for every such answer, so computed once.
     fresh_cache_control: [Rc<str>; 2],
@@ -179,12 +182,15 @@ impl Config {
                 "must be at least 16 characters",
             ));
         }
-        let inject_branding = match get("INJECT_BRANDING").map(|v| v.to_ascii_lowercase()) {
-            None => true,
-            Some(v) if v == "true" || v == "1" => true,
-            Some(v) if v == "false" || v == "0" => false,
-            Some(_) => return Err(misconfigured("INJECT_BRANDING", "must be true or false")),
-        };
+        let flag =
+            |name: &'static str, default: bool| match get(name).map(|v| v.to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if v == "true" || v == "1" => Ok(true),
+                Some(v) if v == "false" || v == "0" => Ok(false),
+                Some(_) => Err(misconfigured(name, "must be true or false")),
+            };
+        let inject_branding = flag("INJECT_BRANDING", true)?;
+        let redirect_to_primary = flag("REDIRECT_TO_PRIMARY_DOMAIN", false)?;
         let fresh = Freshness::Fresh {
             remaining_s: cache.changes_poll_s,
         };
@@ -199,6 +205,7 @@ impl Config {
             cache,
             purge_token,
             inject_branding,
+            redirect_to_primary,
             fresh_cache_control,
         })
     }
@@ -407,6 +414,7 @@ mod tests {
             ("UPSTREAM_TIMEOUT_MS", "soon"),
             ("UPSTREAM_TIMEOUT_MS", "0"),
             ("INJECT_BRANDING", "sometimes"),
+            ("REDIRECT_TO_PRIMARY_DOMAIN", "yes"),
             ("PLATFORM_DOMAIN", "not a domain"),
             ("ORIGIN_URL", "app.example.com"),
         ] {
@@ -430,9 +438,11 @@ mod tests {
             ("ORIGIN_URL", "https://app.example.com/"),
             ("UPSTREAM_TIMEOUT_MS", "250"),
             ("INJECT_BRANDING", "FALSE"),
+            ("REDIRECT_TO_PRIMARY_DOMAIN", "true"),
         ])
         .unwrap();
         assert!(!c.inject_branding);
+        assert!(c.redirect_to_primary);
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);
@@ -471,6 +481,10 @@ mod tests {
         assert_eq!(c.cache, Policy::default());
         assert_eq!(c.purge_token, None);
         assert!(c.inject_branding, "branding is injected unless turned off");
+        assert!(
+            !c.redirect_to_primary,
+            "platform subdomains serve unless asked to redirect"
+        );
         let c = config(&[
             ("SUPABASE_URL", "https://x.co"),
             ("SUPABASE_ANON_KEY", &anon),

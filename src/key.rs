@@ -81,16 +81,7 @@ pub enum Lookup {
 }
 
 impl Lookup {
-    /// The `tenant_profiles` column this lookup filters on.
-    pub fn column(&self) -> &'static str {
-        match self {
-            Lookup::Slug(_) => "slug",
-            Lookup::Domain(_) => "custom_domain",
-            Lookup::Id(_) => "id",
-        }
-    }
-
-    /// The value compared with [`Lookup::column`].
+    /// The slug, id or hostname this lookup names.
     pub fn value(&self) -> &str {
         match self {
             Lookup::Slug(s) => s.as_str(),
@@ -176,13 +167,8 @@ mod tests {
     }
 
     #[test]
-    fn lookup_names_its_column_and_key() {
+    fn lookup_names_its_key() {
         let l = Lookup::Slug(Slug::parse("acme").unwrap());
-        assert_eq!(
-            (l.column(), l.value(), l.to_string().as_str()),
-            ("slug", "acme", "slug:acme")
-        );
-        let d = Lookup::Domain(Host::parse_domain("a.example.com").unwrap());
-        assert_eq!(d.column(), "custom_domain");
+        assert_eq!((l.value(), l.to_string().as_str()), ("acme", "slug:acme"));
     }
 }

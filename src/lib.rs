@@ -17,6 +17,7 @@
 mod brand;
 mod cache;
 mod config;
+mod domain;
 mod error;
 mod feed;
 mod forward;
@@ -27,6 +28,7 @@ mod memory;
 mod purge;
 mod render;
 mod reply;
+mod reserved;
 mod route;
 mod site;
 mod tenant;

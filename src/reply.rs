@@ -237,15 +237,33 @@ impl Reply {
     }
 
     /// A permanent redirect to `location`, which was chosen from the Host.
-    pub fn redirect(location: String) -> Reply {
+    pub fn redirect(location: String, method: &str) -> Reply {
+        // 308 keeps the method and body of a form post; 301 is what every client follows for
+        // GET and HEAD.
+        let status = if matches!(method, "GET" | "HEAD") {
+            301
+        } else {
+            308
+        };
         Reply {
-            status: 301,
+            status,
             headers: Vec::new(),
             body: Text::Static(""),
         }
         .header("location", location)
         .header("cache-control", "private, max-age=60")
         .host_bound()
+    }
+
+    /// Cloudflare's HTTP ownership check of a custom hostname: its token as plain text, kept by
+    /// no cache (Cloudflare checks again on every certificate renewal).
+    pub fn challenge(body: &str) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type", Text::Static("text/plain; charset=utf-8"))],
+            body: Text::Owned(body.to_string()),
+        }
+        .header("cache-control", "no-store")
     }
 
     /// Marks an answer that depends on the Host so shared caches do not store it.
@@ -484,12 +502,30 @@ mod tests {
                 "private, max-age=1".into(),
                 None,
             ),
-            Reply::redirect("https://a.example/".into()),
+            Reply::redirect("https://a.example/".into(), "GET"),
         ] {
             assert!(r.get("cache-control").unwrap().starts_with("private"));
             assert_eq!(r.get("cdn-cache-control"), Some("no-store"));
             assert_eq!(r.get("vary"), Some("Host"));
         }
+    }
+
+    #[test]
+    fn a_redirect_keeps_the_method_of_anything_but_get_and_head() {
+        for (method, status) in [("GET", 301), ("HEAD", 301), ("POST", 308), ("PUT", 308)] {
+            let r = Reply::redirect("https://a.example/x?y".into(), method);
+            assert_eq!(r.status, status, "{method}");
+            assert_eq!(r.get("location"), Some("https://a.example/x?y"));
+        }
+    }
+
+    #[test]
+    fn an_ownership_check_is_plain_text_no_cache_keeps() {
+        let r = Reply::challenge("8a2b-token");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.get("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(r.get("cache-control"), Some("no-store"));
+        assert_eq!(r.body, Text::Owned("8a2b-token".into()));
     }
 
     #[test]

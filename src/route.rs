@@ -2,13 +2,16 @@
 //!
 //! `/_tenant/` is reserved for the Worker on every host; every other path is forwarded to the
 //! app. The reservation holds for every spelling an origin server could read as `/_tenant/`
-//! (other case, percent-encoding, doubled slashes, backslashes, `;` parameters, dot segments):
-//! such paths are answered `not_found`, never forwarded. Matching validates path parameters, so
+//! (other case, percent-encoding, doubled slashes, backslashes, `;` parameters, dot segments,
+//! control characters, overlong UTF-8, fullwidth and look-alike forms: `crate::reserved`): such
+//! paths are answered `not_found`, never forwarded. Matching validates path parameters, so
 //! a [`Route`] carries typed keys and bad input is answered here, before any upstream request.
 
+use crate::domain::CHALLENGE_PREFIX;
 use crate::error::Error;
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
+use crate::reserved::is_reserved;
 
 /// The path prefix reserved for the Worker.
 pub const PREFIX: &str = "/_tenant/";
@@ -17,6 +20,8 @@ pub const PREFIX: &str = "/_tenant/";
 pub const READ_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Methods the purge route answers.
 pub const PURGE_METHODS: &str = "POST, OPTIONS";
+/// Methods Cloudflare's ownership check answers.
+const CHALLENGE_METHODS: &str = "GET, HEAD";
 
 /// Which of a tenant's host-bound answers a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +72,23 @@ pub enum Route {
     Purge,
     /// `OPTIONS` on a `/_tenant/` route: a CORS preflight, answered with the route's methods.
     Preflight { allow: &'static str },
+    /// `GET /.well-known/cf-custom-hostname-challenge/{id}`: Cloudflare's HTTP ownership check
+    /// of a custom hostname, answered from its `tenant_domains` row, never forwarded.
+    Challenge,
     /// Anything outside `/_tenant/`: forwarded to the origin.
     Forward,
 }
 
 /// Matches `method` and `path` (without the query) to a route. `query` is the raw query string.
 pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
+    if path.starts_with(CHALLENGE_PREFIX) {
+        return match method {
+            "GET" | "HEAD" => Ok(Route::Challenge),
+            _ => Err(Error::MethodNotAllowed {
+                allow: CHALLENGE_METHODS,
+            }),
+        };
+    }
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_reserved(path) {
             Err(Error::RouteNotFound)
@@ -121,64 +137,6 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Route, Error> {
     }
 }
 
-/// How many rounds of percent-decoding [`is_reserved`] undoes: some servers decode twice.
-const DECODE_ROUNDS: usize = 3;
-
-/// Whether an origin server could read `path` as a path under `/_tenant`: its first segment,
-/// once percent-decoded (up to [`DECODE_ROUNDS`] times), lowercased, with `\` read as `/`, empty
-/// and `.` segments dropped, `..` applied, `;` parameters and trailing dots or spaces cut, is
-/// `_tenant`.
-fn is_reserved(path: &str) -> bool {
-    let mut decoded = path.to_string();
-    for _ in 0..DECODE_ROUNDS {
-        let next = percent_decode(&decoded);
-        if next == decoded {
-            break;
-        }
-        decoded = next;
-    }
-    let decoded = decoded.to_ascii_lowercase().replace('\\', "/");
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in decoded.split('/') {
-        let segment = segment.split(';').next().unwrap_or_default();
-        match segment {
-            ".." => {
-                segments.pop();
-            }
-            _ => match segment.trim_end_matches(['.', ' ']) {
-                "" => {}
-                name => segments.push(name),
-            },
-        }
-    }
-    segments.first() == Some(&"_tenant")
-}
-
-/// `input` with its `%XX` escapes decoded (bytes that are not UTF-8 become U+FFFD).
-fn percent_decode(input: &str) -> String {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn is_deep(query: &str) -> bool {
     query
         .split('&')
@@ -191,6 +149,27 @@ mod tests {
 
     fn get(path: &str) -> Result<Route, Error> {
         route("GET", path, "")
+    }
+
+    #[test]
+    fn cloudflares_ownership_check_is_answered_here_and_never_forwarded() {
+        for path in [
+            "/.well-known/cf-custom-hostname-challenge/24a2b0d8-0c4b-4b3c-a5c4-1f3b8a1e2d3c",
+            "/.well-known/cf-custom-hostname-challenge/",
+            "/.well-known/cf-custom-hostname-challenge/x/y",
+        ] {
+            assert_eq!(get(path), Ok(Route::Challenge), "{path}");
+            assert_eq!(route("HEAD", path, ""), Ok(Route::Challenge));
+            assert!(matches!(
+                route("POST", path, ""),
+                Err(Error::MethodNotAllowed { .. })
+            ));
+        }
+        assert_eq!(
+            get("/.well-known/acme-challenge/x"),
+            Ok(Route::Forward),
+            "other well-known paths are the app's"
+        );
     }
 
     #[test]

@@ -21,17 +21,43 @@ pub enum Site {
 pub enum Resolution<T> {
     /// The platform's own host: no tenant.
     Platform,
-    /// A tenant's host.
-    Tenant(T),
-    /// `www.<d>` where `<d>` is a tenant's custom domain: redirect there.
+    /// A tenant's host, found by this lookup.
+    Tenant(T, Lookup),
+    /// `www.<d>` where `<d>` is one of a tenant's active domains: redirect to its primary.
     Redirect(Host),
 }
 
-/// What to look up when a host's own lookup found no tenant: `www.<d>` may be the `www` of a
-/// tenant's custom domain `<d>`, which answers with a redirect to `<d>`.
+/// What to look up when a host's own lookup found no tenant and no row claims it: `www.<d>` may
+/// be the `www` of one of a tenant's domains `<d>`, which answers with a redirect to the
+/// tenant's primary domain ([`www_target`]).
 pub fn www_fallback(host: &Host) -> Option<(Lookup, Host)> {
     let apex = host.without_www()?;
     Some((Lookup::Domain(apex.clone()), apex))
+}
+
+/// Where `www.<apex>` redirects, `<apex>` being a domain of a tenant whose primary domain is
+/// `primary`: straight to the primary, in one hop (not `www` → apex → primary).
+pub fn www_target(apex: Host, primary: Option<&Host>) -> Host {
+    primary.cloned().unwrap_or(apex)
+}
+
+/// Where a page request (anything forwarded) on `host`, which found its tenant by `lookup`, is
+/// redirected, if anywhere: from an active domain that is not the tenant's `primary`, to the
+/// primary; from the tenant's platform subdomain, to the primary when `to_primary`
+/// (`REDIRECT_TO_PRIMARY_DOMAIN`). The target always comes from the database, never from the
+/// request. `/_tenant/` routes are never redirected this way.
+pub fn page_redirect(
+    lookup: &Lookup,
+    host: &Host,
+    primary: Option<&Host>,
+    to_primary: bool,
+) -> Option<Host> {
+    let primary = primary?;
+    match lookup {
+        Lookup::Domain(_) if primary != host => Some(primary.clone()),
+        Lookup::Slug(_) if to_primary => Some(primary.clone()),
+        _ => None,
+    }
 }
 
 /// Classifies `host` given the configured `PLATFORM_DOMAIN` (`None`: subdomain routing off).
@@ -129,6 +155,47 @@ mod tests {
             None
         );
         assert_eq!(www_fallback(&Host::parse("www.com").unwrap()), None);
+    }
+
+    #[test]
+    fn www_of_any_domain_goes_to_the_primary_in_one_hop() {
+        let primary = Host::parse_domain("coach.new.com").unwrap();
+        let apex = Host::parse_domain("coach.old.com").unwrap();
+        assert_eq!(www_target(apex.clone(), Some(&primary)), primary);
+        assert_eq!(www_target(apex.clone(), None), apex);
+    }
+
+    #[test]
+    fn page_requests_on_an_alias_go_to_the_primary() {
+        let primary = Host::parse_domain("coach.new.com").unwrap();
+        let alias = Host::parse_domain("coach.old.com").unwrap();
+        let by = |h: &Host| Lookup::Domain(h.clone());
+        assert_eq!(
+            page_redirect(&by(&alias), &alias, Some(&primary), false),
+            Some(primary.clone())
+        );
+        assert_eq!(
+            page_redirect(&by(&primary), &primary, Some(&primary), true),
+            None,
+            "the primary itself is served"
+        );
+    }
+
+    #[test]
+    fn platform_subdomains_go_to_the_primary_only_when_asked() {
+        let primary = Host::parse_domain("coach.new.com").unwrap();
+        let sub = Host::parse("acme.coachplatform.com").unwrap();
+        let by_slug = Lookup::Slug(Slug::parse("acme").unwrap());
+        assert_eq!(
+            page_redirect(&by_slug, &sub, Some(&primary), true),
+            Some(primary.clone())
+        );
+        assert_eq!(page_redirect(&by_slug, &sub, Some(&primary), false), None);
+        assert_eq!(
+            page_redirect(&by_slug, &sub, None, true),
+            None,
+            "no custom domain: stays"
+        );
     }
 
     #[test]

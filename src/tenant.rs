@@ -65,6 +65,12 @@ impl TenantRow {
         decode(body)
     }
 
+    /// The same checks as [`TenantRow::from_json`], for a row decoded as part of a larger
+    /// answer (a tenant embedded in its domain's row).
+    pub fn checked(row: TenantRow) -> Result<TenantRow, UpstreamError> {
+        check(row)
+    }
+
     /// The public tenant JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
@@ -117,7 +123,11 @@ impl Row for Profile {
 
 /// Decodes a row and checks its id, slug and brand.
 fn decode<T: Row>(body: &str) -> Result<T, UpstreamError> {
-    let row: T = serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+    check(serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?)
+}
+
+/// Checks a row's id, slug and brand.
+fn check<T: Row>(row: T) -> Result<T, UpstreamError> {
     let (id, slug, brand) = row.identity();
     TenantId::parse(id)
         .map_err(|_| UpstreamError::Decode(format!("tenant id {id:?} is not a uuid")))?;

@@ -1,6 +1,7 @@
 // Abuse: a generated corpus of over a thousand bad requests (hosts, slugs, domains, ids, paths,
-// methods, oversized headers). Every one gets a 4xx (or 204 for a preflight) and not one of them
-// costs a PostgREST request. The corpus is generated from a fixed seed, so a failure reproduces.
+// methods, oversized headers, spellings of /_tenant a lenient origin reads as such). Every one
+// gets a 4xx (or 204 for a preflight) and not one of them costs a PostgREST request. The corpus
+// is generated from a fixed seed, so a failure reproduces.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,10 +81,34 @@ function badDomain() {
 const seg = encodeURIComponent;
 const GENERATED = 150;
 
+const hex2 = (byte) => `%${byte.toString(16).padStart(2, '0')}`;
+const utf8 = (text) => [...Buffer.from(text, 'utf8')].map(hex2).join('');
+/** Ways a server may read one ASCII character of `_tenant` as itself (see src/reserved.rs). */
+const SPELLINGS = [
+  (c) => c,
+  (c) => c.toUpperCase(),
+  (c) => hex2(c.charCodeAt(0)),
+  (c) => `%25${hex2(c.charCodeAt(0)).slice(1)}`,
+  (c) => `%u00${c.charCodeAt(0).toString(16)}`,
+  (c) => `${hex2(0xc0 | (c.charCodeAt(0) >> 6))}${hex2(0x80 | (c.charCodeAt(0) & 0x3f))}`,
+  (c) => `%e0${hex2(0x80 | (c.charCodeAt(0) >> 6))}${hex2(0x80 | (c.charCodeAt(0) & 0x3f))}`,
+  (c) => utf8(String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
+];
+/** What a server may drop between the characters. */
+const IGNORED = ['%00', '%09', '%0a', '%0d', '%0D%0A', '%7f', utf8('\u200b'), utf8('\u00ad'), utf8('\u0301'), utf8('\ufeff')];
+
+/** `/_tenant` in a generated spelling a lenient origin reads as `/_tenant`, then a suffix. */
+function reservedSpelling() {
+  const slash = pick(['/', '/', '/', `/${utf8('\uff0f')}`, '//', '/./', '/x/%252e%252e/', '/x/%c0%ae%c0%ae/', `/${pick(IGNORED)}/`]);
+  const name = [...'_tenant'].map((c) => `${random() < 0.2 ? pick(IGNORED) : ''}${pick(SPELLINGS)(c)}`).join('');
+  const end = pick(['/health', '/', '', '%00.html', '%00/health', ';x=1/health', './', '%20/', '%09', utf8('\uff0f'), '%3Fx', '%c0%af']);
+  return `${slash}${name}${end}`;
+}
+
 /** `{ method, path, headers, expect }` for every request of the corpus except the Host sweep. */
 function corpus() {
   const cases = [];
-  const add = (path, { method = 'GET', headers = {}, expect = /^4\d\d$/ } = {}) => cases.push({ method, path, headers, expect });
+  const add = (path, { method = 'GET', headers = {}, expect = /^4\d\d$/, code } = {}) => cases.push({ method, path, headers, expect, code });
   const slugs = [...badSlugs, ...Array.from({ length: GENERATED }, badSlug)];
   const ids = [...badIds, ...Array.from({ length: GENERATED }, badId)];
   const domains = [...badDomains, ...Array.from({ length: GENERATED }, badDomain)];
@@ -96,6 +121,16 @@ function corpus() {
   add(`/_tenant/${'deep/'.repeat(500)}`);
   add('/_tenant');
   add('/_tenant//slug/acme');
+  // Every spelling an origin could read as /_tenant: the Worker's (404 not_found), never
+  // forwarded (a forwarded path on this IP Host would be 400 invalid_host).
+  const reserved = { expect: /^404$/, code: 'not_found' };
+  for (const path of ['/_tenant%00/health', '/_tenant%09/health', '/_tenant%0a/health', '/_tenant%0d/health',
+    '/%u005ftenant/health', '/%c0%dftenant/health', '/%c1%9ftenant/health', `/${utf8('\uff0f\uff3f\uff54\uff45\uff4e\uff41\uff4e\uff54')}`,
+    '/%ef%bc%bftenant/health', '/_tenant%00.html']) add(path, reserved);
+  for (let i = 0; i < GENERATED; i += 1) add(reservedSpelling(), reserved);
+  // Paths that only look like it are forwarded (here: refused for the IP Host, 400).
+  for (const path of ['/_tenants/health', '/_tenant.json', '/a/_tenant/health', '/caf%C3%A9/menu', '/caf%e9',
+    `/${utf8('\uff48\uff45\uff4c\uff4c\uff4f\uff57\uff4f')}/`, '/search%3Fq=_tenant']) add(path, { expect: /^400$/, code: 'invalid_host' });
   // Methods a route does not take (405), and preflights (204).
   const routes = ['/_tenant/brand.json', '/_tenant/slug/leadingwithmeaning', '/_tenant/id/7e000000-0000-4000-8000-000000000002', '/_tenant/me', '/_tenant/health'];
   for (const path of routes) {
@@ -132,7 +167,8 @@ test('a generated corpus of over a thousand bad requests: no 5xx, no PostgREST r
     const found = [];
     for (const c of cases) {
       const res = await request(`${stack.worker.url}${c.path}`, { method: c.method, headers: c.headers });
-      if (!c.expect.test(String(res.status))) found.push(`${c.method} ${c.path.slice(0, 80)} → ${res.status} ${res.body.slice(0, 120)}`);
+      const code = () => { try { return res.json().error.code; } catch { return undefined; } };
+      if (!c.expect.test(String(res.status)) || (c.code && code() !== c.code)) found.push(`${c.method} ${c.path.slice(0, 80)} → ${res.status} ${res.body.slice(0, 120)}`);
     }
     // Bad Hosts, where the answer depends on the Host: brand.json and a forwarded page. wrangler
     // dev's own proxy refuses some Hosts before the Worker runs (500, plain text); those are

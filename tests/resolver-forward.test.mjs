@@ -209,7 +209,10 @@ test("one tenant's cacheable file never answers for another: the subrequest bypa
 test('every spelling an origin could read as /_tenant/ is the Worker\'s, answered not_found and never forwarded', async () => {
   for (const path of ['/_TENANT/health', '/_Tenant/slug/acme-leadership', '/%5Ftenant/health', '/%5ftenant/brand.json',
     '/%255Ftenant/health', '//_tenant/health', '/_tenant;x=1/health', '/x/%252e%252e/_tenant/health',
-    '/_tenant./health', '/_TENANT', '/%5C_tenant/health']) {
+    '/_tenant./health', '/_TENANT', '/%5C_tenant/health',
+    '/_tenant%00/health', '/_tenant%09/health', '/_tenant%0a/health', '/_tenant%0d/health', '/_tenant%00.html',
+    '/%u005ftenant/health', '/%c0%dftenant/health', '/%c1%9ftenant/health', '/%ef%bc%bftenant/health',
+    '/%EF%BC%8F%EF%BC%BF%EF%BD%94%EF%BD%85%EF%BD%8E%EF%BD%81%EF%BD%8E%EF%BD%94/health']) {
     for (const host of [TENANTS.northstar.domain, PLATFORM]) {
       const answer = await through(path, { host });
       assertError(answer.res, 404, 'not_found', `${host}${path}`);

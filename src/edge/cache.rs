@@ -21,11 +21,12 @@ use crate::cache::{Answer, CacheStatus, Freshness, Policy, Tenant};
 use crate::config::Config;
 use crate::error::UpstreamError;
 use crate::feed::{Applied, Tier, Vouch};
+use crate::host::Host;
 use crate::key::Lookup;
 use crate::memory::Memory;
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
-const KEY_PREFIX: &str = "https://tenant-resolver.internal/v2/";
+const KEY_PREFIX: &str = "https://tenant-resolver.internal/v3/";
 
 type LoadResult = Outcome<(Rc<Answer>, CacheStatus)>;
 
@@ -39,9 +40,16 @@ thread_local! {
 
 /// A lookup's answer and how the cache produced it.
 pub struct Served {
-    pub tenant: Option<Rc<Tenant>>,
+    pub answer: Rc<Answer>,
     pub status: CacheStatus,
     pub freshness: Freshness,
+}
+
+impl Served {
+    /// The tenant found, if any.
+    pub fn tenant(&self) -> Option<&Rc<Tenant>> {
+        self.answer.tenant.as_ref()
+    }
 }
 
 /// How many keys the memory tier holds, and at most.
@@ -80,7 +88,7 @@ pub async fn resolve(
         match policy.freshness(&answer, now, vouch) {
             freshness @ Freshness::Fresh { .. } => {
                 return Ok(Served {
-                    tenant: answer.tenant.clone(),
+                    answer,
                     status: CacheStatus::Hit,
                     freshness,
                 });
@@ -90,7 +98,7 @@ pub async fn resolve(
                     ctx.wait_until(refresh(config.clone(), lookup.clone()));
                 }
                 return Ok(Served {
-                    tenant: answer.tenant.clone(),
+                    answer,
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
@@ -103,9 +111,35 @@ pub async fn resolve(
             Freshness::Expired => {}
         }
     }
-    let (leader, result) = load_once(config, lookup).await;
+    let (leader, result) = load_once(config, lookup, Tiers::All).await;
     let (answer, status) = result?;
     share(config, ctx, lookup, leader, &answer, status);
+    Ok(served(config, answer, status))
+}
+
+/// The answer to a lookup of `host` that says what that hostname's own rows say (whether it is
+/// claimed, Cloudflare's ownership check): the cached one, unless the answer cached under the
+/// host came from a lookup by another of its tenant's keys, which says nothing of them; then it
+/// is read again from PostgREST, once, and cached under every key (Cloudflare re-checks an
+/// active primary domain on every certificate renewal: rare).
+pub async fn resolve_domain(
+    config: &Rc<Config>,
+    ctx: &Context,
+    host: &Host,
+) -> Result<Served, UpstreamError> {
+    let lookup = Lookup::Domain(host.clone());
+    let cached = resolve(config, ctx, &lookup).await?;
+    if cached
+        .answer
+        .domain
+        .as_ref()
+        .is_some_and(|d| d.is_about(host))
+    {
+        return Ok(cached);
+    }
+    let (leader, result) = load_once(config, &lookup, Tiers::PostgrestOnly).await;
+    let (answer, status) = result?;
+    share(config, ctx, &lookup, leader, &answer, status);
     Ok(served(config, answer, status))
 }
 
@@ -129,7 +163,7 @@ fn served(config: &Config, answer: Rc<Answer>, status: CacheStatus) -> Served {
     let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Memory);
     Served {
         freshness: config.cache.freshness(&answer, now_ms(), vouch),
-        tenant: answer.tenant.clone(),
+        answer,
         status,
     }
 }
@@ -151,7 +185,7 @@ async fn reload_changed(
         .filter(|held| !held.changed);
     let (answer, status) = match known {
         Some(held) => (held.answer, CacheStatus::Hit),
-        None => match load_once(config, &by_id).await {
+        None => match load_once(config, &by_id, Tiers::All).await {
             (leader, Ok((answer, status))) => {
                 share(config, ctx, &by_id, leader, &answer, status);
                 (answer, status)
@@ -161,7 +195,7 @@ async fn reload_changed(
                     "re-reading changed {lookup} failed, serving stale: {error}"
                 );
                 return Some(Served {
-                    tenant: old.tenant.clone(),
+                    answer: old.clone(),
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
@@ -179,7 +213,7 @@ async fn reload_changed(
 pub async fn purge(lookup: &Lookup) -> Vec<String> {
     let mut keys = MEMORY.with_borrow_mut(|m| m.purge(lookup));
     let shared = get_shared(lookup).await;
-    let shared_keys = shared.map_or_else(|| vec![lookup.clone()], |e| e.keys(lookup));
+    let shared_keys = shared.map_or_else(|| vec![lookup.clone()], |e| e.tenant_keys(lookup));
     for key in shared_keys {
         if !keys.contains(&key) {
             keys.push(key);
@@ -197,24 +231,41 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
     names
 }
 
+/// Where a load may find its answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tiers {
+    /// The Cache API first, then PostgREST.
+    All,
+    /// PostgREST only: what the tiers hold will not do.
+    PostgrestOnly,
+}
+
 /// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
 /// result. Returns whether this caller led, and the result.
-async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
+async fn load_once(config: &Config, lookup: &Lookup, tiers: Tiers) -> (bool, LoadResult) {
     let loads = LOADS.with(Rc::clone);
+    let key = match tiers {
+        Tiers::All => lookup.to_string(),
+        Tiers::PostgrestOnly => format!("postgrest {lookup}"),
+    };
     loads
         .run(
-            &lookup.to_string(),
+            &key,
             config.upstream_timeout_ms,
-            load(config, lookup),
+            load(config, lookup, tiers),
         )
         .await
 }
 
 /// One load: a fresh Cache API answer, else PostgREST; when PostgREST fails, the Cache API answer
 /// if the policy still serves it (stale-if-error). The result goes into memory.
-async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
+async fn load(config: &Config, lookup: &Lookup, tiers: Tiers) -> LoadResult {
     let policy = config.cache;
-    let shared = get_shared(lookup).await.map(|answer| {
+    let shared = match tiers {
+        Tiers::All => get_shared(lookup).await,
+        Tiers::PostgrestOnly => None,
+    };
+    let shared = shared.map(|answer| {
         let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Shared);
         let freshness = policy.freshness(&answer, now_ms(), vouch);
         (answer, freshness)
@@ -224,11 +275,12 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
         shared => {
             let asked_at_ms = now_ms();
             match store::find(config, lookup).await {
-                Ok(row) => {
-                    let tenant = row.and_then(|r| Tenant::of(&r)).map(Rc::new);
+                Ok(found) => {
+                    let tenant = found.row.and_then(|r| Tenant::of(&r)).map(Rc::new);
                     let answer = Answer {
                         tenant,
                         fetched_at_ms: asked_at_ms,
+                        domain: found.domain,
                     };
                     (Rc::new(answer), CacheStatus::Miss)
                 }
@@ -255,7 +307,7 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
 /// The background refresh of a stale memory answer; on failure the answer stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Rc<Config>, lookup: Lookup) {
-    match load_once(&config, &lookup).await {
+    match load_once(&config, &lookup, Tiers::All).await {
         (true, Ok((answer, CacheStatus::Miss))) => put_shared(config, lookup, answer).await,
         (_, Ok(_)) => {}
         (_, Err(error)) => {

@@ -26,7 +26,7 @@ use crate::key::Lookup;
 use crate::purge::{self, BodyLimit};
 use crate::reply::{Reply, Scope, Vitals};
 use crate::route::{route, Asset, Route};
-use crate::site::{classify, www_fallback, Resolution, Site};
+use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
 use crate::token::bearer_token;
 use crate::url::RequestUrl;
 
@@ -172,7 +172,7 @@ async fn answer(
         Route::Brand(asset) => {
             let host = req.host()?;
             match call.host_tenant(&host).await? {
-                Resolution::Tenant((tenant, served)) => Reply::tenant(
+                Resolution::Tenant((tenant, served), _) => Reply::tenant(
                     asset,
                     tenant.asset(asset),
                     Scope::HostBound,
@@ -180,8 +180,30 @@ async fn answer(
                         .cache_control(Scope::HostBound, served.freshness),
                     header("if-none-match").as_deref(),
                 ),
-                Resolution::Redirect(apex) => Reply::redirect(req.redirect_location(&apex)?),
+                Resolution::Redirect(target) => {
+                    Reply::redirect(req.redirect_location(&target)?, &req.method)
+                }
                 Resolution::Platform => return Err(Error::TenantNotFound),
+            }
+        }
+        Route::Challenge => {
+            let host = req.host()?;
+            let Site::Tenant(Lookup::Domain(_)) =
+                classify(&host, call.config.platform_domain.as_ref())
+            else {
+                return Err(Error::RouteNotFound);
+            };
+            let served = cache::resolve_domain(&call.config, call.ctx, &host).await?;
+            call.cache = served.status;
+            let path = req.url()?.path;
+            match served
+                .answer
+                .domain
+                .as_ref()
+                .and_then(|d| d.challenge_body(path))
+            {
+                Some(body) => Reply::challenge(body),
+                None => return Err(Error::RouteNotFound),
             }
         }
         Route::Me => {
@@ -207,12 +229,23 @@ async fn answer(
         Route::Forward => {
             let host = req.host()?;
             let tenant = match call.host_tenant(&host).await? {
-                Resolution::Redirect(apex) => {
+                Resolution::Redirect(target) => {
                     return Ok(Outcome::Reply(Reply::redirect(
-                        req.redirect_location(&apex)?,
+                        req.redirect_location(&target)?,
+                        &req.method,
                     )))
                 }
-                Resolution::Tenant((tenant, _)) => Some(tenant),
+                Resolution::Tenant((tenant, _), lookup) => {
+                    let primary = tenant.domain.as_ref();
+                    let to_primary = call.config.redirect_to_primary;
+                    if let Some(target) = page_redirect(&lookup, &host, primary, to_primary) {
+                        return Ok(Outcome::Reply(Reply::redirect(
+                            req.redirect_location(&target)?,
+                            &req.method,
+                        )));
+                    }
+                    Some(tenant)
+                }
                 Resolution::Platform => None,
             };
             let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
@@ -248,18 +281,25 @@ async fn answer(
 }
 
 impl Call<'_> {
+    /// The answer to `lookup` through the cache tiers; records how the cache answered.
+    async fn resolve(&mut self, lookup: &Lookup) -> std::result::Result<cache::Served, Error> {
+        let served = cache::resolve(&self.config, self.ctx, lookup).await?;
+        self.cache = served.status;
+        Ok(served)
+    }
+
     /// The tenant for `lookup` through the cache tiers; records how the cache answered.
     async fn find(
         &mut self,
         lookup: &Lookup,
     ) -> std::result::Result<Option<(Rc<Tenant>, cache::Served)>, Error> {
-        let served = cache::resolve(&self.config, self.ctx, lookup).await?;
-        self.cache = served.status;
-        Ok(served.tenant.clone().map(|tenant| (tenant, served)))
+        let served = self.resolve(lookup).await?;
+        Ok(served.tenant().cloned().map(|tenant| (tenant, served)))
     }
 
-    /// Finds the tenant a host belongs to; for an unknown host, the fallback the core names
-    /// (`site::www_fallback`).
+    /// Finds the tenant a host belongs to, and the lookup that found it; for a host no tenant
+    /// has and no domain row claims, the fallback the core names (`site::www_fallback`), which
+    /// redirects to that tenant's primary domain.
     async fn host_tenant(
         &mut self,
         host: &Host,
@@ -269,12 +309,17 @@ impl Call<'_> {
             Site::Unknown => return Err(Error::TenantNotFound),
             Site::Tenant(lookup) => lookup,
         };
-        if let Some((tenant, served)) = self.find(&lookup).await? {
-            return Ok(Resolution::Tenant((tenant, served)));
+        let served = self.resolve(&lookup).await?;
+        if let Some(tenant) = served.tenant().cloned() {
+            return Ok(Resolution::Tenant((tenant, served), lookup));
         }
-        if let Some((lookup, apex)) = www_fallback(host) {
-            if self.find(&lookup).await?.is_some() {
-                return Ok(Resolution::Redirect(apex));
+        let claimed = served.answer.domain.as_ref().is_some_and(|d| d.claimed);
+        if let Some((lookup, apex)) = www_fallback(host).filter(|_| !claimed) {
+            if let Some((tenant, _)) = self.find(&lookup).await? {
+                return Ok(Resolution::Redirect(www_target(
+                    apex,
+                    tenant.domain.as_ref(),
+                )));
             }
         }
         Err(Error::TenantNotFound)

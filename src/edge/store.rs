@@ -12,6 +12,7 @@ use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
 use crate::config::Config;
+use crate::domain::{self, Domain};
 use crate::error::{Error, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::key::Lookup;
@@ -76,36 +77,63 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     }
 }
 
+/// What a lookup found: the active tenant with its key, if any, and, for a lookup by domain,
+/// what that hostname's `tenant_domains` rows say.
+pub struct Found {
+    pub row: Option<TenantRow>,
+    pub domain: Option<Domain>,
+}
+
 /// The active tenant with this key, or `None`. Inactive tenants are invisible to the anon key
 /// (row-level security), so they are `None` too. Row-level security shows the anon key only
 /// the tenant a request names in `X-Tenant-Lookup` (`slug:acme`, …), so listing tenants is
-/// impossible with the key; the filter says the same again for the index.
-pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>, UpstreamError> {
-    let request = client(config)
-        .insert_header(LOOKUP_HEADER, lookup.to_string())
+/// impossible with the key; the filter says the same again for the index. A domain is looked up
+/// in `tenant_domains`, with its tenant embedded: only an active domain row shows its tenant.
+pub async fn find(config: &Config, lookup: &Lookup) -> Result<Found, UpstreamError> {
+    let named = client(config).insert_header(LOOKUP_HEADER, lookup.to_string());
+    let column = match lookup {
+        Lookup::Slug(_) => "slug",
+        Lookup::Id(_) => "id",
+        Lookup::Domain(host) => {
+            let request = named
+                .from("tenant_domains")
+                .select(domain::SELECT)
+                .eq("hostname", host.as_str())
+                .limit(domain::ROWS_LIMIT);
+            return match send(config, request).await? {
+                (200, body) => domain::from_rows(&body, host).map(|(row, domain)| Found {
+                    row,
+                    domain: Some(domain),
+                }),
+                (status, body) => Err(UpstreamError::Status { status, body }),
+            };
+        }
+    };
+    let request = named
         .from("tenant_profiles")
         .select(PUBLIC_COLUMNS)
-        .eq(lookup.column(), lookup.value())
+        .eq(column, lookup.value())
         .single();
-    match send(config, request).await? {
-        (200, body) => TenantRow::from_json(&body).map(Some),
-        (406, body) if body.contains(NO_ROWS) => Ok(None),
-        (status, body) => Err(UpstreamError::Status { status, body }),
-    }
+    let row = match send(config, request).await? {
+        (200, body) => Some(TenantRow::from_json(&body)?),
+        (406, body) if body.contains(NO_ROWS) => None,
+        (status, body) => return Err(UpstreamError::Status { status, body }),
+    };
+    Ok(Found { row, domain: None })
 }
 
 /// The change feed as of `read_at_ms` (when this read is sent): the newest [`READ_LIMIT`]
-/// changes of the last `feed::WINDOW_MS`, newest first.
+/// changes of the last `feed::WINDOW_MS`, newest first, through `public.tenant_changes_since`,
+/// which answers one JSON array of the rows: the table itself takes no filter from the anon key.
 pub async fn changes(
     config: &Config,
     read_at_ms: u64,
 ) -> Result<(Snapshot, String), UpstreamError> {
-    let request = client(config)
-        .from("tenant_changes")
-        .select("tenant_hash,changed_at")
-        .gte("changed_at", Snapshot::since(read_at_ms))
-        .order("changed_at.desc")
-        .limit(READ_LIMIT);
+    let params = serde_json::json!({
+        "since": Snapshot::since(read_at_ms),
+        "max_changes": READ_LIMIT,
+    });
+    let request = client(config).rpc("tenant_changes_since", params.to_string());
     match send(config, request).await? {
         (200, body) => Ok((Snapshot::from_rows(&body, read_at_ms)?, body)),
         (status, body) => Err(UpstreamError::Status { status, body }),

@@ -4,7 +4,8 @@
 -- run as each API role with the JWT claims PostgREST would set:
 --   anon            nothing but the public columns of an active tenant the
 --                   request names (x-tenant-lookup), and the hashes and
---                   times of the tenant change feed;
+--                   times of the tenant change feed, through
+--                   tenant_changes_since();
 --   authenticated   the same public view of tenants and of the feed, plus its
 --                   own tenant's campaigns, sessions and usage, and nobody
 --                   else's;
@@ -13,7 +14,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(100);
+select plan(102);
 
 -- Fixture. Alpha and Beta each own a tenant with a campaign, a session and a
 -- usage event. Sam (staff) owns a campaign inside Alpha's tenant but no tenant.
@@ -128,12 +129,14 @@ select throws_ok($$ delete from public.stakeholder_sessions $$,
 
 -- tenant_changes
 select results_eq(
-  $$ select count(*)::int from public.tenant_changes
-     where changed_at >= now() and tenant_hash in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
+  $$ select count(*)::int from jsonb_array_elements(public.tenant_changes_since(now())) as c
+     where c ->> 'tenant_hash' in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
        from (values ('a7000000-0000-4000-8000-0000000000a1'::uuid), ('b7000000-0000-4000-8000-0000000000b1'::uuid)) as t (id)) $$,
   $$ values (2) $$,
-  'anon: select tenant_hash and changed_at of tenant_changes returns the feed, without naming a tenant'
+  'anon: tenant_changes_since() returns the feed, without naming a tenant'
 );
+select throws_ok($$ select tenant_hash, changed_at from public.tenant_changes $$,
+  '42501', 'tenant changes are read through public.tenant_changes_since()', 'anon: reading tenant_changes itself is refused');
 select throws_ok($$ select id from public.tenant_changes $$,
   '42501', 'permission denied for table tenant_changes', 'anon: select id of tenant_changes is denied');
 select throws_ok($$ insert into public.tenant_changes (tenant_hash) values (repeat('7', 64)) $$,
@@ -295,12 +298,14 @@ select is_empty(
 
 -- tenant_changes
 select results_eq(
-  $$ select count(*)::int from public.tenant_changes
-     where changed_at >= now() and tenant_hash in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
+  $$ select count(*)::int from jsonb_array_elements(public.tenant_changes_since(now())) as c
+     where c ->> 'tenant_hash' in (select encode(sha256(convert_to(id::text, 'UTF8')), 'hex')
        from (values ('a7000000-0000-4000-8000-0000000000a1'::uuid), ('b7000000-0000-4000-8000-0000000000b1'::uuid)) as t (id)) $$,
   $$ values (2) $$,
-  'owner: select tenant_hash and changed_at of tenant_changes returns the feed, without naming a tenant'
+  'owner: tenant_changes_since() returns the feed, without naming a tenant'
 );
+select throws_ok($$ select tenant_hash, changed_at from public.tenant_changes $$,
+  '42501', 'tenant changes are read through public.tenant_changes_since()', 'owner: reading tenant_changes itself is refused');
 select throws_ok($$ select id from public.tenant_changes $$,
   '42501', 'permission denied for table tenant_changes', 'owner: select id of tenant_changes is denied');
 select throws_ok($$ insert into public.tenant_changes (tenant_hash) values (repeat('7', 64)) $$,

@@ -51,7 +51,11 @@ select bag_eq(
       ('campaigns', 'owned_tenant_ids'),
       ('participant_sessions', 'owned_tenant_ids'),
       ('usage_events', 'owned_tenant_ids'),
-      ('tenant_profiles', 'requested_tenant_lookup')
+      ('tenant_profiles', 'requested_tenant_lookup'),
+      ('tenant_profiles', 'tenant_named_by_domain'),
+      ('tenant_profiles', 'requested_tenant_key'),
+      ('tenant_domains', 'requested_tenant_lookup'),
+      ('tenant_domains', 'owned_tenant_ids')
   $$,
   'the policies call their helpers in private'
 );

@@ -7,7 +7,9 @@
 import http from 'node:http';
 
 /** Whether a PostgREST request path is a read of the change feed. */
-export const isFeedRead = (path) => path.startsWith('/tenant_changes');
+export const isFeedRead = (path) => path.startsWith('/rpc/tenant_changes_since');
+/** Whether it is a lookup of a tenant: by slug or id in tenant_profiles, by domain in tenant_domains. */
+const isTenantRead = (path) => path.startsWith('/tenant_profiles') || path.startsWith('/tenant_domains');
 
 /**
  * Starts a proxy to `target` (PostgREST's URL) on a free loopback port. Returns
@@ -49,7 +51,7 @@ export async function startCountingProxy(target) {
     /** Reads of the change feed. */
     feedReads: () => count((r) => isFeedRead(r.path)),
     /** Reads of tenants (of one, when `lookups` lists the x-tenant-lookup values it goes by). */
-    tenantReads: (lookups) => count((r) => r.path.startsWith('/tenant_profiles') && (!lookups || lookups.includes(r.lookup))),
+    tenantReads: (lookups) => count((r) => isTenantRead(r.path) && (!lookups || lookups.includes(r.lookup))),
     /**
      * Holds every answer `ms` back from now on (`which: 'feed'`: only the feed's; `ms` 0: none).
      * PostgREST answers at once; the proxy sends it on late, as a slow link or pool would.
