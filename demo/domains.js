@@ -60,6 +60,12 @@
     return button;
   }
 
+  /** What the page says of a domain's certificate. */
+  function certificate(d) {
+    if (d.ssl) return `Certificate: ${d.ssl}`;
+    return d.status === 'active' ? 'Set up by the platform' : 'Certificate: not requested yet';
+  }
+
   function dnsTable(domain) {
     const rows = domain.dns.map((r) => el('tr', { 'data-type': r.type },
       el('td', { textContent: r.type }),
@@ -88,7 +94,7 @@
       }
       const item = el('li', { class: 'card domain', 'data-hostname': d.hostname, 'data-status': d.status },
         el('h2', {}, d.hostname, ' ', el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status })),
-        el('p', { class: 'ssl', textContent: `Certificate: ${d.ssl || 'not requested yet'}${d.primary ? ' · primary domain' : ''}` }));
+        el('p', { class: 'ssl', textContent: `${certificate(d)}${d.primary ? ' · primary domain' : ''}` }));
       if (d.status !== 'active' && d.status !== 'removing') {
         item.append(el('p', { textContent: 'Add this record at your DNS provider:' }), dnsTable(d));
       }

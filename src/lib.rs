@@ -44,8 +44,9 @@ mod costs;
 
 // The crate's whole public surface: the parsers of client input, for the property tests
 // (tests/fuzz_parsers.rs) and the control plane (control/), which parses hostnames, tenant ids,
-// bearer tokens and PostgREST's timestamps exactly as the resolver does. Everything else is
-// crate-private, so the compiler finds dead code.
+// bearer tokens, PostgREST's timestamps and Cloudflare's ownership-check paths exactly as the
+// resolver does. Everything else is crate-private, so the compiler finds dead code.
+pub use crate::domain::is_challenge_path;
 pub use crate::error::Error;
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};

@@ -10,8 +10,6 @@ use serde::Deserialize;
 
 use crate::error::{Service, UpstreamError};
 
-/// The path of the HTTP ownership token on a custom hostname.
-pub const CHALLENGE_PREFIX: &str = "/.well-known/cf-custom-hostname-challenge/";
 /// Longest Cloudflare message kept for a coach.
 const MESSAGE_LIMIT: usize = 300;
 /// Cloudflare's error codes that refuse a hostname for good: quota (1404, 1405), a duplicate
@@ -108,28 +106,21 @@ impl CustomHostname {
     }
 
     /// The ownership token's path on the hostname, when Cloudflare's `http_url` is exactly
-    /// `http://<hostname>/.well-known/cf-custom-hostname-challenge/<token>`: the resolver
-    /// serves the body there, so nothing else may become that path.
+    /// `http://<hostname>/.well-known/cf-custom-hostname-challenge/<token>` and the path is one
+    /// the resolver serves (its own rule, `is_challenge_path`): the resolver answers the body
+    /// there, so nothing else may become that path.
     pub fn challenge_path(&self) -> Option<&str> {
         let http = self.ownership_verification_http.as_ref()?;
         let rest = http.http_url.strip_prefix("http://")?;
         let path = rest.strip_prefix(self.hostname.as_str())?;
-        let token = path.strip_prefix(CHALLENGE_PREFIX)?;
-        let safe = !token.is_empty()
-            && token.len() <= 128
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        safe.then_some(path)
+        tenant_resolver::is_challenge_path(path).then_some(path)
     }
 }
 
-/// Whether `id` can go into a URL path as a custom hostname id.
+/// Whether `id` is a custom hostname id as `tenant_domains.cloudflare_id` holds it (letters,
+/// digits and `-`, at most 64): safe in a URL path, and storable.
 pub fn is_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The body of a create: HTTP validation, a DV certificate.
@@ -140,7 +131,7 @@ pub fn create_body(hostname: &str) -> String {
 
 /// What an API answer means for the cron.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
+pub enum Verdict {
     /// Success, with the envelope's `result`.
     Ok(serde_json::Value),
     /// No such custom hostname (404).
@@ -174,16 +165,16 @@ struct ApiMessage {
 }
 
 /// Reads one answer of the API from its status, `retry-after` header and body.
-pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Answer {
+pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
     let stop = || {
-        Answer::Stop(UpstreamError::Status {
+        Verdict::Stop(UpstreamError::Status {
             service: Service::Cloudflare,
             status,
             body: body.chars().take(300).collect(),
         })
     };
     if status == 429 {
-        return Answer::RateLimited {
+        return Verdict::RateLimited {
             retry_after_s: retry_after.and_then(|v| v.trim().parse().ok()),
         };
     }
@@ -191,15 +182,15 @@ pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Answer {
         return stop();
     }
     let Ok(envelope) = serde_json::from_str::<Envelope>(body) else {
-        return Answer::Stop(UpstreamError::Decode {
+        return Verdict::Stop(UpstreamError::Decode {
             service: Service::Cloudflare,
             detail: format!("{status}: {}", body.chars().take(120).collect::<String>()),
         });
     };
     let first = envelope.errors.first();
     match status {
-        200..=299 if envelope.success => Answer::Ok(envelope.result),
-        404 => Answer::NotFound,
+        200..=299 if envelope.success => Verdict::Ok(envelope.result),
+        404 => Verdict::NotFound,
         401 | 403 => match first {
             Some(e) if REFUSALS.contains(&e.code) => refused(e),
             _ => stop(),
@@ -213,17 +204,17 @@ pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Answer {
     }
 }
 
-fn refused(e: &ApiMessage) -> Answer {
-    Answer::Refused {
+fn refused(e: &ApiMessage) -> Verdict {
+    Verdict::Refused {
         code: e.code,
         message: plain_text(&e.message),
     }
 }
 
 /// Decodes a `result` as `T`, or stops the run: Cloudflare answered something else.
-pub fn decode<T: serde::de::DeserializeOwned>(result: serde_json::Value) -> Result<T, Answer> {
+pub fn decode<T: serde::de::DeserializeOwned>(result: serde_json::Value) -> Result<T, Verdict> {
     serde_json::from_value(result).map_err(|e| {
-        Answer::Stop(UpstreamError::Decode {
+        Verdict::Stop(UpstreamError::Decode {
             service: Service::Cloudflare,
             detail: e.to_string(),
         })
@@ -286,7 +277,7 @@ pub(crate) mod tests {
         let body = envelope(true, serde_json::json!([]), serde_json::json!({"id": "x"}));
         assert_eq!(
             read(201, None, &body),
-            Answer::Ok(serde_json::json!({"id": "x"}))
+            Verdict::Ok(serde_json::json!({"id": "x"}))
         );
     }
 
@@ -305,7 +296,7 @@ pub(crate) mod tests {
                 serde_json::Value::Null,
             );
             match read(status, None, &body) {
-                Answer::Refused { code: c, message } => {
+                Verdict::Refused { code: c, message } => {
                     assert_eq!(c, code);
                     assert!(message.starts_with("Reserved top domain"));
                 }
@@ -326,7 +317,7 @@ pub(crate) mod tests {
                     serde_json::Value::Null
                 )
             ),
-            Answer::RateLimited {
+            Verdict::RateLimited {
                 retry_after_s: Some(17)
             }
         );
@@ -335,25 +326,25 @@ pub(crate) mod tests {
             serde_json::json!([{"code": 10000, "message": "Authentication error"}]),
             serde_json::Value::Null,
         );
-        assert!(matches!(read(403, None, &auth), Answer::Stop(_)));
+        assert!(matches!(read(403, None, &auth), Verdict::Stop(_)));
         let route = envelope(
             false,
             serde_json::json!([{"code": 7003, "message": "Could not route"}]),
             serde_json::Value::Null,
         );
-        assert!(matches!(read(400, None, &route), Answer::Stop(_)));
+        assert!(matches!(read(400, None, &route), Verdict::Stop(_)));
         assert!(matches!(
             read(502, None, "<html>bad gateway</html>"),
-            Answer::Stop(_)
+            Verdict::Stop(_)
         ));
-        assert!(matches!(read(200, None, "not json"), Answer::Stop(_)));
+        assert!(matches!(read(200, None, "not json"), Verdict::Stop(_)));
         assert!(matches!(
             read(
                 200,
                 None,
                 &envelope(false, serde_json::json!([]), serde_json::Value::Null)
             ),
-            Answer::Stop(_)
+            Verdict::Stop(_)
         ));
     }
 
@@ -364,7 +355,7 @@ pub(crate) mod tests {
             serde_json::json!([{"code": 1436, "message": "The custom hostname was not found."}]),
             serde_json::Value::Null,
         );
-        assert_eq!(read(404, None, &body), Answer::NotFound);
+        assert_eq!(read(404, None, &body), Verdict::NotFound);
     }
 
     #[test]
@@ -384,7 +375,8 @@ pub(crate) mod tests {
         for url in [
             "http://evil.test/.well-known/cf-custom-hostname-challenge/abc",
             "http://coach.example.test/.well-known/other/abc",
-            "http://coach.example.test/.well-known/cf-custom-hostname-challenge/../x",
+            "http://coach.example.test/.well-known/cf-custom-hostname-challenge/a/b",
+            "http://coach.example.test/.well-known/cf-custom-hostname-challenge/",
             "https://coach.example.test/.well-known/cf-custom-hostname-challenge/abc",
             "http://coach.example.test.evil/.well-known/cf-custom-hostname-challenge/abc",
         ] {
@@ -426,7 +418,7 @@ pub(crate) mod tests {
     #[test]
     fn ids_are_safe_in_paths() {
         assert!(is_id("0d89c70d-ad9f-4843-b99f-6cc0252067e9"));
-        for bad in ["", "../x", "a/b", "a?b", &"a".repeat(65)] {
+        for bad in ["", "../x", "a/b", "a?b", "a_b", &"a".repeat(65)] {
             assert!(!is_id(bad), "{bad}");
         }
     }

@@ -99,7 +99,7 @@ impl DomainRow {
     }
 
     /// The coach's view of this row.
-    pub fn to_domain(&self, target: &Host) -> Domain {
+    pub fn to_domain(&self, target: &Host) -> DomainView {
         let mut dns = vec![DnsRecord {
             kind: "CNAME",
             name: self.hostname.clone(),
@@ -114,7 +114,7 @@ impl DomainRow {
                 optional: Some(true),
             });
         }
-        Domain {
+        DomainView {
             hostname: self.hostname.clone(),
             status: self.status,
             primary: self.is_primary,
@@ -129,7 +129,7 @@ impl DomainRow {
 /// A domain as the coach's API answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Domain {
+pub struct DomainView {
     pub hostname: String,
     pub status: Status,
     pub primary: bool,

@@ -156,7 +156,7 @@ pub fn refreshed(row: &DomainRow, hostname: &CustomHostname, now: &str) -> Optio
     } else if status == Status::Active && !row.verification_errors.is_empty() {
         patch = patch.set("verification_errors", Vec::<String>::new());
     }
-    let ssl = hostname.ssl_status().map(str::to_string);
+    let ssl = ssl_status(hostname).map(str::to_string);
     if ssl.is_some() && ssl != row.ssl_status {
         patch = patch.set("ssl_status", ssl);
     }
@@ -167,10 +167,25 @@ pub fn refreshed(row: &DomainRow, hostname: &CustomHostname, now: &str) -> Optio
     })
 }
 
+/// Whether a text of Cloudflare's fits the column it goes to (the table's CHECKs): a value that
+/// does not is left out, so the row's other changes are still written.
+fn storable(text: &str, max: usize) -> bool {
+    !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
+}
+
+/// The certificate's status, if Cloudflare gave one that fits `ssl_status`.
+fn ssl_status(hostname: &CustomHostname) -> Option<&str> {
+    hostname.ssl_status().filter(|s| storable(s, 64))
+}
+
 /// The ownership records Cloudflare gave, where they differ from the row's.
 fn ownership_changes(row: &DomainRow, hostname: &CustomHostname) -> Patch {
     let mut patch = Patch::default();
-    if let Some(txt) = &hostname.ownership_verification {
+    if let Some(txt) = hostname
+        .ownership_verification
+        .as_ref()
+        .filter(|t| storable(&t.name, 300) && storable(&t.value, 300))
+    {
         if row.ownership_txt_name.as_deref() != Some(txt.name.as_str())
             || row.ownership_txt_value.as_deref() != Some(txt.value.as_str())
         {
@@ -181,7 +196,10 @@ fn ownership_changes(row: &DomainRow, hostname: &CustomHostname) -> Patch {
     }
     if let (Some(path), Some(http)) = (
         hostname.challenge_path(),
-        &hostname.ownership_verification_http,
+        hostname
+            .ownership_verification_http
+            .as_ref()
+            .filter(|h| storable(&h.http_body, 512)),
     ) {
         if row.ownership_http_path.as_deref() != Some(path)
             || row.ownership_http_body.as_deref() != Some(http.http_body.as_str())
@@ -203,7 +221,7 @@ pub fn created(row: &DomainRow, hostname: &CustomHostname) -> Patch {
         .set("cloudflare_id", hostname.id.as_str())
         .set("verification_errors", hostname.errors())
         .merge(ownership_changes(row, hostname));
-    match hostname.ssl_status() {
+    match ssl_status(hostname) {
         Some(ssl) => patch.set("ssl_status", ssl),
         None => patch,
     }
@@ -212,19 +230,25 @@ pub fn created(row: &DomainRow, hostname: &CustomHostname) -> Patch {
 /// The row as it is once [`created`] is written.
 pub fn with_hostname(row: &DomainRow, hostname: &CustomHostname) -> DomainRow {
     let mut row = row.clone();
+    let written = created(&row, hostname).0;
+    let text = |column: &str| {
+        written
+            .get(column)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     row.cloudflare_id = Some(hostname.id.clone());
     row.verification_errors = hostname.errors();
-    row.ssl_status = hostname.ssl_status().map(str::to_string);
-    if let Some(txt) = &hostname.ownership_verification {
-        row.ownership_txt_name = Some(txt.name.clone());
-        row.ownership_txt_value = Some(txt.value.clone());
-    }
-    if let (Some(path), Some(http)) = (
-        hostname.challenge_path(),
-        &hostname.ownership_verification_http,
-    ) {
-        row.ownership_http_path = Some(path.to_string());
-        row.ownership_http_body = Some(http.http_body.clone());
+    row.ssl_status = text("ssl_status").or(row.ssl_status);
+    for (column, field) in [
+        ("ownership_txt_name", &mut row.ownership_txt_name),
+        ("ownership_txt_value", &mut row.ownership_txt_value),
+        ("ownership_http_path", &mut row.ownership_http_path),
+        ("ownership_http_body", &mut row.ownership_http_body),
+    ] {
+        if let Some(value) = text(column) {
+            *field = Some(value);
+        }
     }
     row
 }
@@ -475,6 +499,29 @@ mod tests {
             p.get("status"),
             None,
             "the status is written separately, guarded"
+        );
+    }
+
+    #[test]
+    fn values_the_table_would_refuse_are_left_out() {
+        let mut h = hostname("pending", "initializing");
+        h.ownership_verification_http.as_mut().unwrap().http_body = "token\nwith a newline".into();
+        h.ownership_verification.as_mut().unwrap().value = "x".repeat(301);
+        h.ssl.as_mut().unwrap().status = Some("s".repeat(65));
+        let p: Value =
+            serde_json::from_str(&created(&row("coach.example.test"), &h).to_json()).unwrap();
+        for column in [
+            "ownership_http_path",
+            "ownership_http_body",
+            "ownership_txt_name",
+            "ssl_status",
+        ] {
+            assert_eq!(p.get(column), None, "{column}");
+        }
+        assert_eq!(p["cloudflare_id"], h.id.as_str());
+        assert_eq!(
+            with_hostname(&row("coach.example.test"), &h).ownership_http_body,
+            None
         );
     }
 

@@ -3,7 +3,7 @@
 //! Everything the control plane answers is JSON, never cached (`no-store`: a coach's domains
 //! are theirs alone), and readable cross-origin only by the dashboard's origins.
 
-use crate::domain::Domain;
+use crate::domain::DomainView;
 use crate::error::Error;
 
 /// An HTTP answer the control plane will send.
@@ -33,15 +33,15 @@ impl Reply {
     }
 
     /// One domain: 201 when it was just added, 200 otherwise.
-    pub fn domain(status: u16, domain: &Domain) -> Reply {
+    pub fn domain(status: u16, domain: &DomainView) -> Reply {
         Reply::json(status, serde_json::to_string(domain).unwrap_or_default())
     }
 
     /// A tenant's domains: `{"domains":[…]}`.
-    pub fn domains(domains: &[Domain]) -> Reply {
+    pub fn domains(domains: &[DomainView]) -> Reply {
         #[derive(serde::Serialize)]
         struct List<'a> {
-            domains: &'a [Domain],
+            domains: &'a [DomainView],
         }
         Reply::json(
             200,

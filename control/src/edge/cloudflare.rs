@@ -4,12 +4,12 @@
 use reqwest::Method;
 
 use super::within;
-use crate::cloudflare::{create_body, decode, read, Answer, CustomHostname};
+use crate::cloudflare::{create_body, decode, read, CustomHostname, Verdict};
 use crate::config::Config;
 use crate::error::{Service, UpstreamError};
 
 /// Sends one API call: `path` under the zone's `custom_hostnames`.
-async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Answer {
+async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Verdict {
     let cf = &config.cloudflare;
     let url = format!(
         "{}/zones/{}/custom_hostnames{path}",
@@ -41,41 +41,41 @@ async fn call(config: &Config, method: Method, path: &str, body: Option<String>)
     .await;
     match sent {
         Ok((status, retry_after, text)) => read(status, retry_after.as_deref(), &text),
-        Err(e) => Answer::Stop(e),
+        Err(e) => Verdict::Stop(e),
     }
 }
 
 /// A hostname from a successful answer, or the answer itself.
-fn hostname(answer: Answer) -> Result<CustomHostname, Answer> {
-    match answer {
-        Answer::Ok(result) => decode(result),
+fn hostname(verdict: Verdict) -> Result<CustomHostname, Verdict> {
+    match verdict {
+        Verdict::Ok(result) => decode(result),
         other => Err(other),
     }
 }
 
 /// `POST /zones/{zone}/custom_hostnames`.
-pub async fn create(config: &Config, name: &str) -> Result<CustomHostname, Answer> {
+pub async fn create(config: &Config, name: &str) -> Result<CustomHostname, Verdict> {
     hostname(call(config, Method::POST, "", Some(create_body(name))).await)
 }
 
 /// `GET /zones/{zone}/custom_hostnames/{id}`.
-pub async fn get(config: &Config, id: &str) -> Result<CustomHostname, Answer> {
+pub async fn get(config: &Config, id: &str) -> Result<CustomHostname, Verdict> {
     hostname(call(config, Method::GET, &format!("/{id}"), None).await)
 }
 
 /// `DELETE /zones/{zone}/custom_hostnames/{id}`: `Ok` when gone, whether now or before (404).
-pub async fn delete(config: &Config, id: &str) -> Result<(), Answer> {
+pub async fn delete(config: &Config, id: &str) -> Result<(), Verdict> {
     match call(config, Method::DELETE, &format!("/{id}"), None).await {
-        Answer::Ok(_) | Answer::NotFound => Ok(()),
+        Verdict::Ok(_) | Verdict::NotFound => Ok(()),
         other => Err(other),
     }
 }
 
 /// `GET /zones/{zone}/custom_hostnames?hostname=…`: the zone's hostname of this name, if any.
-pub async fn find(config: &Config, name: &str) -> Result<Option<CustomHostname>, Answer> {
+pub async fn find(config: &Config, name: &str) -> Result<Option<CustomHostname>, Verdict> {
     let path = format!("?hostname={name}&per_page=5");
     match call(config, Method::GET, &path, None).await {
-        Answer::Ok(result) => {
+        Verdict::Ok(result) => {
             let found: Vec<CustomHostname> = decode(result)?;
             Ok(found.into_iter().find(|h| h.hostname == name))
         }

@@ -6,8 +6,8 @@
 use std::fmt;
 
 use super::cloudflare as cf;
-use super::store;
-use crate::cloudflare::{is_id, Answer, CustomHostname, DUPLICATE};
+use super::store::{self, Written};
+use crate::cloudflare::{is_id, CustomHostname, Verdict, DUPLICATE};
 use crate::config::Config;
 use crate::domain::DomainRow;
 use crate::error::UpstreamError;
@@ -105,25 +105,33 @@ impl Run<'_> {
     /// Spends one call of the budget on `call`, and turns what stops a run into a [`Halt`].
     async fn spend<T>(
         &mut self,
-        call: impl std::future::Future<Output = Result<T, Answer>>,
-    ) -> Result<Result<T, Answer>, Halt> {
+        call: impl std::future::Future<Output = Result<T, Verdict>>,
+    ) -> Result<Result<T, Verdict>, Halt> {
         if self.report.calls >= self.config.calls_per_run {
             return Err(Halt::Budget);
         }
         self.report.calls += 1;
         match call.await {
-            Err(Answer::RateLimited { retry_after_s }) => Err(Halt::RateLimited { retry_after_s }),
-            Err(Answer::Stop(e)) => Err(Halt::Upstream(e)),
+            Err(Verdict::RateLimited { retry_after_s }) => Err(Halt::RateLimited { retry_after_s }),
+            Err(Verdict::Stop(e)) => Err(Halt::Upstream(e)),
             other => Ok(other),
         }
     }
 
+    /// Writes `update`, guarded; whether it was written. A write the database refuses is this
+    /// row's problem: logged, and the run goes on.
     async fn write(&mut self, row: &DomainRow, update: &Update) -> Result<bool, Halt> {
-        let matched = store::update(self.config, &row.id, update, false).await?;
-        if matched {
-            self.report.updated += 1;
+        match store::update(self.config, &row.id, update, false).await? {
+            Written::Matched => {
+                self.report.updated += 1;
+                Ok(true)
+            }
+            Written::Unmatched => Ok(false),
+            Written::Refused(body) => {
+                log_refused(row, &body);
+                Ok(false)
+            }
         }
-        Ok(matched)
     }
 
     async fn step(&mut self, step: Step, row: &DomainRow) -> Result<(), Halt> {
@@ -143,12 +151,12 @@ impl Run<'_> {
             Some(id) => Some(id.to_string()),
             None => match self.spend(cf::find(self.config, &row.hostname)).await? {
                 Ok(found) => self.unclaimed(found).await?.map(|h| h.id),
-                Err(answer) => return self.skip(row, "find", &answer),
+                Err(verdict) => return self.skip(row, "find", &verdict),
             },
         };
         if let Some(id) = id.filter(|id| is_id(id)) {
-            if let Err(answer) = self.spend(cf::delete(self.config, &id)).await? {
-                return self.skip(row, "delete", &answer);
+            if let Err(verdict) = self.spend(cf::delete(self.config, &id)).await? {
+                return self.skip(row, "delete", &verdict);
             }
         }
         if store::delete(self.config, &row.id).await? {
@@ -160,9 +168,9 @@ impl Run<'_> {
     /// A pending row past `DOMAIN_PENDING_DAYS`: its hostname goes, the row fails.
     async fn expire(&mut self, row: &DomainRow) -> Result<(), Halt> {
         if let Some(id) = row.cloudflare_id.as_deref().filter(|id| is_id(id)) {
-            if let Err(answer) = self.spend(cf::delete(self.config, id)).await? {
+            if let Err(verdict) = self.spend(cf::delete(self.config, id)).await? {
                 // Cloudflare deletes a hostname pending 7 days itself: the row fails anyway.
-                log_skip(row, "delete", &answer);
+                log_skip(row, "delete", &verdict);
             }
         }
         let reason = lifecycle::expired_reason(
@@ -182,7 +190,7 @@ impl Run<'_> {
     async fn create(&mut self, row: &DomainRow) -> Result<(), Halt> {
         let created = match self.spend(cf::create(self.config, &row.hostname)).await? {
             Ok(hostname) => hostname,
-            Err(Answer::Refused { code, message }) => {
+            Err(Verdict::Refused { code, message }) => {
                 let adopted = if code == DUPLICATE {
                     self.adoptable(&row.hostname).await?
                 } else {
@@ -198,7 +206,7 @@ impl Run<'_> {
                     }
                 }
             }
-            Err(answer) => return self.skip(row, "create", &answer),
+            Err(verdict) => return self.skip(row, "create", &verdict),
         };
         self.store_created(row, created).await
     }
@@ -234,12 +242,17 @@ impl Run<'_> {
             patch: lifecycle::created(row, &hostname),
             if_status: row.status,
         };
-        if !store::update(self.config, &row.id, &ids, true).await? {
-            // The row is gone or got a hostname meanwhile: do not leave this one behind.
+        let written = store::update(self.config, &row.id, &ids, true).await?;
+        if let Written::Refused(body) = &written {
+            log_refused(row, body);
+        }
+        if written != Written::Matched {
+            // The row is gone, got a hostname meanwhile, or cannot hold this one: do not leave
+            // the hostname behind.
             let holder = store::by_id(self.config, &row.id).await?;
             if holder.and_then(|r| r.cloudflare_id) != Some(hostname.id.clone()) {
-                if let Err(answer) = self.spend(cf::delete(self.config, &hostname.id)).await? {
-                    log_skip(row, "delete", &answer);
+                if let Err(verdict) = self.spend(cf::delete(self.config, &hostname.id)).await? {
+                    log_skip(row, "delete", &verdict);
                 }
             }
             return Ok(());
@@ -264,26 +277,35 @@ impl Run<'_> {
                     self.write(row, &update).await?;
                 }
             }
-            Err(Answer::NotFound) => {
+            Err(Verdict::NotFound) => {
                 if self.write(row, &lifecycle::vanished(row)).await? {
                     self.report.vanished += 1;
                 }
             }
-            Err(answer) => log_skip(row, "get", &answer),
+            Err(verdict) => log_skip(row, "get", &verdict),
         }
         Ok(())
     }
 
     /// A call Cloudflare refused for this row: logged, the row left for the next run.
-    fn skip(&self, row: &DomainRow, what: &str, answer: &Answer) -> Result<(), Halt> {
-        log_skip(row, what, answer);
+    fn skip(&self, row: &DomainRow, what: &str, verdict: &Verdict) -> Result<(), Halt> {
+        log_skip(row, what, verdict);
         Ok(())
     }
 }
 
-fn log_skip(row: &DomainRow, what: &str, answer: &Answer) {
+fn log_refused(row: &DomainRow, body: &str) {
+    let body: String = body.chars().take(200).collect();
+    worker::console_error!(
+        "cron: the database refused a write of {} ({}): {body}",
+        row.hostname,
+        row.id
+    );
+}
+
+fn log_skip(row: &DomainRow, what: &str, verdict: &Verdict) {
     worker::console_warn!(
-        "cron: cloudflare {what} for {} ({}) not done: {answer:?}",
+        "cron: cloudflare {what} for {} ({}) not done: {verdict:?}",
         row.hostname,
         row.id
     );

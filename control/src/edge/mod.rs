@@ -15,6 +15,8 @@ use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
+use store::Written;
+
 use crate::api::{self, route, Route};
 use crate::body::{check_declared_length, BodyLimit};
 use crate::config::Config;
@@ -136,8 +138,10 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
     };
     let mut current: DomainRow = row.clone();
     if let Some(update) = lifecycle::certificate(&row, &ssl_status) {
-        if store::update(config, &row.id, &update, false).await? {
-            current.ssl_status = Some(ssl_status.clone());
+        match store::update(config, &row.id, &update, false).await? {
+            Written::Matched => current.ssl_status = Some(ssl_status.clone()),
+            Written::Unmatched => {}
+            Written::Refused(body) => worker::console_error!("webhook: write refused: {body:.200}"),
         }
     }
     if lifecycle::activates(&current, &ssl_status) {
@@ -148,8 +152,8 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
                     store::update(config, &row.id, &update, false).await?;
                 }
             }
-            Err(answer) => {
-                worker::console_warn!("webhook: reading {id} back failed: {answer:?}");
+            Err(verdict) => {
+                worker::console_warn!("webhook: reading {id} back failed: {verdict:?}");
             }
         }
     }

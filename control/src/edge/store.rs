@@ -117,14 +117,26 @@ pub async fn by_id(config: &Config, id: &str) -> Result<Option<DomainRow>, Upstr
     Ok(rows(status, body)?.into_iter().next())
 }
 
+/// What a write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The row matched its guard and was written.
+    Matched,
+    /// No row matched (changed or gone meanwhile).
+    Unmatched,
+    /// The database refused this row's new values (a CHECK or a unique index): this row's
+    /// problem, not the run's. PostgREST's answer, for the log.
+    Refused(String),
+}
+
 /// Applies `update` to row `id` if its status is still the one it was decided on; with
-/// `only_without_hostname`, if it has no Cloudflare hostname yet either. Whether it matched.
+/// `only_without_hostname`, if it has no Cloudflare hostname yet either.
 pub async fn update(
     config: &Config,
     id: &str,
     update: &Update,
     only_without_hostname: bool,
-) -> Result<bool, UpstreamError> {
+) -> Result<Written, UpstreamError> {
     let request = client(config, Caller::Service)
         .from(TABLE)
         .select("id")
@@ -134,8 +146,14 @@ pub async fn update(
     } else {
         request.eq("status", update.if_status.as_str())
     };
-    let (status, body) = send(config, request.update(update.patch.to_json())).await?;
-    matched(status, body)
+    match send(config, request.update(update.patch.to_json())).await? {
+        (400 | 409, body) => Ok(Written::Refused(body)),
+        (status, body) => Ok(if matched(status, body)? {
+            Written::Matched
+        } else {
+            Written::Unmatched
+        }),
+    }
 }
 
 /// Deletes a `removing` row. Whether it matched.
