@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import puppeteer from 'puppeteer-core';
-import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, sleep, startStack } from '../scripts/stack.mjs';
+import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
 import { MESSAGES } from './support/cloudflare.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, assertPublicTenant, countUpstream, userToken } from './support/tenants.mjs';
@@ -40,15 +40,20 @@ before(async () => {
     demo: true,
     workerPort: port,
     vars: { CHANGES_POLL_SECONDS: String(POLL_SECONDS), PLATFORM_DOMAIN: 'localhost' },
-    control: {
+  });
+  // The second data center and the control plane start side by side.
+  const [dcB] = await Promise.all([
+    addWorker(stack),
+    startControl(stack, {
       vars: { CLOUDFLARE_CALLS_PER_RUN: String(CALLS_PER_RUN), DASHBOARD_ORIGIN: dashboard },
       cloudflare: { allowTopDomains: ['test', 'localhost'] },
       echo: Boolean(process.env.CONTROL_ECHO),
-    },
-  });
-  control = stack.control;
+    }).then((started) => {
+      control = started;
+    }),
+  ]);
   cf = control.cloudflare;
-  centers.push({ name: 'dc-a', url: stack.worker.url }, { name: 'dc-b', url: (await addWorker(stack)).url });
+  centers.push({ name: 'dc-a', url: stack.worker.url }, { name: 'dc-b', url: dcB.url });
   tokens = {
     nora: userToken(stack, USERS.nora),
     lee: userToken(stack, USERS.lee),
@@ -373,7 +378,9 @@ describe('the webhook', () => {
     assert.deepEqual([unknown.status, unknown.json()], [200, { received: true, known: false }]);
     const post = (body) => request(`${control.url}/webhooks/cloudflare`, { method: 'POST', headers: { 'cf-webhook-auth': secret }, body });
     assertError(await post('{"data":'), 400, 'invalid_body');
-    assertError(await post(JSON.stringify({ data: { id: '../zones', ssl: { status: 'active' } } })), 400, 'invalid_body');
+    assertError(await post(JSON.stringify({ data: { id: hostname.id, ssl: { status: '<b>active</b>' } } })), 400, 'invalid_body');
+    const notAnId = await post(JSON.stringify({ data: { id: '../zones', ssl: { status: 'active' } } }));
+    assert.deepEqual([notAnId.status, notAnId.json()], [200, { received: true, known: false }], 'no row can hold it');
     assertError(await post(JSON.stringify({ data: { id: hostname.id }, pad: 'x'.repeat(20_000) })), 413, 'payload_too_large');
     assert.equal((await post('{"text":"Hello World! This is a test message sent from https://cloudflare.com."}')).status, 200);
   });

@@ -3,8 +3,10 @@
 //!
 //! A run works in this order, each row at most once, until its Cloudflare call budget is spent:
 //! 1. `removing` rows: delete their Cloudflare hostname (404: already gone), then the row;
-//! 2. `pending` rows older than `DOMAIN_PENDING_DAYS`: delete their hostname, mark them `failed`;
-//! 3. `pending` rows without a hostname: create one;
+//! 2. `pending` rows with a hostname, older than `DOMAIN_PENDING_DAYS`: delete the hostname,
+//!    mark them `failed`;
+//! 3. `pending` rows without a hostname: create one (however old: a row is given up only once
+//!    Cloudflare has had its hostname, so an outage of Cloudflare or of the cron costs none);
 //! 4. rows Cloudflare has not finished with (`pending`, `moved`, `active` with a certificate
 //!    not `active`): refresh them;
 //! 5. with what is left of the budget, `active` rows: Cloudflare may have found them moved or
@@ -26,7 +28,8 @@ use crate::domain::{DomainRow, Status};
 pub enum Step {
     /// A `removing` row: delete its Cloudflare hostname, then the row.
     Delete,
-    /// A `pending` row past `DOMAIN_PENDING_DAYS`: delete its hostname, mark it `failed`.
+    /// A `pending` row with a hostname, past `DOMAIN_PENDING_DAYS`: delete the hostname, mark
+    /// the row `failed`.
     Expire,
     /// A `pending` row without a Cloudflare hostname: create it.
     Create,
@@ -72,8 +75,8 @@ fn step(row: &DomainRow, now_ms: u64, pending_ms: u64) -> Option<Step> {
     let has_hostname = row.cloudflare_id.is_some();
     match row.status {
         Status::Removing => Some(Step::Delete),
-        Status::Pending if is_expired(row, now_ms, pending_ms) => Some(Step::Expire),
         Status::Pending if !has_hostname => Some(Step::Create),
+        Status::Pending if is_expired(row, now_ms, pending_ms) => Some(Step::Expire),
         Status::Pending | Status::Moved if has_hostname => Some(Step::Refresh),
         Status::Active if has_hostname && row.ssl_status.as_deref() != Some("active") => {
             Some(Step::Refresh)
@@ -389,6 +392,27 @@ mod tests {
                 (Step::Check, id("cf-a")),
             ],
             "failed, blocked and hand-made active rows are left alone"
+        );
+    }
+
+    #[test]
+    fn an_old_row_without_a_hostname_is_created_first_and_given_up_only_after() {
+        let mut old = with(Status::Pending, None, None);
+        old.created_at = "2026-11-20T10:00:00Z".into();
+        assert_eq!(
+            plan(vec![old.clone()], CREATED + DAY, 7 * DAY, 0)[0].0,
+            Step::Create
+        );
+        old.cloudflare_id = Some("cf".into());
+        assert_eq!(
+            plan(vec![old], CREATED + DAY, 7 * DAY, 0)[0].0,
+            Step::Expire
+        );
+        let fresh = with(Status::Pending, Some("cf"), None);
+        assert_eq!(
+            plan(vec![fresh], CREATED + 1, 0, 0)[0].0,
+            Step::Expire,
+            "0 days: at the next run"
         );
     }
 

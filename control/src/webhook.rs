@@ -40,8 +40,8 @@ pub fn authorize(header: Option<&str>, secret: &str) -> Result<(), Error> {
 pub enum Notice {
     /// A custom hostname's certificate has this status now.
     Certificate { id: String, ssl_status: String },
-    /// Nothing to act on: Cloudflare's test message when a destination is saved, or an event
-    /// without a certificate status. Answered 200 all the same.
+    /// Nothing to act on: Cloudflare's test message when a destination is saved, an event
+    /// without a certificate status, or an id no row can hold. Answered 200 all the same.
     Other,
 }
 
@@ -77,17 +77,13 @@ pub fn parse(body: &[u8]) -> Result<Notice, Error> {
     let Some(data) = payload.data else {
         return Ok(Notice::Other);
     };
-    if !is_id(&data.id) {
-        return Err(invalid());
-    }
-    let status = data.ssl.and_then(|s| s.status);
-    match status {
-        Some(s) if is_status(&s) => Ok(Notice::Certificate {
+    match data.ssl.and_then(|s| s.status) {
+        Some(s) if !is_status(&s) => Err(invalid()),
+        Some(s) if is_id(&data.id) => Ok(Notice::Certificate {
             id: data.id,
             ssl_status: s,
         }),
-        Some(_) => Err(invalid()),
-        None => Ok(Notice::Other),
+        _ => Ok(Notice::Other),
     }
 }
 
@@ -143,6 +139,12 @@ mod tests {
         assert_eq!(parse(test.as_bytes()).unwrap(), Notice::Other);
         let no_ssl = r#"{"data":{"id":"abc","hostname":"x.test"}}"#;
         assert_eq!(parse(no_ssl.as_bytes()).unwrap(), Notice::Other);
+        let not_an_id = r#"{"data":{"id":"../../zones","ssl":{"status":"active"}}}"#;
+        assert_eq!(
+            parse(not_an_id.as_bytes()).unwrap(),
+            Notice::Other,
+            "no row holds it"
+        );
     }
 
     #[test]
@@ -152,8 +154,8 @@ mod tests {
             "not json",
             "[]",
             r#"{"data":{"hostname":"x.test"}}"#,
-            r#"{"data":{"id":"../../zones","ssl":{"status":"active"}}}"#,
             r#"{"data":{"id":"abc","ssl":{"status":"<script>"}}}"#,
+            r#"{"data":{"id":"abc","ssl":{"status":42}}}"#,
             r#"{"data":{"id":42}}"#,
         ] {
             let e = parse(bad.as_bytes()).unwrap_err();
