@@ -44,8 +44,10 @@ mod costs;
 
 // The crate's whole public surface: the parsers of client input, for the property tests
 // (tests/fuzz_parsers.rs) and the control plane (control/), which parses hostnames, tenant ids,
-// bearer tokens, PostgREST's timestamps and Cloudflare's ownership-check paths exactly as the
-// resolver does. Everything else is crate-private, so the compiler finds dead code.
+// bearer tokens, PostgREST's timestamps, Cloudflare's ownership-check paths and the settings
+// naming URLs exactly as the resolver does. Everything else is crate-private, so the compiler
+// finds dead code.
+pub use crate::config::{http_url, rest_url};
 pub use crate::domain::is_challenge_path;
 pub use crate::error::Error;
 pub use crate::host::Host;

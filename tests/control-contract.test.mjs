@@ -7,19 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
 import { compileFromFile } from 'json-schema-to-typescript';
-import { ROOT } from '../scripts/stack.mjs';
-
-const SCHEMA = path.join(ROOT, 'schema');
-const read = (file) => JSON.parse(fs.readFileSync(path.join(SCHEMA, file), 'utf8'));
-
-function validators() {
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
-  ajv.addSchema(read('domain.schema.json'), 'domain.schema.json');
-  ajv.addSchema(read('domain-list.schema.json'), 'domain-list.schema.json');
-  return { domain: ajv.getSchema('domain.schema.json'), list: ajv.getSchema('domain-list.schema.json') };
-}
+import { SCHEMA, domainValidators } from './support/domain-schema.mjs';
 
 const pending = {
   hostname: 'coach.example.test',
@@ -35,7 +24,7 @@ const pending = {
 };
 
 test('the domain schema accepts what the control plane answers, and nothing looser', () => {
-  const { domain, list } = validators();
+  const { domain, list } = domainValidators();
   assert.ok(domain(pending), JSON.stringify(domain.errors));
   assert.ok(domain({ ...pending, status: 'active', primary: true, ssl: 'active', verifiedAt: '2026-12-02T10:05:00.000Z', errors: [] }));
   assert.ok(list({ domains: [pending] }));

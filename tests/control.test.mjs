@@ -10,10 +10,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import puppeteer from 'puppeteer-core';
 import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import { launchBrowser } from './support/browser.mjs';
 import { MESSAGES } from './support/cloudflare.mjs';
+import { domainValidators } from './support/domain-schema.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, assertPublicTenant, countUpstream, userToken } from './support/tenants.mjs';
 
@@ -21,7 +21,6 @@ const POLL_SECONDS = 1;
 /** The feed's bound: a change is visible in every data center within CHANGES_POLL_SECONDS + 1 s. */
 const BOUND_MS = (POLL_SECONDS + 1) * 1000;
 const CALLS_PER_RUN = 4;
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 let stack;
@@ -75,8 +74,18 @@ const sql = (text) => psql(stack.dbUrl, { sql: text }).trim();
 const NORA = TENANTS.northstar;
 const LEE = TENANTS.acme;
 
-/** Calls the control plane: `{ status, headers, body, json() }`. */
-const api = (method, urlPath, { token = tokens.nora, body, headers = {} } = {}) => request(`${control.url}${urlPath}`, {
+/**
+ * Calls the control plane: `{ status, headers, body, json() }`. When wrangler dev's proxy says
+ * the Worker restarted mid-request (a reload of its own, which it retries for GET and HEAD
+ * only), the control plane's last output is printed to tell why.
+ */
+const api = (method, urlPath, opts) => send(method, urlPath, opts).then((res) => {
+  if (res.status === 503 && res.body.startsWith('Your worker restarted')) {
+    console.error(`wrangler dev restarted the control plane during ${method} ${urlPath}:\n${control.proc.tail()}`);
+  }
+  return res;
+});
+const send = (method, urlPath, { token = tokens.nora, body, headers = {} } = {}) => request(`${control.url}${urlPath}`, {
   method,
   headers: {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -86,13 +95,7 @@ const api = (method, urlPath, { token = tokens.nora, body, headers = {} } = {}) 
   body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
 });
 
-const schemas = (() => {
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
-  const read = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', file), 'utf8'));
-  ajv.addSchema(read('domain.schema.json'), 'domain.schema.json');
-  ajv.addSchema(read('domain-list.schema.json'), 'domain-list.schema.json');
-  return { domain: ajv.getSchema('domain.schema.json'), list: ajv.getSchema('domain-list.schema.json') };
-})();
+const schemas = domainValidators();
 
 /** A tenant's domains as its coach sees them, checked against schema/domain-list.schema.json. */
 async function domains(tenant = NORA, token = tokens.nora) {
@@ -412,13 +415,7 @@ describe('another coach', () => {
 describe('the demo\'s Domains page, in a real browser', () => {
   let browser;
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/provision installs Debian's chromium`);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

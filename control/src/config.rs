@@ -143,21 +143,12 @@ impl Config {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let rest_url = match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
-            (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest)?,
-            (None, Some(project)) => format!("{}/rest/v1", http_url("SUPABASE_URL", &project)?),
-            (None, None) => {
-                return Err(misconfigured(
-                    "SUPABASE_URL",
-                    "is not set (nor SUPABASE_REST_URL)",
-                ))
-            }
-        };
+        let rest_url = tenant_resolver::rest_url(get)?;
         let secret_key = secret_key(get("SUPABASE_SECRET_KEY"))?;
         let anon_key = get("SUPABASE_ANON_KEY").map(anon_key).transpose()?;
         let cloudflare = Cloudflare {
             api_base: match get("CLOUDFLARE_API_BASE") {
-                Some(base) => http_url("CLOUDFLARE_API_BASE", &base)?,
+                Some(base) => tenant_resolver::http_url("CLOUDFLARE_API_BASE", &base)?,
                 None => DEFAULT_CLOUDFLARE_API_BASE.to_string(),
             },
             token: header_safe("CLOUDFLARE_API_TOKEN", get("CLOUDFLARE_API_TOKEN"))?,
@@ -230,21 +221,6 @@ impl Config {
 
 fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
     Error::Misconfigured { setting, problem }
-}
-
-/// An absolute http(s) URL, returned without its trailing slash.
-fn http_url(setting: &'static str, value: &str) -> Result<String, Error> {
-    let url =
-        url::Url::parse(value).map_err(|_| misconfigured(setting, "must be an http(s) URL"))?;
-    if !matches!(url.scheme(), "http" | "https")
-        || url.host_str().is_none()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-    {
-        return Err(misconfigured(setting, "must be an http(s) URL"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// The secret key: a service-role JWT or an `sb_secret_` key, nothing less.

@@ -172,7 +172,8 @@ fn cut(text: &str) -> String {
     }
 }
 
-/// The resolver's parsers fail with the resolver's error; the control plane answers with its own.
+/// The resolver's parsers (hostnames, ids, tokens, URL settings) fail with the resolver's error;
+/// the control plane answers with its own.
 impl From<tenant_resolver::Error> for Error {
     fn from(e: tenant_resolver::Error) -> Self {
         match e {
@@ -180,6 +181,9 @@ impl From<tenant_resolver::Error> for Error {
                 message: e.message(),
             },
             tenant_resolver::Error::Unauthorized { .. } => Error::user_unauthorized(),
+            tenant_resolver::Error::Misconfigured { setting, problem } => {
+                Error::Misconfigured { setting, problem }
+            }
             _ => Error::InvalidDomain {
                 message: e.message(),
             },
