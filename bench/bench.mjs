@@ -17,7 +17,7 @@
 // Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (8), BENCH_THREADS (2),
 // BENCH_CONNECTIONS (32), BENCH_WARMUP_SECONDS (3), BENCH_INNER (unset; 1: the direct path
 // only), BENCH_PACED_ROUNDS (3), BENCH_PACED_DELAY_MS (20: each connection's pause between
-// requests at the fixed load), BENCH_HTML_ROUNDS (3), BENCH_FEED_SECONDS (120; 0 skips the
+// requests at the fixed load), BENCH_HTML_ROUNDS (5), BENCH_FEED_SECONDS (120; 0 skips the
 // feed section), BENCH_OUTAGE_SECONDS (90: the feed unreadable; 0 skips the outage section, see
 // bench/outage.mjs).
 
@@ -35,6 +35,7 @@ import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
 import { measureFeed } from './feed.mjs';
 import { measureOutage } from './outage.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
+import { cpuMs } from '../scripts/proc.mjs';
 import { HTML_NAMES, measureHtml } from './html.mjs';
 import { MIXES, NAMES, PATHS, median, ms, report, rps } from './report.mjs';
 import { request } from '../tests/support/http.mjs';
@@ -49,7 +50,7 @@ const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 3);
 const FEED_SECONDS = setting('BENCH_FEED_SECONDS', 120);
 const OUTAGE_SECONDS = setting('BENCH_OUTAGE_SECONDS', 90);
-const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 3);
+const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 5);
 const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
 const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
 /** The workers compared at a fixed load. */
@@ -122,13 +123,19 @@ async function warm(worker, targets) {
  * One wrk run; the worker's PostgREST requests and other processes' CPU measured around it.
  * `delayMs`: each connection pauses this long between requests (rotate.lua's BENCH_DELAY_MS).
  */
-async function load(worker, url, targetsFile, seconds, { delayMs = 0 } = {}) {
+async function load(worker, url, targetsFile, seconds, { delayMs = 0, connections = CONNECTIONS, browser = false, pid } = {}) {
   const before = worker.upstream();
   const cpuBefore = cpuSample();
+  const workerCpuBefore = pid ? cpuMs(pid) : null;
   const { stdout } = await execFileP('wrk', [
-    '-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s',
+    '-t', String(THREADS), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s',
     '-s', path.join(BENCH, 'rotate.lua'), url,
-  ], { env: { ...process.env, BENCH_TARGETS: targetsFile, BENCH_DELAY_MS: String(delayMs) } });
+  ], {
+    env: {
+      ...process.env, BENCH_TARGETS: targetsFile, BENCH_DELAY_MS: String(delayMs), BENCH_BROWSER: browser ? '1' : '0',
+    },
+  });
+  const workerCpu = pid ? cpuMs(pid) - workerCpuBefore : null;
   const other = otherCores(cpuBefore, cpuSample());
   await sleep(300);
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
@@ -136,6 +143,9 @@ async function load(worker, url, targetsFile, seconds, { delayMs = 0 } = {}) {
   const r = JSON.parse(line.slice('BENCH_JSON '.length));
   return {
     rps: r.requests / (r.duration_us / 1e6),
+    requests: r.requests,
+    // The Worker's own workerd process: its CPU (user + system) per answer, in µs.
+    cpuPerRequestUs: workerCpu == null ? null : (workerCpu * 1000) / Math.max(1, r.requests),
     p50Ms: r.p50_us / 1000,
     p99Ms: r.p99_us / 1000,
     non2xx: r.non2xx,

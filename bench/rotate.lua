@@ -11,11 +11,28 @@ function setup(thread)
   thread:set("start", setup_count * 37)
 end
 
+-- BENCH_BROWSER=1: each request also carries the headers a browser sends for a page, so the
+-- forwarded path copies and filters as many headers as it does in production.
+local browser = {
+  ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+  ["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+  ["Accept-Language"] = "en-GB,en;q=0.9",
+  ["Accept-Encoding"] = "gzip, deflate, br",
+  ["Cookie"] = "sb-access-token=eyJhbGciOiJIUzI1NiJ9.e30.x; theme=light",
+  ["Sec-Fetch-Dest"] = "document",
+  ["Sec-Fetch-Mode"] = "navigate",
+  ["Sec-Fetch-Site"] = "none",
+  ["Upgrade-Insecure-Requests"] = "1",
+}
+
 function init(args)
   for line in io.lines(os.getenv("BENCH_TARGETS")) do
     local path, host = line:match("^(%S+) (%S+)$")
-    local headers = nil
-    if host ~= "-" then headers = { Host = host } end
+    local headers = {}
+    if os.getenv("BENCH_BROWSER") == "1" then
+      for name, value in pairs(browser) do headers[name] = value end
+    end
+    if host ~= "-" then headers["Host"] = host end
     requests[#requests + 1] = wrk.format("GET", path, headers)
   end
   next_index = (start or 0) % #requests + 1

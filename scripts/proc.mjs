@@ -54,3 +54,26 @@ export function descendantPorts(pid) {
       }
     });
 }
+
+/** The descendant of `pid` that listens on `port`, if any: the Worker's own workerd process. */
+export function portOwner(pid, port) {
+  const table = processTable();
+  return [...table.keys()].find((p) => {
+    if (p === pid || !descends(table, p, pid)) return false;
+    try {
+      return listeningPorts(p).includes(port);
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
+}
+
+/** The CPU a process has used so far (user + system), in ms. */
+export function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ: the unit of /proc/<pid>/stat's times (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;

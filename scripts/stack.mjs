@@ -334,8 +334,9 @@ export async function startWorker({
 
 async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled }) {
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
+  const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', 'warn'];
   if (config) args.push('--config', config);
   if (testScheduled) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(vars)) {
@@ -355,7 +356,7 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
     throw e;
   }
   log(`worker ready on ${port}`);
-  return { proc, port, url };
+  return { proc, port, url, inspectorPort };
 }
 
 /** The demo app's pages (demo/), by path. */

@@ -18,6 +18,7 @@ use crate::cache::Freshness;
 use crate::error::Error;
 use crate::host::Host;
 use crate::reply::{Scope, Text};
+use crate::signature;
 
 /// Default for `UPSTREAM_TIMEOUT_MS`.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
@@ -78,6 +79,8 @@ pub struct Config {
     /// Whether page requests on a tenant's platform subdomain are redirected to its primary
     /// custom domain, when it has one (`REDIRECT_TO_PRIMARY_DOMAIN`).
     pub redirect_to_primary: bool,
+    /// The secret forwarded requests are signed with (`ORIGIN_SIGNING_SECRET`); `None`: unsigned.
+    pub signing_secret: Option<String>,
     /// The `Cache-Control` of a fresh tenant answer with the change feed on, public and
     /// host-bound: the same for every such answer, so computed once.
     fresh_cache_control: [Rc<str>; 2],
@@ -182,6 +185,16 @@ impl Config {
             };
         let inject_branding = flag("INJECT_BRANDING", true)?;
         let redirect_to_primary = flag("REDIRECT_TO_PRIMARY_DOMAIN", false)?;
+        let signing_secret = get("ORIGIN_SIGNING_SECRET");
+        if signing_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < signature::MIN_SECRET_LEN)
+        {
+            return Err(misconfigured(
+                "ORIGIN_SIGNING_SECRET",
+                "must be at least 32 bytes",
+            ));
+        }
         let fresh = Freshness::Fresh {
             remaining_s: cache.changes_poll_s,
         };
@@ -197,6 +210,7 @@ impl Config {
             purge_token,
             inject_branding,
             redirect_to_primary,
+            signing_secret,
             fresh_cache_control,
         })
     }
@@ -420,6 +434,7 @@ mod tests {
             ("UPSTREAM_TIMEOUT_MS", "0"),
             ("INJECT_BRANDING", "sometimes"),
             ("REDIRECT_TO_PRIMARY_DOMAIN", "yes"),
+            ("ORIGIN_SIGNING_SECRET", "too-short-a-secret-31-bytes-xxx"),
             ("PLATFORM_DOMAIN", "not a domain"),
             ("ORIGIN_URL", "app.example.com"),
         ] {
@@ -448,6 +463,15 @@ mod tests {
         .unwrap();
         assert!(!c.inject_branding);
         assert!(c.redirect_to_primary);
+        assert_eq!(c.signing_secret, None, "unsigned unless a secret is set");
+        let secret = "a-signing-secret-of-thirty-two-b";
+        let signed = config(&[
+            ("SUPABASE_URL", "https://x.co"),
+            ("SUPABASE_ANON_KEY", &anon),
+            ("ORIGIN_SIGNING_SECRET", secret),
+        ])
+        .unwrap();
+        assert_eq!(signed.signing_secret.as_deref(), Some(secret));
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);

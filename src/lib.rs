@@ -30,6 +30,7 @@ mod render;
 mod reply;
 mod reserved;
 mod route;
+pub mod signature;
 mod site;
 mod tenant;
 mod timestamp;

@@ -275,9 +275,14 @@ for (const version of POSTGRES_VERSIONS) {
         assert.equal(named.status, 200, JSON.stringify(named.body));
         assert.deepEqual(named.body.map((t) => t.slug), [slug], 'an anon lookup that names the tenant finds it');
         assert.deepEqual((await get(lookup)).body, [], 'a lookup that names no tenant finds none');
-        const feed = await get('/tenant_changes?select=tenant_hash,changed_at&order=changed_at.desc&limit=5');
+        const since = new Date(Date.now() - 15 * 60_000).toISOString();
+        const feed = await get('/rpc/tenant_changes_since', { method: 'POST', body: JSON.stringify({ since, max_changes: 5 }) });
         assert.equal(feed.status, 200, JSON.stringify(feed.body));
         assert.ok(feed.body.length > 0, 'the change feed reads');
+        const domain = TENANTS.northstar.domain;
+        const byDomain = await get(`/tenant_domains?select=status,tenant:tenant_profiles(slug)&hostname=eq.${domain}`,
+          { headers: { 'x-tenant-lookup': `domain:${domain}` } });
+        assert.deepEqual(byDomain.body, [{ status: 'active', tenant: { slug } }], 'a lookup by domain finds its tenant');
         const owner = mintJwt(jwtSecret, { role: 'authenticated', sub: TENANTS.northstar.owner, aud: 'authenticated' });
         const me = await get('/rpc/my_tenant_profile', { token: owner, method: 'POST', body: '{}' });
         assert.equal(me.status, 200, JSON.stringify(me.body));

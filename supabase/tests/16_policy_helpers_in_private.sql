@@ -54,6 +54,7 @@ select bag_eq(
       ('tenant_profiles', 'requested_tenant_lookup'),
       ('tenant_profiles', 'tenant_named_by_domain'),
       ('tenant_profiles', 'requested_tenant_key'),
+      ('tenant_changes', 'tenant_changes_are_read_through_the_function'),
       ('tenant_domains', 'requested_tenant_lookup'),
       ('tenant_domains', 'owned_tenant_ids')
   $$,
