@@ -1,18 +1,26 @@
-// The README's first command: the local stack, seeded, with the Worker on 127.0.0.1:8787.
-// Writes .dev.vars (git-ignored) so a hand-run `wrangler dev` finds the same PostgREST and key.
-// Ctrl-C or SIGTERM stops every process it started.
+// The README's first command: the local stack, seeded, with the Worker on 127.0.0.1:8787 and
+// the control plane on 127.0.0.1:8788 (Cloudflare played by a local stand-in that verifies
+// domains through the Worker). Writes .dev.vars and control/.dev.vars (git-ignored) so a
+// hand-run `wrangler dev` finds the same PostgREST and keys. Ctrl-C or SIGTERM stops every
+// process it started.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, startStack } from './stack.mjs';
+import { ROOT, mintJwt, startStack } from './stack.mjs';
 
 const port = Number(process.env.PORT ?? 8787);
+const controlPort = Number(process.env.CONTROL_PORT ?? port + 1);
+/** How often the Cron Trigger runs here (every minute when deployed): domains move quicker. */
+const CRON_EVERY_MS = 10_000;
+const NORA = { user: '22222222-2222-4222-8222-222222222222', tenant: '7e000000-0000-4000-8000-000000000002' };
 let stack;
+let cron;
 let stopping = false;
 
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
+  clearInterval(cron);
   console.error('\n[dev] stopping the stack…');
   await stack?.stop();
   console.error('[dev] stopped');
@@ -23,18 +31,35 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 try {
-  stack = await startStack({ seed: true, demo: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
+  stack = await startStack({
+    seed: true, demo: true, workerPort: port, echo: true, vars: { PLATFORM_DOMAIN: 'localhost' },
+    control: {
+      port: controlPort,
+      echo: true,
+      vars: { DASHBOARD_ORIGIN: `http://localhost:${port},http://127.0.0.1:${port}` },
+      // `*.localhost` opens in a browser with no DNS, so the stand-in accepts it (Cloudflare
+      // refuses reserved top domains), and it keeps verifying on its own, as Cloudflare does.
+      cloudflare: { allowTopDomains: ['localhost', 'test'], autoAdvanceMs: 2000 },
+    },
+  });
 } catch (e) {
   console.error(`[dev] the stack did not start:\n${e.message}`);
   process.exit(1);
 }
 
-fs.writeFileSync(path.join(ROOT, '.dev.vars'), [
+const { control } = stack;
+cron = setInterval(() => control.scheduled().catch((e) => console.error(`[dev] cron: ${e.message}`)), CRON_EVERY_MS);
+
+const dotenv = (lines) => [...lines, ''].join('\n');
+fs.writeFileSync(path.join(ROOT, '.dev.vars'), dotenv([
   '# Written by scripts/dev for this run of the local stack; git-ignored.',
   `SUPABASE_REST_URL=${stack.postgrest.url}`,
   `SUPABASE_ANON_KEY=${stack.anonKey}`,
-  '',
-].join('\n'));
+]));
+fs.writeFileSync(path.join(ROOT, 'control', '.dev.vars'), dotenv([
+  '# Written by scripts/dev for this run of the local stack; git-ignored.',
+  ...Object.entries(control.vars).map(([k, v]) => `${k}=${v}`),
+]));
 
 for (const p of stack.processes) {
   p.once('exit', (code) => {
@@ -46,6 +71,7 @@ for (const p of stack.processes) {
 }
 
 const w = stack.worker.url;
+const nora = mintJwt(stack.jwtSecret, { sub: NORA.user, role: 'authenticated', aud: 'authenticated' });
 console.log(`
 Local stack is up. Open a coach's site in a browser, branded from the first paint:
   http://coach.northstar.localhost:${port}/
@@ -56,6 +82,19 @@ Or try:
   curl '${w}/_tenant/slug/leadingwithmeaning'
   curl -H 'Host: coach.northstar.localhost' '${w}/_tenant/brand.json'
   curl 'http://acme-leadership.localhost:${port}/_tenant/brand.json'
+
+Custom domains: the control plane on ${control.url}, Cloudflare played by a local stand-in
+(${control.cloudflare.url}) that verifies a domain through the Worker, as Cloudflare does.
+The cron runs every ${CRON_EVERY_MS / 1000} s here. Signed in as Nora (Northstar Coaching), open the Domains page:
+  http://localhost:${port}/domains#api=${encodeURIComponent(control.url)}&token=${nora}
+and add e.g. coach.nora.localhost: it turns active within a minute, then opens at
+  http://coach.nora.localhost:${port}/
+The same through the API:
+  export NORA='${nora}'
+  curl -X POST ${control.url}/domains -H "Authorization: Bearer $NORA" -H 'Content-Type: application/json' \\
+    -d '{"tenantId":"${NORA.tenant}","hostname":"coach.nora.localhost"}'
+  curl -H "Authorization: Bearer $NORA" '${control.url}/domains?tenant_id=${NORA.tenant}'
+  curl '${control.url}/__scheduled?cron=*+*+*+*+*'     # run the Cron Trigger now
 
   PostgREST   ${stack.postgrest.url}
   demo app    ${stack.demo.url}  (the origin tenant pages are forwarded to)

@@ -309,14 +309,22 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  * `config` runs another Worker (the benchmark's baselines) from its wrangler.toml, in that
  * file's directory, where wrangler runs its [build] command.
  *
+ * `readyPath` is the path that answers 200 (or 500, misconfigured on purpose) once the Worker
+ * is up; `testScheduled` serves `GET /__scheduled?cron=…`, which runs its scheduled handler
+ * once (wrangler dev runs no Cron Trigger by itself).
+ *
  * Ports are picked free and released before wrangler binds them, so another process (another
  * test file's workerd binds ports of its own) can take one in between; wrangler then exits with
  * "Address already in use", and we start it again on fresh ports.
  */
-export async function startWorker({ dir, vars, port, config, persistTo, echo = false, timeoutMs = 300_000 }) {
+export async function startWorker({
+  dir, vars, port, config, persistTo, echo = false, timeoutMs = 300_000, readyPath = '/_tenant/health', testScheduled = false,
+}) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startWorkerOnce({ dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs });
+      return await startWorkerOnce({
+        dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs, readyPath, testScheduled,
+      });
     } catch (e) {
       if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
       log(`wrangler dev: a port was taken meanwhile, starting again (${attempt})`);
@@ -324,12 +332,13 @@ export async function startWorker({ dir, vars, port, config, persistTo, echo = f
   }
 }
 
-async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs }) {
+async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled }) {
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
   const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
     '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', 'warn'];
   if (config) args.push('--config', config);
+  if (testScheduled) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
   }
@@ -341,7 +350,7 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
   const url = `http://127.0.0.1:${port}`;
   // Ready once the Worker answers: 200, or 500 when a test configured it wrong on purpose.
   try {
-    await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}/_tenant/health`)).status), { timeoutMs, proc });
+    await waitFor('wrangler dev', async () => [200, 500].includes((await fetch(`${url}${readyPath}`)).status), { timeoutMs, proc });
   } catch (e) {
     await stopProcess(proc);
     throw e;
@@ -356,6 +365,8 @@ const DEMO_PAGES = {
   '/assessment': ['assessment.html', 'text/html; charset=utf-8'],
   '/demo.css': ['demo.css', 'text/css; charset=utf-8'],
   '/demo.js': ['demo.js', 'text/javascript; charset=utf-8'],
+  '/domains': ['domains.html', 'text/html; charset=utf-8'],
+  '/domains.js': ['domains.js', 'text/javascript; charset=utf-8'],
 };
 
 /**
@@ -417,7 +428,8 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
 /**
  * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
  * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `demo`
- * starts the demo app and makes it the Worker's ORIGIN_URL; `vars` adds Worker settings;
+ * starts the demo app and makes it the Worker's ORIGIN_URL; `control` starts the control plane
+ * too (`true`, or `startControl`'s options), as `stack.control`; `vars` adds Worker settings;
  * `workerPort` fixes the Worker's port (the dev command uses 8787); `postgres` picks the major
  * (17 by default, what hosted Supabase runs); `exposeNewTables: false` creates the database
  * without default privileges for new tables (see `createSupabaseDatabase`);
@@ -426,15 +438,16 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
 export async function startStack({
-  seed = true, worker = true, demo = false, vars = {}, workerPort, echo = false,
+  seed = true, worker = true, demo = false, control = false, vars = {}, workerPort, echo = false,
   postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
   fs.chmodSync(dir, 0o755);
-  const stack = { dir, processes: [] };
+  const stack = { dir, processes: [], servers: [] };
   stack.stop = async () => {
     for (const p of stack.processes.reverse()) await stopProcess(p);
     stack.processes = [];
+    for (const server of stack.servers.splice(0)) await server.stop();
     await stack.demo?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -462,6 +475,7 @@ export async function startStack({
       stack.worker = await startWorker({ dir, vars: stack.workerVars, port: workerPort, echo });
       stack.processes.push(stack.worker.proc);
     }
+    if (control) stack.control = await startControl(stack, control === true ? {} : control);
     return stack;
   } catch (e) {
     await stack.stop();
@@ -500,4 +514,55 @@ export function pushAll(stack) {
   const output = dbPush(stack.dbUrl);
   psql(stack.dbUrl, { sql: "notify pgrst, 'reload schema'" });
   return output;
+}
+
+/** The control plane's Worker (control/). */
+export const CONTROL_CONFIG = path.join(ROOT, 'control', 'wrangler.toml');
+/** What coaches point their CNAME at, in the local stack. */
+export const CUSTOM_HOSTNAME_TARGET = 'customers.coachplatform.com';
+
+/**
+ * The control plane (control/wrangler.toml) against the stack, with the Cloudflare stand-in
+ * (tests/support/cloudflare.mjs) as its CLOUDFLARE_API_BASE: Cloudflare is the one service the
+ * stack cannot run. The stand-in checks ownership through `resolver` (default: the stack's
+ * Worker) and posts certificate events to the control plane's webhook. It holds a service-role
+ * JWT minted with the stack's secret; coaches' requests carry the anon key as `apikey`.
+ * Options: `vars` override the control plane's settings, `cloudflare` the stand-in's options
+ * (`startCloudflare`), `port` fixes the control plane's port.
+ * Returns `{ url, port, proc, vars, cloudflare, scheduled() }`: `scheduled()` runs one Cron
+ * Trigger (`GET /__scheduled`) and resolves once it has run. `stack.stop()` stops both.
+ */
+export async function startControl(stack, { vars = {}, cloudflare = {}, port, resolver, echo = false } = {}) {
+  const { startCloudflare } = await import('../tests/support/cloudflare.mjs');
+  const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, ...cloudflare });
+  stack.servers.push(cf);
+  const controlVars = {
+    SUPABASE_REST_URL: stack.postgrest.url,
+    SUPABASE_SECRET_KEY: mintJwt(stack.jwtSecret, { role: 'service_role' }),
+    SUPABASE_ANON_KEY: stack.anonKey,
+    CLOUDFLARE_API_TOKEN: cf.token,
+    CLOUDFLARE_ZONE_ID: cf.zoneId,
+    CLOUDFLARE_API_BASE: cf.apiBase,
+    CLOUDFLARE_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    CUSTOM_HOSTNAME_TARGET,
+    ...vars,
+  };
+  const worker = await startWorker({
+    dir: stack.dir, vars: controlVars, port, config: CONTROL_CONFIG, readyPath: '/health', testScheduled: true, echo,
+  });
+  stack.processes.push(worker.proc);
+  if (controlVars.CLOUDFLARE_WEBHOOK_SECRET) {
+    cf.webhook = { url: `${worker.url}/webhooks/cloudflare`, secret: controlVars.CLOUDFLARE_WEBHOOK_SECRET };
+  }
+  log(`control plane ready on ${worker.port}, Cloudflare stand-in on ${cf.url}`);
+  return {
+    ...worker,
+    vars: controlVars,
+    cloudflare: cf,
+    async scheduled() {
+      const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}: ${await res.text()}`);
+      return res.text();
+    },
+  };
 }

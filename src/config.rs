@@ -96,16 +96,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let rest_url = match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
-            (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest)?,
-            (None, Some(project)) => format!("{}/rest/v1", http_url("SUPABASE_URL", &project)?),
-            (None, None) => {
-                return Err(misconfigured(
-                    "SUPABASE_URL",
-                    "is not set (nor SUPABASE_REST_URL)",
-                ))
-            }
-        };
+        let rest_url = rest_url(get)?;
         let anon_key = anon_key(get("SUPABASE_ANON_KEY"))?;
         let platform_domain = get("PLATFORM_DOMAIN")
             .map(|d| platform_domain(&d))
@@ -260,8 +251,22 @@ fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
     Error::Misconfigured { setting, problem }
 }
 
+/// PostgREST's base URL: `SUPABASE_REST_URL`, else `{SUPABASE_URL}/rest/v1`, without a
+/// trailing slash. The control plane reads its PostgREST the same way. `get` returns a setting,
+/// `None` when unset or empty.
+pub fn rest_url(get: impl Fn(&str) -> Option<String>) -> Result<String, Error> {
+    match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
+        (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest),
+        (None, Some(project)) => Ok(format!("{}/rest/v1", http_url("SUPABASE_URL", &project)?)),
+        (None, None) => Err(misconfigured(
+            "SUPABASE_URL",
+            "is not set (nor SUPABASE_REST_URL)",
+        )),
+    }
+}
+
 /// An absolute http(s) URL, returned without its trailing slash.
-fn http_url(setting: &'static str, value: &str) -> Result<String, Error> {
+pub fn http_url(setting: &'static str, value: &str) -> Result<String, Error> {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"))

@@ -8,11 +8,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import puppeteer from 'puppeteer-core';
 import { ROOT, startStack } from '../scripts/stack.mjs';
+import { launchBrowser } from './support/browser.mjs';
 import { TENANTS, storedTenant } from './support/tenants.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 let stack;
@@ -20,7 +19,6 @@ let browser;
 /** The two tenants, each on its own host of the local stack. */
 let sites;
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/provision installs Debian's chromium`);
   stack = await startStack({ demo: true, vars: { PLATFORM_DOMAIN: 'localhost' } });
   const port = new URL(stack.worker.url).port;
   sites = [
@@ -28,12 +26,7 @@ before(async () => {
     { tenant: storedTenant(stack, TENANTS.acme.slug), url: `http://${TENANTS.acme.slug}.localhost:${port}/` },
   ];
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();

@@ -1,0 +1,340 @@
+//! The control plane's HTTP surface: the coach's domains API and Cloudflare's webhook.
+//!
+//! [`route`] turns method, path and query into a [`Route`] with validated keys, so malformed
+//! input is a 400 before any upstream request. The coach's calls go to the owner RPCs with the
+//! coach's own token; [`rpc_error`] maps what they refuse (by the `hint` the database gives) to
+//! the error contract, without ever passing PostgREST's body on, but for the database's
+//! validation message of a refused hostname.
+
+use serde::Deserialize;
+use tenant_resolver::{Host, TenantId};
+
+use crate::error::{Error, Service, UpstreamError};
+
+/// Largest body of `POST /domains`; a hostname and an id are well under 400 bytes.
+pub const MAX_BODY_BYTES: usize = 4096;
+const ADD_EXPECTED: &str = r#"a JSON object {"tenantId": "<uuid>", "hostname": "<domain>"}"#;
+const TENANT_EXPECTED: &str = "the query parameter tenant_id=<uuid>";
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /health`: the settings are valid (no upstream request).
+    Health,
+    /// `GET /domains?tenant_id=…`
+    List { tenant: TenantId },
+    /// `POST /domains`, body `{"tenantId","hostname"}` (read after routing).
+    Add,
+    /// `DELETE /domains/{hostname}?tenant_id=…`
+    Remove { tenant: TenantId, hostname: Host },
+    /// `POST /domains/{hostname}/primary?tenant_id=…`
+    Primary { tenant: TenantId, hostname: Host },
+    /// `POST /webhooks/cloudflare`
+    Webhook,
+    /// A CORS preflight (`OPTIONS`) of a domains route; `allow` lists its methods.
+    Preflight { allow: &'static str },
+}
+
+impl Route {
+    /// Whether the route is the coach's API (CORS applies), not the webhook or health.
+    pub fn is_coach_api(&self) -> bool {
+        !matches!(self, Route::Health | Route::Webhook)
+    }
+}
+
+/// Routes a request. `url` is the full request URL.
+pub fn route(method: &str, url: &str) -> Result<Route, Error> {
+    let url = url::Url::parse(url).map_err(|_| Error::RouteNotFound)?;
+    let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
+    let tenant = || tenant_id(&url);
+    let allowed = |allow: &'static str| -> Result<(), Error> {
+        if allow.split(", ").any(|m| m == method) {
+            Ok(())
+        } else {
+            Err(Error::MethodNotAllowed { allow })
+        }
+    };
+    let preflight =
+        |allow: &'static str| (method == "OPTIONS").then_some(Route::Preflight { allow });
+    match segments.as_slice() {
+        ["health"] => allowed("GET, HEAD").map(|_| Route::Health),
+        ["domains"] => {
+            const ALLOW: &str = "GET, POST";
+            if let Some(p) = preflight(ALLOW) {
+                return Ok(p);
+            }
+            allowed(ALLOW)?;
+            if method == "GET" {
+                Ok(Route::List { tenant: tenant()? })
+            } else {
+                Ok(Route::Add)
+            }
+        }
+        ["domains", host] => {
+            const ALLOW: &str = "DELETE";
+            if let Some(p) = preflight(ALLOW) {
+                return Ok(p);
+            }
+            allowed(ALLOW)?;
+            Ok(Route::Remove {
+                hostname: Host::parse_domain(host)?,
+                tenant: tenant()?,
+            })
+        }
+        ["domains", host, "primary"] => {
+            const ALLOW: &str = "POST";
+            if let Some(p) = preflight(ALLOW) {
+                return Ok(p);
+            }
+            allowed(ALLOW)?;
+            Ok(Route::Primary {
+                hostname: Host::parse_domain(host)?,
+                tenant: tenant()?,
+            })
+        }
+        ["webhooks", "cloudflare"] => allowed("POST").map(|_| Route::Webhook),
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+/// The `tenant_id` query parameter, exactly once.
+fn tenant_id(url: &url::Url) -> Result<TenantId, Error> {
+    let mut values = url.query_pairs().filter(|(k, _)| k == "tenant_id");
+    match (values.next(), values.next()) {
+        (Some((_, id)), None) => Ok(TenantId::parse(&id)?),
+        _ => Err(Error::InvalidBody {
+            expected: TENANT_EXPECTED,
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddBody {
+    tenant_id: String,
+    hostname: String,
+}
+
+/// The body of `POST /domains`: whose tenant, which hostname (normalised as the database does).
+pub fn add_body(body: &[u8]) -> Result<(TenantId, Host), Error> {
+    let body: AddBody = serde_json::from_slice(body).map_err(|_| Error::InvalidBody {
+        expected: ADD_EXPECTED,
+    })?;
+    Ok((
+        TenantId::parse(&body.tenant_id)?,
+        Host::parse_domain(&body.hostname)?,
+    ))
+}
+
+/// The JSON arguments of the owner RPCs.
+pub fn rpc_args(tenant: &TenantId, hostname: &Host) -> String {
+    serde_json::json!({ "tenant_id": tenant.as_str(), "hostname": hostname.as_str() }).to_string()
+}
+
+#[derive(Deserialize, Default)]
+struct PostgrestError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// What an owner RPC's refusal means for the coach. The database names the reason in `hint`;
+/// the SQLSTATE is the fallback. A token PostgREST refuses is 401; anything else unexpected is
+/// an upstream failure (logged with its body, shown as `upstream_unavailable`).
+pub fn rpc_error(status: u16, body: &str) -> Error {
+    let e: PostgrestError = serde_json::from_str(body).unwrap_or_default();
+    match (e.hint.as_deref(), e.code.as_deref()) {
+        (Some("not_owner"), _) => Error::NotOwner,
+        (Some("invalid_domain"), _) | (None, Some("22023")) => Error::InvalidDomain {
+            message: e
+                .message
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "invalid domain".into()),
+        },
+        (Some("domain_taken"), _) | (None, Some("23505")) => Error::DomainTaken,
+        (Some("too_many_domains"), _) => Error::TooManyDomains,
+        (Some("domain_not_found"), _) => Error::DomainNotFound,
+        (Some("domain_not_active"), _) => Error::DomainNotActive,
+        _ if status == 401 => Error::user_unauthorized(),
+        (None, Some("42501")) => Error::NotOwner,
+        _ => Error::UpstreamUnavailable(UpstreamError::Status {
+            service: Service::Postgrest,
+            status,
+            body: body.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "7e000000-0000-4000-8000-000000000002";
+
+    fn at(method: &str, path: &str) -> Result<Route, Error> {
+        route(method, &format!("http://control.test{path}"))
+    }
+
+    fn tenant() -> TenantId {
+        TenantId::parse(TENANT).unwrap()
+    }
+
+    #[test]
+    fn the_coachs_routes() {
+        assert_eq!(
+            at("GET", &format!("/domains?tenant_id={TENANT}")),
+            Ok(Route::List { tenant: tenant() })
+        );
+        assert_eq!(at("POST", "/domains"), Ok(Route::Add));
+        assert_eq!(
+            at(
+                "DELETE",
+                &format!("/domains/Coach.Example.test?tenant_id={TENANT}")
+            ),
+            Ok(Route::Remove {
+                tenant: tenant(),
+                hostname: Host::parse_domain("coach.example.test").unwrap()
+            })
+        );
+        assert_eq!(
+            at(
+                "POST",
+                &format!("/domains/coach.example.test/primary?tenant_id={TENANT}")
+            ),
+            Ok(Route::Primary {
+                tenant: tenant(),
+                hostname: Host::parse_domain("coach.example.test").unwrap()
+            })
+        );
+        assert_eq!(at("POST", "/webhooks/cloudflare"), Ok(Route::Webhook));
+        assert_eq!(at("GET", "/health"), Ok(Route::Health));
+        assert_eq!(
+            at("OPTIONS", "/domains"),
+            Ok(Route::Preflight { allow: "GET, POST" })
+        );
+        assert_eq!(
+            at("OPTIONS", "/domains/a.test/primary"),
+            Ok(Route::Preflight { allow: "POST" })
+        );
+    }
+
+    #[test]
+    fn bad_keys_are_400_before_any_upstream_request() {
+        let code = |r: Result<Route, Error>| r.unwrap_err().code();
+        assert_eq!(code(at("GET", "/domains")), "invalid_body");
+        assert_eq!(code(at("GET", "/domains?tenant_id=nope")), "invalid_id");
+        assert_eq!(
+            code(at(
+                "GET",
+                &format!("/domains?tenant_id={TENANT}&tenant_id={TENANT}")
+            )),
+            "invalid_body"
+        );
+        assert_eq!(
+            code(at("DELETE", &format!("/domains/a..b?tenant_id={TENANT}"))),
+            "invalid_domain"
+        );
+        assert_eq!(
+            code(at(
+                "DELETE",
+                &format!("/domains/localhost?tenant_id={TENANT}")
+            )),
+            "invalid_domain"
+        );
+        assert_eq!(code(at("DELETE", "/domains/a.test")), "invalid_body");
+        assert_eq!(
+            code(at(
+                "POST",
+                &format!("/domains/127.0.0.1/primary?tenant_id={TENANT}")
+            )),
+            "invalid_domain"
+        );
+    }
+
+    #[test]
+    fn other_methods_and_paths() {
+        let e = at("PUT", "/domains").unwrap_err();
+        assert_eq!((e.status(), e.code()), (405, "method_not_allowed"));
+        assert!(e.message().contains("GET, POST"));
+        assert_eq!(at("GET", "/webhooks/cloudflare").unwrap_err().status(), 405);
+        for path in [
+            "/",
+            "/domain",
+            "/domains/a.test/secondary",
+            "/_tenant/health",
+            "/webhooks/other",
+        ] {
+            assert_eq!(at("GET", path).unwrap_err().code(), "not_found", "{path}");
+        }
+        assert!(!Route::Webhook.is_coach_api());
+        assert!(Route::Add.is_coach_api());
+    }
+
+    #[test]
+    fn the_add_body_is_checked_and_normalised() {
+        let (t, h) = add_body(
+            format!(r#"{{"tenantId":"{TENANT}","hostname":"Coach.Example.test."}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!((t.as_str(), h.as_str()), (TENANT, "coach.example.test"));
+        let code = |b: &str| add_body(b.as_bytes()).unwrap_err().code();
+        assert_eq!(code("{}"), "invalid_body");
+        assert_eq!(code("nope"), "invalid_body");
+        assert_eq!(
+            code(&format!(
+                r#"{{"tenantId":"{TENANT}","hostname":"https://x.test/"}}"#
+            )),
+            "invalid_domain"
+        );
+        assert_eq!(
+            code(r#"{"tenantId":"x","hostname":"a.test"}"#),
+            "invalid_id"
+        );
+        assert_eq!(
+            rpc_args(&t, &h),
+            format!(r#"{{"hostname":"coach.example.test","tenant_id":"{TENANT}"}}"#)
+        );
+    }
+
+    #[test]
+    fn the_rpcs_refusals_map_by_hint() {
+        let pg = |code: &str, hint: &str| {
+            serde_json::json!({"code": code, "details": null, "hint": hint, "message": "domain is not valid: x"}).to_string()
+        };
+        assert_eq!(rpc_error(403, &pg("42501", "not_owner")), Error::NotOwner);
+        assert_eq!(
+            rpc_error(409, &pg("23505", "domain_taken")),
+            Error::DomainTaken
+        );
+        assert_eq!(
+            rpc_error(400, &pg("P0001", "too_many_domains")),
+            Error::TooManyDomains
+        );
+        assert_eq!(
+            rpc_error(404, &pg("P0002", "domain_not_found")),
+            Error::DomainNotFound
+        );
+        assert_eq!(
+            rpc_error(400, &pg("P0001", "domain_not_found")),
+            Error::DomainNotFound
+        );
+        assert_eq!(
+            rpc_error(409, &pg("P0001", "domain_not_active")),
+            Error::DomainNotActive
+        );
+        assert_eq!(
+            rpc_error(400, &pg("22023", "invalid_domain")),
+            Error::InvalidDomain {
+                message: "domain is not valid: x".into()
+            }
+        );
+        let jwt = r#"{"code":"PGRST301","message":"JWSError JWSInvalidSignature","hint":null}"#;
+        assert_eq!(rpc_error(401, jwt), Error::user_unauthorized());
+        let e = rpc_error(500, r#"{"code":"XX000","message":"secret internals"}"#);
+        assert_eq!(e.code(), "upstream_unavailable");
+        assert!(!e.body().contains("secret internals"));
+    }
+}

@@ -1,0 +1,425 @@
+//! Cloudflare's custom hostnames API, as far as the control plane reads and writes it.
+//!
+//! Every answer is the v4 envelope `{"success","errors":[{"code","message"}],"messages",
+//! "result"}` ([docs](https://developers.cloudflare.com/cloudflare-for-platforms/cloudflare-for-saas/reference/status-codes/custom-hostnames/)).
+//! [`read`] sorts an answer into what the cron does next: use the result, treat the hostname
+//! as gone, give the row up with Cloudflare's message, or stop the run (rate limited,
+//! Cloudflare failing, or our own token or zone refused: nothing a row did).
+
+use serde::Deserialize;
+
+use crate::error::{Service, UpstreamError};
+
+/// Longest Cloudflare message kept for a coach.
+const MESSAGE_LIMIT: usize = 300;
+/// Cloudflare's error codes that refuse a hostname for good: quota (1404, 1405), a duplicate
+/// the zone holds (1406), invalid, non-ASCII, reserved or unparsable names (1407-1411).
+const REFUSALS: [i64; 8] = [1404, 1405, 1406, 1407, 1408, 1409, 1410, 1411];
+/// A duplicate: the zone already has this hostname.
+pub const DUPLICATE: i64 = 1406;
+/// Codes that say the request's route (our zone id) is wrong, not the hostname.
+const BAD_ROUTE: [i64; 2] = [7000, 7003];
+
+/// A custom hostname, with the fields the control plane uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CustomHostname {
+    pub id: String,
+    pub hostname: String,
+    /// `pending`, `active`, `moved`, `blocked`, `pending_blocked`, `deleted`, …
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub ssl: Option<Ssl>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub verification_errors: Vec<String>,
+    #[serde(default)]
+    pub ownership_verification: Option<Ownership>,
+    #[serde(default)]
+    pub ownership_verification_http: Option<OwnershipHttp>,
+}
+
+/// The certificate of a custom hostname.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Ssl {
+    /// `initializing`, `pending_validation`, `pending_issuance`, `pending_deployment`, `active`…
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub validation_errors: Vec<ValidationError>,
+}
+
+/// One of the certificate's validation errors.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ValidationError {
+    #[serde(default)]
+    pub message: String,
+}
+
+/// The TXT record that pre-validates ownership.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Ownership {
+    pub name: String,
+    pub value: String,
+}
+
+/// The HTTP token that validates ownership, fetched by Cloudflare over plain HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OwnershipHttp {
+    pub http_url: String,
+    pub http_body: String,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+impl CustomHostname {
+    /// The certificate's status, if Cloudflare gave one.
+    pub fn ssl_status(&self) -> Option<&str> {
+        self.ssl.as_ref()?.status.as_deref()
+    }
+
+    /// What Cloudflare says stands between the hostname and `active`: the hostname's
+    /// verification errors, then the certificate's, as plain text, each once.
+    pub fn errors(&self) -> Vec<String> {
+        let certificate = self
+            .ssl
+            .iter()
+            .flat_map(|s| s.validation_errors.iter().map(|e| e.message.as_str()));
+        let mut all: Vec<String> = Vec::new();
+        for message in self
+            .verification_errors
+            .iter()
+            .map(String::as_str)
+            .chain(certificate)
+        {
+            let text = plain_text(message);
+            if !text.is_empty() && !all.contains(&text) && all.len() < 10 {
+                all.push(text);
+            }
+        }
+        all
+    }
+
+    /// The ownership token's path on the hostname, when Cloudflare's `http_url` is exactly
+    /// `http://<hostname>/.well-known/cf-custom-hostname-challenge/<token>` and the path is one
+    /// the resolver serves (its own rule, `is_challenge_path`): the resolver answers the body
+    /// there, so nothing else may become that path.
+    pub fn challenge_path(&self) -> Option<&str> {
+        let http = self.ownership_verification_http.as_ref()?;
+        let rest = http.http_url.strip_prefix("http://")?;
+        let path = rest.strip_prefix(self.hostname.as_str())?;
+        tenant_resolver::is_challenge_path(path).then_some(path)
+    }
+}
+
+/// Whether `id` is a custom hostname id as `tenant_domains.cloudflare_id` holds it (letters,
+/// digits and `-`, at most 64): safe in a URL path, and storable.
+pub fn is_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The body of a create: HTTP validation, a DV certificate.
+pub fn create_body(hostname: &str) -> String {
+    serde_json::json!({ "hostname": hostname, "ssl": { "method": "http", "type": "dv" } })
+        .to_string()
+}
+
+/// What an API answer means for the cron.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Success, with the envelope's `result`.
+    Ok(serde_json::Value),
+    /// No such custom hostname (404).
+    NotFound,
+    /// Cloudflare refuses this request for this hostname, for good: the row fails with
+    /// `message` (Cloudflare's, as plain text).
+    Refused { code: i64, message: String },
+    /// Too many requests: stop the run; `retry_after_s` as Cloudflare said.
+    RateLimited { retry_after_s: Option<u32> },
+    /// Cloudflare failing (5xx, timeout, garbage) or refusing our credentials or zone: stop the
+    /// run, nothing is wrong with the row.
+    Stop(UpstreamError),
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    success: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    errors: Vec<ApiMessage>,
+    #[serde(default)]
+    result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct ApiMessage {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+/// Reads one answer of the API from its status, `retry-after` header and body.
+pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
+    let stop = || {
+        Verdict::Stop(UpstreamError::Status {
+            service: Service::Cloudflare,
+            status,
+            body: body.chars().take(300).collect(),
+        })
+    };
+    if status == 429 {
+        return Verdict::RateLimited {
+            retry_after_s: retry_after.and_then(|v| v.trim().parse().ok()),
+        };
+    }
+    if status >= 500 {
+        return stop();
+    }
+    let Ok(envelope) = serde_json::from_str::<Envelope>(body) else {
+        return Verdict::Stop(UpstreamError::Decode {
+            service: Service::Cloudflare,
+            detail: format!("{status}: {}", body.chars().take(120).collect::<String>()),
+        });
+    };
+    let first = envelope.errors.first();
+    match status {
+        200..=299 if envelope.success => Verdict::Ok(envelope.result),
+        404 => Verdict::NotFound,
+        401 | 403 => match first {
+            Some(e) if REFUSALS.contains(&e.code) => refused(e),
+            _ => stop(),
+        },
+        400..=499 => match first {
+            Some(e) if BAD_ROUTE.contains(&e.code) => stop(),
+            Some(e) => refused(e),
+            None => stop(),
+        },
+        _ => stop(),
+    }
+}
+
+fn refused(e: &ApiMessage) -> Verdict {
+    Verdict::Refused {
+        code: e.code,
+        message: plain_text(&e.message),
+    }
+}
+
+/// Decodes a `result` as `T`, or stops the run: Cloudflare answered something else.
+pub fn decode<T: serde::de::DeserializeOwned>(result: serde_json::Value) -> Result<T, Verdict> {
+    serde_json::from_value(result).map_err(|e| {
+        Verdict::Stop(UpstreamError::Decode {
+            service: Service::Cloudflare,
+            detail: e.to_string(),
+        })
+    })
+}
+
+/// A Cloudflare message as plain text for a coach: markup dropped (Cloudflare's quota message
+/// carries a link), whitespace collapsed, control characters gone, cut to [`MESSAGE_LIMIT`].
+pub fn plain_text(message: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in message.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            c if c.is_whitespace() || c.is_control() => {
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    let out = out.trim_end();
+    match out.char_indices().nth(MESSAGE_LIMIT) {
+        Some((at, _)) => format!("{}…", &out[..at]),
+        None => out.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn hostname(status: &str, ssl: &str) -> CustomHostname {
+        serde_json::from_value(serde_json::json!({
+            "id": "0d89c70d-ad9f-4843-b99f-6cc0252067e9",
+            "hostname": "coach.example.test",
+            "status": status,
+            "ssl": {"id": "s1", "type": "dv", "method": "http", "status": ssl, "validation_errors": null},
+            "verification_errors": ["custom hostname does not CNAME to this zone."],
+            "ownership_verification": {"type": "txt", "name": "_cf-custom-hostname.coach.example.test", "value": "5cc07c04"},
+            "ownership_verification_http": {
+                "http_url": "http://coach.example.test/.well-known/cf-custom-hostname-challenge/0d89c70d-ad9f-4843-b99f-6cc0252067e9",
+                "http_body": "5cc07c04"
+            },
+            "created_at": "2026-12-02T10:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn envelope(success: bool, errors: serde_json::Value, result: serde_json::Value) -> String {
+        serde_json::json!({"success": success, "errors": errors, "messages": [], "result": result})
+            .to_string()
+    }
+
+    #[test]
+    fn a_success_yields_its_result() {
+        let body = envelope(true, serde_json::json!([]), serde_json::json!({"id": "x"}));
+        assert_eq!(
+            read(201, None, &body),
+            Verdict::Ok(serde_json::json!({"id": "x"}))
+        );
+    }
+
+    #[test]
+    fn refusals_of_a_hostname_carry_cloudflares_message() {
+        for (status, code) in [
+            (400, 1409),
+            (400, 1411),
+            (409, 1406),
+            (403, 1405),
+            (400, 1400),
+        ] {
+            let body = envelope(
+                false,
+                serde_json::json!([{"code": code, "message": "Reserved top domain custom hostnames, such as 'test', is not supported."}]),
+                serde_json::Value::Null,
+            );
+            match read(status, None, &body) {
+                Verdict::Refused { code: c, message } => {
+                    assert_eq!(c, code);
+                    assert!(message.starts_with("Reserved top domain"));
+                }
+                other => panic!("{status}/{code}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rate_limits_failures_and_our_own_credentials_stop_the_run() {
+        assert_eq!(
+            read(
+                429,
+                Some("17"),
+                &envelope(
+                    false,
+                    serde_json::json!([{"code": 971, "message": "Please wait"}]),
+                    serde_json::Value::Null
+                )
+            ),
+            Verdict::RateLimited {
+                retry_after_s: Some(17)
+            }
+        );
+        let auth = envelope(
+            false,
+            serde_json::json!([{"code": 10000, "message": "Authentication error"}]),
+            serde_json::Value::Null,
+        );
+        assert!(matches!(read(403, None, &auth), Verdict::Stop(_)));
+        let route = envelope(
+            false,
+            serde_json::json!([{"code": 7003, "message": "Could not route"}]),
+            serde_json::Value::Null,
+        );
+        assert!(matches!(read(400, None, &route), Verdict::Stop(_)));
+        assert!(matches!(
+            read(502, None, "<html>bad gateway</html>"),
+            Verdict::Stop(_)
+        ));
+        assert!(matches!(read(200, None, "not json"), Verdict::Stop(_)));
+        assert!(matches!(
+            read(
+                200,
+                None,
+                &envelope(false, serde_json::json!([]), serde_json::Value::Null)
+            ),
+            Verdict::Stop(_)
+        ));
+    }
+
+    #[test]
+    fn a_missing_hostname_is_not_found() {
+        let body = envelope(
+            false,
+            serde_json::json!([{"code": 1436, "message": "The custom hostname was not found."}]),
+            serde_json::Value::Null,
+        );
+        assert_eq!(read(404, None, &body), Verdict::NotFound);
+    }
+
+    #[test]
+    fn a_hostname_reads_its_certificate_errors_and_ownership() {
+        let h = hostname("pending", "pending_validation");
+        assert_eq!(h.ssl_status(), Some("pending_validation"));
+        assert_eq!(h.errors(), ["custom hostname does not CNAME to this zone."]);
+        assert_eq!(
+            h.challenge_path(),
+            Some("/.well-known/cf-custom-hostname-challenge/0d89c70d-ad9f-4843-b99f-6cc0252067e9")
+        );
+        assert_eq!(h.ownership_verification.unwrap().value, "5cc07c04");
+    }
+
+    #[test]
+    fn a_challenge_url_for_another_host_or_path_is_not_served() {
+        for url in [
+            "http://evil.test/.well-known/cf-custom-hostname-challenge/abc",
+            "http://coach.example.test/.well-known/other/abc",
+            "http://coach.example.test/.well-known/cf-custom-hostname-challenge/a/b",
+            "http://coach.example.test/.well-known/cf-custom-hostname-challenge/",
+            "https://coach.example.test/.well-known/cf-custom-hostname-challenge/abc",
+            "http://coach.example.test.evil/.well-known/cf-custom-hostname-challenge/abc",
+        ] {
+            let mut h = hostname("pending", "pending_validation");
+            h.ownership_verification_http.as_mut().unwrap().http_url = url.into();
+            assert_eq!(h.challenge_path(), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn messages_become_plain_short_text() {
+        assert_eq!(
+            plain_text("Quota exceeded. <a href=\"https://x\">fill out this form</a> and\n\tretry"),
+            "Quota exceeded. fill out this form and retry"
+        );
+        assert!(plain_text(&"x".repeat(1000)).chars().count() <= MESSAGE_LIMIT + 1);
+    }
+
+    #[test]
+    fn errors_are_deduplicated_and_include_the_certificates() {
+        let mut h = hostname("pending", "pending_validation");
+        h.ssl.as_mut().unwrap().validation_errors = vec![
+            ValidationError {
+                message: "custom hostname does not CNAME to this zone.".into(),
+            },
+            ValidationError {
+                message: "caa record prevents issuance".into(),
+            },
+        ];
+        assert_eq!(
+            h.errors(),
+            [
+                "custom hostname does not CNAME to this zone.",
+                "caa record prevents issuance"
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_are_safe_in_paths() {
+        assert!(is_id("0d89c70d-ad9f-4843-b99f-6cc0252067e9"));
+        for bad in ["", "../x", "a/b", "a?b", "a_b", &"a".repeat(65)] {
+            assert!(!is_id(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! The control plane's settings, read from `[vars]` and secrets and validated once per isolate.
+//!
+//! Parsing is pure: [`Config::from_lookup`] takes a function that returns a setting by name.
+//! A missing or malformed setting is an [`Error::Misconfigured`] naming it (never its value):
+//! every request then answers 500 `misconfigured` and the cron does nothing.
+//!
+//! The control plane is the resolver's opposite: it must hold the service-role key (it writes
+//! what owners may not) and refuses the anon or publishable key there, while the key it sends
+//! beside a coach's own token must never be a privileged one.
+
+use base64::Engine as _;
+use tenant_resolver::Host;
+
+use crate::error::Error;
+
+/// Default for `CLOUDFLARE_API_BASE`.
+pub const DEFAULT_CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client/v4";
+/// Default for `DOMAIN_PENDING_DAYS`: Cloudflare itself deletes a hostname pending this long.
+pub const DEFAULT_PENDING_DAYS: f64 = 7.0;
+/// Default for `UPSTREAM_TIMEOUT_MS`.
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 5000;
+/// Default for `CLOUDFLARE_CALLS_PER_RUN`: 25 a minute is 125 per 5 minutes, a tenth of
+/// Cloudflare's 1,200, leaving the rest to webhooks, the dashboard and other tools.
+pub const DEFAULT_CALLS_PER_RUN: u32 = 25;
+const MAX_CALLS_PER_RUN: u32 = 200;
+const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
+const MAX_PENDING_DAYS: f64 = 365.0;
+const MS_PER_DAY: f64 = 86_400_000.0;
+
+/// A Supabase API key, by what it can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// A legacy JWT whose `role` claim is `anon`.
+    AnonJwt,
+    /// `sb_publishable_…`.
+    Publishable,
+    /// A legacy JWT whose `role` claim is `service_role`.
+    ServiceJwt,
+    /// `sb_secret_…`.
+    Secret,
+    /// Anything else (another role, not a JWT).
+    Other,
+}
+
+/// Reads what a key is. A JWT is only decoded, never verified: PostgREST verifies it.
+fn kind_of(key: &str) -> KeyKind {
+    if key.starts_with("sb_publishable_") {
+        return KeyKind::Publishable;
+    }
+    if key.starts_with("sb_secret_") {
+        return KeyKind::Secret;
+    }
+    if key.split('.').count() != 3 {
+        return KeyKind::Other;
+    }
+    let role = key
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|claims| claims.get("role")?.as_str().map(str::to_string));
+    match role.as_deref() {
+        Some("anon") => KeyKind::AnonJwt,
+        Some("service_role") => KeyKind::ServiceJwt,
+        _ => KeyKind::Other,
+    }
+}
+
+/// A key PostgREST is called with, and how it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiKey {
+    /// A legacy JWT: sent as `apikey` and, for the service role, as the bearer token.
+    Jwt(String),
+    /// An opaque `sb_…` key: sent as `apikey` only (the gateway turns it into a role).
+    Opaque(String),
+}
+
+impl ApiKey {
+    /// The key as sent in the `apikey` header.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ApiKey::Jwt(k) | ApiKey::Opaque(k) => k,
+        }
+    }
+
+    /// The bearer token for requests the control plane makes as itself.
+    pub fn bearer(&self) -> Option<&str> {
+        match self {
+            ApiKey::Jwt(k) => Some(k),
+            ApiKey::Opaque(_) => None,
+        }
+    }
+}
+
+/// Where and how to reach Cloudflare's API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cloudflare {
+    /// `https://api.cloudflare.com/client/v4`, without a trailing slash.
+    pub api_base: String,
+    /// The API token (secret): "SSL and Certificates: Edit" on the SaaS zone.
+    pub token: String,
+    /// The SaaS zone's id.
+    pub zone_id: String,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// PostgREST base URL without a trailing slash (`{SUPABASE_URL}/rest/v1` by default).
+    pub rest_url: String,
+    /// The service-role key (`SUPABASE_SECRET_KEY`): for the cron and the webhook only.
+    pub secret_key: ApiKey,
+    /// The anon or publishable key sent as `apikey` beside a coach's token, which hosted
+    /// Supabase's gateway requires; `None` sends the coach's token as `apikey` too (enough where
+    /// PostgREST is reached directly).
+    pub anon_key: Option<ApiKey>,
+    pub cloudflare: Cloudflare,
+    /// `cf-webhook-auth` must equal this; `None` switches the webhook off.
+    pub webhook_secret: Option<String>,
+    /// What coaches point their CNAME at.
+    pub target: Host,
+    /// How long a domain may stay pending before it is given up, in ms.
+    pub pending_ms: u64,
+    /// `DOMAIN_PENDING_DAYS` as set, for messages.
+    pub pending_days: f64,
+    /// Origins whose pages may call the coach's API (CORS); empty: none.
+    pub dashboard_origins: Vec<String>,
+    /// Timeout of every PostgREST and Cloudflare request.
+    pub upstream_timeout_ms: u32,
+    /// Cloudflare API calls one cron run makes at most.
+    pub calls_per_run: u32,
+}
+
+impl Config {
+    /// Reads and validates every setting. Empty values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let rest_url = tenant_resolver::rest_url(get)?;
+        let secret_key = secret_key(get("SUPABASE_SECRET_KEY"))?;
+        let anon_key = get("SUPABASE_ANON_KEY").map(anon_key).transpose()?;
+        let cloudflare = Cloudflare {
+            api_base: match get("CLOUDFLARE_API_BASE") {
+                Some(base) => tenant_resolver::http_url("CLOUDFLARE_API_BASE", &base)?,
+                None => DEFAULT_CLOUDFLARE_API_BASE.to_string(),
+            },
+            token: header_safe("CLOUDFLARE_API_TOKEN", get("CLOUDFLARE_API_TOKEN"))?,
+            zone_id: zone_id(get("CLOUDFLARE_ZONE_ID"))?,
+        };
+        let webhook_secret = get("CLOUDFLARE_WEBHOOK_SECRET")
+            .map(|s| header_safe("CLOUDFLARE_WEBHOOK_SECRET", Some(s)))
+            .transpose()?;
+        let target = get("CUSTOM_HOSTNAME_TARGET")
+            .ok_or(misconfigured("CUSTOM_HOSTNAME_TARGET", "is not set"))
+            .and_then(|t| {
+                Host::parse_domain(&t)
+                    .map_err(|_| misconfigured("CUSTOM_HOSTNAME_TARGET", "is not a hostname"))
+            })?;
+        let pending_days = match get("DOMAIN_PENDING_DAYS") {
+            None => DEFAULT_PENDING_DAYS,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|d| d.is_finite() && (0.0..=MAX_PENDING_DAYS).contains(d))
+                .ok_or(misconfigured(
+                    "DOMAIN_PENDING_DAYS",
+                    "must be a number of days from 0 to 365",
+                ))?,
+        };
+        let dashboard_origins = get("DASHBOARD_ORIGIN")
+            .map(|v| dashboard_origins(&v))
+            .transpose()?
+            .unwrap_or_default();
+        let number = |name: &'static str, default: u32, max: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or(misconfigured(name, "must be a whole number in range")),
+        };
+        Ok(Config {
+            rest_url,
+            secret_key,
+            anon_key,
+            cloudflare,
+            webhook_secret,
+            target,
+            pending_ms: (pending_days * MS_PER_DAY) as u64,
+            pending_days,
+            dashboard_origins,
+            upstream_timeout_ms: number(
+                "UPSTREAM_TIMEOUT_MS",
+                DEFAULT_UPSTREAM_TIMEOUT_MS,
+                MAX_UPSTREAM_TIMEOUT_MS,
+            )?,
+            calls_per_run: number(
+                "CLOUDFLARE_CALLS_PER_RUN",
+                DEFAULT_CALLS_PER_RUN,
+                MAX_CALLS_PER_RUN,
+            )?,
+        })
+    }
+
+    /// The origin to allow in CORS for a request from `origin`, if it is a dashboard's.
+    pub fn allowed_origin(&self, origin: Option<&str>) -> Option<&str> {
+        let origin = origin?;
+        self.dashboard_origins
+            .iter()
+            .find(|o| o.eq_ignore_ascii_case(origin))
+            .map(String::as_str)
+    }
+}
+
+fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
+    Error::Misconfigured { setting, problem }
+}
+
+/// The secret key: a service-role JWT or an `sb_secret_` key, nothing less.
+fn secret_key(value: Option<String>) -> Result<ApiKey, Error> {
+    const NAME: &str = "SUPABASE_SECRET_KEY";
+    let key = value.ok_or(misconfigured(NAME, "is not set"))?;
+    match kind_of(&key) {
+        KeyKind::ServiceJwt => Ok(ApiKey::Jwt(key)),
+        KeyKind::Secret => Ok(ApiKey::Opaque(key)),
+        KeyKind::AnonJwt | KeyKind::Publishable => Err(misconfigured(
+            NAME,
+            "is the anon or publishable key: the control plane needs the secret (service-role) key",
+        )),
+        KeyKind::Other => Err(misconfigured(
+            NAME,
+            "is neither a service-role JWT nor an sb_secret_ key",
+        )),
+    }
+}
+
+/// The key sent beside a coach's token: never one that bypasses row-level security.
+fn anon_key(key: String) -> Result<ApiKey, Error> {
+    const NAME: &str = "SUPABASE_ANON_KEY";
+    match kind_of(&key) {
+        KeyKind::AnonJwt => Ok(ApiKey::Jwt(key)),
+        KeyKind::Publishable => Ok(ApiKey::Opaque(key)),
+        KeyKind::ServiceJwt | KeyKind::Secret => Err(misconfigured(
+            NAME,
+            "is a privileged key: a coach's requests must never carry one",
+        )),
+        KeyKind::Other => Err(misconfigured(
+            NAME,
+            "is neither an anon JWT nor an sb_publishable_ key",
+        )),
+    }
+}
+
+/// A value sent in a header: visible ASCII, no spaces.
+fn header_safe(setting: &'static str, value: Option<String>) -> Result<String, Error> {
+    let value = value.ok_or(misconfigured(setting, "is not set"))?;
+    if value.bytes().all(|b| b.is_ascii_graphic()) && value.len() <= 4096 {
+        Ok(value)
+    } else {
+        Err(misconfigured(
+            setting,
+            "must be visible ASCII without spaces",
+        ))
+    }
+}
+
+/// A zone id goes into URL paths: letters, digits, `-` and `_` only.
+fn zone_id(value: Option<String>) -> Result<String, Error> {
+    const NAME: &str = "CLOUDFLARE_ZONE_ID";
+    let id = value.ok_or(misconfigured(NAME, "is not set"))?;
+    if (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(id)
+    } else {
+        Err(misconfigured(NAME, "must be a Cloudflare zone id"))
+    }
+}
+
+/// `DASHBOARD_ORIGIN`: one origin or several, comma-separated, each `scheme://host[:port]`.
+fn dashboard_origins(value: &str) -> Result<Vec<String>, Error> {
+    const NAME: &str = "DASHBOARD_ORIGIN";
+    let bad = || {
+        misconfigured(
+            NAME,
+            "must be origins like https://app.example.com, comma-separated",
+        )
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let url = url::Url::parse(o).map_err(|_| bad())?;
+            let origin = url.origin().ascii_serialization();
+            let bare = o.trim_end_matches('/');
+            if matches!(url.scheme(), "http" | "https") && origin.eq_ignore_ascii_case(bare) {
+                Ok(origin)
+            } else {
+                Err(bad())
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    pub(crate) fn jwt(role: &str) -> String {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"HS256"}"#),
+            enc(&format!(r#"{{"role":"{role}"}}"#))
+        )
+    }
+
+    fn base() -> Vec<(&'static str, String)> {
+        vec![
+            ("SUPABASE_URL", "https://abc.supabase.co".into()),
+            ("SUPABASE_SECRET_KEY", jwt("service_role")),
+            ("CLOUDFLARE_API_TOKEN", "cf-token".into()),
+            (
+                "CLOUDFLARE_ZONE_ID",
+                "023e105f4ecef8ad9ca31a8372d0c353".into(),
+            ),
+            (
+                "CUSTOM_HOSTNAME_TARGET",
+                "customers.coachplatform.com".into(),
+            ),
+        ]
+    }
+
+    fn config(pairs: &[(&str, String)]) -> Result<Config, Error> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn with(name: &'static str, value: &str) -> Result<Config, Error> {
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != name);
+        pairs.push((name, value.to_string()));
+        config(&pairs)
+    }
+
+    fn setting_of(e: Error) -> &'static str {
+        match e {
+            Error::Misconfigured { setting, .. } => setting,
+            other => panic!("expected misconfigured, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_required_settings_are_enough() {
+        let c = config(&base()).unwrap();
+        assert_eq!(c.rest_url, "https://abc.supabase.co/rest/v1");
+        assert_eq!(c.cloudflare.api_base, DEFAULT_CLOUDFLARE_API_BASE);
+        assert_eq!(c.pending_ms, 7 * 86_400_000);
+        assert_eq!(c.upstream_timeout_ms, DEFAULT_UPSTREAM_TIMEOUT_MS);
+        assert_eq!(c.calls_per_run, DEFAULT_CALLS_PER_RUN);
+        assert_eq!(c.webhook_secret, None);
+        assert_eq!(c.anon_key, None);
+        assert!(c.dashboard_origins.is_empty());
+        assert_eq!(c.target.as_str(), "customers.coachplatform.com");
+    }
+
+    #[test]
+    fn each_missing_required_setting_is_named() {
+        for name in [
+            "SUPABASE_SECRET_KEY",
+            "CLOUDFLARE_API_TOKEN",
+            "CLOUDFLARE_ZONE_ID",
+            "CUSTOM_HOSTNAME_TARGET",
+        ] {
+            let mut pairs = base();
+            pairs.retain(|(k, _)| *k != name);
+            assert_eq!(setting_of(config(&pairs).unwrap_err()), name);
+        }
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "SUPABASE_URL");
+        assert_eq!(setting_of(config(&pairs).unwrap_err()), "SUPABASE_URL");
+    }
+
+    #[test]
+    fn the_secret_key_must_be_privileged_and_is_never_echoed() {
+        assert_eq!(
+            with("SUPABASE_SECRET_KEY", "sb_secret_abc")
+                .unwrap()
+                .secret_key,
+            ApiKey::Opaque("sb_secret_abc".into())
+        );
+        let service = jwt("service_role");
+        let c = with("SUPABASE_SECRET_KEY", &service).unwrap();
+        assert_eq!(c.secret_key.bearer(), Some(service.as_str()));
+        for key in [
+            jwt("anon"),
+            "sb_publishable_abc".into(),
+            "nope".into(),
+            jwt("authenticated"),
+        ] {
+            let e = with("SUPABASE_SECRET_KEY", &key).unwrap_err();
+            assert!(
+                !e.message().contains(&key),
+                "the message must not echo the key"
+            );
+            assert_eq!(setting_of(e), "SUPABASE_SECRET_KEY");
+        }
+        assert!(with("SUPABASE_SECRET_KEY", &jwt("anon"))
+            .unwrap_err()
+            .message()
+            .contains("anon or publishable"));
+    }
+
+    #[test]
+    fn the_key_sent_beside_a_coachs_token_is_never_privileged() {
+        let anon = jwt("anon");
+        assert_eq!(
+            with("SUPABASE_ANON_KEY", &anon).unwrap().anon_key,
+            Some(ApiKey::Jwt(anon))
+        );
+        assert_eq!(
+            with("SUPABASE_ANON_KEY", "sb_publishable_x")
+                .unwrap()
+                .anon_key,
+            Some(ApiKey::Opaque("sb_publishable_x".into()))
+        );
+        for key in [jwt("service_role"), "sb_secret_x".into()] {
+            assert_eq!(
+                setting_of(with("SUPABASE_ANON_KEY", &key).unwrap_err()),
+                "SUPABASE_ANON_KEY"
+            );
+        }
+    }
+
+    #[test]
+    fn optional_settings_parse() {
+        let mut pairs = base();
+        pairs.extend([
+            ("SUPABASE_REST_URL", "http://127.0.0.1:3000/".to_string()),
+            (
+                "CLOUDFLARE_API_BASE",
+                "http://127.0.0.1:9/client/v4/".into(),
+            ),
+            ("CLOUDFLARE_WEBHOOK_SECRET", "whsec-0123456789".into()),
+            ("DOMAIN_PENDING_DAYS", "0.5".into()),
+            (
+                "DASHBOARD_ORIGIN",
+                "https://app.coachplatform.com, http://localhost:8787".into(),
+            ),
+            ("UPSTREAM_TIMEOUT_MS", "250".into()),
+            ("CLOUDFLARE_CALLS_PER_RUN", "3".into()),
+        ]);
+        let c = config(&pairs).unwrap();
+        assert_eq!(c.rest_url, "http://127.0.0.1:3000");
+        assert_eq!(c.cloudflare.api_base, "http://127.0.0.1:9/client/v4");
+        assert_eq!(c.webhook_secret.as_deref(), Some("whsec-0123456789"));
+        assert_eq!(c.pending_ms, 43_200_000);
+        assert_eq!(
+            c.dashboard_origins,
+            ["https://app.coachplatform.com", "http://localhost:8787"]
+        );
+        assert_eq!((c.upstream_timeout_ms, c.calls_per_run), (250, 3));
+        assert_eq!(
+            c.allowed_origin(Some("http://localhost:8787")),
+            Some("http://localhost:8787")
+        );
+        assert_eq!(c.allowed_origin(Some("http://evil.test")), None);
+        assert_eq!(c.allowed_origin(None), None);
+    }
+
+    #[test]
+    fn a_pending_limit_of_zero_gives_up_at_once() {
+        assert_eq!(with("DOMAIN_PENDING_DAYS", "0").unwrap().pending_ms, 0);
+    }
+
+    #[test]
+    fn malformed_optional_settings_are_named() {
+        for (name, value) in [
+            ("DOMAIN_PENDING_DAYS", "a week"),
+            ("DOMAIN_PENDING_DAYS", "-1"),
+            ("DOMAIN_PENDING_DAYS", "400"),
+            ("DOMAIN_PENDING_DAYS", "NaN"),
+            ("CLOUDFLARE_API_BASE", "api.cloudflare.com"),
+            ("CLOUDFLARE_ZONE_ID", "../zones"),
+            ("CLOUDFLARE_API_TOKEN", "has space"),
+            ("CUSTOM_HOSTNAME_TARGET", "https://customers.example.com"),
+            ("DASHBOARD_ORIGIN", "https://app.example.com/dashboard"),
+            ("DASHBOARD_ORIGIN", "app.example.com"),
+            ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("CLOUDFLARE_CALLS_PER_RUN", "1000"),
+            ("SUPABASE_URL", "ftp://x.co"),
+        ] {
+            assert_eq!(
+                setting_of(with(name, value).unwrap_err()),
+                name,
+                "{name}={value}"
+            );
+        }
+    }
+}

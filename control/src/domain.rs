@@ -1,0 +1,260 @@
+//! A tenant's domain: the `tenant_domains` row as PostgREST returns it, and the coach's view of
+//! it (`schema/domain.schema.json`), with the DNS records the coach must add.
+
+use serde::{Deserialize, Serialize};
+use tenant_resolver::Host;
+
+use crate::error::{Service, UpstreamError};
+
+/// The columns the control plane reads, as a PostgREST `select`.
+pub const COLUMNS: &str = "id,tenant_id,hostname,status,is_primary,ssl_status,cloudflare_id,\
+ownership_txt_name,ownership_txt_value,ownership_http_path,ownership_http_body,\
+verification_errors,created_at,verified_at";
+
+/// A domain's lifecycle status, as `tenant_domains.status` holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Added by its owner; Cloudflare has not verified it (or its certificate) yet.
+    Pending,
+    /// Verified, with a certificate: it resolves.
+    Active,
+    /// Cloudflare says it no longer points here.
+    Moved,
+    /// Cloudflare blocked it.
+    Blocked,
+    /// Given up: refused by Cloudflare, not verified in time, or gone at Cloudflare.
+    Failed,
+    /// Its owner removed it; the cron deletes its Cloudflare hostname, then the row.
+    Removing,
+}
+
+impl Status {
+    /// The status as stored and as PostgREST filters name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Moved => "moved",
+            Status::Blocked => "blocked",
+            Status::Failed => "failed",
+            Status::Removing => "removing",
+        }
+    }
+}
+
+/// One `tenant_domains` row.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DomainRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub hostname: String,
+    pub status: Status,
+    pub is_primary: bool,
+    pub ssl_status: Option<String>,
+    pub cloudflare_id: Option<String>,
+    pub ownership_txt_name: Option<String>,
+    pub ownership_txt_value: Option<String>,
+    pub ownership_http_path: Option<String>,
+    pub ownership_http_body: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub verification_errors: Vec<String>,
+    pub created_at: String,
+    pub verified_at: Option<String>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl DomainRow {
+    /// Rows from a PostgREST array, each decoded on its own: a row that cannot be read is
+    /// returned as an error beside the others, so one bad row never hides the rest.
+    pub fn from_rows(body: &str) -> Result<Vec<Result<DomainRow, String>>, UpstreamError> {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(body).map_err(|e| UpstreamError::Decode {
+                service: Service::Postgrest,
+                detail: e.to_string(),
+            })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| serde_json::from_value(row).map_err(|e| e.to_string()))
+            .collect())
+    }
+
+    /// The one row an RPC answers: a JSON object, or an array holding exactly one.
+    pub fn from_rpc(body: &str) -> Result<DomainRow, UpstreamError> {
+        let decode = |detail: String| UpstreamError::Decode {
+            service: Service::Postgrest,
+            detail,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| decode(e.to_string()))?;
+        let row = match value {
+            serde_json::Value::Array(mut rows) if rows.len() == 1 => rows.remove(0),
+            serde_json::Value::Object(_) => value,
+            _ => return Err(decode(format!("not one row: {body:.80}"))),
+        };
+        serde_json::from_value(row).map_err(|e| decode(e.to_string()))
+    }
+
+    /// The coach's view of this row.
+    pub fn to_domain(&self, target: &Host) -> DomainView {
+        let mut dns = vec![DnsRecord {
+            kind: "CNAME",
+            name: self.hostname.clone(),
+            value: target.to_string(),
+            optional: None,
+        }];
+        if let (Some(name), Some(value)) = (&self.ownership_txt_name, &self.ownership_txt_value) {
+            dns.push(DnsRecord {
+                kind: "TXT",
+                name: name.clone(),
+                value: value.clone(),
+                optional: Some(true),
+            });
+        }
+        DomainView {
+            hostname: self.hostname.clone(),
+            status: self.status,
+            primary: self.is_primary,
+            ssl: self.ssl_status.clone(),
+            verified_at: self.verified_at.clone(),
+            errors: self.verification_errors.clone(),
+            dns,
+        }
+    }
+}
+
+/// A domain as the coach's API answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainView {
+    pub hostname: String,
+    pub status: Status,
+    pub primary: bool,
+    /// Cloudflare's certificate status, as given (`pending_validation`, …, `active`).
+    pub ssl: Option<String>,
+    pub verified_at: Option<String>,
+    /// Why the domain is not active yet, or why it failed, in words a coach can act on.
+    pub errors: Vec<String>,
+    /// The DNS records the coach adds at their DNS provider.
+    pub dns: Vec<DnsRecord>,
+}
+
+/// One DNS record to add. Only the CNAME is needed: HTTP ownership verification goes through
+/// the resolver. The TXT record, when Cloudflare gave one, verifies ownership before the CNAME
+/// is switched over (no downtime for a site already live elsewhere): `"optional": true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsRecord {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A pending row as the owner's RPC returns it.
+    pub(crate) fn row(hostname: &str) -> DomainRow {
+        DomainRow {
+            id: "d0000000-0000-4000-8000-000000000001".into(),
+            tenant_id: "7e000000-0000-4000-8000-000000000002".into(),
+            hostname: hostname.into(),
+            status: Status::Pending,
+            is_primary: false,
+            ssl_status: None,
+            cloudflare_id: None,
+            ownership_txt_name: None,
+            ownership_txt_value: None,
+            ownership_http_path: None,
+            ownership_http_body: None,
+            verification_errors: vec![],
+            created_at: "2026-12-02T10:00:00.000000+00:00".into(),
+            verified_at: None,
+        }
+    }
+
+    fn target() -> Host {
+        Host::parse_domain("customers.coachplatform.com").unwrap()
+    }
+
+    #[test]
+    fn a_new_domain_asks_for_the_cname_only() {
+        let json = serde_json::to_value(row("coach.example.test").to_domain(&target())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "hostname": "coach.example.test",
+                "status": "pending",
+                "primary": false,
+                "ssl": null,
+                "verifiedAt": null,
+                "errors": [],
+                "dns": [{"type": "CNAME", "name": "coach.example.test", "value": "customers.coachplatform.com"}],
+            })
+        );
+    }
+
+    #[test]
+    fn the_txt_record_is_added_when_cloudflare_gave_one_and_marked_optional() {
+        let mut r = row("coach.example.test");
+        r.ownership_txt_name = Some("_cf-custom-hostname.coach.example.test".into());
+        r.ownership_txt_value = Some("5cc07c04".into());
+        r.verification_errors = vec!["custom hostname does not CNAME to this zone.".into()];
+        let json = serde_json::to_value(r.to_domain(&target())).unwrap();
+        assert_eq!(
+            json["dns"][1],
+            serde_json::json!({"type": "TXT", "name": "_cf-custom-hostname.coach.example.test", "value": "5cc07c04", "optional": true})
+        );
+        assert_eq!(
+            json["errors"][0],
+            "custom hostname does not CNAME to this zone."
+        );
+    }
+
+    #[test]
+    fn rows_decode_one_by_one() {
+        let good = serde_json::json!({
+            "id": "a", "tenant_id": "t", "hostname": "a.example.test", "status": "active",
+            "is_primary": true, "ssl_status": "active", "cloudflare_id": "cf1",
+            "ownership_txt_name": null, "ownership_txt_value": null,
+            "ownership_http_path": null, "ownership_http_body": null,
+            "verification_errors": null, "created_at": "2026-12-02T10:00:00+00:00",
+            "verified_at": "2026-12-02T10:05:00+00:00", "updated_at": "2026-12-02T10:05:00+00:00"
+        });
+        let bad = serde_json::json!({"id": "b", "status": "exploded"});
+        let body = serde_json::json!([good, bad]).to_string();
+        let rows = DomainRow::from_rows(&body).unwrap();
+        assert_eq!(rows.len(), 2);
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!((first.status, first.is_primary), (Status::Active, true));
+        assert!(first.verification_errors.is_empty());
+        assert!(rows[1].is_err());
+        assert!(DomainRow::from_rows("{}").is_err());
+    }
+
+    #[test]
+    fn an_rpc_answers_one_row_as_an_object_or_a_one_element_array() {
+        let one = serde_json::json!({
+            "id": "a", "tenant_id": "t", "hostname": "a.example.test", "status": "pending",
+            "is_primary": false, "ssl_status": null, "cloudflare_id": null,
+            "ownership_txt_name": null, "ownership_txt_value": null,
+            "ownership_http_path": null, "ownership_http_body": null,
+            "verification_errors": [], "created_at": "2026-12-02T10:00:00+00:00",
+            "verified_at": null
+        });
+        assert_eq!(
+            DomainRow::from_rpc(&one.to_string()).unwrap().hostname,
+            "a.example.test"
+        );
+        let array = serde_json::json!([one]).to_string();
+        assert_eq!(DomainRow::from_rpc(&array).unwrap().status, Status::Pending);
+        assert!(DomainRow::from_rpc("[]").is_err());
+        assert!(DomainRow::from_rpc("null").is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! Cloudflare's custom hostnames API over reqwest (the HTTP client `postgrest` already brings),
+//! a timeout on every call. What an answer means is `cloudflare::read`'s to say.
+
+use reqwest::Method;
+
+use super::within;
+use crate::cloudflare::{create_body, decode, read, CustomHostname, Verdict};
+use crate::config::Config;
+use crate::error::{Service, UpstreamError};
+
+/// Sends one API call: `path` under the zone's `custom_hostnames`.
+async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Verdict {
+    let cf = &config.cloudflare;
+    let url = format!(
+        "{}/zones/{}/custom_hostnames{path}",
+        cf.api_base, cf.zone_id
+    );
+    let network = |e: reqwest::Error| UpstreamError::Network {
+        service: Service::Cloudflare,
+        detail: e.without_url().to_string(),
+    };
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(&cf.token);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body);
+    }
+    let sent = within(Service::Cloudflare, config.upstream_timeout_ms, async {
+        let response = request.send().await.map_err(network)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.map_err(network)?;
+        Ok((status, retry_after, text))
+    })
+    .await;
+    match sent {
+        Ok((status, retry_after, text)) => read(status, retry_after.as_deref(), &text),
+        Err(e) => Verdict::Stop(e),
+    }
+}
+
+/// A hostname from a successful answer, or the answer itself.
+fn hostname(verdict: Verdict) -> Result<CustomHostname, Verdict> {
+    match verdict {
+        Verdict::Ok(result) => decode(result),
+        other => Err(other),
+    }
+}
+
+/// `POST /zones/{zone}/custom_hostnames`.
+pub async fn create(config: &Config, name: &str) -> Result<CustomHostname, Verdict> {
+    hostname(call(config, Method::POST, "", Some(create_body(name))).await)
+}
+
+/// `GET /zones/{zone}/custom_hostnames/{id}`.
+pub async fn get(config: &Config, id: &str) -> Result<CustomHostname, Verdict> {
+    hostname(call(config, Method::GET, &format!("/{id}"), None).await)
+}
+
+/// `DELETE /zones/{zone}/custom_hostnames/{id}`: `Ok` when gone, whether now or before (404).
+pub async fn delete(config: &Config, id: &str) -> Result<(), Verdict> {
+    match call(config, Method::DELETE, &format!("/{id}"), None).await {
+        Verdict::Ok(_) | Verdict::NotFound => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// `GET /zones/{zone}/custom_hostnames?hostname=…`: the zone's hostname of this name, if any.
+pub async fn find(config: &Config, name: &str) -> Result<Option<CustomHostname>, Verdict> {
+    let path = format!("?hostname={name}&per_page=5");
+    match call(config, Method::GET, &path, None).await {
+        Verdict::Ok(result) => {
+            let found: Vec<CustomHostname> = decode(result)?;
+            Ok(found.into_iter().find(|h| h.hostname == name))
+        }
+        other => Err(other),
+    }
+}

@@ -1,0 +1,312 @@
+//! One run of the Cron Trigger: the work `lifecycle::plan` orders, done row by row within the
+//! run's Cloudflare call budget. A rate limit, a failing Cloudflare or PostgREST, or a spent
+//! budget stops the run; the rows not reached are as they were and come first next minute.
+//! A refusal or a bad row concerns that row alone.
+
+use std::fmt;
+
+use super::cloudflare as cf;
+use super::store::{self, Written};
+use crate::cloudflare::{is_id, CustomHostname, Verdict, DUPLICATE};
+use crate::config::Config;
+use crate::domain::DomainRow;
+use crate::error::UpstreamError;
+use crate::lifecycle::{self, Step, Update};
+
+/// Why a run stopped before its work was done.
+#[derive(Debug)]
+pub enum Halt {
+    /// The run's Cloudflare call budget is spent.
+    Budget,
+    /// Cloudflare answered 429; it said when to retry.
+    RateLimited { retry_after_s: Option<u32> },
+    /// Cloudflare or PostgREST failed (or refused our credentials).
+    Upstream(UpstreamError),
+}
+
+impl From<UpstreamError> for Halt {
+    fn from(e: UpstreamError) -> Self {
+        Halt::Upstream(e)
+    }
+}
+
+impl fmt::Display for Halt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Halt::Budget => f.write_str("call budget spent"),
+            Halt::RateLimited { retry_after_s } => {
+                write!(
+                    f,
+                    "rate limited by cloudflare (retry-after {retry_after_s:?})"
+                )
+            }
+            Halt::Upstream(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What a run did, for the log.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub calls: u32,
+    pub deleted: u32,
+    pub expired: u32,
+    pub created: u32,
+    pub refused: u32,
+    pub updated: u32,
+    pub vanished: u32,
+    pub stopped: Option<Halt>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cloudflare calls {}, deleted {}, expired {}, created {}, refused {}, updated {}, vanished {}",
+            self.calls, self.deleted, self.expired, self.created, self.refused, self.updated, self.vanished
+        )?;
+        match &self.stopped {
+            Some(halt) => write!(f, "; stopped: {halt}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One run: the rows' work, in order, until done or stopped.
+pub async fn run(config: &Config, now_ms: u64) -> Report {
+    let mut run = Run {
+        config,
+        now: tenant_resolver::format_ms(now_ms),
+        report: Report::default(),
+    };
+    match store::candidates(config).await {
+        Ok(rows) => {
+            let work = lifecycle::plan(rows, now_ms, config.pending_ms, now_ms / 60_000);
+            for (step, row) in work {
+                if let Err(halt) = run.step(step, &row).await {
+                    run.report.stopped = Some(halt);
+                    break;
+                }
+            }
+        }
+        Err(e) => run.report.stopped = Some(e.into()),
+    }
+    run.report
+}
+
+struct Run<'a> {
+    config: &'a Config,
+    /// The run's time, RFC 3339: `verified_at` of rows that become active.
+    now: String,
+    report: Report,
+}
+
+impl Run<'_> {
+    /// Spends one call of the budget on `call`, and turns what stops a run into a [`Halt`].
+    async fn spend<T>(
+        &mut self,
+        call: impl std::future::Future<Output = Result<T, Verdict>>,
+    ) -> Result<Result<T, Verdict>, Halt> {
+        if self.report.calls >= self.config.calls_per_run {
+            return Err(Halt::Budget);
+        }
+        self.report.calls += 1;
+        match call.await {
+            Err(Verdict::RateLimited { retry_after_s }) => Err(Halt::RateLimited { retry_after_s }),
+            Err(Verdict::Stop(e)) => Err(Halt::Upstream(e)),
+            other => Ok(other),
+        }
+    }
+
+    /// Writes `update`, guarded; whether it was written. A write the database refuses is this
+    /// row's problem: logged, and the run goes on.
+    async fn write(&mut self, row: &DomainRow, update: &Update) -> Result<bool, Halt> {
+        match store::update(self.config, &row.id, update, false).await? {
+            Written::Matched => {
+                self.report.updated += 1;
+                Ok(true)
+            }
+            Written::Unmatched => Ok(false),
+            Written::Refused(body) => {
+                log_refused(row, &body);
+                Ok(false)
+            }
+        }
+    }
+
+    async fn step(&mut self, step: Step, row: &DomainRow) -> Result<(), Halt> {
+        match step {
+            Step::Delete => self.delete(row).await,
+            Step::Expire => self.expire(row).await,
+            Step::Create => self.create(row).await,
+            Step::Refresh | Step::Check => self.refresh(row).await,
+        }
+    }
+
+    /// A `removing` row: its Cloudflare hostname goes, then the row. A row without a hostname
+    /// id (one written by hand, say) may still have one of its name in the zone: deleted too,
+    /// unless another row holds it.
+    async fn delete(&mut self, row: &DomainRow) -> Result<(), Halt> {
+        let id = match row.cloudflare_id.as_deref() {
+            Some(id) => Some(id.to_string()),
+            None => match self.spend(cf::find(self.config, &row.hostname)).await? {
+                Ok(found) => self.unclaimed(found).await?.map(|h| h.id),
+                Err(verdict) => return self.skip(row, "find", &verdict),
+            },
+        };
+        if let Some(id) = id.filter(|id| is_id(id)) {
+            if let Err(verdict) = self.spend(cf::delete(self.config, &id)).await? {
+                return self.skip(row, "delete", &verdict);
+            }
+        }
+        if store::delete(self.config, &row.id).await? {
+            self.report.deleted += 1;
+        }
+        Ok(())
+    }
+
+    /// A pending row past `DOMAIN_PENDING_DAYS`: its hostname goes, the row fails.
+    async fn expire(&mut self, row: &DomainRow) -> Result<(), Halt> {
+        if let Some(id) = row.cloudflare_id.as_deref().filter(|id| is_id(id)) {
+            if let Err(verdict) = self.spend(cf::delete(self.config, id)).await? {
+                // Cloudflare deletes a hostname pending 7 days itself: the row fails anyway.
+                log_skip(row, "delete", &verdict);
+            }
+        }
+        let reason = lifecycle::expired_reason(
+            &row.hostname,
+            self.config.target.as_str(),
+            self.config.pending_days,
+        );
+        if self.write(row, &lifecycle::expired(row, reason)).await? {
+            self.report.expired += 1;
+        }
+        Ok(())
+    }
+
+    /// A pending row without a hostname: create it (or adopt the zone's hostname of that name
+    /// when Cloudflare says it is a duplicate, as after a run that created it but could not
+    /// store its id). A refusal fails the row with Cloudflare's message.
+    async fn create(&mut self, row: &DomainRow) -> Result<(), Halt> {
+        let created = match self.spend(cf::create(self.config, &row.hostname)).await? {
+            Ok(hostname) => hostname,
+            Err(Verdict::Refused { code, message }) => {
+                let adopted = if code == DUPLICATE {
+                    self.adoptable(&row.hostname).await?
+                } else {
+                    None
+                };
+                match adopted {
+                    Some(hostname) => hostname,
+                    None => {
+                        if self.write(row, &lifecycle::refused(&message)).await? {
+                            self.report.refused += 1;
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+            Err(verdict) => return self.skip(row, "create", &verdict),
+        };
+        self.store_created(row, created).await
+    }
+
+    /// The zone's hostname of this name when no row holds it.
+    async fn adoptable(&mut self, name: &str) -> Result<Option<CustomHostname>, Halt> {
+        match self.spend(cf::find(self.config, name)).await? {
+            Ok(found) => self.unclaimed(found).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// `found` unless a row holds it.
+    async fn unclaimed(
+        &self,
+        found: Option<CustomHostname>,
+    ) -> Result<Option<CustomHostname>, Halt> {
+        let Some(hostname) = found else {
+            return Ok(None);
+        };
+        let held = store::by_cloudflare_id(self.config, &hostname.id)
+            .await?
+            .is_some();
+        Ok((!held).then_some(hostname))
+    }
+
+    async fn store_created(
+        &mut self,
+        row: &DomainRow,
+        hostname: CustomHostname,
+    ) -> Result<(), Halt> {
+        let ids = Update {
+            patch: lifecycle::created(row, &hostname),
+            if_status: row.status,
+        };
+        let written = store::update(self.config, &row.id, &ids, true).await?;
+        if let Written::Refused(body) = &written {
+            log_refused(row, body);
+        }
+        if written != Written::Matched {
+            // The row is gone, got a hostname meanwhile, or cannot hold this one: do not leave
+            // the hostname behind.
+            let holder = store::by_id(self.config, &row.id).await?;
+            if holder.and_then(|r| r.cloudflare_id) != Some(hostname.id.clone()) {
+                if let Err(verdict) = self.spend(cf::delete(self.config, &hostname.id)).await? {
+                    log_skip(row, "delete", &verdict);
+                }
+            }
+            return Ok(());
+        }
+        self.report.created += 1;
+        let stored = lifecycle::with_hostname(row, &hostname);
+        if let Some(update) = lifecycle::refreshed(&stored, &hostname, &self.now) {
+            self.write(&stored, &update).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the row's hostname and applies what changed; a hostname Cloudflare no longer
+    /// knows fails the row.
+    async fn refresh(&mut self, row: &DomainRow) -> Result<(), Halt> {
+        let Some(id) = row.cloudflare_id.as_deref().filter(|id| is_id(id)) else {
+            return Ok(());
+        };
+        match self.spend(cf::get(self.config, id)).await? {
+            Ok(hostname) => {
+                if let Some(update) = lifecycle::refreshed(row, &hostname, &self.now) {
+                    self.write(row, &update).await?;
+                }
+            }
+            Err(Verdict::NotFound) => {
+                if self.write(row, &lifecycle::vanished(row)).await? {
+                    self.report.vanished += 1;
+                }
+            }
+            Err(verdict) => log_skip(row, "get", &verdict),
+        }
+        Ok(())
+    }
+
+    /// A call Cloudflare refused for this row: logged, the row left for the next run.
+    fn skip(&self, row: &DomainRow, what: &str, verdict: &Verdict) -> Result<(), Halt> {
+        log_skip(row, what, verdict);
+        Ok(())
+    }
+}
+
+fn log_refused(row: &DomainRow, body: &str) {
+    let body: String = body.chars().take(200).collect();
+    worker::console_error!(
+        "cron: the database refused a write of {} ({}): {body}",
+        row.hostname,
+        row.id
+    );
+}
+
+fn log_skip(row: &DomainRow, what: &str, verdict: &Verdict) {
+    worker::console_warn!(
+        "cron: cloudflare {what} for {} ({}) not done: {verdict:?}",
+        row.hostname,
+        row.id
+    );
+}

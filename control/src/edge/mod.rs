@@ -1,0 +1,242 @@
+//! The Worker glue: the `fetch` and `scheduled` entries, reading requests and settings, doing
+//! the I/O the core asks for, and turning the core's [`Reply`] into responses. Compiled only
+//! for Wasm. Routing, validation, the lifecycle's decisions, Cloudflare's answers and error
+//! mapping are the core's; what stays here is sequencing I/O.
+
+mod cloudflare;
+mod cron;
+mod store;
+
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
+
+use store::Written;
+
+use crate::api::{self, route, Route};
+use crate::body::{check_declared_length, BodyLimit};
+use crate::config::Config;
+use crate::domain::DomainRow;
+use crate::error::{Error, Service, UpstreamError};
+use crate::lifecycle;
+use crate::reply::Reply;
+use crate::webhook::{self, Notice};
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = req.inner().method();
+    let origin = req.headers().get("origin").ok().flatten();
+    let (reply, coach_api) = match handle(&mut req, &method, &env).await {
+        Ok((reply, route)) => (reply, route.is_coach_api()),
+        Err((error, coach_api)) => {
+            if error.status() >= 500 {
+                worker::console_error!("{}: {error:?}", error.code());
+            }
+            (Reply::error(&error), coach_api)
+        }
+    };
+    let reply = if coach_api {
+        let allowed = config(&env)
+            .ok()
+            .and_then(|c| c.allowed_origin(origin.as_deref()).map(str::to_string));
+        reply.with_cors(allowed.as_deref())
+    } else {
+        reply
+    };
+    respond(reply, method == "HEAD")
+}
+
+/// Routes and answers a request; an error says whether it was on the coach's API (CORS).
+async fn handle(
+    req: &mut Request,
+    method: &str,
+    env: &Env,
+) -> Result<(Reply, Route), (Error, bool)> {
+    let route = route(
+        method,
+        req.url()
+            .map_err(|_| (Error::RouteNotFound, false))?
+            .as_str(),
+    )
+    .map_err(|e| (e, true))?;
+    let coach_api = route.is_coach_api();
+    let config = config(env).map_err(|e| (e, coach_api))?;
+    answer(req, &config, &route)
+        .await
+        .map(|reply| (reply, route))
+        .map_err(|e| (e, coach_api))
+}
+
+async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Reply, Error> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    match route {
+        Route::Health => Ok(Reply::health()),
+        Route::Preflight { allow } => Ok(Reply::preflight(allow)),
+        Route::Webhook => {
+            let secret = config.webhook_secret.as_deref().ok_or(Error::NotEnabled {
+                setting: "CLOUDFLARE_WEBHOOK_SECRET",
+            })?;
+            webhook::authorize(header("cf-webhook-auth").as_deref(), secret)?;
+            check_declared_length(header("content-length").as_deref(), webhook::MAX_BODY_BYTES)?;
+            let body = read_bounded(req, webhook::MAX_BODY_BYTES).await?;
+            take_notice(config, webhook::parse(&body)?).await
+        }
+        Route::List { tenant } => {
+            let token = coach_token(header("authorization"))?;
+            let rows = store::coach_domains(config, &token, tenant).await?;
+            let domains: Vec<_> = rows.iter().map(|r| r.to_domain(&config.target)).collect();
+            Ok(Reply::domains(&domains))
+        }
+        Route::Add => {
+            let token = coach_token(header("authorization"))?;
+            check_declared_length(header("content-length").as_deref(), api::MAX_BODY_BYTES)?;
+            let body = read_bounded(req, api::MAX_BODY_BYTES).await?;
+            let (tenant, hostname) = api::add_body(&body)?;
+            let row =
+                store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname).await?;
+            Ok(Reply::domain(201, &row.to_domain(&config.target)))
+        }
+        Route::Remove { tenant, hostname } => {
+            let token = coach_token(header("authorization"))?;
+            let row =
+                store::owner_rpc(config, &token, "remove_tenant_domain", tenant, hostname).await?;
+            Ok(Reply::domain(200, &row.to_domain(&config.target)))
+        }
+        Route::Primary { tenant, hostname } => {
+            let token = coach_token(header("authorization"))?;
+            let row = store::owner_rpc(
+                config,
+                &token,
+                "set_primary_tenant_domain",
+                tenant,
+                hostname,
+            )
+            .await?;
+            Ok(Reply::domain(200, &row.to_domain(&config.target)))
+        }
+    }
+}
+
+/// The coach's bearer token, if it has the shape of a JWT (PostgREST verifies it).
+fn coach_token(authorization: Option<String>) -> Result<String, Error> {
+    Ok(tenant_resolver::bearer_token(authorization.as_deref())?.to_string())
+}
+
+/// A webhook's notice: the certificate status written to its row; a deployed certificate reads
+/// the hostname back from Cloudflare at once, so the domain turns active within seconds. That
+/// read failing only leaves the row to the next cron run.
+async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
+    let Notice::Certificate { id, ssl_status } = notice else {
+        return Ok(Reply::received(false));
+    };
+    let Some(row) = store::by_cloudflare_id(config, &id).await? else {
+        return Ok(Reply::received(false));
+    };
+    let mut current: DomainRow = row.clone();
+    if let Some(update) = lifecycle::certificate(&row, &ssl_status) {
+        match store::update(config, &row.id, &update, false).await? {
+            Written::Matched => current.ssl_status = Some(ssl_status.clone()),
+            Written::Unmatched => {}
+            Written::Refused(body) => worker::console_error!("webhook: write refused: {body:.200}"),
+        }
+    }
+    if lifecycle::activates(&current, &ssl_status) {
+        match cloudflare::get(config, &id).await {
+            Ok(hostname) => {
+                let now = tenant_resolver::format_ms(now_ms());
+                if let Some(update) = lifecycle::refreshed(&current, &hostname, &now) {
+                    store::update(config, &row.id, &update, false).await?;
+                }
+            }
+            Err(verdict) => {
+                worker::console_warn!("webhook: reading {id} back failed: {verdict:?}");
+            }
+        }
+    }
+    Ok(Reply::received(true))
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match config(&env) {
+        Ok(config) => {
+            let report = cron::run(&config, now_ms()).await;
+            if report.stopped.is_some() {
+                worker::console_warn!("cron: {report}");
+            } else {
+                worker::console_log!("cron: {report}");
+            }
+        }
+        Err(e) => worker::console_error!("cron: {e}"),
+    }
+}
+
+thread_local! {
+    /// Settings parsed once per isolate: an isolate's environment never changes.
+    static CONFIG: std::cell::OnceCell<Result<Rc<Config>, Error>> = const { std::cell::OnceCell::new() };
+}
+
+/// The validated settings, parsed on the isolate's first event.
+fn config(env: &Env) -> Result<Rc<Config>, Error> {
+    CONFIG.with(|cell| {
+        cell.get_or_init(|| {
+            Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
+        })
+        .clone()
+    })
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+/// Runs `request`, giving up with [`UpstreamError::Timeout`] after `ms` milliseconds (reqwest
+/// has no timeout on Wasm; dropping its future aborts the fetch).
+pub(crate) async fn within<T>(
+    service: Service,
+    ms: u32,
+    request: impl Future<Output = Result<T, UpstreamError>>,
+) -> Result<T, UpstreamError> {
+    let timer = worker::Delay::from(Duration::from_millis(u64::from(ms)));
+    let request = std::pin::pin!(request);
+    match select(request, timer).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(UpstreamError::Timeout {
+            service,
+            after_ms: ms,
+        }),
+    }
+}
+
+/// The request body, read chunk by chunk and never past `limit` bytes.
+async fn read_bounded(req: &mut Request, limit: usize) -> Result<Vec<u8>, Error> {
+    let mut body = BodyLimit::new(limit);
+    let Ok(mut stream) = req.stream() else {
+        return Ok(body.into_bytes());
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Error::InvalidBody {
+            expected: "a readable request body",
+        })?;
+        body.push(&chunk)?;
+    }
+    Ok(body.into_bytes())
+}
+
+/// The runtime's response for a [`Reply`].
+fn respond(reply: Reply, head: bool) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    let response = if head || reply.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(reply.body.into_bytes())?
+    };
+    Ok(response.with_status(reply.status).with_headers(headers))
+}

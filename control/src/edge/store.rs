@@ -1,0 +1,220 @@
+//! PostgREST, through the `postgrest` crate, with a timeout on every request.
+//!
+//! Two kinds of client, never mixed: [`Caller::Service`] sends the secret key (the cron and the
+//! webhook: they write what no owner may), [`Caller::Coach`] sends the coach's own token, so
+//! PostgREST runs the owner RPCs as that user and row-level security decides what they see.
+
+use postgrest::{Builder, Postgrest};
+use tenant_resolver::{Host, TenantId};
+
+use super::within;
+use crate::api::{rpc_args, rpc_error};
+use crate::config::Config;
+use crate::domain::{DomainRow, COLUMNS};
+use crate::error::{Error, Service, UpstreamError};
+use crate::lifecycle::{Update, CANDIDATES, CANDIDATE_LIMIT};
+
+const TABLE: &str = "tenant_domains";
+
+/// Who a request is made as.
+#[derive(Clone, Copy)]
+pub enum Caller<'a> {
+    /// The control plane itself, with the secret key.
+    Service,
+    /// A coach, with their Supabase token.
+    Coach(&'a str),
+}
+
+fn client(config: &Config, caller: Caller<'_>) -> Postgrest {
+    let base = Postgrest::new(&config.rest_url);
+    match caller {
+        Caller::Service => {
+            let client = base.insert_header("apikey", config.secret_key.as_str());
+            match config.secret_key.bearer() {
+                Some(jwt) => client.insert_header("authorization", format!("Bearer {jwt}")),
+                None => client,
+            }
+        }
+        Caller::Coach(token) => {
+            // The coach's token alone decides what this request may do; the apikey only gets it
+            // through hosted Supabase's gateway, and is never a privileged key.
+            let apikey = config.anon_key.as_ref().map_or(token, |k| k.as_str());
+            base.insert_header("apikey", apikey)
+                .insert_header("authorization", format!("Bearer {token}"))
+        }
+    }
+}
+
+/// Sends a request and reads its status and body, within the configured timeout.
+async fn send(config: &Config, request: Builder) -> Result<(u16, String), UpstreamError> {
+    let network = |e: reqwest::Error| UpstreamError::Network {
+        service: Service::Postgrest,
+        detail: e.to_string(),
+    };
+    within(Service::Postgrest, config.upstream_timeout_ms, async {
+        let response = request.execute().await.map_err(network)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(network)?;
+        Ok((status, body))
+    })
+    .await
+}
+
+fn status_error(status: u16, body: String) -> UpstreamError {
+    UpstreamError::Status {
+        service: Service::Postgrest,
+        status,
+        body,
+    }
+}
+
+/// Rows of a 200 answer; rows that cannot be read are logged and left out.
+fn rows(status: u16, body: String) -> Result<Vec<DomainRow>, UpstreamError> {
+    if status != 200 {
+        return Err(status_error(status, body));
+    }
+    Ok(DomainRow::from_rows(&body)?
+        .into_iter()
+        .filter_map(|row| {
+            row.map_err(|e| worker::console_error!("tenant_domains row skipped: {e}"))
+                .ok()
+        })
+        .collect())
+}
+
+/// The rows the cron may have work for, oldest first.
+pub async fn candidates(config: &Config) -> Result<Vec<DomainRow>, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select(COLUMNS)
+        .or(CANDIDATES)
+        .order("created_at.asc")
+        .limit(CANDIDATE_LIMIT);
+    let (status, body) = send(config, request).await?;
+    rows(status, body)
+}
+
+/// The row holding Cloudflare hostname `id`, if any.
+pub async fn by_cloudflare_id(
+    config: &Config,
+    id: &str,
+) -> Result<Option<DomainRow>, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select(COLUMNS)
+        .eq("cloudflare_id", id);
+    let (status, body) = send(config, request).await?;
+    Ok(rows(status, body)?.into_iter().next())
+}
+
+/// The row with this id, if it still exists.
+pub async fn by_id(config: &Config, id: &str) -> Result<Option<DomainRow>, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select(COLUMNS)
+        .eq("id", id);
+    let (status, body) = send(config, request).await?;
+    Ok(rows(status, body)?.into_iter().next())
+}
+
+/// What a write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The row matched its guard and was written.
+    Matched,
+    /// No row matched (changed or gone meanwhile).
+    Unmatched,
+    /// The database refused this row's new values (a CHECK or a unique index): this row's
+    /// problem, not the run's. PostgREST's answer, for the log.
+    Refused(String),
+}
+
+/// Applies `update` to row `id` if its status is still the one it was decided on; with
+/// `only_without_hostname`, if it has no Cloudflare hostname yet either.
+pub async fn update(
+    config: &Config,
+    id: &str,
+    update: &Update,
+    only_without_hostname: bool,
+) -> Result<Written, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select("id")
+        .eq("id", id);
+    let request = if only_without_hostname {
+        request.is("cloudflare_id", "null")
+    } else {
+        request.eq("status", update.if_status.as_str())
+    };
+    match send(config, request.update(update.patch.to_json())).await? {
+        (400 | 409, body) => Ok(Written::Refused(body)),
+        (status, body) => Ok(if matched(status, body)? {
+            Written::Matched
+        } else {
+            Written::Unmatched
+        }),
+    }
+}
+
+/// Deletes a `removing` row. Whether it matched.
+pub async fn delete(config: &Config, id: &str) -> Result<bool, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select("id")
+        .eq("id", id)
+        .eq("status", "removing")
+        .delete();
+    let (status, body) = send(config, request).await?;
+    matched(status, body)
+}
+
+/// Whether a write with `return=representation` touched a row.
+fn matched(status: u16, body: String) -> Result<bool, UpstreamError> {
+    if status != 200 {
+        return Err(status_error(status, body));
+    }
+    match serde_json::from_str::<Vec<serde_json::Value>>(&body) {
+        Ok(rows) => Ok(!rows.is_empty()),
+        Err(e) => Err(UpstreamError::Decode {
+            service: Service::Postgrest,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// The coach's domains of `tenant`, oldest first. Row-level security shows a coach their own
+/// tenants' rows only: another tenant's list is empty.
+pub async fn coach_domains(
+    config: &Config,
+    token: &str,
+    tenant: &TenantId,
+) -> Result<Vec<DomainRow>, Error> {
+    let request = client(config, Caller::Coach(token))
+        .from(TABLE)
+        .select(COLUMNS)
+        .eq("tenant_id", tenant.as_str())
+        .order("created_at.asc");
+    match send(config, request).await? {
+        (200, body) => Ok(rows(200, body)?),
+        (401, _) => Err(Error::user_unauthorized()),
+        (status, body) => Err(status_error(status, body).into()),
+    }
+}
+
+/// Calls an owner RPC (`add_tenant_domain`, `remove_tenant_domain`,
+/// `set_primary_tenant_domain`) as the coach; the row it answers.
+pub async fn owner_rpc(
+    config: &Config,
+    token: &str,
+    function: &str,
+    tenant: &TenantId,
+    hostname: &Host,
+) -> Result<DomainRow, Error> {
+    let request = client(config, Caller::Coach(token))
+        .rpc(function, rpc_args(tenant, hostname))
+        .single();
+    match send(config, request).await? {
+        (200, body) => Ok(DomainRow::from_rpc(&body)?),
+        (status, body) => Err(rpc_error(status, &body)),
+    }
+}

@@ -1,0 +1,322 @@
+//! The one error type of the control plane and its mapping to the HTTP error contract.
+//!
+//! The body is the resolver's: `{"error":{"code":"…","message":"…"}}`. [`Error::status`],
+//! [`Error::code`] and [`Error::message`] are the only place a failure becomes HTTP. What
+//! PostgREST or Cloudflare said is kept in [`UpstreamError`] for the log and never shown to a
+//! coach; the one exception is the database's validation message of a refused hostname.
+
+use std::fmt;
+
+/// Longest piece of client input (or validation message) echoed back; the rest is cut.
+const ECHO_LIMIT: usize = 200;
+
+/// A failure to answer a request, as the caller sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A hostname the platform cannot hold; `message` says what was wrong.
+    InvalidDomain { message: String },
+    /// A tenant id that is not a UUID.
+    InvalidId { message: String },
+    /// A request body (or query) the route cannot use.
+    InvalidBody { expected: &'static str },
+    /// A request body longer than the route reads; it was not read past `limit` bytes.
+    PayloadTooLarge { limit: usize },
+    /// The caller's credential is missing or refused; `expected` names the one the route takes.
+    Unauthorized { expected: &'static str },
+    /// The signed-in user does not own this tenant.
+    NotOwner,
+    /// The tenant has no such domain.
+    DomainNotFound,
+    /// Another tenant holds the hostname, or this tenant already has it.
+    DomainTaken,
+    /// The tenant already has as many domains as it may.
+    TooManyDomains,
+    /// Only an active domain can be the primary.
+    DomainNotActive,
+    /// No route has this path.
+    RouteNotFound,
+    /// The route exists but not for this method; `allow` lists the methods it takes.
+    MethodNotAllowed { allow: &'static str },
+    /// The route is switched off because `setting` is not set.
+    NotEnabled { setting: &'static str },
+    /// A setting is missing or malformed. Names the setting, never its value.
+    Misconfigured {
+        setting: &'static str,
+        problem: &'static str,
+    },
+    /// PostgREST (or Cloudflare) failed, timed out or answered something we cannot read.
+    UpstreamUnavailable(UpstreamError),
+}
+
+/// Which upstream a failure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Postgrest,
+    Cloudflare,
+}
+
+/// Why an upstream could not answer. Logged (bodies cut short), never shown to a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamError {
+    /// No answer within `UPSTREAM_TIMEOUT_MS`.
+    Timeout { service: Service, after_ms: u32 },
+    /// The request did not complete (connection refused, reset, DNS).
+    Network { service: Service, detail: String },
+    /// An HTTP status we do not expect for this request.
+    Status {
+        service: Service,
+        status: u16,
+        body: String,
+    },
+    /// A 2xx whose body is not the JSON we asked for.
+    Decode { service: Service, detail: String },
+}
+
+impl Error {
+    /// Seconds a caller should wait before retrying after `upstream_unavailable`.
+    pub const RETRY_AFTER_SECONDS: u32 = 5;
+    /// What the coach's API takes.
+    pub const USER_TOKEN: &'static str = "a valid Supabase user token (Authorization: Bearer)";
+    /// What the webhook takes.
+    pub const WEBHOOK_SECRET: &'static str =
+        "the webhook secret (CLOUDFLARE_WEBHOOK_SECRET) in cf-webhook-auth";
+
+    /// An [`Error::Unauthorized`] for the coach's API.
+    pub const fn user_unauthorized() -> Error {
+        Error::Unauthorized {
+            expected: Error::USER_TOKEN,
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidDomain { .. }
+            | Error::InvalidId { .. }
+            | Error::InvalidBody { .. }
+            | Error::TooManyDomains => 400,
+            Error::Unauthorized { .. } => 401,
+            Error::NotOwner => 403,
+            Error::DomainNotFound | Error::RouteNotFound | Error::NotEnabled { .. } => 404,
+            Error::MethodNotAllowed { .. } => 405,
+            Error::DomainTaken | Error::DomainNotActive => 409,
+            Error::PayloadTooLarge { .. } => 413,
+            Error::Misconfigured { .. } => 500,
+            Error::UpstreamUnavailable(_) => 503,
+        }
+    }
+
+    /// The stable, machine-readable code callers switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidDomain { .. } => "invalid_domain",
+            Error::InvalidId { .. } => "invalid_id",
+            Error::InvalidBody { .. } => "invalid_body",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::NotOwner => "not_owner",
+            Error::DomainNotFound => "domain_not_found",
+            Error::DomainTaken => "domain_taken",
+            Error::TooManyDomains => "too_many_domains",
+            Error::DomainNotActive => "domain_not_active",
+            Error::RouteNotFound => "not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
+            Error::NotEnabled { .. } => "not_enabled",
+            Error::Misconfigured { .. } => "misconfigured",
+            Error::UpstreamUnavailable(_) => "upstream_unavailable",
+        }
+    }
+
+    /// A human-readable message. Never an upstream's body.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidDomain { message } | Error::InvalidId { message } => cut(message),
+            Error::InvalidBody { expected } => format!("invalid request: expected {expected}"),
+            Error::PayloadTooLarge { limit } => {
+                format!("request body too large: at most {limit} bytes")
+            }
+            Error::Unauthorized { expected } => format!("{expected} is required"),
+            Error::NotOwner => "you do not own this tenant".into(),
+            Error::DomainNotFound => "this tenant has no such domain".into(),
+            Error::DomainTaken => {
+                "this hostname is already taken (by another tenant, or by this one)".into()
+            }
+            Error::TooManyDomains => "this tenant has as many domains as it may have".into(),
+            Error::DomainNotActive => "only an active domain can be the primary".into(),
+            Error::RouteNotFound => "no such route".into(),
+            Error::MethodNotAllowed { allow } => format!("method not allowed: use {allow}"),
+            Error::NotEnabled { setting } => format!("this route is off: {setting} is not set"),
+            Error::Misconfigured { setting, problem } => {
+                format!("the control plane is misconfigured: {setting} {problem}")
+            }
+            Error::UpstreamUnavailable(_) => {
+                "the domain service is unavailable, retry later".into()
+            }
+        }
+    }
+
+    /// The JSON error body of the HTTP contract.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "error": { "code": self.code(), "message": self.message() } })
+            .to_string()
+    }
+}
+
+/// `text` cut to [`ECHO_LIMIT`] characters.
+fn cut(text: &str) -> String {
+    let shown: String = text.chars().take(ECHO_LIMIT).collect();
+    if shown.len() < text.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    }
+}
+
+/// The resolver's parsers (hostnames, ids, tokens, URL settings) fail with the resolver's error;
+/// the control plane answers with its own.
+impl From<tenant_resolver::Error> for Error {
+    fn from(e: tenant_resolver::Error) -> Self {
+        match e {
+            tenant_resolver::Error::InvalidId { .. } => Error::InvalidId {
+                message: e.message(),
+            },
+            tenant_resolver::Error::Unauthorized { .. } => Error::user_unauthorized(),
+            tenant_resolver::Error::Misconfigured { setting, problem } => {
+                Error::Misconfigured { setting, problem }
+            }
+            _ => Error::InvalidDomain {
+                message: e.message(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::UpstreamUnavailable(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<UpstreamError> for Error {
+    fn from(e: UpstreamError) -> Self {
+        Error::UpstreamUnavailable(e)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Postgrest => "postgrest",
+            Service::Cloudflare => "cloudflare",
+        })
+    }
+}
+
+impl fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UpstreamError::Timeout { service, after_ms } => {
+                write!(f, "{service} timed out after {after_ms} ms")
+            }
+            UpstreamError::Network { service, detail } => {
+                write!(f, "{service} request failed: {detail}")
+            }
+            UpstreamError::Status {
+                service,
+                status,
+                body,
+            } => {
+                let body: String = body.chars().take(200).collect();
+                write!(f, "{service} answered {status}: {body}")
+            }
+            UpstreamError::Decode { service, detail } => {
+                let detail: String = detail.chars().take(200).collect();
+                write!(f, "{service} answered unreadable json: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UpstreamError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(e: &Error) -> serde_json::Value {
+        serde_json::from_str(&e.body()).unwrap()
+    }
+
+    #[test]
+    fn body_is_the_resolvers_error_shape() {
+        let v = parsed(&Error::NotOwner);
+        assert_eq!(v["error"]["code"], "not_owner");
+        assert!(v["error"]["message"].is_string());
+        assert_eq!(v.as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_owner_rpcs_reasons_have_their_status() {
+        let cases = [
+            (Error::NotOwner, 403, "not_owner"),
+            (Error::DomainNotFound, 404, "domain_not_found"),
+            (Error::DomainTaken, 409, "domain_taken"),
+            (Error::TooManyDomains, 400, "too_many_domains"),
+            (Error::DomainNotActive, 409, "domain_not_active"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!((e.status(), e.code()), (status, code));
+        }
+    }
+
+    #[test]
+    fn upstream_details_stay_out_of_the_body() {
+        let e = Error::from(UpstreamError::Status {
+            service: Service::Cloudflare,
+            status: 500,
+            body: "internal cloudflare detail".into(),
+        });
+        assert_eq!(e.status(), 503);
+        assert!(!e.body().contains("internal cloudflare detail"));
+        let logged = std::error::Error::source(&e).unwrap().to_string();
+        assert!(logged.contains("cloudflare answered 500: internal cloudflare detail"));
+    }
+
+    #[test]
+    fn the_resolvers_parse_errors_keep_their_code_and_message() {
+        let e = Error::from(tenant_resolver::Host::parse_domain("a..b").unwrap_err());
+        assert_eq!((e.status(), e.code()), (400, "invalid_domain"));
+        assert!(e.message().contains("a..b"));
+        let e = Error::from(tenant_resolver::TenantId::parse("nope").unwrap_err());
+        assert_eq!(e.code(), "invalid_id");
+        let e = Error::from(tenant_resolver::bearer_token(None).unwrap_err());
+        assert_eq!((e.status(), e.code()), (401, "unauthorized"));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let e = Error::InvalidDomain {
+            message: "x".repeat(10_000),
+        };
+        assert!(e.message().chars().count() <= ECHO_LIMIT + 1);
+    }
+
+    #[test]
+    fn misconfigured_names_the_setting() {
+        let e = Error::Misconfigured {
+            setting: "CLOUDFLARE_API_TOKEN",
+            problem: "is not set",
+        };
+        assert_eq!(e.status(), 500);
+        assert!(e.message().contains("CLOUDFLARE_API_TOKEN"));
+    }
+}

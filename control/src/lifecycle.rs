@@ -1,0 +1,605 @@
+//! The domain lifecycle: what the cron does with each row, and what Cloudflare's answers make
+//! of it. Pure decisions; `edge/cron.rs` only sequences the calls they ask for.
+//!
+//! A run works in this order, each row at most once, until its Cloudflare call budget is spent:
+//! 1. `removing` rows: delete their Cloudflare hostname (404: already gone), then the row;
+//! 2. `pending` rows with a hostname, older than `DOMAIN_PENDING_DAYS`: delete the hostname,
+//!    mark them `failed`;
+//! 3. `pending` rows without a hostname: create one (however old: a row is given up only once
+//!    Cloudflare has had its hostname, so an outage of Cloudflare or of the cron costs none);
+//! 4. rows Cloudflare has not finished with (`pending`, `moved`, `active` with a certificate
+//!    not `active`): refresh them;
+//! 5. with what is left of the budget, `active` rows: Cloudflare may have found them moved or
+//!    blocked since.
+//!
+//! Steps 4 and 5 start at a different row each minute, so a backlog larger than the budget is
+//! worked through in turn, never the same rows first.
+//!
+//! Every write is guarded by what the decision was made on (`status=eq.<status read>`), so an
+//! owner's concurrent removal is never overwritten by a stale decision.
+
+use serde_json::{Map, Value};
+
+use crate::cloudflare::CustomHostname;
+use crate::domain::{DomainRow, Status};
+
+/// What the cron does with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// A `removing` row: delete its Cloudflare hostname, then the row.
+    Delete,
+    /// A `pending` row with a hostname, past `DOMAIN_PENDING_DAYS`: delete the hostname, mark
+    /// the row `failed`.
+    Expire,
+    /// A `pending` row without a Cloudflare hostname: create it.
+    Create,
+    /// A row Cloudflare has not finished with: read its hostname, apply what changed.
+    Refresh,
+    /// An `active` row: read its hostname in case Cloudflare moved or blocked it.
+    Check,
+}
+
+/// The rows the cron reads each run: what steps 1-5 can apply to (a PostgREST `or` filter).
+pub const CANDIDATES: &str =
+    "status.in.(removing,pending,moved),and(status.eq.active,cloudflare_id.not.is.null)";
+/// At most this many rows are read per run; with a budget of 25 calls a run cannot use more.
+pub const CANDIDATE_LIMIT: usize = 500;
+
+/// Orders the rows into the run's work: by [`Step`], then oldest first; refreshes and checks
+/// start at the `turn`-th row (the minute of the run), so each gets its turn.
+pub fn plan(
+    rows: Vec<DomainRow>,
+    now_ms: u64,
+    pending_ms: u64,
+    turn: u64,
+) -> Vec<(Step, DomainRow)> {
+    let mut work: Vec<(Step, DomainRow)> = rows
+        .into_iter()
+        .filter_map(|row| step(&row, now_ms, pending_ms).map(|s| (s, row)))
+        .collect();
+    // Stable: rows arrive oldest first and stay so within a step.
+    work.sort_by_key(|(s, _)| *s);
+    for rotated in [Step::Refresh, Step::Check] {
+        let start = work.iter().position(|(s, _)| *s == rotated);
+        let end = work.iter().rposition(|(s, _)| *s == rotated);
+        if let (Some(start), Some(end)) = (start, end) {
+            let len = end - start + 1;
+            work[start..=end].rotate_left((turn % len as u64) as usize);
+        }
+    }
+    work
+}
+
+/// The step a row needs now, if any.
+fn step(row: &DomainRow, now_ms: u64, pending_ms: u64) -> Option<Step> {
+    let has_hostname = row.cloudflare_id.is_some();
+    match row.status {
+        Status::Removing => Some(Step::Delete),
+        Status::Pending if !has_hostname => Some(Step::Create),
+        Status::Pending if is_expired(row, now_ms, pending_ms) => Some(Step::Expire),
+        Status::Pending | Status::Moved if has_hostname => Some(Step::Refresh),
+        Status::Active if has_hostname && row.ssl_status.as_deref() != Some("active") => {
+            Some(Step::Refresh)
+        }
+        Status::Active if has_hostname => Some(Step::Check),
+        _ => None,
+    }
+}
+
+/// Whether a pending row has waited longer than `pending_ms` since it was added.
+pub fn is_expired(row: &DomainRow, now_ms: u64, pending_ms: u64) -> bool {
+    row.status == Status::Pending
+        && tenant_resolver::parse_ms(&row.created_at)
+            .is_some_and(|created| now_ms.saturating_sub(created) > pending_ms)
+}
+
+/// Columns to write to one row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Patch(Map<String, Value>);
+
+impl Patch {
+    fn set(mut self, column: &str, value: impl Into<Value>) -> Patch {
+        self.0.insert(column.to_string(), value.into());
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The PostgREST body.
+    pub fn to_json(&self) -> String {
+        Value::Object(self.0.clone()).to_string()
+    }
+
+    fn merge(mut self, other: Patch) -> Patch {
+        self.0.extend(other.0);
+        self
+    }
+}
+
+/// A write and the status it was decided on (the write's guard).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub patch: Patch,
+    pub if_status: Status,
+}
+
+/// The status Cloudflare's view of a hostname gives a row now at `current`.
+fn status_for(current: Status, hostname: &CustomHostname) -> Status {
+    let certified = hostname.ssl_status() == Some("active");
+    match hostname.status.as_str() {
+        "active" | "active_redeploying" if certified => Status::Active,
+        "moved" => Status::Moved,
+        "blocked" | "pending_blocked" => Status::Blocked,
+        "deleted" | "pending_deletion" => Status::Failed,
+        // Verifying, or an active hostname renewing its certificate: unchanged.
+        _ => current,
+    }
+}
+
+/// What a fresh read of the row's hostname changes, if anything: its status (`verified_at`
+/// when it becomes active), the certificate's status, Cloudflare's errors for the coach and the
+/// ownership records. `None` when nothing changed: no write, no change-feed entry.
+pub fn refreshed(row: &DomainRow, hostname: &CustomHostname, now: &str) -> Option<Update> {
+    let status = status_for(row.status, hostname);
+    let mut patch = Patch::default();
+    if status != row.status {
+        patch = patch.set("status", status.as_str());
+        if status == Status::Active && row.status != Status::Active {
+            patch = patch.set("verified_at", now);
+        }
+    }
+    let mut errors = hostname.errors();
+    if status == Status::Failed && row.status != Status::Failed {
+        errors.insert(0, GONE.to_string());
+    }
+    if status != Status::Active && errors != row.verification_errors {
+        patch = patch.set("verification_errors", errors);
+    } else if status == Status::Active && !row.verification_errors.is_empty() {
+        patch = patch.set("verification_errors", Vec::<String>::new());
+    }
+    let ssl = ssl_status(hostname).map(str::to_string);
+    if ssl.is_some() && ssl != row.ssl_status {
+        patch = patch.set("ssl_status", ssl);
+    }
+    patch = patch.merge(ownership_changes(row, hostname));
+    (!patch.is_empty()).then_some(Update {
+        patch,
+        if_status: row.status,
+    })
+}
+
+/// Whether a text of Cloudflare's fits the column it goes to (the table's CHECKs): a value that
+/// does not is left out, so the row's other changes are still written.
+fn storable(text: &str, max: usize) -> bool {
+    !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
+}
+
+/// The certificate's status, if Cloudflare gave one that fits `ssl_status`.
+fn ssl_status(hostname: &CustomHostname) -> Option<&str> {
+    hostname.ssl_status().filter(|s| storable(s, 64))
+}
+
+/// The ownership records Cloudflare gave, where they differ from the row's.
+fn ownership_changes(row: &DomainRow, hostname: &CustomHostname) -> Patch {
+    let mut patch = Patch::default();
+    if let Some(txt) = hostname
+        .ownership_verification
+        .as_ref()
+        .filter(|t| storable(&t.name, 300) && storable(&t.value, 300))
+    {
+        if row.ownership_txt_name.as_deref() != Some(txt.name.as_str())
+            || row.ownership_txt_value.as_deref() != Some(txt.value.as_str())
+        {
+            patch = patch
+                .set("ownership_txt_name", txt.name.as_str())
+                .set("ownership_txt_value", txt.value.as_str());
+        }
+    }
+    if let (Some(path), Some(http)) = (
+        hostname.challenge_path(),
+        hostname
+            .ownership_verification_http
+            .as_ref()
+            .filter(|h| storable(&h.http_body, 512)),
+    ) {
+        if row.ownership_http_path.as_deref() != Some(path)
+            || row.ownership_http_body.as_deref() != Some(http.http_body.as_str())
+        {
+            patch = patch
+                .set("ownership_http_path", path)
+                .set("ownership_http_body", http.http_body.as_str());
+        }
+    }
+    patch
+}
+
+/// What a created (or adopted) hostname writes to its row: its id, the ownership records, the
+/// certificate's status and Cloudflare's errors. The status is left to [`refreshed`], guarded
+/// separately: the id must be stored even if the owner removed the row meanwhile, so the next
+/// run deletes the hostname.
+pub fn created(row: &DomainRow, hostname: &CustomHostname) -> Patch {
+    let patch = Patch::default()
+        .set("cloudflare_id", hostname.id.as_str())
+        .set("verification_errors", hostname.errors())
+        .merge(ownership_changes(row, hostname));
+    match ssl_status(hostname) {
+        Some(ssl) => patch.set("ssl_status", ssl),
+        None => patch,
+    }
+}
+
+/// The row as it is once [`created`] is written.
+pub fn with_hostname(row: &DomainRow, hostname: &CustomHostname) -> DomainRow {
+    let mut row = row.clone();
+    let written = created(&row, hostname).0;
+    let text = |column: &str| {
+        written
+            .get(column)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    row.cloudflare_id = Some(hostname.id.clone());
+    row.verification_errors = hostname.errors();
+    row.ssl_status = text("ssl_status").or(row.ssl_status);
+    for (column, field) in [
+        ("ownership_txt_name", &mut row.ownership_txt_name),
+        ("ownership_txt_value", &mut row.ownership_txt_value),
+        ("ownership_http_path", &mut row.ownership_http_path),
+        ("ownership_http_body", &mut row.ownership_http_body),
+    ] {
+        if let Some(value) = text(column) {
+            *field = Some(value);
+        }
+    }
+    row
+}
+
+/// Cloudflare refused to create the row's hostname: the row fails with Cloudflare's message.
+pub fn refused(message: &str) -> Update {
+    Update {
+        patch: Patch::default()
+            .set("status", Status::Failed.as_str())
+            .set("verification_errors", vec![message.to_string()]),
+        if_status: Status::Pending,
+    }
+}
+
+/// What a coach reads when the cron gives their domain up after `days` pending.
+pub fn expired_reason(hostname: &str, target: &str, days: f64) -> String {
+    format!(
+        "not verified within {days} days: Cloudflare could not confirm that {hostname} has a CNAME \
+         record pointing to {target}, so the hostname was deleted at Cloudflare; add the record, \
+         then remove this domain and add it again"
+    )
+}
+
+/// Why a row fails when Cloudflare no longer has its hostname.
+pub const GONE: &str = "Cloudflare no longer has this hostname (it was deleted outside the \
+platform): remove this domain and add it again";
+
+/// A pending row given up after `DOMAIN_PENDING_DAYS`, its hostname deleted at Cloudflare:
+/// `failed` with `reason` first and Cloudflare's last errors after it; its hostname fields
+/// cleared, since the hostname is gone.
+pub fn expired(row: &DomainRow, reason: String) -> Update {
+    let mut errors = vec![reason];
+    errors.extend(row.verification_errors.iter().cloned());
+    errors.truncate(10);
+    Update {
+        patch: gone_fields(Patch::default())
+            .set("status", Status::Failed.as_str())
+            .set("verification_errors", errors),
+        if_status: Status::Pending,
+    }
+}
+
+/// A row whose hostname Cloudflare no longer knows: `failed` (not created again: whoever
+/// deleted it at Cloudflare may have meant it, and a new hostname would need verifying anew).
+pub fn vanished(row: &DomainRow) -> Update {
+    Update {
+        patch: gone_fields(Patch::default())
+            .set("status", Status::Failed.as_str())
+            .set("verification_errors", vec![GONE.to_string()]),
+        if_status: row.status,
+    }
+}
+
+fn gone_fields(patch: Patch) -> Patch {
+    patch
+        .set("cloudflare_id", Value::Null)
+        .set("ssl_status", Value::Null)
+}
+
+/// What a webhook's certificate status changes on its row: the status only, idempotently.
+pub fn certificate(row: &DomainRow, ssl_status: &str) -> Option<Update> {
+    (row.ssl_status.as_deref() != Some(ssl_status)).then(|| Update {
+        patch: Patch::default().set("ssl_status", ssl_status),
+        if_status: row.status,
+    })
+}
+
+/// Whether a webhook's certificate status calls for reading the hostname at once: a deployed
+/// certificate on a row that is not active yet is the moment it may become active.
+pub fn activates(row: &DomainRow, ssl_status: &str) -> bool {
+    ssl_status == "active" && matches!(row.status, Status::Pending | Status::Moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::tests::hostname;
+    use crate::domain::tests::row;
+
+    const DAY: u64 = 86_400_000;
+    /// 2026-12-02T10:00:00Z, when `row()` was created.
+    const CREATED: u64 = 1_796_205_600_000;
+
+    fn with(status: Status, cloudflare_id: Option<&str>, ssl: Option<&str>) -> DomainRow {
+        let mut r = row("coach.example.test");
+        r.status = status;
+        r.cloudflare_id = cloudflare_id.map(str::to_string);
+        r.ssl_status = ssl.map(str::to_string);
+        r
+    }
+
+    fn json(update: &Update) -> Value {
+        serde_json::from_str(&update.patch.to_json()).unwrap()
+    }
+
+    #[test]
+    fn the_created_at_timestamp_is_read() {
+        assert_eq!(
+            tenant_resolver::parse_ms(&row("a.test").created_at),
+            Some(CREATED)
+        );
+    }
+
+    #[test]
+    fn removals_come_first_then_expiry_creation_refreshes_and_checks() {
+        let mut rows = vec![
+            with(Status::Active, Some("cf-a"), Some("active")),
+            with(Status::Pending, Some("cf-p"), Some("pending_validation")),
+            with(Status::Pending, None, None),
+            with(Status::Removing, Some("cf-r"), None),
+            with(Status::Failed, None, None),
+            with(Status::Blocked, Some("cf-b"), None),
+            with(
+                Status::Active,
+                Some("cf-renewing"),
+                Some("pending_validation"),
+            ),
+            with(Status::Moved, Some("cf-m"), Some("active")),
+            with(Status::Active, None, None),
+        ];
+        let mut old = with(Status::Pending, Some("cf-old"), None);
+        old.created_at = "2026-11-20T10:00:00Z".into();
+        rows.push(old);
+        let steps: Vec<(Step, Option<String>)> = plan(rows, CREATED + DAY, 7 * DAY, 0)
+            .into_iter()
+            .map(|(s, r)| (s, r.cloudflare_id))
+            .collect();
+        let id = |s: &str| Some(s.to_string());
+        assert_eq!(
+            steps,
+            [
+                (Step::Delete, id("cf-r")),
+                (Step::Expire, id("cf-old")),
+                (Step::Create, None),
+                (Step::Refresh, id("cf-p")),
+                (Step::Refresh, id("cf-renewing")),
+                (Step::Refresh, id("cf-m")),
+                (Step::Check, id("cf-a")),
+            ],
+            "failed, blocked and hand-made active rows are left alone"
+        );
+    }
+
+    #[test]
+    fn an_old_row_without_a_hostname_is_created_first_and_given_up_only_after() {
+        let mut old = with(Status::Pending, None, None);
+        old.created_at = "2026-11-20T10:00:00Z".into();
+        assert_eq!(
+            plan(vec![old.clone()], CREATED + DAY, 7 * DAY, 0)[0].0,
+            Step::Create
+        );
+        old.cloudflare_id = Some("cf".into());
+        assert_eq!(
+            plan(vec![old], CREATED + DAY, 7 * DAY, 0)[0].0,
+            Step::Expire
+        );
+        let fresh = with(Status::Pending, Some("cf"), None);
+        assert_eq!(
+            plan(vec![fresh], CREATED + 1, 0, 0)[0].0,
+            Step::Expire,
+            "0 days: at the next run"
+        );
+    }
+
+    #[test]
+    fn refreshes_start_at_another_row_each_minute() {
+        let rows: Vec<DomainRow> = (0..3)
+            .map(|i| with(Status::Pending, Some(&format!("cf-{i}")), None))
+            .collect();
+        let first = |turn| {
+            plan(rows.clone(), CREATED, 7 * DAY, turn)[0]
+                .1
+                .cloudflare_id
+                .clone()
+        };
+        assert_eq!(first(0).as_deref(), Some("cf-0"));
+        assert_eq!(first(1).as_deref(), Some("cf-1"));
+        assert_eq!(first(5).as_deref(), Some("cf-2"));
+    }
+
+    #[test]
+    fn a_pending_row_expires_after_the_limit_and_not_before() {
+        let r = row("a.test");
+        assert!(!is_expired(&r, CREATED + 7 * DAY, 7 * DAY));
+        assert!(is_expired(&r, CREATED + 7 * DAY + 1, 7 * DAY));
+        assert!(is_expired(&r, CREATED + 1, 0), "0 days: given up at once");
+        let active = with(Status::Active, Some("x"), Some("active"));
+        assert!(!is_expired(&active, CREATED + 100 * DAY, 7 * DAY));
+    }
+
+    #[test]
+    fn an_active_hostname_with_an_active_certificate_makes_the_row_active() {
+        let r = with(Status::Pending, Some("cf"), Some("pending_deployment"));
+        let u = refreshed(&r, &hostname("active", "active"), "2026-12-02T10:05:00Z").unwrap();
+        assert_eq!(u.if_status, Status::Pending);
+        let j = json(&u);
+        assert_eq!(j["status"], "active");
+        assert_eq!(j["ssl_status"], "active");
+        assert_eq!(j["verified_at"], "2026-12-02T10:05:00Z");
+    }
+
+    #[test]
+    fn a_verified_hostname_waiting_for_its_certificate_stays_pending_and_shows_each_step() {
+        let r = with(Status::Pending, Some("cf"), Some("pending_validation"));
+        let u = refreshed(&r, &hostname("active", "pending_issuance"), "now").unwrap();
+        let j = json(&u);
+        assert_eq!(j.get("status"), None);
+        assert_eq!(j["ssl_status"], "pending_issuance");
+    }
+
+    #[test]
+    fn moved_and_blocked_are_cloudflares_word() {
+        let r = with(Status::Active, Some("cf"), Some("active"));
+        assert_eq!(
+            json(&refreshed(&r, &hostname("moved", "active"), "now").unwrap())["status"],
+            "moved"
+        );
+        for blocked in ["blocked", "pending_blocked"] {
+            let j = json(&refreshed(&r, &hostname(blocked, "active"), "now").unwrap());
+            assert_eq!(j["status"], "blocked");
+        }
+    }
+
+    #[test]
+    fn a_renewing_certificate_keeps_an_active_row_active() {
+        let r = with(Status::Active, Some("cf"), Some("active"));
+        let u = refreshed(&r, &hostname("active", "pending_validation"), "now").unwrap();
+        assert_eq!(json(&u).get("status"), None);
+    }
+
+    #[test]
+    fn nothing_changed_writes_nothing() {
+        let h = hostname("pending", "pending_validation");
+        let r = with_hostname(&with(Status::Pending, None, None), &h);
+        assert_eq!(refreshed(&r, &h, "now"), None);
+    }
+
+    #[test]
+    fn cloudflares_errors_are_kept_for_the_coach_until_active() {
+        let r = with(Status::Pending, Some("cf"), Some("pending_validation"));
+        let j = json(&refreshed(&r, &hostname("pending", "pending_validation"), "now").unwrap());
+        assert_eq!(
+            j["verification_errors"][0],
+            "custom hostname does not CNAME to this zone."
+        );
+        let mut r = r;
+        r.verification_errors = vec!["old".into()];
+        let j = json(&refreshed(&r, &hostname("active", "active"), "now").unwrap());
+        assert_eq!(j["verification_errors"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_created_hostname_stores_its_id_and_ownership_records() {
+        let h = hostname("pending", "initializing");
+        let p: Value =
+            serde_json::from_str(&created(&row("coach.example.test"), &h).to_json()).unwrap();
+        assert_eq!(p["cloudflare_id"], h.id.as_str());
+        assert_eq!(p["ssl_status"], "initializing");
+        assert_eq!(
+            p["ownership_txt_name"],
+            "_cf-custom-hostname.coach.example.test"
+        );
+        assert_eq!(
+            p["ownership_http_path"],
+            format!("/.well-known/cf-custom-hostname-challenge/{}", h.id)
+        );
+        assert_eq!(p["ownership_http_body"], "5cc07c04");
+        assert_eq!(
+            p.get("status"),
+            None,
+            "the status is written separately, guarded"
+        );
+    }
+
+    #[test]
+    fn values_the_table_would_refuse_are_left_out() {
+        let mut h = hostname("pending", "initializing");
+        h.ownership_verification_http.as_mut().unwrap().http_body = "token\nwith a newline".into();
+        h.ownership_verification.as_mut().unwrap().value = "x".repeat(301);
+        h.ssl.as_mut().unwrap().status = Some("s".repeat(65));
+        let p: Value =
+            serde_json::from_str(&created(&row("coach.example.test"), &h).to_json()).unwrap();
+        for column in [
+            "ownership_http_path",
+            "ownership_http_body",
+            "ownership_txt_name",
+            "ssl_status",
+        ] {
+            assert_eq!(p.get(column), None, "{column}");
+        }
+        assert_eq!(p["cloudflare_id"], h.id.as_str());
+        assert_eq!(
+            with_hostname(&row("coach.example.test"), &h).ownership_http_body,
+            None
+        );
+    }
+
+    #[test]
+    fn a_refusal_fails_the_row_with_cloudflares_message() {
+        let u = refused("Custom hostnames ending in example.com are prohibited.");
+        assert_eq!(u.if_status, Status::Pending);
+        assert_eq!(
+            json(&u),
+            serde_json::json!({"status": "failed", "verification_errors": ["Custom hostnames ending in example.com are prohibited."]})
+        );
+    }
+
+    #[test]
+    fn an_expired_row_fails_with_a_readable_reason_first() {
+        let mut r = with(Status::Pending, Some("cf"), Some("pending_validation"));
+        r.verification_errors = vec!["custom hostname does not CNAME to this zone.".into()];
+        let reason = expired_reason("coach.example.test", "customers.coachplatform.com", 7.0);
+        assert!(reason.starts_with("not verified within 7 days"));
+        assert!(reason.contains("customers.coachplatform.com"));
+        let j = json(&expired(&r, reason.clone()));
+        assert_eq!(j["status"], "failed");
+        assert_eq!(
+            j["verification_errors"],
+            serde_json::json!([reason, "custom hostname does not CNAME to this zone."])
+        );
+        assert_eq!(j["cloudflare_id"], Value::Null);
+    }
+
+    #[test]
+    fn a_hostname_cloudflare_no_longer_knows_fails_the_row() {
+        let r = with(Status::Active, Some("cf"), Some("active"));
+        let u = vanished(&r);
+        assert_eq!(u.if_status, Status::Active);
+        let j = json(&u);
+        assert_eq!(j["status"], "failed");
+        assert_eq!(j["verification_errors"][0], GONE);
+        assert_eq!(j["cloudflare_id"], Value::Null);
+    }
+
+    #[test]
+    fn a_webhook_writes_the_certificate_status_once() {
+        let r = with(Status::Pending, Some("cf"), Some("pending_issuance"));
+        assert_eq!(certificate(&r, "pending_issuance"), None);
+        let u = certificate(&r, "pending_deployment").unwrap();
+        assert_eq!(
+            json(&u),
+            serde_json::json!({"ssl_status": "pending_deployment"})
+        );
+        assert!(activates(&r, "active"));
+        assert!(!activates(&r, "pending_deployment"));
+        assert!(!activates(
+            &with(Status::Removing, Some("cf"), None),
+            "active"
+        ));
+    }
+}

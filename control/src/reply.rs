@@ -1,0 +1,179 @@
+//! Answers as plain data: status, headers and body, shaped without the Workers runtime.
+//!
+//! Everything the control plane answers is JSON, never cached (`no-store`: a coach's domains
+//! are theirs alone), and readable cross-origin only by the dashboard's origins.
+
+use crate::domain::DomainView;
+use crate::error::Error;
+
+/// An HTTP answer the control plane will send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn json(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            headers: vec![
+                ("content-type", "application/json; charset=utf-8".into()),
+                ("cache-control", "no-store".into()),
+                ("x-content-type-options", "nosniff".into()),
+            ],
+            body,
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// One domain: 201 when it was just added, 200 otherwise.
+    pub fn domain(status: u16, domain: &DomainView) -> Reply {
+        Reply::json(status, serde_json::to_string(domain).unwrap_or_default())
+    }
+
+    /// A tenant's domains: `{"domains":[…]}`.
+    pub fn domains(domains: &[DomainView]) -> Reply {
+        #[derive(serde::Serialize)]
+        struct List<'a> {
+            domains: &'a [DomainView],
+        }
+        Reply::json(
+            200,
+            serde_json::to_string(&List { domains }).unwrap_or_default(),
+        )
+    }
+
+    /// `GET /health`.
+    pub fn health() -> Reply {
+        Reply::json(200, r#"{"status":"ok"}"#.into())
+    }
+
+    /// A webhook taken in; `known` says whether it named one of our hostnames.
+    pub fn received(known: bool) -> Reply {
+        Reply::json(
+            200,
+            serde_json::json!({ "received": true, "known": known }).to_string(),
+        )
+    }
+
+    /// An error of the contract, with `Allow`, `Retry-After` or `WWW-Authenticate` where they
+    /// apply.
+    pub fn error(error: &Error) -> Reply {
+        let reply = Reply::json(error.status(), error.body());
+        match error {
+            Error::MethodNotAllowed { allow } => reply.header("allow", *allow),
+            Error::UpstreamUnavailable(_) => {
+                reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string())
+            }
+            Error::Unauthorized { expected } if *expected == Error::USER_TOKEN => {
+                reply.header("www-authenticate", "Bearer")
+            }
+            _ => reply,
+        }
+    }
+
+    /// A CORS preflight of a route taking `allow`.
+    pub fn preflight(allow: &'static str) -> Reply {
+        Reply {
+            status: 204,
+            headers: vec![("allow", format!("{allow}, OPTIONS"))],
+            body: String::new(),
+        }
+    }
+
+    /// Lets the page at `origin` (a dashboard origin the request came from) read this answer
+    /// and, for a preflight, send its methods with `Authorization` and `Content-Type`. Without
+    /// an allowed origin the answer carries no CORS header: the browser keeps it from the page.
+    pub fn with_cors(self, origin: Option<&str>) -> Reply {
+        let reply = self.header("vary", "Origin");
+        let Some(origin) = origin else {
+            return reply;
+        };
+        let methods = reply
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "allow")
+            .map(|(_, v)| v.clone());
+        let reply = reply
+            .header("access-control-allow-origin", origin)
+            .header("access-control-expose-headers", "retry-after");
+        match methods {
+            Some(methods) if reply.status == 204 => reply
+                .header("access-control-allow-methods", methods)
+                .header(
+                    "access-control-allow-headers",
+                    "authorization, content-type",
+                )
+                .header("access-control-max-age", "600"),
+            _ => reply,
+        }
+    }
+
+    /// The value of header `name`, if set.
+    #[cfg(test)]
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tests::row;
+    use tenant_resolver::Host;
+
+    #[test]
+    fn answers_are_json_and_never_cached() {
+        let target = Host::parse_domain("customers.example.com").unwrap();
+        let r = Reply::domains(&[row("a.example.test").to_domain(&target)]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header_value("cache-control"), Some("no-store"));
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["domains"][0]["hostname"], "a.example.test");
+    }
+
+    #[test]
+    fn errors_carry_their_headers() {
+        let r = Reply::error(&Error::MethodNotAllowed { allow: "GET, POST" });
+        assert_eq!(
+            (r.status, r.header_value("allow")),
+            (405, Some("GET, POST"))
+        );
+        let r = Reply::error(&Error::user_unauthorized());
+        assert_eq!(r.header_value("www-authenticate"), Some("Bearer"));
+        let r = Reply::error(&Error::Unauthorized {
+            expected: Error::WEBHOOK_SECRET,
+        });
+        assert_eq!(r.header_value("www-authenticate"), None);
+    }
+
+    #[test]
+    fn only_a_dashboard_origin_gets_cors_headers() {
+        let r = Reply::health().with_cors(None);
+        assert_eq!(r.header_value("access-control-allow-origin"), None);
+        assert_eq!(r.header_value("vary"), Some("Origin"));
+        let r = Reply::preflight("GET, POST").with_cors(Some("https://app.example.com"));
+        assert_eq!(r.status, 204);
+        assert_eq!(
+            r.header_value("access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            r.header_value("access-control-allow-methods"),
+            Some("GET, POST, OPTIONS")
+        );
+        assert_eq!(
+            r.header_value("access-control-allow-headers"),
+            Some("authorization, content-type")
+        );
+    }
+}
