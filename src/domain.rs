@@ -10,6 +10,7 @@
 //! answers Cloudflare.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::UpstreamError;
 use crate::host::Host;
@@ -27,14 +28,17 @@ pub const SELECT: &str = "hostname,status,ownership_http_path,ownership_http_bod
 pub const ROWS_LIMIT: usize = 10;
 
 /// Cloudflare's HTTP ownership check for a hostname: answer `body` at `path`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     pub path: String,
     pub body: String,
 }
 
 /// What the rows of one hostname say, besides its tenant: cached with the answer to its lookup.
+/// Stored as one line of text (`Domain::to_text`): serde's code for two more structs would cost
+/// the Wasm more than the parser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Domain {
     /// The hostname these facts are about (an answer is shared by its tenant's keys).
     pub hostname: String,
@@ -59,7 +63,48 @@ impl Domain {
     }
 }
 
-/// A row of `tenant_domains` as the lookup by domain selects it.
+impl From<Domain> for String {
+    /// `<hostname> <claimed 0|1>` and ` <path> <body>` per challenge: none of them holds a
+    /// space or a control character (`from_rows` keeps only such challenges).
+    fn from(domain: Domain) -> String {
+        let mut text = format!("{} {}", domain.hostname, u8::from(domain.claimed));
+        for c in &domain.challenges {
+            text.push_str(&format!(" {} {}", c.path, c.body));
+        }
+        text
+    }
+}
+
+impl TryFrom<String> for Domain {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<Domain, Self::Error> {
+        const BAD: &str = "not a stored domain";
+        let mut fields = text.split(' ');
+        let hostname = fields.next().ok_or(BAD)?.to_string();
+        let claimed = match fields.next() {
+            Some("0") => false,
+            Some("1") => true,
+            _ => return Err(BAD),
+        };
+        let mut challenges = Vec::new();
+        while let Some(path) = fields.next() {
+            let body = fields.next().ok_or(BAD)?;
+            challenges.push(Challenge {
+                path: path.to_string(),
+                body: body.to_string(),
+            });
+        }
+        Ok(Domain {
+            hostname,
+            claimed,
+            challenges,
+        })
+    }
+}
+
+/// A row of `tenant_domains` as the lookup by domain selects it; its tenant is decoded apart,
+/// by the same code as every other tenant row.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
@@ -67,7 +112,7 @@ struct Row {
     status: String,
     ownership_http_path: Option<String>,
     ownership_http_body: Option<String>,
-    tenant: Option<TenantRow>,
+    tenant: Option<Box<RawValue>>,
 }
 
 /// The statuses a row may have (the table's CHECK).
@@ -96,7 +141,8 @@ pub fn from_rows(body: &str, host: &Host) -> Result<(Option<TenantRow>, Domain),
         }
         domain.claimed |= row.status != "removing";
         if let (Some(path), Some(body)) = (row.ownership_http_path, row.ownership_http_body) {
-            if is_challenge_path(&path) && !body.is_empty() && !body.chars().any(char::is_control) {
+            let plain = |c: char| !c.is_control() && !c.is_whitespace();
+            if is_challenge_path(&path) && !body.is_empty() && body.chars().all(plain) {
                 domain.challenges.push(Challenge { path, body });
             }
         }
@@ -107,7 +153,7 @@ pub fn from_rows(body: &str, host: &Host) -> Result<(Option<TenantRow>, Domain),
                     row.status
                 )))
             }
-            Some(found) => tenant = Some(TenantRow::checked(found)?),
+            Some(found) => tenant = Some(TenantRow::from_json(found.get())?),
             None => {}
         }
     }
@@ -203,6 +249,31 @@ mod tests {
                 .replace("\"status\"", "\"cloudflare_id\":\"x\",\"status\""),
         ] {
             assert!(from_rows(&body, &host("a.example.com")).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn what_a_domain_says_round_trips_through_its_text() {
+        let body = format!(
+            "[{},{}]",
+            row("a.example.com", "pending", Some((PATH, "token-1")), false),
+            row(
+                "a.example.com",
+                "removing",
+                Some((&format!("{PATH}0"), "old")),
+                false
+            )
+        );
+        let (_, domain) = from_rows(&body, &host("a.example.com")).unwrap();
+        let text = String::from(domain.clone());
+        assert_eq!(Domain::try_from(text), Ok(domain));
+        for bad in [
+            "",
+            "a.example.com",
+            "a.example.com 2",
+            "a.example.com 1 /path",
+        ] {
+            assert!(Domain::try_from(bad.to_string()).is_err(), "{bad:?}");
         }
     }
 

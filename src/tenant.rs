@@ -65,12 +65,6 @@ impl TenantRow {
         decode(body)
     }
 
-    /// The same checks as [`TenantRow::from_json`], for a row decoded as part of a larger
-    /// answer (a tenant embedded in its domain's row).
-    pub fn checked(row: TenantRow) -> Result<TenantRow, UpstreamError> {
-        check(row)
-    }
-
     /// The public tenant JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

@@ -183,21 +183,18 @@ async fn put_shared(rows: String, read_at_ms: u64, poll_s: u32) {
 /// The data center's lease, if any and readable.
 async fn get_lease() -> Option<Lease> {
     let mut response = Cache::default().get(LEASE_KEY, true).await.ok()??;
-    serde_json::from_str(&response.text().await.ok()?).ok()
+    Lease::parse(&response.text().await.ok()?)
 }
 
 /// Tells the data center's other isolates `lease`, for as long as it holds after `now_ms`.
 async fn put_lease(lease: &Lease, now_ms: u64) {
     let max_age_s = lease.until_ms.saturating_sub(now_ms).div_ceil(1000).max(1);
-    let Ok(body) = serde_json::to_string(lease) else {
-        return;
-    };
-    if let Err(e) = put(LEASE_KEY, body, max_age_s, &[]).await {
+    if let Err(e) = put(LEASE_KEY, lease.to_text(), max_age_s, &[]).await {
         worker::console_error!("sharing the change feed lease failed: {e}");
     }
 }
 
-/// Stores a JSON `body` under `key` in the data center's Cache API for `max_age_s`, with
+/// Stores `body` under `key` in the data center's Cache API for `max_age_s`, with
 /// `headers` besides.
 async fn put(
     key: &str,
