@@ -17,8 +17,6 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::Domain;
 use crate::feed::{TenantHash, Vouch};
 use crate::host::Host;
@@ -51,8 +49,7 @@ pub const REFRESH_BACKOFF_MS: u64 = 5_000;
 /// A tenant as the cache keeps it: its keys, its public JSON already serialised with its ETag,
 /// and the hash the change feed names it by. Everything derived is computed once, when the
 /// tenant enters the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "StoredTenant", into = "StoredTenant")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub id: TenantId,
     pub slug: Slug,
@@ -65,42 +62,6 @@ pub struct Tenant {
     pub hash: TenantHash,
     /// Its branding written out, on first use.
     rendered: OnceCell<Rendered>,
-}
-
-/// A [`Tenant`] as the Cache API stores it: what cannot be derived.
-#[derive(Serialize, Deserialize)]
-struct StoredTenant {
-    id: String,
-    slug: String,
-    domain: Option<String>,
-    json: String,
-}
-
-impl TryFrom<StoredTenant> for Tenant {
-    type Error = crate::error::Error;
-
-    fn try_from(stored: StoredTenant) -> Result<Tenant, Self::Error> {
-        Ok(Tenant::new(
-            TenantId::parse(&stored.id)?,
-            Slug::parse(&stored.slug)?,
-            stored
-                .domain
-                .as_deref()
-                .and_then(|d| Host::parse_domain(d).ok()),
-            stored.json,
-        ))
-    }
-}
-
-impl From<Tenant> for StoredTenant {
-    fn from(tenant: Tenant) -> StoredTenant {
-        StoredTenant {
-            id: tenant.id.as_str().into(),
-            slug: tenant.slug.as_str().into(),
-            domain: tenant.domain.map(|d| d.to_string()),
-            json: tenant.json.to_string(),
-        }
-    }
 }
 
 impl Tenant {
@@ -157,14 +118,13 @@ impl Tenant {
 /// A cached answer to one lookup: the tenant, or `None` for "no such tenant"; for a lookup by
 /// domain, also what that hostname's rows say (whether it is claimed, Cloudflare's ownership
 /// check).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub tenant: Option<Rc<Tenant>>,
     /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
     /// so it saw every change committed before.
     pub fetched_at_ms: u64,
     /// What the looked-up hostname's rows say, for an answer to a lookup by domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Domain>,
 }
 
@@ -190,6 +150,61 @@ impl Answer {
             keys.push(lookup.clone());
         }
         keys
+    }
+
+    /// The answer as the Cache API keeps it: what cannot be derived, as lines of text,
+    ///
+    /// ```text
+    /// <fetched_at_ms>
+    /// <what the hostname's rows say (Domain's text), or ->
+    /// <tenant id> <slug> <custom domain or ->, or - for no such tenant
+    /// <the tenant's public JSON, to the end>
+    /// ```
+    ///
+    /// rather than JSON: serde's code for three more structs cost the Wasm more than this.
+    pub fn to_text(&self) -> String {
+        let domain = self.domain.clone().map_or_else(|| "-".into(), String::from);
+        match &self.tenant {
+            Some(t) => format!(
+                "{}\n{domain}\n{} {} {}\n{}",
+                self.fetched_at_ms,
+                t.id.as_str(),
+                t.slug.as_str(),
+                t.domain.as_ref().map_or("-", |d| d.as_str()),
+                t.json
+            ),
+            None => format!("{}\n{domain}\n-\n", self.fetched_at_ms),
+        }
+    }
+
+    /// Reads [`Answer::to_text`]'s format; `None` for anything else (an entry of another
+    /// version, say: it is then fetched again).
+    pub fn from_text(text: &str) -> Option<Answer> {
+        let (fetched_at, rest) = text.split_once('\n')?;
+        let (domain, rest) = rest.split_once('\n')?;
+        let (keys, json) = rest.split_once('\n')?;
+        let domain = match domain {
+            "-" => None,
+            text => Some(Domain::try_from(text.to_string()).ok()?),
+        };
+        let tenant = match keys.split(' ').collect::<Vec<_>>().as_slice() {
+            ["-"] => None,
+            [id, slug, domain] => Some(Rc::new(Tenant::new(
+                TenantId::parse(id).ok()?,
+                Slug::parse(slug).ok()?,
+                match *domain {
+                    "-" => None,
+                    d => Some(Host::parse_domain(d).ok()?),
+                },
+                json.to_string(),
+            ))),
+            _ => return None,
+        };
+        Some(Answer {
+            tenant,
+            fetched_at_ms: fetched_at.parse().ok()?,
+            domain,
+        })
     }
 
     /// The hash of its tenant, `None` for "no such tenant".
@@ -540,14 +555,37 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn entries_round_trip_through_json() {
+    fn entries_round_trip_through_their_text() {
         let e = found("acme", 7);
-        let back: Answer = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
-        assert_eq!(back, e);
-        let stored = serde_json::to_string(&e).unwrap();
+        assert_eq!(Answer::from_text(&e.to_text()), Some(e.clone()));
+        let stored = e.to_text();
         assert!(
             !stored.contains("etag") && !stored.contains("hash"),
             "{stored}"
         );
+        let mut by_domain = missing(9);
+        by_domain.domain = Some(Domain {
+            hostname: "new.acme.com".into(),
+            claimed: true,
+            challenges: Vec::new(),
+        });
+        assert_eq!(Answer::from_text(&by_domain.to_text()), Some(by_domain));
+        let mut lines = found("acme", 7);
+        let tenant = lines.tenant.take().unwrap();
+        let multi = Tenant::new(
+            tenant.id.clone(),
+            tenant.slug.clone(),
+            None,
+            "{\"welcome\":\"a\\nb\"}\n".into(),
+        );
+        lines.tenant = Some(Rc::new(multi));
+        assert_eq!(
+            Answer::from_text(&lines.to_text()),
+            Some(lines),
+            "the JSON is the rest"
+        );
+        for bad in ["", "7", "7\n-", "x\n-\n-\n", "7\n-\nnot-a-uuid acme -\n{}"] {
+            assert_eq!(Answer::from_text(bad), None, "{bad:?}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! embedded ([`SELECT`]): one request answers both what the host resolves to and what it
 //! answers Cloudflare.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::UpstreamError;
@@ -34,11 +34,9 @@ pub struct Challenge {
     pub body: String,
 }
 
-/// What the rows of one hostname say, besides its tenant: cached with the answer to its lookup.
-/// Stored as one line of text (`Domain::to_text`): serde's code for two more structs would cost
-/// the Wasm more than the parser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// What the rows of one hostname say, besides its tenant: cached with the answer to its lookup,
+/// as one line of text (`String::from`, `Domain::try_from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Domain {
     /// The hostname these facts are about (an answer is shared by its tenant's keys).
     pub hostname: String,

@@ -2,10 +2,10 @@
 //!
 //! The anon key can read only the public columns ([`PUBLIC_COLUMNS`]); [`TenantRow`] holds exactly
 //! those and is what the public routes serve, camelCase as frontends consume it. `brand` is
-//! passed through byte for byte as PostgREST returned it. [`Profile`] is a tenant owner's full
-//! row, served only by `/_tenant/me`.
+//! passed through byte for byte as PostgREST returned it. An owner's full row, served only by
+//! `/_tenant/me`, is written by PostgREST itself ([`PROFILE_SELECT`]) and only checked here
+//! ([`active_profile`]).
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -33,28 +33,22 @@ pub struct TenantRow {
     pub brand_config: Box<RawValue>,
 }
 
-/// A tenant owner's full row, from `public.my_tenant_profile()`.
-///
-/// It repeats [`TenantRow`]'s fields instead of `#[serde(flatten)]`-ing it: flatten buffers the
-/// row through serde's generic content type, which cannot carry `brand_config` as a `RawValue`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all(serialize = "camelCase"))]
-pub struct Profile {
-    pub id: String,
-    pub slug: String,
-    pub display_name: String,
-    pub tenant_type: String,
-    pub custom_domain: Option<String>,
-    #[serde(default)]
-    pub enabled_assessments: Vec<String>,
-    #[serde(rename(serialize = "brand"))]
-    pub brand_config: Box<RawValue>,
-    pub email_config: Option<Box<RawValue>>,
-    pub user_id: Option<String>,
-    pub subscription_tier: String,
-    pub is_active: bool,
-    pub created_at: String,
-    pub updated_at: String,
+/// The `select` of `public.my_tenant_profile()`'s rows: every column, in the profile JSON's
+/// camelCase, so that PostgREST writes `/_tenant/me`'s body and the Worker only checks it.
+pub const PROFILE_SELECT: &str = "id,slug,displayName:display_name,tenantType:tenant_type,\
+     customDomain:custom_domain,enabledAssessments:enabled_assessments,brand:brand_config,\
+     emailConfig:email_config,userId:user_id,subscriptionTier:subscription_tier,\
+     isActive:is_active,createdAt:created_at,updatedAt:updated_at";
+
+/// What `/_tenant/me` checks of an owner's profile (as [`PROFILE_SELECT`] names it) before it
+/// serves it as PostgREST wrote it: that it is a tenant, and an active one.
+#[derive(Deserialize)]
+struct ProfileCheck<'a> {
+    id: &'a str,
+    slug: &'a str,
+    brand: &'a RawValue,
+    #[serde(rename = "isActive")]
+    is_active: bool,
 }
 
 impl TenantRow {
@@ -71,58 +65,25 @@ impl TenantRow {
     }
 }
 
-impl Profile {
-    /// Decodes a single-object PostgREST answer; see [`TenantRow::from_json`].
-    pub fn from_json(body: &str) -> Result<Profile, UpstreamError> {
-        decode(body)
-    }
-
-    /// The first active profile of the rows `public.my_tenant_profile()` returns (a JSON
-    /// array, oldest first), if any: an owner of inactive tenants only has none.
-    pub fn first_active(rows: &str) -> Result<Option<Profile>, UpstreamError> {
-        let rows: Vec<Box<RawValue>> =
-            serde_json::from_str(rows).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-        for row in rows {
-            let profile = Profile::from_json(row.get())?;
-            if profile.is_active {
-                return Ok(Some(profile));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The owner's profile JSON: the public fields plus `emailConfig`, `userId`,
-    /// `subscriptionTier`, `isActive`, `createdAt` and `updatedAt`.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-/// A row that names a tenant: what [`decode`] checks before trusting it.
-trait Row: DeserializeOwned {
-    fn identity(&self) -> (&str, &str, &RawValue);
-}
-
-impl Row for TenantRow {
-    fn identity(&self) -> (&str, &str, &RawValue) {
-        (&self.id, &self.slug, &self.brand_config)
-    }
-}
-
-impl Row for Profile {
-    fn identity(&self) -> (&str, &str, &RawValue) {
-        (&self.id, &self.slug, &self.brand_config)
-    }
+/// The owner's profile JSON (`[PROFILE_SELECT]`, one object) when it is an active tenant;
+/// `None` when the owner has no active tenant (an inactive one is as good as none).
+pub fn active_profile(body: &str) -> Result<Option<&str>, UpstreamError> {
+    let check: ProfileCheck =
+        serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+    check_identity(check.id, check.slug, check.brand)?;
+    Ok(Some(body).filter(|_| check.is_active))
 }
 
 /// Decodes a row and checks its id, slug and brand.
-fn decode<T: Row>(body: &str) -> Result<T, UpstreamError> {
-    check(serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?)
+fn decode(body: &str) -> Result<TenantRow, UpstreamError> {
+    let row: TenantRow =
+        serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+    check_identity(&row.id, &row.slug, &row.brand_config)?;
+    Ok(row)
 }
 
-/// Checks a row's id, slug and brand.
-fn check<T: Row>(row: T) -> Result<T, UpstreamError> {
-    let (id, slug, brand) = row.identity();
+/// Checks that a row names a tenant: a uuid, a slug and an object as its brand.
+fn check_identity(id: &str, slug: &str, brand: &RawValue) -> Result<(), UpstreamError> {
     TenantId::parse(id)
         .map_err(|_| UpstreamError::Decode(format!("tenant id {id:?} is not a uuid")))?;
     Slug::parse(slug)
@@ -132,7 +93,7 @@ fn check<T: Row>(row: T) -> Result<T, UpstreamError> {
             "brand_config is not an object".into(),
         ));
     }
-    Ok(row)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,41 +137,35 @@ mod tests {
         }
     }
 
-    /// `ROW` as an owner's profile, active or not.
-    fn profile_row(active: bool) -> String {
-        ROW.replacen(
-            '{',
-            &format!(r#"{{"email_config":{{}},"user_id":null,"subscription_tier":"free","is_active":{active},"created_at":"x","updated_at":"x","#),
-            1,
+    /// An owner's profile as PostgREST writes it with [`PROFILE_SELECT`].
+    fn profile(active: bool) -> String {
+        format!(
+            r##"{{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading with Meaning","tenantType":"coach","customDomain":null,"enabledAssessments":[],"brand":{{"colors": {{"primary": "#123"}}}},"emailConfig":{{"replyTo":"mark@example.com"}},"userId":"00000000-0000-4000-8000-000000000001","subscriptionTier":"professional","isActive":{active},"createdAt":"2026-01-06T00:00:00+00:00","updatedAt":"2026-01-06T00:00:00+00:00"}}"##
         )
     }
 
     #[test]
-    fn an_owner_gets_the_first_active_profile() {
-        let inactive = profile_row(false);
-        let active = profile_row(true).replace("leadingwithmeaning\"", "second-tenant\"");
-        let found = Profile::first_active(&format!("[{inactive},{active}]"))
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.slug, "second-tenant");
-        assert!(Profile::first_active(&format!("[{inactive}]"))
-            .unwrap()
-            .is_none());
-        assert!(Profile::first_active("[]").unwrap().is_none());
-        assert!(Profile::first_active("{}").is_err());
+    fn an_active_profile_is_served_as_postgrest_wrote_it() {
+        let body = profile(true);
+        assert_eq!(active_profile(&body).unwrap(), Some(body.as_str()));
+        assert_eq!(
+            active_profile(&profile(false)).unwrap(),
+            None,
+            "inactive: none"
+        );
     }
 
     #[test]
-    fn profile_includes_the_private_columns() {
-        let row = ROW.replacen(
-            '{',
-            r#"{"email_config":{"replyTo":"mark@example.com"},"user_id":"00000000-0000-4000-8000-000000000001","subscription_tier":"professional","is_active":true,"created_at":"2026-01-06T00:00:00+00:00","updated_at":"2026-01-06T00:00:00+00:00","#,
-            1,
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&Profile::from_json(&row).unwrap().to_json()).unwrap();
-        assert_eq!(v["emailConfig"]["replyTo"], "mark@example.com");
-        assert_eq!(v["subscriptionTier"], "professional");
-        assert_eq!(v["brand"]["colors"]["primary"], "#123");
+    fn a_profile_that_is_no_tenant_is_a_decode_error() {
+        for body in [
+            "{}".to_string(),
+            "[]".to_string(),
+            profile(true).replace("leadingwithmeaning\"", "Bad Slug\""),
+            profile(true)
+                .replace("\"brand\":{", "\"brand\":[{")
+                .replace("}},\"email", "}}],\"email"),
+        ] {
+            assert!(active_profile(&body).is_err(), "{body}");
+        }
     }
 }

@@ -26,7 +26,7 @@ use crate::key::Lookup;
 use crate::memory::Memory;
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
-const KEY_PREFIX: &str = "https://tenant-resolver.internal/v3/";
+const KEY_PREFIX: &str = "https://tenant-resolver.internal/v4/";
 
 type LoadResult = Outcome<(Rc<Answer>, CacheStatus)>;
 
@@ -323,15 +323,13 @@ async fn get_shared(lookup: &Lookup) -> Option<Rc<Answer>> {
         .await
         .ok()??;
     let body = response.text().await.ok()?;
-    serde_json::from_str(&body).ok().map(Rc::new)
+    Answer::from_text(&body).map(Rc::new)
 }
 
 /// Stores `answer` in the Cache API under every key it answers (`Answer::keys`), for as long as
 /// it may be served.
 async fn put_shared(config: Rc<Config>, lookup: Lookup, answer: Rc<Answer>) {
-    let Ok(body) = serde_json::to_string(&*answer) else {
-        return;
-    };
+    let body = answer.to_text();
     let cache_control = format!(
         "public, max-age={}",
         config.cache.shared_lifetime_s(&answer)

@@ -223,7 +223,7 @@ async fn answer(
             let authorization = header("authorization");
             let profile =
                 store::my_profile(&call.config, bearer_token(authorization.as_deref())?).await?;
-            Reply::profile(profile.to_json())
+            Reply::profile(profile)
         }
         Route::Purge => {
             let token = call

@@ -16,7 +16,7 @@ use crate::domain::{self, Domain};
 use crate::error::{Error, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::key::Lookup;
-use crate::tenant::{Profile, TenantRow, PUBLIC_COLUMNS};
+use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_COLUMNS};
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
@@ -140,15 +140,25 @@ pub async fn changes(
     }
 }
 
-/// The caller's own active profile through `public.my_tenant_profile()`, with the caller's
-/// token: PostgREST verifies it and row-level security decides. A token PostgREST refuses is
+/// The caller's own active profile (the oldest, if several) through
+/// `public.my_tenant_profile()`, with the caller's token, as the JSON `/_tenant/me` serves:
+/// PostgREST verifies the token, row-level security decides, and PostgREST writes the JSON. A token PostgREST refuses is
 /// [`Error::Unauthorized`]; no active tenant is [`Error::TenantNotFound`].
-pub async fn my_profile(config: &Config, user_token: &str) -> Result<Profile, Error> {
+pub async fn my_profile(config: &Config, user_token: &str) -> Result<String, Error> {
     let request = client(config)
         .rpc("my_tenant_profile", "{}")
+        .select(PROFILE_SELECT)
+        .is("is_active", "true")
+        .order("created_at.asc")
+        .limit(1)
+        .single()
         .auth(user_token);
     match send(config, request).await? {
-        (200, body) => Profile::first_active(&body)?.ok_or(Error::TenantNotFound),
+        (200, body) => match active_profile(&body)? {
+            Some(_) => Ok(body),
+            None => Err(Error::TenantNotFound),
+        },
+        (406, body) if body.contains(NO_ROWS) => Err(Error::TenantNotFound),
         (401 | 403, _) => Err(Error::user_unauthorized()),
         (status, body) => Err(UpstreamError::Status { status, body }.into()),
     }
