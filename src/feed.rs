@@ -25,7 +25,6 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::UpstreamError;
@@ -101,12 +100,14 @@ pub struct Snapshot {
     pub changes: Vec<Change>,
 }
 
-/// A row of the feed as PostgREST returns it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Row {
-    tenant_hash: String,
-    changed_at: String,
+/// A row of the feed, `{"tenant_hash", "changed_at"}`, both strings and nothing else. Read
+/// through `serde_json::Value`, which the Worker links anyway, rather than a struct of its own.
+fn row_fields(row: &serde_json::Value) -> Option<(&str, &str)> {
+    let row = row.as_object().filter(|r| r.len() == 2)?;
+    Some((
+        row.get("tenant_hash")?.as_str()?,
+        row.get("changed_at")?.as_str()?,
+    ))
 }
 
 impl Snapshot {
@@ -118,18 +119,18 @@ impl Snapshot {
     /// The snapshot of PostgREST's answer to a read sent at `read_at_ms` (newest first, at most
     /// [`READ_LIMIT`] rows). A full answer covers only from its oldest change on.
     pub fn from_rows(body: &str, read_at_ms: u64) -> Result<Snapshot, UpstreamError> {
-        let rows: Vec<Row> =
+        let rows: Vec<serde_json::Value> =
             serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
         let full = rows.len() >= READ_LIMIT;
         let changes = rows
-            .into_iter()
+            .iter()
             .map(|row| {
-                let at_ms = timestamp::parse_ms(&row.changed_at).ok_or_else(|| {
-                    UpstreamError::Decode(format!("changed_at {:?}", row.changed_at))
-                })?;
-                let tenant = TenantHash::parse_hex(&row.tenant_hash).ok_or_else(|| {
-                    UpstreamError::Decode(format!("tenant_hash {:?}", row.tenant_hash))
-                })?;
+                let (tenant_hash, changed_at) = row_fields(row)
+                    .ok_or_else(|| UpstreamError::Decode(format!("a feed row {row}")))?;
+                let at_ms = timestamp::parse_ms(changed_at)
+                    .ok_or_else(|| UpstreamError::Decode(format!("changed_at {changed_at:?}")))?;
+                let tenant = TenantHash::parse_hex(tenant_hash)
+                    .ok_or_else(|| UpstreamError::Decode(format!("tenant_hash {tenant_hash:?}")))?;
                 Ok(Change { tenant, at_ms })
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;

@@ -7,8 +7,6 @@
 //! chunked body is read through a [`BodyLimit`] that stops at the limit, so an oversized body
 //! cannot grow the Worker's memory (Wasm linear memory never shrinks).
 
-use serde::Deserialize;
-
 use crate::error::Error;
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
@@ -83,14 +81,6 @@ fn too_large() -> Error {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    slug: Option<String>,
-    domain: Option<String>,
-    id: Option<String>,
-}
-
 impl Lookup {
     /// The key a purge body names.
     pub fn from_purge_body(body: &str) -> Result<Lookup, Error> {
@@ -100,11 +90,19 @@ impl Lookup {
         if body.len() > MAX_BODY_BYTES {
             return Err(invalid());
         }
-        let body: Body = serde_json::from_str(body).map_err(|_| invalid())?;
-        match (body.slug, body.domain, body.id) {
-            (Some(slug), None, None) => Ok(Lookup::Slug(Slug::parse(&slug)?)),
-            (None, Some(domain), None) => Ok(Lookup::Domain(Host::parse_domain(&domain)?)),
-            (None, None, Some(id)) => Ok(Lookup::Id(TenantId::parse(&id)?)),
+        // Read as a `Value`, which the Worker links anyway, rather than through a struct of
+        // its own: one object with exactly one of the three keys, a string.
+        let body: serde_json::Value = serde_json::from_str(body).map_err(|_| invalid())?;
+        let fields = body
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .ok_or_else(invalid)?;
+        let (name, value) = fields.iter().next().ok_or_else(invalid)?;
+        let value = value.as_str().ok_or_else(invalid)?;
+        match name.as_str() {
+            "slug" => Ok(Lookup::Slug(Slug::parse(value)?)),
+            "domain" => Ok(Lookup::Domain(Host::parse_domain(value)?)),
+            "id" => Ok(Lookup::Id(TenantId::parse(value)?)),
             _ => Err(invalid()),
         }
     }
