@@ -103,7 +103,7 @@ impl Tenant {
             row.custom_domain
                 .as_deref()
                 .and_then(|d| Host::parse_domain(d).ok()),
-            row.to_json(),
+            row.json.clone(),
         ))
     }
 

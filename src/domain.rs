@@ -14,15 +14,18 @@ use serde_json::value::RawValue;
 
 use crate::error::UpstreamError;
 use crate::host::Host;
-use crate::tenant::TenantRow;
+use crate::tenant::{public_select, TenantRow};
 
 /// Where Cloudflare fetches its HTTP ownership token, on the hostname being verified.
 pub const CHALLENGE_PREFIX: &str = "/.well-known/cf-custom-hostname-challenge/";
 
 /// The `select` of a lookup by domain: what the anon key may read of `tenant_domains`, and the
 /// tenant (the public columns), which the database shows only for an active row.
-pub const SELECT: &str = "hostname,status,ownership_http_path,ownership_http_body,\
-     tenant:tenant_profiles(id,slug,display_name,tenant_type,custom_domain,enabled_assessments,brand_config)";
+pub const SELECT: &str = concat!(
+    "hostname,status,ownership_http_path,ownership_http_body,tenant:tenant_profiles(",
+    public_select!(),
+    ")"
+);
 
 /// The most rows one hostname can have: one that holds it, and the ones being removed.
 pub const ROWS_LIMIT: usize = 10;
@@ -172,7 +175,7 @@ pub fn is_challenge_path(path: &str) -> bool {
 mod tests {
     use super::*;
 
-    const TENANT: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","display_name":"Leading with Meaning","tenant_type":"coach","custom_domain":"coach.leadingwithmeaning.com","enabled_assessments":[],"brand_config":{}}"##;
+    const TENANT: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading with Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":[],"brand":{}}"##;
 
     fn host(h: &str) -> Host {
         Host::parse_domain(h).unwrap()

@@ -1,44 +1,68 @@
 //! Tenant rows as PostgREST returns them, and the JSON shapes the Worker serves.
 //!
-//! The anon key can read only the public columns ([`PUBLIC_COLUMNS`]); [`TenantRow`] holds exactly
-//! those and is what the public routes serve, camelCase as frontends consume it. `brand` is
-//! passed through byte for byte as PostgREST returned it. An owner's full row, served only by
+//! The anon key can read only the public columns; PostgREST writes them as the public tenant
+//! JSON ([`PUBLIC_SELECT`]), camelCase as frontends consume it, and [`TenantRow`] checks that it
+//! holds exactly those before the public routes serve it byte for byte. An owner's full row, served only by
 //! `/_tenant/me`, is written by PostgREST itself ([`PROFILE_SELECT`]) and only checked here
 //! ([`active_profile`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::UpstreamError;
 use crate::key::{Slug, TenantId};
 
-/// The columns of `tenant_profiles` the anon key may select. Asking for any other column is a
-/// permission error by design (see the tenant_profiles migration).
-pub const PUBLIC_COLUMNS: &str =
-    "id,slug,display_name,tenant_type,custom_domain,enabled_assessments,brand_config";
+/// The `select` of a tenant's public row: the columns of `tenant_profiles` the anon key may
+/// select, named as the public tenant JSON names them, so that PostgREST writes that JSON,
+/// `{"id","slug","displayName","tenantType","customDomain","enabledAssessments","brand"}`, and
+/// the Worker only checks it (serde code to rewrite it cost the Wasm more than the check). Asking
+/// for any other column is a permission error by design (see the tenant_profiles migration).
+pub const PUBLIC_SELECT: &str = public_select!();
 
-/// A tenant's public row. Serialises to the public tenant JSON:
-/// `{"id","slug","displayName","tenantType","customDomain","enabledAssessments","brand"}`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all(serialize = "camelCase"), deny_unknown_fields)]
+macro_rules! public_select {
+    () => {
+        "id,slug,displayName:display_name,tenantType:tenant_type,customDomain:custom_domain,\
+         enabledAssessments:enabled_assessments,brand:brand_config"
+    };
+}
+pub(crate) use public_select;
+
+/// A tenant's public row: the public tenant JSON as PostgREST wrote it ([`PUBLIC_SELECT`]),
+/// checked, and the keys it is found by.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRow {
     pub id: String,
     pub slug: String,
-    pub display_name: String,
-    pub tenant_type: String,
     pub custom_domain: Option<String>,
-    #[serde(default)]
-    pub enabled_assessments: Vec<String>,
-    #[serde(rename(serialize = "brand"))]
-    pub brand_config: Box<RawValue>,
+    /// The public tenant JSON, served as it is.
+    pub json: String,
+}
+
+/// What is checked of a public row: exactly the public keys (a private column in the answer
+/// is refused, never passed on), a tenant's id and slug, an object as brand.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicCheck<'a> {
+    id: &'a str,
+    slug: &'a str,
+    #[serde(rename = "displayName")]
+    _display_name: &'a RawValue,
+    #[serde(rename = "tenantType")]
+    _tenant_type: &'a RawValue,
+    #[serde(rename = "customDomain")]
+    custom_domain: Option<&'a str>,
+    #[serde(rename = "enabledAssessments")]
+    _enabled_assessments: &'a RawValue,
+    brand: &'a RawValue,
 }
 
 /// The `select` of `public.my_tenant_profile()`'s rows: every column, in the profile JSON's
 /// camelCase, so that PostgREST writes `/_tenant/me`'s body and the Worker only checks it.
-pub const PROFILE_SELECT: &str = "id,slug,displayName:display_name,tenantType:tenant_type,\
-     customDomain:custom_domain,enabledAssessments:enabled_assessments,brand:brand_config,\
-     emailConfig:email_config,userId:user_id,subscriptionTier:subscription_tier,\
-     isActive:is_active,createdAt:created_at,updatedAt:updated_at";
+pub const PROFILE_SELECT: &str = concat!(
+    public_select!(),
+    ",emailConfig:email_config,userId:user_id,subscriptionTier:subscription_tier,\
+     isActive:is_active,createdAt:created_at,updatedAt:updated_at"
+);
 
 /// What `/_tenant/me` checks of an owner's profile (as [`PROFILE_SELECT`] names it) before it
 /// serves it as PostgREST wrote it: that it is a tenant, and an active one.
@@ -56,12 +80,15 @@ impl TenantRow {
     /// (a valid id and slug, a JSON object as brand): garbage from upstream is an error, not a
     /// tenant.
     pub fn from_json(body: &str) -> Result<TenantRow, UpstreamError> {
-        decode(body)
-    }
-
-    /// The public tenant JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let row: PublicCheck =
+            serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
+        check_identity(row.id, row.slug, row.brand)?;
+        Ok(TenantRow {
+            id: row.id.to_string(),
+            slug: row.slug.to_string(),
+            custom_domain: row.custom_domain.map(str::to_string),
+            json: body.trim().to_string(),
+        })
     }
 }
 
@@ -72,14 +99,6 @@ pub fn active_profile(body: &str) -> Result<Option<&str>, UpstreamError> {
         serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
     check_identity(check.id, check.slug, check.brand)?;
     Ok(Some(body).filter(|_| check.is_active))
-}
-
-/// Decodes a row and checks its id, slug and brand.
-fn decode(body: &str) -> Result<TenantRow, UpstreamError> {
-    let row: TenantRow =
-        serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-    check_identity(&row.id, &row.slug, &row.brand_config)?;
-    Ok(row)
 }
 
 /// Checks that a row names a tenant: a uuid, a slug and an object as its brand.
@@ -100,24 +119,35 @@ fn check_identity(id: &str, slug: &str, brand: &RawValue) -> Result<(), Upstream
 mod tests {
     use super::*;
 
-    const ROW: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","display_name":"Leading with Meaning","tenant_type":"coach","custom_domain":"coach.leadingwithmeaning.com","enabled_assessments":["industry4"],"brand_config":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}}}"##;
+    /// A public row as PostgREST writes it with [`PUBLIC_SELECT`].
+    const ROW: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading \"with\" Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":["industry4"],"brand":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}}}"##;
 
     #[test]
-    fn public_json_is_camel_case_with_brand_as_stored() {
-        let json = TenantRow::from_json(ROW).unwrap().to_json();
+    fn a_public_row_is_served_as_postgrest_wrote_it() {
+        let row = TenantRow::from_json(&format!(" {ROW}\n")).unwrap();
+        assert_eq!(row.json, ROW);
+        assert_eq!(row.id, "3bb43f29-695c-493b-8b5c-3819ffc0675c");
+        assert_eq!(row.slug, "leadingwithmeaning");
         assert_eq!(
-            json,
-            r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading with Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":["industry4"],"brand":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}}}"##
+            row.custom_domain.as_deref(),
+            Some("coach.leadingwithmeaning.com")
         );
+        let platform = ROW.replace("\"coach.leadingwithmeaning.com\"", "null");
+        assert_eq!(TenantRow::from_json(&platform).unwrap().custom_domain, None);
     }
 
     #[test]
     fn private_columns_are_refused_not_passed_on() {
-        let leaky = ROW.replacen('{', r#"{"email_config":{"replyTo":"x@y.z"},"#, 1);
-        assert!(matches!(
-            TenantRow::from_json(&leaky),
-            Err(UpstreamError::Decode(_))
-        ));
+        for leaky in [
+            ROW.replacen('{', r#"{"email_config":{"replyTo":"x@y.z"},"#, 1),
+            ROW.replacen('{', r#"{"emailConfig":{"replyTo":"x@y.z"},"#, 1),
+            ROW.replace("\"displayName\"", "\"display_name\""),
+        ] {
+            assert!(
+                matches!(TenantRow::from_json(&leaky), Err(UpstreamError::Decode(_))),
+                "{leaky}"
+            );
+        }
     }
 
     #[test]
@@ -129,6 +159,9 @@ mod tests {
             "<html>",
             r#"{"id":"1","slug":"ab"}"#,
             &ROW.replace("leadingwithmeaning\"", "Bad Slug\""),
+            &ROW.replace("\"brand\":{", "\"brand\":[{")
+                .replace("}}}", "}}]}"),
+            &format!("[{ROW}]"),
         ] {
             assert!(
                 matches!(TenantRow::from_json(body), Err(UpstreamError::Decode(_))),

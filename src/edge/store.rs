@@ -16,7 +16,7 @@ use crate::domain::{self, Domain};
 use crate::error::{Error, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::key::Lookup;
-use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_COLUMNS};
+use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_SELECT};
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
@@ -111,7 +111,7 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Found, UpstreamErr
     };
     let request = named
         .from("tenant_profiles")
-        .select(PUBLIC_COLUMNS)
+        .select(PUBLIC_SELECT)
         .eq(column, lookup.value())
         .single();
     let row = match send(config, request).await? {
