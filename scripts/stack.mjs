@@ -318,7 +318,7 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  * "Address already in use", and we start it again on fresh ports.
  */
 export async function startWorker({
-  dir, vars, port, config, persistTo, echo = false, timeoutMs = 300_000, readyPath = '/_tenant/health', testScheduled = false,
+  dir, vars, port, config, persistTo, echo = Boolean(process.env.STACK_ECHO), timeoutMs = 300_000, readyPath = '/_tenant/health', testScheduled = false,
 }) {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -438,7 +438,7 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
 export async function startStack({
-  seed = true, worker = true, demo = false, control = false, vars = {}, workerPort, echo = false,
+  seed = true, worker = true, demo = false, control = false, vars = {}, workerPort, echo = Boolean(process.env.STACK_ECHO),
   postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));

@@ -115,6 +115,11 @@ impl<'a> Members<'a> {
         serde_json::from_str(json).ok()
     }
 
+    /// The members' keys, in order (a repeated key as often as it appears).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
     /// The text of the member named `key`.
     pub fn get(&self, key: &str) -> Option<&'a RawValue> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)

@@ -80,6 +80,15 @@ pub fn target_url(origin: &str, path: &str, query: Option<&str>) -> String {
     }
 }
 
+/// The request target of an absolute URL, as the server it names receives it: the path and
+/// query (`https://app.example/a?x=1` → `/a?x=1`; `/` when the URL has no path).
+pub fn request_target(url: &str) -> &str {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    url[authority..]
+        .find(['/', '?'])
+        .map_or("/", |i| &url[authority + i..])
+}
+
 /// Request headers that let the origin answer 304 to a page the browser already has. A branded
 /// page is rewritten on its way out, so the browser's copy may carry an older branding: a
 /// request for HTML is sent without them, and the origin answers it in full.
@@ -188,6 +197,17 @@ mod tests {
             identity,
             branded: false,
         }
+    }
+
+    #[test]
+    fn the_request_target_is_what_the_origin_receives() {
+        assert_eq!(request_target("https://app.example/a/b?x=1"), "/a/b?x=1");
+        assert_eq!(request_target("http://127.0.0.1:3000/"), "/");
+        assert_eq!(
+            request_target("https://app.example/base/welcome"),
+            "/base/welcome"
+        );
+        assert_eq!(request_target("https://app.example"), "/");
     }
 
     #[test]

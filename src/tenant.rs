@@ -6,9 +6,7 @@
 //! `/_tenant/me`, is written by PostgREST itself ([`PROFILE_SELECT`]) and only checked here
 //! ([`active_profile`]).
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
+use crate::brand::Members;
 use crate::error::UpstreamError;
 use crate::key::{Slug, TenantId};
 
@@ -38,23 +36,17 @@ pub struct TenantRow {
     pub json: String,
 }
 
-/// What is checked of a public row: exactly the public keys (a private column in the answer
-/// is refused, never passed on), a tenant's id and slug, an object as brand.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PublicCheck<'a> {
-    id: &'a str,
-    slug: &'a str,
-    #[serde(rename = "displayName")]
-    _display_name: &'a RawValue,
-    #[serde(rename = "tenantType")]
-    _tenant_type: &'a RawValue,
-    #[serde(rename = "customDomain")]
-    custom_domain: Option<&'a str>,
-    #[serde(rename = "enabledAssessments")]
-    _enabled_assessments: &'a RawValue,
-    brand: &'a RawValue,
-}
+/// The keys of the public tenant JSON: a row with any other (a private column) is refused,
+/// never passed on.
+const PUBLIC_KEYS: [&str; 7] = [
+    "id",
+    "slug",
+    "displayName",
+    "tenantType",
+    "customDomain",
+    "enabledAssessments",
+    "brand",
+];
 
 /// The `select` of `public.my_tenant_profile()`'s rows: every column, in the profile JSON's
 /// camelCase, so that PostgREST writes `/_tenant/me`'s body and the Worker only checks it.
@@ -64,55 +56,80 @@ pub const PROFILE_SELECT: &str = concat!(
      isActive:is_active,createdAt:created_at,updatedAt:updated_at"
 );
 
-/// What `/_tenant/me` checks of an owner's profile (as [`PROFILE_SELECT`] names it) before it
-/// serves it as PostgREST wrote it: that it is a tenant, and an active one.
-#[derive(Deserialize)]
-struct ProfileCheck<'a> {
-    id: &'a str,
-    slug: &'a str,
-    brand: &'a RawValue,
-    #[serde(rename = "isActive")]
-    is_active: bool,
-}
-
 impl TenantRow {
     /// Decodes a single-object PostgREST answer and checks that what came back is a tenant
     /// (a valid id and slug, a JSON object as brand): garbage from upstream is an error, not a
     /// tenant.
     pub fn from_json(body: &str) -> Result<TenantRow, UpstreamError> {
-        let row: PublicCheck =
-            serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-        check_identity(row.id, row.slug, row.brand)?;
+        let row = object(body)?;
+        let keys: Vec<&str> = row.keys().collect();
+        let keys_are_public =
+            keys.len() == PUBLIC_KEYS.len() && PUBLIC_KEYS.iter().all(|k| keys.contains(k));
+        if !keys_are_public {
+            return Err(UpstreamError::Decode(format!(
+                "a tenant row with the keys {keys:?}"
+            )));
+        }
+        let (id, slug) = check_identity(&row)?;
+        let custom_domain = match member(&row, "customDomain")? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(domain) => Some(domain),
+            _ => return Err(UpstreamError::Decode("customDomain is not a string".into())),
+        };
         Ok(TenantRow {
-            id: row.id.to_string(),
-            slug: row.slug.to_string(),
-            custom_domain: row.custom_domain.map(str::to_string),
+            id,
+            slug,
+            custom_domain,
             json: body.trim().to_string(),
         })
     }
 }
 
 /// The owner's profile JSON (`[PROFILE_SELECT]`, one object) when it is an active tenant;
-/// `None` when the owner has no active tenant (an inactive one is as good as none).
+/// `None` when the owner has no active tenant (an inactive one is as good as none). What is
+/// checked before it is served as PostgREST wrote it: that it is a tenant, and an active one.
 pub fn active_profile(body: &str) -> Result<Option<&str>, UpstreamError> {
-    let check: ProfileCheck =
-        serde_json::from_str(body).map_err(|e| UpstreamError::Decode(e.to_string()))?;
-    check_identity(check.id, check.slug, check.brand)?;
-    Ok(Some(body).filter(|_| check.is_active))
+    let profile = object(body)?;
+    check_identity(&profile)?;
+    let active = member(&profile, "isActive")?.as_bool();
+    let active = active.ok_or_else(|| UpstreamError::Decode("isActive is not a boolean".into()))?;
+    Ok(Some(body).filter(|_| active))
+}
+
+/// One JSON object's members, each left as text (`brand::Members`, which the brand contract
+/// links anyway: a struct of its own per shape cost the Wasm more). A brand is never parsed
+/// here, so a number no parser reads (`1e400`) in it costs the tenant nothing.
+fn object(body: &str) -> Result<Members<'_>, UpstreamError> {
+    Members::parse(body).ok_or_else(|| UpstreamError::Decode("not a JSON object".into()))
+}
+
+/// The member named `name`, parsed (`null` when there is none).
+fn member(row: &Members<'_>, name: &str) -> Result<serde_json::Value, UpstreamError> {
+    row.get(name).map_or(Ok(serde_json::Value::Null), |raw| {
+        serde_json::from_str(raw.get()).map_err(|e| UpstreamError::Decode(format!("{name}: {e}")))
+    })
+}
+
+/// A string member, or a decode error naming it.
+fn text(row: &Members<'_>, name: &str) -> Result<String, UpstreamError> {
+    match member(row, name)? {
+        serde_json::Value::String(text) => Ok(text),
+        _ => Err(UpstreamError::Decode(format!("{name} is not a string"))),
+    }
 }
 
 /// Checks that a row names a tenant: a uuid, a slug and an object as its brand.
-fn check_identity(id: &str, slug: &str, brand: &RawValue) -> Result<(), UpstreamError> {
-    TenantId::parse(id)
+fn check_identity(row: &Members<'_>) -> Result<(String, String), UpstreamError> {
+    let id = text(row, "id")?;
+    let slug = text(row, "slug")?;
+    TenantId::parse(&id)
         .map_err(|_| UpstreamError::Decode(format!("tenant id {id:?} is not a uuid")))?;
-    Slug::parse(slug)
+    Slug::parse(&slug)
         .map_err(|_| UpstreamError::Decode(format!("tenant slug {slug:?} is not a slug")))?;
-    if !brand.get().trim_start().starts_with('{') {
-        return Err(UpstreamError::Decode(
-            "brand_config is not an object".into(),
-        ));
+    if !row.get("brand").is_some_and(|b| b.get().starts_with('{')) {
+        return Err(UpstreamError::Decode("brand is not an object".into()));
     }
-    Ok(())
+    Ok((id, slug))
 }
 
 #[cfg(test)]
@@ -134,6 +151,14 @@ mod tests {
         );
         let platform = ROW.replace("\"coach.leadingwithmeaning.com\"", "null");
         assert_eq!(TenantRow::from_json(&platform).unwrap().custom_domain, None);
+    }
+
+    #[test]
+    fn a_brand_no_parser_reads_in_full_is_still_the_tenants() {
+        let huge = ROW.replace(r##""primary": "#123""##, r#""width": 1e400"#);
+        assert_eq!(TenantRow::from_json(&huge).unwrap().json, huge);
+        let profile = profile(true).replace(r##""primary": "#123""##, r#""width": 1e400"#);
+        assert_eq!(active_profile(&profile).unwrap(), Some(profile.as_str()));
     }
 
     #[test]

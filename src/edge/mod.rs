@@ -286,7 +286,14 @@ async fn answer(
                 method: &req.method,
             };
             return Ok(Outcome::Forwarded(
-                origin::forward(&req.raw, target, forwarding, branding).await?,
+                origin::forward(
+                    &req.raw,
+                    target,
+                    forwarding,
+                    branding,
+                    call.config.signing_secret.as_deref(),
+                )
+                .await?,
             ));
         }
     };

@@ -12,16 +12,19 @@
 //! another. With `cache: "no-store"` the runtime neither looks in nor adds to that cache
 //! (<https://developers.cloudflare.com/changelog/2024-11-11-cache-no-store/>).
 
+use std::fmt::Write;
+
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{js_sys, web_sys, Fetch, Headers, Request};
+use worker::{js_sys, web_sys};
 
 use crate::error::Error;
 use crate::forward::{
-    forwarded_headers, injects, private_cache_control, target_url, vary_with_host, Forwarding,
-    REWRITTEN_PAGE_DROPS,
+    forwarded_headers, injects, private_cache_control, request_target, target_url, vary_with_host,
+    Forwarding, REWRITTEN_PAGE_DROPS,
 };
+use crate::signature::{self, Signed};
 
 #[wasm_bindgen(module = "/src/edge/inject.js")]
 extern "C" {
@@ -38,8 +41,40 @@ extern "C" {
     ) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// What `inject.js` says of a page it branded, in `X-Tenant-Branding`.
-const INJECTED: &str = "injected";
+/// The forward path's calls into the runtime, one per step rather than one per header (the
+/// crossings were most of its cost). `catch` on each, for the reason above.
+#[wasm_bindgen(module = "/src/edge/respond.js")]
+extern "C" {
+    /// The request's headers, as `name: value\n` lines.
+    #[wasm_bindgen(catch, js_name = headerLines)]
+    fn header_lines(request: &web_sys::Request) -> Result<String, JsValue>;
+
+    /// Sends the forwarded request (with `X-Tenant-Signature` over `canonical` when `secret`
+    /// is not empty); resolves with the origin's answer.
+    #[wasm_bindgen(catch)]
+    fn send(
+        request: &web_sys::Request,
+        url: &str,
+        method: &str,
+        lines: &str,
+        secret: &str,
+        t: f64,
+        canonical: &str,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    /// `status\ncontent-type\nvary\ncache-control` of the origin's answer.
+    #[wasm_bindgen(catch)]
+    fn describe(response: &web_sys::Response) -> Result<String, JsValue>;
+
+    /// Sets the answer's `Vary` and `Cache-Control`, and drops `drops` from a branded page.
+    #[wasm_bindgen(catch)]
+    fn finish(
+        response: &web_sys::Response,
+        vary: &str,
+        cache_control: &str,
+        drops: &str,
+    ) -> Result<web_sys::Response, JsValue>;
+}
 
 /// What branding an HTML answer gets: the `<head>` block and the tenant's slug.
 pub struct Branding<'a> {
@@ -56,64 +91,67 @@ pub struct Target<'a> {
 }
 
 /// Sends `req` to the origin and returns the origin's answer, streamed, with `branding` in it
-/// when it is a full HTML page.
+/// when it is a full HTML page. With `signing_secret`, the request carries
+/// `X-Tenant-Signature` over what the origin reads (`crate::signature`); the HMAC itself is
+/// Web Crypto's, in `respond.js`, which costs the Wasm no bytes.
 pub async fn forward(
     req: &web_sys::Request,
     target: Target<'_>,
     forwarding: Forwarding<'_>,
     branding: Option<Branding<'_>>,
+    signing_secret: Option<&str>,
 ) -> Result<web_sys::Response, Error> {
-    let failed = |e: &dyn std::fmt::Display| Error::OriginUnavailable(e.to_string());
+    let failed = |e: JsValue| {
+        let e = worker::Error::from(e).to_string();
+        let failed = |e: JsValue| Error::OriginUnavailable(worker::Error::from(e).to_string());
+        Error::OriginUnavailable(e)
+    };
     let url = target_url(target.origin, target.path, Some(target.query));
-    let headers = Headers::new();
-    for (name, value) in forwarded_headers(Headers(req.headers()).entries(), forwarding) {
-        headers.append(&name, &value).map_err(|e| failed(&e))?;
+    let client = header_lines(req).map_err(failed)?;
+    let pairs = client
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_string(), value.to_string()));
+    let mut lines = String::new();
+    for (name, value) in forwarded_headers(pairs, forwarding) {
+        let _ = writeln!(lines, "{name}: {value}");
     }
-    // web_sys's RequestInit, not worker's: worker's converts its Cloudflare options (image
-    // resizing among them) through serde on every call, code this Worker has no use for.
-    let init = web_sys::RequestInit::new();
-    init.set_method(target.method);
-    init.set_headers(headers.as_ref());
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    init.set_cache(web_sys::RequestCache::NoStore);
-    if !matches!(target.method, "GET" | "HEAD") {
-        if let Some(body) = req.body() {
-            init.set_body(&body);
-        }
-    }
-    let upstream = web_sys::Request::new_with_str_and_init(&url, &init)
-        .map(Request::from)
-        .map_err(|e| failed(&worker::Error::from(e)))?;
-    let response = Fetch::Request(upstream)
-        .send()
-        .await
-        .map_err(|e| failed(&e))?;
-    let content_type = response.headers().get("content-type").ok().flatten();
-    let status = response.status_code();
-    let mut response = web_sys::Response::from(response);
-    let branding = branding.filter(|_| injects(target.method, status, content_type.as_deref()));
-    if let Some(b) = &branding {
-        response = branded(response, b).await?;
-    }
+    let t = (js_sys::Date::now() / 1000.0).floor();
+    let canonical = match signing_secret {
+        Some(_) => signature::canonical(
+            t as u64,
+            &Signed {
+                method: target.method,
+                host: forwarding.host.as_str(),
+                path_and_query: request_target(&url),
+                tenant_id: forwarding.identity.map_or("", |i| i.tenant_id),
+                slug: forwarding.identity.map_or("", |i| i.tenant_slug),
+            },
+        ),
+        None => String::new(),
+    };
+    let secret = signing_secret.unwrap_or_default();
+    let sent = send(req, &url, target.method, &lines, secret, t, &canonical).map_err(failed)?;
+    let mut response: web_sys::Response =
+        JsFuture::from(sent).await.map_err(failed)?.unchecked_into();
 
-    let headers = Headers(response.headers());
-    if header_is(&headers, "x-tenant-branding", INJECTED) {
-        for name in REWRITTEN_PAGE_DROPS {
-            headers.delete(name).map_err(|e| failed(&e))?;
-        }
+    let facts = describe(&response).map_err(failed)?;
+    let mut facts = facts.split('\n');
+    let mut fact = || facts.next().filter(|v| !v.is_empty());
+    let status = fact().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let content_type = fact();
+    let vary = vary_with_host(fact());
+    let cache_control = private_cache_control(fact());
+    if let Some(b) = branding.filter(|_| injects(target.method, status, content_type)) {
+        response = branded(response, &b).await?;
     }
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let vary = vary_with_host(header("vary").as_deref());
-    let cache_control = private_cache_control(header("cache-control").as_deref());
-    for (name, value) in [
-        ("vary", vary.as_str()),
-        ("cache-control", cache_control.as_str()),
-        ("cdn-cache-control", "no-store"),
-        ("cloudflare-cdn-cache-control", "no-store"),
-    ] {
-        headers.set(name, value).map_err(|e| failed(&e))?;
-    }
-    Ok(response)
+    finish(
+        &response,
+        &vary,
+        &cache_control,
+        &REWRITTEN_PAGE_DROPS.join(","),
+    )
+    .map_err(failed)
 }
 
 /// The page through `inject.js`. A synchronous exception (none is expected: the script turns
@@ -130,8 +168,4 @@ async fn branded(
         .await
         .map_err(|_| Error::OriginUnavailable("the page's body failed".into()))?;
     Ok(page.unchecked_into())
-}
-
-fn header_is(headers: &Headers, name: &str, value: &str) -> bool {
-    headers.get(name).ok().flatten().as_deref() == Some(value)
 }
