@@ -55,6 +55,8 @@ fs.writeFileSync(path.join(ROOT, '.dev.vars'), dotenv([
   '# Written by scripts/dev for this run of the local stack; git-ignored.',
   `SUPABASE_REST_URL=${stack.postgrest.url}`,
   `SUPABASE_ANON_KEY=${stack.anonKey}`,
+  `ORIGIN_URL=${stack.demo.url}`,
+  `ORIGIN_SIGNING_SECRET=${stack.signingSecret}`,
 ]));
 fs.writeFileSync(path.join(ROOT, 'control', '.dev.vars'), dotenv([
   '# Written by scripts/dev for this run of the local stack; git-ignored.',
@@ -97,7 +99,9 @@ The same through the API:
   curl '${control.url}/__scheduled?cron=*+*+*+*+*'     # run the Cron Trigger now
 
   PostgREST   ${stack.postgrest.url}
-  demo app    ${stack.demo.url}  (the origin tenant pages are forwarded to)
+  demo app    ${stack.demo.url}  (the origin tenant pages are forwarded to; it refuses what the
+              Worker did not sign: curl -i ${stack.demo.url}/ -H 'X-Tenant-Id: anyone' is 401)
+  signing     ORIGIN_SIGNING_SECRET=${stack.signingSecret}
   Postgres    ${stack.dbUrl}  (PostgreSQL ${stack.pg.version}, as postgres: not a superuser)
   JWT secret  ${stack.jwtSecret}  (mint user tokens with it)
   anon key    ${stack.anonKey}

@@ -372,10 +372,22 @@ const DEMO_PAGES = {
 /**
  * The demo app (demo/): a few static pages styled only with the `--brand-*` custom properties
  * and filled in from `#tenant-data`, served on a free loopback port. The local stack forwards
- * tenant hosts to it, so a tenant's site shows branded from the first paint.
+ * tenant hosts to it, so a tenant's site shows branded from the first paint. With
+ * `signingSecret` (the Worker's ORIGIN_SIGNING_SECRET) it does what the README asks of an app:
+ * it verifies every request with origin/verify.mjs and refuses one the Worker did not sign
+ * (401, with the reason), so a request sent to it directly with forged X-Tenant-* headers fails.
  */
-export async function startDemoApp() {
-  const server = http.createServer((req, res) => {
+export async function startDemoApp({ signingSecret } = {}) {
+  const { verifyTenantRequest } = await import('../origin/verify.mjs');
+  const server = http.createServer(async (req, res) => {
+    if (signingSecret) {
+      const verified = await verifyTenantRequest(req, { secret: signingSecret });
+      if (!verified.ok) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(`refused (${verified.reason}): ${verified.message}\n`);
+        return;
+      }
+    }
     const page = DEMO_PAGES[new URL(req.url, 'http://demo').pathname];
     if (!page) {
       res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
@@ -387,7 +399,7 @@ export async function startDemoApp() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
-  log(`demo app on ${url}`);
+  log(`demo app on ${url}${signingSecret ? ', verifying X-Tenant-Signature' : ''}`);
   return {
     url,
     stop: () => {
@@ -428,7 +440,8 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
 /**
  * The whole stack: Postgres → fixture → `supabase db push` → PostgREST → workerd.
  * Options: `seed` pushes supabase/seed.sql too; `worker: false` stops after PostgREST; `demo`
- * starts the demo app and makes it the Worker's ORIGIN_URL; `control` starts the control plane
+ * starts the demo app and makes it the Worker's ORIGIN_URL, both with one signing secret
+ * (`stack.signingSecret`, the Worker's ORIGIN_SIGNING_SECRET unless `vars` sets it); `control` starts the control plane
  * too (`true`, or `startControl`'s options), as `stack.control`; `vars` adds Worker settings;
  * `workerPort` fixes the Worker's port (the dev command uses 8787); `postgres` picks the major
  * (17 by default, what hosted Supabase runs); `exposeNewTables: false` creates the database
@@ -464,11 +477,15 @@ export async function startStack({
     stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
     stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir, jwtSecret: stack.jwtSecret });
     stack.processes.push(stack.postgrest.proc);
-    if (demo) stack.demo = await startDemoApp();
+    if (demo) {
+      // The demo app stands for the app: the Worker signs what it forwards, the app checks.
+      stack.signingSecret = vars.ORIGIN_SIGNING_SECRET ?? randomBytes(32).toString('hex');
+      stack.demo = await startDemoApp({ signingSecret: stack.signingSecret });
+    }
     stack.workerVars = {
       SUPABASE_REST_URL: stack.postgrest.url,
       SUPABASE_ANON_KEY: stack.anonKey,
-      ...(demo ? { ORIGIN_URL: stack.demo.url } : {}),
+      ...(demo ? { ORIGIN_URL: stack.demo.url, ORIGIN_SIGNING_SECRET: stack.signingSecret } : {}),
       ...vars,
     };
     if (worker) {
