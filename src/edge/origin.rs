@@ -101,11 +101,7 @@ pub async fn forward(
     branding: Option<Branding<'_>>,
     signing_secret: Option<&str>,
 ) -> Result<web_sys::Response, Error> {
-    let failed = |e: JsValue| {
-        let e = worker::Error::from(e).to_string();
-        let failed = |e: JsValue| Error::OriginUnavailable(worker::Error::from(e).to_string());
-        Error::OriginUnavailable(e)
-    };
+    let failed = |e: JsValue| Error::OriginUnavailable(worker::Error::from(e).to_string());
     let url = target_url(target.origin, target.path, Some(target.query));
     let client = header_lines(req).map_err(failed)?;
     let pairs = client
