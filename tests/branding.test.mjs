@@ -139,6 +139,9 @@ const ORIGIN_PAGES = [
   { name: 'tiny chunks, no <head>', chunk: 3, body: NO_HEAD, branded: true },
   { name: 'neither <head> nor <body>', body: '<p>a fragment</p>', skipped: 'no-head' },
   { name: 'the origin\'s own data-tenant on <html>', body: doc('<p>x</p>', { html: '<HTML data-tenant="someone-else" lang="en">', tail: '' }), branded: true },
+  // Plain starts, branded without the rewriter (inject.js, plainStart): the same place.
+  { name: 'a plain start: an XHTML doctype, <html> attributes over lines, a ">" in a value', body: `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"\n  lang='en' class=js hidden data-x="a > b">\n<head data-y="1"><title>t</title></head><body><p>x</p>${TAIL}</body></html>`, branded: true },
+  { name: 'a plain start after a byte order mark, in capitals, charset="UTF-8" quoted', type: 'text/html; charset="UTF-8"', body: `\ufeff<!DOCTYPE HTML><HTML LANG="EN"><HEAD><TITLE>t</TITLE></HEAD><BODY><p>x</p></BODY></HTML>`, branded: true },
 ].map((p, i) => ({ type: HTML, ...p, path: `/corpus/${i}`, body: Buffer.from(p.body) }));
 for (const p of ORIGIN_PAGES) routes[p.path] = servePage(p);
 

@@ -2,8 +2,15 @@
 // (edge/origin.rs) through wasm-bindgen, once per page.
 //
 // Where the branding goes is found by workerd's native HTMLRewriter (lol-html), never by a
-// hand-written scanner, so markup inside scripts, comments and attribute values is never
-// mistaken for a tag. But the rewriter only ever reads the page up to the injection point:
+// hand-written scanner of HTML, so markup inside scripts, comments and attribute values is
+// never mistaken for a tag. The one exception is a page that starts the way nearly every page
+// does, in UTF-8: whitespace, a doctype, <html> and <head> with plain attributes, and nothing
+// else before the end of the <head> tag (`plainStart`). Such a start holds no comment, script
+// or text in which a tag could hide, and a reader of exactly that grammar finds the place the
+// rewriter would find (an HTML tokenizer reads those bytes as those three tokens and nothing
+// else); anything it does not recognise goes to the rewriter. It saves the rewriter's run,
+// most of what branding a page costs the Worker. The rewriter only ever reads the page up to
+// the injection point:
 //
 // - the origin's bytes are held back (at most PREFIX_LIMIT_BYTES) and the rewriter is run over
 //   what has arrived (again each time that doubles) with handlers that write two markers
@@ -25,6 +32,8 @@
 // is read in one go and answered as bytes, which costs less than any stream. Compressed origin
 // answers arrive decompressed (fetch decodes them) and leave compressed again: the runtime
 // encodes a body by its Content-Encoding header.
+
+import { settle } from './respond.js';
 
 /** How much of a page is held back, at most, before the branding is placed or given up. */
 const PREFIX_LIMIT_BYTES = 256 * 1024;
@@ -64,37 +73,72 @@ function encoded(head) {
   return lastHeadBytes;
 }
 
-/** The answer with `head` at the start of its <head> and data-tenant on <html>, or unbranded. */
-export function inject(response, head, slug) {
-  return brand(response, head, slug);
+/**
+ * The answer with `head` at the start of its <head> and data-tenant on <html>, or unbranded;
+ * its headers edited as `finish` (respond.js) edits a forwarded answer's, with `vary`,
+ * `cacheControl`, and none of `drops` (comma-separated) once branded: one new response.
+ */
+export function inject(response, head, slug, vary, cacheControl, drops) {
+  return brand(response, head, slug, { vary, cacheControl, drops });
 }
 
-async function brand(response, head, slug) {
+async function brand(response, head, slug, edits) {
   const type = response.headers.get('content-type') ?? 'text/html';
-  if (!response.body) return answer(response, [], null, slug, 'no-head');
+  if (!response.body) return answer(response, [], null, slug, 'no-head', edits);
   const length = Number(response.headers.get('content-length') ?? Infinity);
   if (length <= WHOLE_BYTES && !response.headers.has('content-encoding')) {
     const page = new Uint8Array(await response.arrayBuffer());
     const verdict = await judge(page, type, true, false, head, slug);
-    return answer(response, verdict.parts ?? [page], null, slug, verdict.reason);
+    return answer(response, verdict.parts ?? [page], null, slug, verdict.reason, edits);
   }
-  const origin = response.body.getReader();
+  // Each read is asked for as soon as the last one is in, so it runs while the rewriter does.
+  const reader = response.body.getReader();
   const held = [];
   let heldBytes = 0;
   let ranAt = 0;
+  let next = reader.read();
   for (;;) {
-    const { done, value } = await origin.read();
+    const { done, value } = await next;
     if (!done) {
       held.push(value);
       heldBytes += value.byteLength;
+      next = reader.read();
     }
     const full = heldBytes >= PREFIX_LIMIT_BYTES;
     if (!done && !full && heldBytes < 2 * ranAt) continue;
     ranAt = heldBytes;
     const page = concat(held, heldBytes);
     const verdict = await judge(page, type, done, full, head, slug);
-    if (verdict) return answer(response, verdict.parts ?? [page], done ? null : origin, slug, verdict.reason);
+    if (!verdict) continue;
+    const parts = verdict.parts ?? [page];
+    const rest = done ? null : await arrived(parts, { reader, next, body: response.body });
+    return answer(response, parts, rest, slug, verdict.reason, edits);
   }
+}
+
+/** What a read that has not settled by the next turn of the event loop comes to. */
+const PENDING = Symbol('pending');
+
+/** A promise of PENDING on the next turn of the event loop, after the I/O that is ready. */
+const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0, PENDING));
+
+/**
+ * Adds to `parts` what the origin has sent already, waiting for nothing more: a read that has
+ * not settled by the next turn of the event loop is left to the pump. A page that has all
+ * arrived by the time its branding is placed (most do: the origin sent it at once) is then
+ * answered as bytes, which costs the Worker far less than piping a stream. Returns `rest` with
+ * its pending read, or `null` once the body has ended.
+ */
+async function arrived(parts, rest) {
+  for (let bytes = 0; bytes < PREFIX_LIMIT_BYTES; ) {
+    const read = await Promise.race([rest.next, nextTurn()]).catch(() => PENDING);
+    if (read === PENDING) return rest;
+    if (read.done) return null;
+    parts.push(read.value);
+    bytes += read.value.byteLength;
+    rest.next = rest.reader.read();
+  }
+  return rest;
 }
 
 /**
@@ -102,6 +146,8 @@ async function brand(response, head, slug) {
  * `{ reason }` why it is not branded; `undefined` while more of it is needed.
  */
 async function judge(page, type, ended, full, head, slug) {
+  const plain = PLAIN_TYPE.test(type) ? plainStart(page) : null;
+  if (plain) return { parts: parts(page, plain.html, plain.at, head, slug) };
   let found;
   try {
     found = await locate(page.subarray(0, PREFIX_LIMIT_BYTES), type);
@@ -179,20 +225,106 @@ function branded(page, found, head, slug) {
   const ok =
     (tag < 0 || startsWith(page, tag, '<html')) &&
     (found.by === 'head' ? page[at - 1] === 0x3e : startsWith(page, at, '<body'));
-  if (!ok) return null;
-  // data-tenant goes first among <html>'s attributes: of two with one name the first counts.
-  const parts = tag < 0
-    ? [page.subarray(0, at)]
-    : [page.subarray(0, tag + 5), encoder.encode(` data-tenant="${slug}"`), page.subarray(tag + 5, at)];
-  parts.push(encoded(head), page.subarray(at));
-  return parts;
+  return ok ? parts(page, tag, at, head, slug) : null;
 }
 
 /**
- * The answer: `parts`, then (unless the origin's body ended) the rest of it from `rest`, its
- * reader, piped through natively. Branded, or with `reason` why not, logged.
+ * The page with data-tenant after "<html" at `tag` (none when -1) and `head` at `at`, as
+ * pieces. data-tenant goes first among <html>'s attributes: of two with one name the first
+ * counts.
  */
-function answer(response, parts, rest, slug, reason) {
+function parts(page, tag, at, head, slug) {
+  const pieces = tag < 0
+    ? [page.subarray(0, at)]
+    : [page.subarray(0, tag + 5), encoder.encode(` data-tenant="${slug}"`), page.subarray(tag + 5, at)];
+  pieces.push(encoded(head), page.subarray(at));
+  return pieces;
+}
+
+/** A Content-Type whose page the rewriter reads as UTF-8: `plainStart` reads only those. */
+const PLAIN_TYPE = /^\s*text\/html\s*(;\s*charset\s*=\s*("?)utf-?8\2\s*)?$/i;
+
+/**
+ * Where the branding goes in a page that starts the way nearly every page does, read without
+ * the rewriter: `{ html, at }` (where "<html" starts, -1 without one; where the <head> tag
+ * ends) when the bytes up to the end of the <head> tag are exactly
+ *
+ *   [UTF-8 BOM] ws* [<!doctype ws [^>]* > ws*] [<html attrs > ws*] <head attrs >
+ *
+ * (tag names in any case; ws the HTML whitespace; attrs as `tagEnd` reads them), else `null`:
+ * the rewriter decides. A tokenizer reads such bytes as a doctype (which ends at its first
+ * ">", whatever is quoted in it), an <html> and a <head> start tag and whitespace, so the
+ * <head> found is the document's, and it ends where the rewriter would put the block.
+ */
+export function plainStart(page) {
+  let i = page[0] === 0xef && page[1] === 0xbb && page[2] === 0xbf ? 3 : 0;
+  i = skipSpace(page, i);
+  if (startsWith(page, i, '<!doctype') && isSpace(page[i + 9])) {
+    const end = page.indexOf(0x3e, i);
+    if (end < 0) return null;
+    i = skipSpace(page, end + 1);
+  }
+  let html = -1;
+  if (startsWith(page, i, '<html')) {
+    const end = tagEnd(page, i + 5);
+    if (end < 0) return null;
+    html = i;
+    i = skipSpace(page, end);
+  }
+  if (!startsWith(page, i, '<head')) return null;
+  const at = tagEnd(page, i + 5);
+  return at < 0 ? null : { html, at };
+}
+
+/**
+ * Where a start tag whose name ends at `i` ends (after its ">"), or -1 unless what follows the
+ * name is only attributes of a plain form, each after whitespace: a name of letters, digits and
+ * `-_.:`, with no value, an unquoted value of those characters, or a quoted one (anything but
+ * its quote). No "/", no stray quote or "<": whatever a tokenizer might read another way.
+ */
+function tagEnd(page, i) {
+  for (;;) {
+    const at = skipSpace(page, i);
+    if (page[at] === 0x3e) return at + 1;
+    if (at === i) return -1;
+    i = skipName(page, at);
+    if (i === at) return -1;
+    if (page[i] !== 0x3d) continue;
+    const quote = page[i + 1];
+    if (quote === 0x22 || quote === 0x27) {
+      const close = page.indexOf(quote, i + 2);
+      if (close < 0) return -1;
+      i = close + 1;
+    } else {
+      const end = skipName(page, i + 1);
+      if (end === i + 1) return -1;
+      i = end;
+    }
+  }
+}
+
+/** HTML's whitespace: tab, line feed, form feed, carriage return, space. */
+const isSpace = (b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d;
+
+function skipSpace(page, i) {
+  while (isSpace(page[i])) i++;
+  return i;
+}
+
+/** Past the letters, digits and `-_.:` at `i`. */
+function skipName(page, i) {
+  for (;;) {
+    const b = page[i] | 0x20;
+    if ((b >= 0x61 && b <= 0x7a) || (page[i] >= 0x30 && page[i] <= 0x39) || page[i] === 0x2d || page[i] === 0x5f || page[i] === 0x2e || page[i] === 0x3a) i++;
+    else return i;
+  }
+}
+
+/**
+ * The answer: `parts`, then (unless the origin's body ended) the rest of it, piped through
+ * natively after `rest`'s pending read. Branded, or with `reason` why not, logged.
+ */
+function answer(response, parts, rest, slug, reason, { vary, cacheControl, drops }) {
   const headers = new Headers(response.headers); // a fetched answer's headers are immutable
   headers.delete('content-length');
   if (reason) {
@@ -201,23 +333,27 @@ function answer(response, parts, rest, slug, reason) {
   } else {
     headers.set('x-tenant-branding', 'injected');
   }
+  settle(headers, !reason, vary, cacheControl, drops);
   let body = concat(parts);
   if (rest) {
     const { readable, writable } = new IdentityTransformStream();
-    pump(writable, body, rest, response.body);
+    pump(writable, body, rest);
     body = readable;
   }
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**
- * Writes `prefix`, then pipes the rest of `body` (read so far through `reader`) after it. Runs
- * after the answer is returned: the answer's body is what it writes to.
+ * Writes `prefix` and what `rest`'s pending read brings, then pipes the rest of the body after
+ * them. Runs after the answer is returned: the answer's body is what it writes to.
  */
-async function pump(writable, prefix, reader, body) {
+async function pump(writable, prefix, { reader, next, body }) {
   const writer = writable.getWriter();
   try {
     if (prefix.byteLength) await writer.write(prefix);
+    const read = await next;
+    if (read.done) return await writer.close();
+    await writer.write(read.value);
     writer.releaseLock();
     reader.releaseLock();
     await body.pipeTo(writable);

@@ -29,8 +29,9 @@ use crate::signature::{self, Signed};
 #[wasm_bindgen(module = "/src/edge/inject.js")]
 extern "C" {
     /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
-    /// streamed; or, when the page cannot be branded, the page unbranded and whole. Resolves
-    /// once that is decided, with `X-Tenant-Branding` saying which. `catch`: a JS exception
+    /// streamed; or, when the page cannot be branded, the page unbranded and whole; with
+    /// `finish`'s header edits. Resolves once that is decided, with `X-Tenant-Branding` saying
+    /// which. `catch`: a JS exception
     /// that crossed into Wasm uncaught would trap the instance (its memory tier and feed state
     /// lost, the requests in flight on it failed).
     #[wasm_bindgen(catch)]
@@ -38,6 +39,9 @@ extern "C" {
         response: &web_sys::Response,
         head: &str,
         slug: &str,
+        vary: &str,
+        cache_control: &str,
+        drops: &str,
     ) -> Result<js_sys::Promise, JsValue>;
 }
 
@@ -66,13 +70,12 @@ extern "C" {
     #[wasm_bindgen(catch)]
     fn describe(response: &web_sys::Response) -> Result<String, JsValue>;
 
-    /// Sets the answer's `Vary` and `Cache-Control`, and drops `drops` from a branded page.
+    /// The answer: the origin's, with `Vary` and `Cache-Control` set and no shared cache.
     #[wasm_bindgen(catch)]
     fn finish(
         response: &web_sys::Response,
         vary: &str,
         cache_control: &str,
-        drops: &str,
     ) -> Result<web_sys::Response, JsValue>;
 }
 
@@ -128,8 +131,7 @@ pub async fn forward(
     };
     let secret = signing_secret.unwrap_or_default();
     let sent = send(req, &url, target.method, &lines, secret, t, &canonical).map_err(failed)?;
-    let mut response: web_sys::Response =
-        JsFuture::from(sent).await.map_err(failed)?.unchecked_into();
+    let response: web_sys::Response = JsFuture::from(sent).await.map_err(failed)?.unchecked_into();
 
     let facts = describe(&response).map_err(failed)?;
     let mut facts = facts.split('\n');
@@ -139,29 +141,39 @@ pub async fn forward(
     let vary = vary_with_host(fact());
     let cache_control = private_cache_control(fact());
     if let Some(b) = branding.filter(|_| injects(target.method, status, content_type)) {
-        response = branded(response, &b).await?;
+        let edits = [
+            vary.as_str(),
+            &cache_control,
+            &REWRITTEN_PAGE_DROPS.join(","),
+        ];
+        if let Some(page) = branded(&response, &b, edits).await? {
+            return Ok(page);
+        }
     }
-    finish(
-        &response,
-        &vary,
-        &cache_control,
-        &REWRITTEN_PAGE_DROPS.join(","),
-    )
-    .map_err(failed)
+    finish(&response, &vary, &cache_control).map_err(failed)
 }
 
-/// The page through `inject.js`. A synchronous exception (none is expected: the script turns
-/// every failure of the rewriter into an unbranded page) leaves the page as the origin sent it;
-/// a rejection means the origin's body failed before the injection point.
+/// The page through `inject.js`, with the header edits `[vary, cache_control, drops]`. A
+/// synchronous exception (none is expected: the script turns every failure of the rewriter
+/// into an unbranded page) gives `None`: the page goes out as the origin sent it. A rejection
+/// means the origin's body failed before the injection point.
 async fn branded(
-    response: web_sys::Response,
+    response: &web_sys::Response,
     branding: &Branding<'_>,
-) -> Result<web_sys::Response, Error> {
-    let Ok(promise) = inject(&response, branding.head, branding.slug) else {
-        return Ok(response);
+    [vary, cache_control, drops]: [&str; 3],
+) -> Result<Option<web_sys::Response>, Error> {
+    let Ok(promise) = inject(
+        response,
+        branding.head,
+        branding.slug,
+        vary,
+        cache_control,
+        drops,
+    ) else {
+        return Ok(None);
     };
     let page = JsFuture::from(promise)
         .await
         .map_err(|_| Error::OriginUnavailable("the page's body failed".into()))?;
-    Ok(page.unchecked_into())
+    Ok(Some(page.unchecked_into()))
 }

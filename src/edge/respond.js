@@ -61,17 +61,24 @@ export function describe(response) {
   return `${response.status}\n${h.get('content-type') ?? ''}\n${h.get('vary') ?? ''}\n${h.get('cache-control') ?? ''}`;
 }
 
-// The answer's header edits, in one call: `vary` and `cacheControl` as the Worker's rules made
-// them, no shared cache, and, when the page was branded, none of `drops` (comma-separated).
-// A fetched response's headers are immutable: the answer is a new response around the same
-// body stream (nothing is copied).
-export function finish(origin, vary, cacheControl, drops) {
+/**
+ * The header edits of every forwarded answer: `vary` and `cacheControl` as the Worker's rules
+ * made them, no shared cache, and, when the page was branded, none of `drops`
+ * (comma-separated). Also used by inject.js, which builds a branded page's answer itself.
+ */
+export function settle(headers, branded, vary, cacheControl, drops) {
+  if (branded) for (const name of drops.split(',')) headers.delete(name);
+  headers.set('vary', vary);
+  headers.set('cache-control', cacheControl);
+  headers.set('cdn-cache-control', 'no-store');
+  headers.set('cloudflare-cdn-cache-control', 'no-store');
+}
+
+// A forwarded answer that did not go through inject.js, with `settle`'s edits, in one call. A
+// fetched response's headers are immutable: the answer is a new response around the same body
+// stream (nothing is copied).
+export function finish(origin, vary, cacheControl) {
   const response = new Response(origin.body, origin);
-  const h = response.headers;
-  if (h.get('x-tenant-branding') === 'injected') for (const name of drops.split(',')) h.delete(name);
-  h.set('vary', vary);
-  h.set('cache-control', cacheControl);
-  h.set('cdn-cache-control', 'no-store');
-  h.set('cloudflare-cdn-cache-control', 'no-store');
+  settle(response.headers, false, vary, cacheControl, '');
   return response;
 }
