@@ -29,7 +29,8 @@
 //
 // The answer (headers included) is returned once that is decided, so the header can say what
 // happened. A page the origin sends uncompressed with a Content-Length of at most WHOLE_BYTES
-// is read in one go and answered as bytes, which costs less than any stream. Compressed origin
+// is read in one go and answered as bytes, which costs less than any stream; so is a page
+// whose end has already arrived when its branding is placed (`arrived`). Compressed origin
 // answers arrive decompressed (fetch decodes them) and leave compressed again: the runtime
 // encodes a body by its Content-Encoding header.
 
