@@ -312,12 +312,16 @@ function skipSpace(page, i) {
   return i;
 }
 
-/** Past the letters, digits and `-_.:` at `i`. */
+/** `-`, `.`, `:` and `_`: the punctuation a plain attribute name or unquoted value may hold. */
+const NAME_PUNCTUATION = [0x2d, 0x2e, 0x3a, 0x5f];
+
+/** Past the letters, digits and `-.:_` at `i`. */
 function skipName(page, i) {
-  for (;;) {
-    const b = page[i] | 0x20;
-    if ((b >= 0x61 && b <= 0x7a) || (page[i] >= 0x30 && page[i] <= 0x39) || page[i] === 0x2d || page[i] === 0x5f || page[i] === 0x2e || page[i] === 0x3a) i++;
-    else return i;
+  for (;; i++) {
+    const b = page[i];
+    const letter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a;
+    const digit = b >= 0x30 && b <= 0x39;
+    if (!letter && !digit && !NAME_PUNCTUATION.includes(b)) return i;
   }
 }
 

@@ -31,9 +31,8 @@ extern "C" {
     /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
     /// streamed; or, when the page cannot be branded, the page unbranded and whole; with
     /// `finish`'s header edits. Resolves once that is decided, with `X-Tenant-Branding` saying
-    /// which. `catch`: a JS exception
-    /// that crossed into Wasm uncaught would trap the instance (its memory tier and feed state
-    /// lost, the requests in flight on it failed).
+    /// which. `catch`: a JS exception that crossed into Wasm uncaught would trap the instance
+    /// (its memory tier and feed state lost, the requests in flight on it failed).
     #[wasm_bindgen(catch)]
     fn inject(
         response: &web_sys::Response,
@@ -141,34 +140,31 @@ pub async fn forward(
     let vary = vary_with_host(fact());
     let cache_control = private_cache_control(fact());
     if let Some(b) = branding.filter(|_| injects(target.method, status, content_type)) {
-        let edits = [
-            vary.as_str(),
-            &cache_control,
-            &REWRITTEN_PAGE_DROPS.join(","),
-        ];
-        if let Some(page) = branded(&response, &b, edits).await? {
+        if let Some(page) = branded(&response, &b, &vary, &cache_control).await? {
             return Ok(page);
         }
     }
     finish(&response, &vary, &cache_control).map_err(failed)
 }
 
-/// The page through `inject.js`, with the header edits `[vary, cache_control, drops]`. A
-/// synchronous exception (none is expected: the script turns every failure of the rewriter
+/// The page through `inject.js`, with `finish`'s header edits (and, once branded, none of
+/// `REWRITTEN_PAGE_DROPS`). A synchronous exception (none is expected: the script turns every failure of the rewriter
 /// into an unbranded page) gives `None`: the page goes out as the origin sent it. A rejection
 /// means the origin's body failed before the injection point.
 async fn branded(
     response: &web_sys::Response,
     branding: &Branding<'_>,
-    [vary, cache_control, drops]: [&str; 3],
+    vary: &str,
+    cache_control: &str,
 ) -> Result<Option<web_sys::Response>, Error> {
+    let drops = REWRITTEN_PAGE_DROPS.join(",");
     let Ok(promise) = inject(
         response,
         branding.head,
         branding.slug,
         vary,
         cache_control,
-        drops,
+        &drops,
     ) else {
         return Ok(None);
     };
