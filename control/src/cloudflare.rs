@@ -4,7 +4,10 @@
 //! "result"}` ([docs](https://developers.cloudflare.com/cloudflare-for-platforms/cloudflare-for-saas/reference/status-codes/custom-hostnames/)).
 //! [`read`] sorts an answer into what the cron does next: use the result, treat the hostname
 //! as gone, give the row up with Cloudflare's message, or stop the run (rate limited,
-//! Cloudflare failing, or our own token or zone refused: nothing a row did).
+//! Cloudflare failing, or our own token or zone refused: nothing a row did). It reads
+//! Cloudflare's error code, not the status alone: a 404 is a missing hostname only with the
+//! code that says so (1436); any other 404 (`7000 No route for that URI`, a proxy's page) means
+//! `CLOUDFLARE_API_BASE` does not lead to the API, and stops the run naming that setting.
 
 use serde::Deserialize;
 
@@ -12,13 +15,35 @@ use crate::error::{Service, UpstreamError};
 
 /// Longest Cloudflare message kept for a coach.
 const MESSAGE_LIMIT: usize = 300;
-/// Cloudflare's error codes that refuse a hostname for good: quota (1404, 1405), a duplicate
-/// the zone holds (1406), invalid, non-ASCII, reserved or unparsable names (1407-1411).
-const REFUSALS: [i64; 8] = [1404, 1405, 1406, 1407, 1408, 1409, 1410, 1411];
+/// Cloudflare's custom hostname error codes: a 4xx with one of these refuses the request for
+/// this hostname (quota 1404-1405, a duplicate 1406, invalid, non-ASCII, reserved or
+/// unparsable names 1407-1411, bad SSL settings…). Any other 4xx is about our request, not the
+/// hostname, and stops the run.
+const HOSTNAME_CODES: std::ops::RangeInclusive<i64> = 1400..=1499;
 /// A duplicate: the zone already has this hostname.
 pub const DUPLICATE: i64 = 1406;
-/// Codes that say the request's route (our zone id) is wrong, not the hostname.
-const BAD_ROUTE: [i64; 2] = [7000, 7003];
+/// "The custom hostname was not found": the one answer that means a hostname is gone.
+pub const NOT_FOUND: i64 = 1436;
+/// "No route for that URI": the URL is not one of the API's.
+const NO_ROUTE: i64 = 7000;
+/// "Could not route to /zones/…, perhaps your object identifier is invalid?": no such zone.
+const NO_ZONE: i64 = 7003;
+/// "Invalid access token" and "Authentication error".
+const BAD_TOKEN: [i64; 2] = [9109, 10000];
+
+/// The setting a Cloudflare answer blames, and what is wrong with it.
+const WRONG_API_BASE: (&str, &str) = (
+    "CLOUDFLARE_API_BASE",
+    "does not lead to Cloudflare's API: it has no route for the custom hostnames calls",
+);
+const WRONG_ZONE: (&str, &str) = (
+    "CLOUDFLARE_ZONE_ID",
+    "names no zone Cloudflare's API can route to",
+);
+const WRONG_TOKEN: (&str, &str) = (
+    "CLOUDFLARE_API_TOKEN",
+    "is refused by Cloudflare's API (invalid, or without SSL and Certificates: Edit on the zone)",
+);
 
 /// A custom hostname, with the fields the control plane uses.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -134,7 +159,7 @@ pub fn create_body(hostname: &str) -> String {
 pub enum Verdict {
     /// Success, with the envelope's `result`.
     Ok(serde_json::Value),
-    /// No such custom hostname (404).
+    /// No such custom hostname: a 404 with Cloudflare's code [`NOT_FOUND`], nothing else.
     NotFound,
     /// Cloudflare refuses this request for this hostname, for good: the row fails with
     /// `message` (Cloudflare's, as plain text).
@@ -142,7 +167,8 @@ pub enum Verdict {
     /// Too many requests: stop the run; `retry_after_s` as Cloudflare said.
     RateLimited { retry_after_s: Option<u32> },
     /// Cloudflare failing (5xx, timeout, garbage) or refusing our credentials or zone: stop the
-    /// run, nothing is wrong with the row.
+    /// run, nothing is wrong with the row. An answer only a wrong setting explains is
+    /// [`UpstreamError::Misconfigured`], naming that setting.
     Stop(UpstreamError),
 }
 
@@ -165,12 +191,28 @@ struct ApiMessage {
 }
 
 /// Reads one answer of the API from its status, `retry-after` header and body.
+///
+/// By Cloudflare's error code first, then the status: 7000 (no route: `CLOUDFLARE_API_BASE`),
+/// 7003 (no zone: `CLOUDFLARE_ZONE_ID`), 9109 and 10000 (`CLOUDFLARE_API_TOKEN`) stop the run
+/// on any status, naming the setting; a 404 is [`Verdict::NotFound`] only with 1436, and
+/// blames `CLOUDFLARE_API_BASE` otherwise; any other 401 or 403 blames the token; a 4xx refuses
+/// the hostname only with a custom hostname code (1400-1499). Everything else stops the run.
 pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
+    let cut = || body.chars().take(300).collect::<String>();
     let stop = || {
         Verdict::Stop(UpstreamError::Status {
             service: Service::Cloudflare,
             status,
-            body: body.chars().take(300).collect(),
+            body: cut(),
+        })
+    };
+    let blame = |(setting, problem): (&'static str, &'static str)| {
+        Verdict::Stop(UpstreamError::Misconfigured {
+            service: Service::Cloudflare,
+            setting,
+            problem,
+            status,
+            body: cut(),
         })
     };
     if status == 429 {
@@ -178,29 +220,42 @@ pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
             retry_after_s: retry_after.and_then(|v| v.trim().parse().ok()),
         };
     }
-    if status >= 500 {
-        return stop();
-    }
-    let Ok(envelope) = serde_json::from_str::<Envelope>(body) else {
-        return Verdict::Stop(UpstreamError::Decode {
+    let envelope = serde_json::from_str::<Envelope>(body).ok();
+    let first = envelope.as_ref().and_then(|e| e.errors.first());
+    let code = first.map(|e| e.code);
+    match (status, code) {
+        (200..=299, _) if envelope.as_ref().is_some_and(|e| e.success) => {
+            Verdict::Ok(envelope.map(|e| e.result).unwrap_or_default())
+        }
+        (_, Some(NO_ROUTE)) => blame(WRONG_API_BASE),
+        (_, Some(NO_ZONE)) => blame(WRONG_ZONE),
+        (_, Some(c)) if BAD_TOKEN.contains(&c) => blame(WRONG_TOKEN),
+        (404, Some(NOT_FOUND)) => Verdict::NotFound,
+        (404, _) => blame(WRONG_API_BASE),
+        (500.., _) => stop(),
+        (400..=499, Some(c)) if HOSTNAME_CODES.contains(&c) => first.map_or_else(stop, refused),
+        (401 | 403, _) => blame(WRONG_TOKEN),
+        _ if envelope.is_none() => Verdict::Stop(UpstreamError::Decode {
             service: Service::Cloudflare,
             detail: format!("{status}: {}", body.chars().take(120).collect::<String>()),
-        });
-    };
-    let first = envelope.errors.first();
-    match status {
-        200..=299 if envelope.success => Verdict::Ok(envelope.result),
-        404 => Verdict::NotFound,
-        401 | 403 => match first {
-            Some(e) if REFUSALS.contains(&e.code) => refused(e),
-            _ => stop(),
-        },
-        400..=499 => match first {
-            Some(e) if BAD_ROUTE.contains(&e.code) => stop(),
-            Some(e) => refused(e),
-            None => stop(),
-        },
+        }),
         _ => stop(),
+    }
+}
+
+/// Reads the answer to a listing of the zone's custom hostnames: `Ok` when the zone answered
+/// (a success whose `result` is an array), else what stops the run ([`Verdict::RateLimited`]
+/// or [`Verdict::Stop`]). The proof that the API and the zone are what the settings say, asked
+/// before a hostname is declared gone.
+pub fn read_listing(status: u16, retry_after: Option<&str>, body: &str) -> Result<(), Verdict> {
+    match read(status, retry_after, body) {
+        Verdict::Ok(serde_json::Value::Array(_)) => Ok(()),
+        stop @ (Verdict::RateLimited { .. } | Verdict::Stop(_)) => Err(stop),
+        _ => Err(Verdict::Stop(UpstreamError::Status {
+            service: Service::Cloudflare,
+            status,
+            body: body.chars().take(300).collect(),
+        })),
     }
 }
 
@@ -345,6 +400,130 @@ pub(crate) mod tests {
                 &envelope(false, serde_json::json!([]), serde_json::Value::Null)
             ),
             Verdict::Stop(_)
+        ));
+    }
+
+    /// The setting a stopping answer blames, if it blames one.
+    fn blamed(verdict: Verdict) -> Option<&'static str> {
+        match verdict {
+            Verdict::Stop(UpstreamError::Misconfigured { setting, .. }) => Some(setting),
+            Verdict::Stop(_) => None,
+            other => panic!("not a stop: {other:?}"),
+        }
+    }
+
+    fn error(code: i64, message: &str) -> String {
+        envelope(
+            false,
+            serde_json::json!([{"code": code, "message": message}]),
+            serde_json::Value::Null,
+        )
+    }
+
+    #[test]
+    fn a_404_without_cloudflares_not_found_code_blames_the_api_base() {
+        let no_route = error(7000, "No route for that URI");
+        assert_eq!(
+            blamed(read(404, None, &no_route)),
+            Some("CLOUDFLARE_API_BASE")
+        );
+        for body in [
+            "<html><body>404 Not Found</body></html>",
+            "",
+            r#"{"message":"not found"}"#,
+            &error(1435, "something else"),
+        ] {
+            assert_eq!(
+                blamed(read(404, None, body)),
+                Some("CLOUDFLARE_API_BASE"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_route_and_no_zone_stop_the_run_on_any_status() {
+        for status in [200, 400, 403, 404, 405] {
+            assert_eq!(
+                blamed(read(status, None, &error(7000, "No route for that URI"))),
+                Some("CLOUDFLARE_API_BASE"),
+                "{status}"
+            );
+            assert_eq!(
+                blamed(read(status, None, &error(7003, "Could not route"))),
+                Some("CLOUDFLARE_ZONE_ID"),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn auth_errors_blame_the_token() {
+        for (status, body) in [
+            (403, error(10000, "Authentication error")),
+            (400, error(9109, "Invalid access token")),
+            (401, error(9109, "Invalid access token")),
+            (401, String::new()),
+            (403, "<html>Forbidden</html>".into()),
+            (403, error(9999, "forbidden")),
+        ] {
+            assert_eq!(
+                blamed(read(status, None, &body)),
+                Some("CLOUDFLARE_API_TOKEN"),
+                "{status} {body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_4xx_refuses_a_hostname_only_with_a_custom_hostname_code() {
+        for (status, body) in [
+            (400, error(1000, "Invalid request")),
+            (400, error(6003, "Invalid request headers")),
+            (409, error(10001, "conflict")),
+            (
+                400,
+                envelope(false, serde_json::json!([]), serde_json::Value::Null),
+            ),
+            (422, "not json".into()),
+        ] {
+            let verdict = read(status, None, &body);
+            assert!(
+                matches!(verdict, Verdict::Stop(_)),
+                "{status} {body}: {verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_listing_proves_the_zone_answers_only_with_an_array() {
+        let listed = envelope(true, serde_json::json!([]), serde_json::json!([]));
+        assert_eq!(read_listing(200, None, &listed), Ok(()));
+        let object = envelope(true, serde_json::json!([]), serde_json::json!({"id": "x"}));
+        assert!(matches!(
+            read_listing(200, None, &object),
+            Err(Verdict::Stop(_))
+        ));
+        let not_found = error(1436, "The custom hostname was not found.");
+        assert!(matches!(
+            read_listing(404, None, &not_found),
+            Err(Verdict::Stop(_))
+        ));
+        let no_route = error(7000, "No route for that URI");
+        assert!(matches!(
+            read_listing(404, None, &no_route),
+            Err(Verdict::Stop(UpstreamError::Misconfigured {
+                setting: "CLOUDFLARE_API_BASE",
+                ..
+            }))
+        ));
+        assert!(matches!(
+            read_listing(429, Some("3"), &no_route),
+            Err(Verdict::RateLimited { .. })
+        ));
+        assert!(matches!(
+            read_listing(503, None, "down"),
+            Err(Verdict::Stop(UpstreamError::Status { status: 503, .. }))
         ));
     }
 

@@ -70,6 +70,16 @@ pub enum UpstreamError {
     },
     /// A 2xx whose body is not the JSON we asked for.
     Decode { service: Service, detail: String },
+    /// An answer that only a wrong setting explains (no route for the call, a zone or key
+    /// refused): retrying cannot help until `setting` is fixed. `problem` says what is wrong
+    /// with it, for the caller; `status` and `body` are the upstream's, for the log.
+    Misconfigured {
+        service: Service,
+        setting: &'static str,
+        problem: &'static str,
+        status: u16,
+        body: String,
+    },
 }
 
 impl Error {
@@ -206,9 +216,16 @@ impl std::error::Error for Error {
     }
 }
 
+/// An upstream failing is `upstream_unavailable`; an answer that names a wrong setting is
+/// `misconfigured`, naming it.
 impl From<UpstreamError> for Error {
     fn from(e: UpstreamError) -> Self {
-        Error::UpstreamUnavailable(e)
+        match e {
+            UpstreamError::Misconfigured {
+                setting, problem, ..
+            } => Error::Misconfigured { setting, problem },
+            e => Error::UpstreamUnavailable(e),
+        }
     }
 }
 
@@ -241,6 +258,19 @@ impl fmt::Display for UpstreamError {
             UpstreamError::Decode { service, detail } => {
                 let detail: String = detail.chars().take(200).collect();
                 write!(f, "{service} answered unreadable json: {detail}")
+            }
+            UpstreamError::Misconfigured {
+                service,
+                setting,
+                problem,
+                status,
+                body,
+            } => {
+                let body: String = body.chars().take(200).collect();
+                write!(
+                    f,
+                    "misconfigured: {setting} {problem} ({service} answered {status}: {body})"
+                )
             }
         }
     }
@@ -308,6 +338,24 @@ mod tests {
             message: "x".repeat(10_000),
         };
         assert!(e.message().chars().count() <= ECHO_LIMIT + 1);
+    }
+
+    #[test]
+    fn an_answer_naming_a_wrong_setting_is_misconfigured_not_unavailable() {
+        let upstream = UpstreamError::Misconfigured {
+            service: Service::Cloudflare,
+            setting: "CLOUDFLARE_API_BASE",
+            problem: "does not lead to Cloudflare's API",
+            status: 404,
+            body: "no route detail".into(),
+        };
+        assert!(upstream
+            .to_string()
+            .starts_with("misconfigured: CLOUDFLARE_API_BASE does not lead"));
+        let e = Error::from(upstream);
+        assert_eq!((e.status(), e.code()), (500, "misconfigured"));
+        assert!(e.message().contains("CLOUDFLARE_API_BASE"));
+        assert!(!e.body().contains("no route detail"));
     }
 
     #[test]

@@ -294,11 +294,14 @@ pub fn expired(row: &DomainRow, reason: String) -> Update {
     }
 }
 
-/// A row whose hostname Cloudflare no longer knows: `failed` (not created again: whoever
-/// deleted it at Cloudflare may have meant it, and a new hostname would need verifying anew).
+/// A row whose hostname Cloudflare no longer knows (code 1436, after the zone answered a
+/// listing in the same run): `failed` (not created again: whoever deleted it at Cloudflare may
+/// have meant it, and a new hostname would need verifying anew). Its `cloudflare_id` and
+/// `ssl_status` are kept: if the "not found" was wrong after all, the id is what recovers the
+/// hostname.
 pub fn vanished(row: &DomainRow) -> Update {
     Update {
-        patch: gone_fields(Patch::default())
+        patch: Patch::default()
             .set("status", Status::Failed.as_str())
             .set("verification_errors", vec![GONE.to_string()]),
         if_status: row.status,
@@ -576,14 +579,15 @@ mod tests {
     }
 
     #[test]
-    fn a_hostname_cloudflare_no_longer_knows_fails_the_row() {
+    fn a_hostname_cloudflare_no_longer_knows_fails_the_row_and_keeps_its_id() {
         let r = with(Status::Active, Some("cf"), Some("active"));
         let u = vanished(&r);
         assert_eq!(u.if_status, Status::Active);
-        let j = json(&u);
-        assert_eq!(j["status"], "failed");
-        assert_eq!(j["verification_errors"][0], GONE);
-        assert_eq!(j["cloudflare_id"], Value::Null);
+        assert_eq!(
+            json(&u),
+            serde_json::json!({"status": "failed", "verification_errors": [GONE]}),
+            "the id and the certificate status are kept, for recovery"
+        );
     }
 
     #[test]

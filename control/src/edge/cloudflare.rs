@@ -4,12 +4,20 @@
 use reqwest::Method;
 
 use super::within;
-use crate::cloudflare::{create_body, decode, read, CustomHostname, Verdict};
+use crate::cloudflare::{create_body, decode, read, read_listing, CustomHostname, Verdict};
 use crate::config::Config;
 use crate::error::{Service, UpstreamError};
 
-/// Sends one API call: `path` under the zone's `custom_hostnames`.
-async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Verdict {
+/// An answer: status, `retry-after`, body.
+type Answer = (u16, Option<String>, String);
+
+/// Sends one API call: `path` under the zone's `custom_hostnames`; what it answered.
+async fn send(
+    config: &Config,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Answer, UpstreamError> {
     let cf = &config.cloudflare;
     let url = format!(
         "{}/zones/{}/custom_hostnames{path}",
@@ -27,7 +35,7 @@ async fn call(config: &Config, method: Method, path: &str, body: Option<String>)
             .header("content-type", "application/json")
             .body(body);
     }
-    let sent = within(Service::Cloudflare, config.upstream_timeout_ms, async {
+    within(Service::Cloudflare, config.upstream_timeout_ms, async {
         let response = request.send().await.map_err(network)?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -38,8 +46,12 @@ async fn call(config: &Config, method: Method, path: &str, body: Option<String>)
         let text = response.text().await.map_err(network)?;
         Ok((status, retry_after, text))
     })
-    .await;
-    match sent {
+    .await
+}
+
+/// Sends one API call and reads its answer.
+async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Verdict {
+    match send(config, method, path, body).await {
         Ok((status, retry_after, text)) => read(status, retry_after.as_deref(), &text),
         Err(e) => Verdict::Stop(e),
     }
@@ -80,5 +92,15 @@ pub async fn find(config: &Config, name: &str) -> Result<Option<CustomHostname>,
             Ok(found.into_iter().find(|h| h.hostname == name))
         }
         other => Err(other),
+    }
+}
+
+/// `GET /zones/{zone}/custom_hostnames?per_page=5`: `Ok` when the zone answered a listing
+/// (`cloudflare::read_listing`), the proof asked before a hostname is declared gone, and the
+/// deep health check's.
+pub async fn zone_answers(config: &Config) -> Result<(), Verdict> {
+    match send(config, Method::GET, "?per_page=5", None).await {
+        Ok((status, retry_after, text)) => read_listing(status, retry_after.as_deref(), &text),
+        Err(e) => Err(Verdict::Stop(e)),
     }
 }

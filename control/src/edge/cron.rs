@@ -1,7 +1,9 @@
 //! One run of the Cron Trigger: the work `lifecycle::plan` orders, done row by row within the
 //! run's Cloudflare call budget. A rate limit, a failing Cloudflare or PostgREST, or a spent
 //! budget stops the run; the rows not reached are as they were and come first next minute.
-//! A refusal or a bad row concerns that row alone.
+//! A refusal or a bad row concerns that row alone. A hostname Cloudflare says it no longer has
+//! fails its row only once the zone has answered a listing in the same run: an API or zone
+//! that is not what the settings say can then never fail a row.
 
 use std::fmt;
 
@@ -20,8 +22,12 @@ pub enum Halt {
     Budget,
     /// Cloudflare answered 429; it said when to retry.
     RateLimited { retry_after_s: Option<u32> },
-    /// Cloudflare or PostgREST failed (or refused our credentials).
+    /// Cloudflare or PostgREST failed, or answered what only a wrong setting explains
+    /// ([`UpstreamError::Misconfigured`]: its log line names the setting).
     Upstream(UpstreamError),
+    /// A hostname was not found, and the zone did not answer a listing either: nothing is
+    /// declared gone.
+    Unconfirmed(Verdict),
 }
 
 impl From<UpstreamError> for Halt {
@@ -41,6 +47,12 @@ impl fmt::Display for Halt {
                 )
             }
             Halt::Upstream(e) => write!(f, "{e}"),
+            Halt::Unconfirmed(verdict) => {
+                write!(
+                    f,
+                    "a hostname not found, but the zone answered no listing: {verdict:?}"
+                )
+            }
         }
     }
 }
@@ -77,6 +89,7 @@ pub async fn run(config: &Config, now_ms: u64) -> Report {
     let mut run = Run {
         config,
         now: tenant_resolver::format_ms(now_ms),
+        zone_answered: false,
         report: Report::default(),
     };
     match store::candidates(config).await {
@@ -98,6 +111,8 @@ struct Run<'a> {
     config: &'a Config,
     /// The run's time, RFC 3339: `verified_at` of rows that become active.
     now: String,
+    /// Whether the zone answered a listing in this run ([`Run::confirm_zone`]).
+    zone_answered: bool,
     report: Report,
 }
 
@@ -115,6 +130,22 @@ impl Run<'_> {
             Err(Verdict::RateLimited { retry_after_s }) => Err(Halt::RateLimited { retry_after_s }),
             Err(Verdict::Stop(e)) => Err(Halt::Upstream(e)),
             other => Ok(other),
+        }
+    }
+
+    /// Makes sure the zone answers a listing, once per run, from the run's budget: the proof
+    /// that a "not found" is about the hostname, not about the API or the zone. A listing that
+    /// does not succeed stops the run.
+    async fn confirm_zone(&mut self) -> Result<(), Halt> {
+        if self.zone_answered {
+            return Ok(());
+        }
+        match self.spend(cf::zone_answers(self.config)).await? {
+            Ok(()) => {
+                self.zone_answered = true;
+                Ok(())
+            }
+            Err(verdict) => Err(Halt::Unconfirmed(verdict)),
         }
     }
 
@@ -266,7 +297,7 @@ impl Run<'_> {
     }
 
     /// Reads the row's hostname and applies what changed; a hostname Cloudflare no longer
-    /// knows fails the row.
+    /// knows fails the row (its id kept), once the zone has answered a listing.
     async fn refresh(&mut self, row: &DomainRow) -> Result<(), Halt> {
         let Some(id) = row.cloudflare_id.as_deref().filter(|id| is_id(id)) else {
             return Ok(());
@@ -278,6 +309,7 @@ impl Run<'_> {
                 }
             }
             Err(Verdict::NotFound) => {
+                self.confirm_zone().await?;
                 if self.write(row, &lifecycle::vanished(row)).await? {
                     self.report.vanished += 1;
                 }
