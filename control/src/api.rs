@@ -141,11 +141,47 @@ struct PostgrestError {
     message: Option<String>,
 }
 
+/// Whether PostgREST refused the coach's token itself rather than what it asked: any 401, its
+/// JWT errors (`PGRST3xx`: a bad signature, expired, a claim it refuses), and the answers to
+/// a `role` claim that names no role it may become (`22023` "role … does not exist", 400;
+/// `42501` "permission denied to set role …", 403).
+fn token_refused(status: u16, e: &PostgrestError) -> bool {
+    let code = e.code.as_deref().unwrap_or_default();
+    let message = e.message.as_deref().unwrap_or_default();
+    status == 401
+        || code.starts_with("PGRST3")
+        || (status == 400
+            && code == "22023"
+            && message.starts_with("role ")
+            && message.ends_with(" does not exist"))
+        || (status == 403
+            && code == "42501"
+            && message.starts_with("permission denied to set role"))
+}
+
+/// What PostgREST's refusal of a coach's read of their domains means: a refused token is 401,
+/// anything else an upstream failure.
+pub fn read_error(status: u16, body: &str) -> Error {
+    let e: PostgrestError = serde_json::from_str(body).unwrap_or_default();
+    if token_refused(status, &e) {
+        return Error::user_unauthorized();
+    }
+    Error::UpstreamUnavailable(UpstreamError::Status {
+        service: Service::Postgrest,
+        status,
+        body: body.to_string(),
+    })
+}
+
 /// What an owner RPC's refusal means for the coach. The database names the reason in `hint`;
-/// the SQLSTATE is the fallback. A token PostgREST refuses is 401; anything else unexpected is
-/// an upstream failure (logged with its body, shown as `upstream_unavailable`).
+/// the SQLSTATE is the fallback. A token PostgREST refuses is 401 ([`token_refused`]);
+/// anything else unexpected is an upstream failure (logged with its body, shown as
+/// `upstream_unavailable`).
 pub fn rpc_error(status: u16, body: &str) -> Error {
     let e: PostgrestError = serde_json::from_str(body).unwrap_or_default();
+    if token_refused(status, &e) {
+        return Error::user_unauthorized();
+    }
     match (e.hint.as_deref(), e.code.as_deref()) {
         (Some("not_owner"), _) => Error::NotOwner,
         (Some("invalid_domain"), _) | (None, Some("22023")) => Error::InvalidDomain {
@@ -158,7 +194,6 @@ pub fn rpc_error(status: u16, body: &str) -> Error {
         (Some("too_many_domains"), _) => Error::TooManyDomains,
         (Some("domain_not_found"), _) => Error::DomainNotFound,
         (Some("domain_not_active"), _) => Error::DomainNotActive,
-        _ if status == 401 => Error::user_unauthorized(),
         (None, Some("42501")) => Error::NotOwner,
         _ => Error::UpstreamUnavailable(UpstreamError::Status {
             service: Service::Postgrest,
@@ -331,10 +366,80 @@ mod tests {
                 message: "domain is not valid: x".into()
             }
         );
-        let jwt = r#"{"code":"PGRST301","message":"JWSError JWSInvalidSignature","hint":null}"#;
-        assert_eq!(rpc_error(401, jwt), Error::user_unauthorized());
         let e = rpc_error(500, r#"{"code":"XX000","message":"secret internals"}"#);
         assert_eq!(e.code(), "upstream_unavailable");
         assert!(!e.body().contains("secret internals"));
+    }
+
+    /// PostgREST's answers to tokens it refuses, as PostgREST 12 writes them.
+    const REFUSED_TOKENS: [(u16, &str); 7] = [
+        (
+            401,
+            r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWSError JWSInvalidSignature"}"#,
+        ),
+        (
+            401,
+            r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWT expired"}"#,
+        ),
+        (
+            401,
+            r#"{"code":"PGRST303","details":null,"hint":null,"message":"JWT claims validation or parsing failed"}"#,
+        ),
+        (
+            400,
+            r#"{"code":"PGRST302","details":null,"hint":null,"message":"Anonymous access is disabled"}"#,
+        ),
+        (
+            401,
+            r#"{"code":"42501","details":null,"hint":null,"message":"permission denied for table tenant_domains"}"#,
+        ),
+        (
+            400,
+            r#"{"code":"22023","details":null,"hint":null,"message":"role \"nosuchrole\" does not exist"}"#,
+        ),
+        (
+            403,
+            r#"{"code":"42501","details":null,"hint":null,"message":"permission denied to set role \"postgres\""}"#,
+        ),
+    ];
+
+    #[test]
+    fn a_token_postgrest_refuses_is_401_not_503() {
+        for (status, body) in REFUSED_TOKENS {
+            assert_eq!(
+                rpc_error(status, body),
+                Error::user_unauthorized(),
+                "{body}"
+            );
+            assert_eq!(
+                read_error(status, body),
+                Error::user_unauthorized(),
+                "{body}"
+            );
+        }
+        assert_eq!(read_error(401, "not json"), Error::user_unauthorized());
+    }
+
+    #[test]
+    fn the_databases_own_refusals_are_not_taken_for_a_refused_token() {
+        let invalid = r#"{"code":"22023","details":null,"hint":"invalid_domain","message":"domain is not valid: role x does not exist"}"#;
+        assert_eq!(rpc_error(400, invalid).code(), "invalid_domain");
+        let unhinted =
+            r#"{"code":"22023","details":null,"hint":null,"message":"domain is not valid: x"}"#;
+        assert_eq!(rpc_error(400, unhinted).code(), "invalid_domain");
+        let denied = r#"{"code":"42501","details":null,"hint":null,"message":"permission denied for function add_tenant_domain"}"#;
+        assert_eq!(rpc_error(403, denied), Error::NotOwner);
+        assert_eq!(
+            read_error(500, r#"{"code":"XX000"}"#).code(),
+            "upstream_unavailable"
+        );
+        assert_eq!(
+            read_error(
+                403,
+                r#"{"code":"42501","message":"permission denied for table tenant_domains"}"#
+            )
+            .code(),
+            "upstream_unavailable"
+        );
     }
 }

@@ -8,7 +8,6 @@
 //! what owners may not) and refuses the anon or publishable key there, while the key it sends
 //! beside a coach's own token must never be a privileged one.
 
-use base64::Engine as _;
 use tenant_resolver::Host;
 
 use crate::error::Error;
@@ -50,20 +49,7 @@ fn kind_of(key: &str) -> KeyKind {
     if key.starts_with("sb_secret_") {
         return KeyKind::Secret;
     }
-    if key.split('.').count() != 3 {
-        return KeyKind::Other;
-    }
-    let role = key
-        .split('.')
-        .nth(1)
-        .and_then(|payload| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .ok()
-        })
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
-        .and_then(|claims| claims.get("role")?.as_str().map(str::to_string));
-    match role.as_deref() {
+    match crate::token::role(key).as_deref() {
         Some("anon") => KeyKind::AnonJwt,
         Some("service_role") => KeyKind::ServiceJwt,
         _ => KeyKind::Other,
@@ -315,6 +301,7 @@ fn dashboard_origins(value: &str) -> Result<Vec<String>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use std::collections::HashMap;
 
     pub(crate) fn jwt(role: &str) -> String {

@@ -19,6 +19,7 @@ mod domain;
 mod error;
 mod lifecycle;
 mod reply;
+mod token;
 mod webhook;
 
 #[cfg(target_arch = "wasm32")]

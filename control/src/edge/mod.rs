@@ -24,6 +24,7 @@ use crate::domain::DomainRow;
 use crate::error::{Error, Service, UpstreamError};
 use crate::lifecycle;
 use crate::reply::Reply;
+use crate::token;
 use crate::webhook::{self, Notice};
 
 #[event(fetch)]
@@ -121,9 +122,10 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
     }
 }
 
-/// The coach's bearer token, if it has the shape of a JWT (PostgREST verifies it).
+/// The coach's bearer token, if it has the shape of a JWT and claims `role: authenticated`
+/// (`token::coach_token`; PostgREST verifies it).
 fn coach_token(authorization: Option<String>) -> Result<String, Error> {
-    Ok(tenant_resolver::bearer_token(authorization.as_deref())?.to_string())
+    Ok(token::coach_token(authorization.as_deref())?.to_string())
 }
 
 /// A webhook's notice: the certificate status written to its row; a deployed certificate reads

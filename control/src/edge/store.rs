@@ -8,7 +8,7 @@ use postgrest::{Builder, Postgrest};
 use tenant_resolver::{Host, TenantId};
 
 use super::within;
-use crate::api::{rpc_args, rpc_error};
+use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
 use crate::error::{Error, Service, UpstreamError};
@@ -196,8 +196,7 @@ pub async fn coach_domains(
         .order("created_at.asc");
     match send(config, request).await? {
         (200, body) => Ok(rows(200, body)?),
-        (401, _) => Err(Error::user_unauthorized()),
-        (status, body) => Err(status_error(status, body).into()),
+        (status, body) => Err(read_error(status, &body)),
     }
 }
 
