@@ -19,8 +19,9 @@ const TENANT_EXPECTED: &str = "the query parameter tenant_id=<uuid>";
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// `GET /health`: the settings are valid (no upstream request).
-    Health,
+    /// `GET /health`: the settings are valid (no upstream request); `deep` (`?deep=1`) also
+    /// checks PostgREST and Cloudflare (`crate::health`).
+    Health { deep: bool },
     /// `GET /domains?tenant_id=…`
     List { tenant: TenantId },
     /// `POST /domains`, body `{"tenantId","hostname"}` (read after routing).
@@ -38,7 +39,7 @@ pub enum Route {
 impl Route {
     /// Whether the route is the coach's API (CORS applies), not the webhook or health.
     pub fn is_coach_api(&self) -> bool {
-        !matches!(self, Route::Health | Route::Webhook)
+        !matches!(self, Route::Health { .. } | Route::Webhook)
     }
 }
 
@@ -57,7 +58,9 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
     let preflight =
         |allow: &'static str| (method == "OPTIONS").then_some(Route::Preflight { allow });
     match segments.as_slice() {
-        ["health"] => allowed("GET, HEAD").map(|_| Route::Health),
+        ["health"] => allowed("GET, HEAD").map(|_| Route::Health {
+            deep: is_deep(&url),
+        }),
         ["domains"] => {
             const ALLOW: &str = "GET, POST";
             if let Some(p) = preflight(ALLOW) {
@@ -95,6 +98,13 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
         ["webhooks", "cloudflare"] => allowed("POST").map(|_| Route::Webhook),
         _ => Err(Error::RouteNotFound),
     }
+}
+
+/// Whether a health check asks to be deep: `deep=1`, `deep=true` or a bare `deep`, as the
+/// resolver's `/_tenant/health` reads it.
+fn is_deep(url: &url::Url) -> bool {
+    url.query_pairs()
+        .any(|(k, v)| k == "deep" && matches!(v.as_ref(), "1" | "true" | ""))
 }
 
 /// The `tenant_id` query parameter, exactly once.
@@ -245,7 +255,18 @@ mod tests {
             })
         );
         assert_eq!(at("POST", "/webhooks/cloudflare"), Ok(Route::Webhook));
-        assert_eq!(at("GET", "/health"), Ok(Route::Health));
+        assert_eq!(at("GET", "/health"), Ok(Route::Health { deep: false }));
+        for deep in ["deep=1", "deep=true", "deep", "x=y&deep=1"] {
+            assert_eq!(
+                at("GET", &format!("/health?{deep}")),
+                Ok(Route::Health { deep: true }),
+                "{deep}"
+            );
+        }
+        assert_eq!(
+            at("GET", "/health?deep=0"),
+            Ok(Route::Health { deep: false })
+        );
         assert_eq!(
             at("OPTIONS", "/domains"),
             Ok(Route::Preflight { allow: "GET, POST" })

@@ -98,6 +98,9 @@ pub struct Cloudflare {
 pub struct Config {
     /// PostgREST base URL without a trailing slash (`{SUPABASE_URL}/rest/v1` by default).
     pub rest_url: String,
+    /// The setting `rest_url` came from (`SUPABASE_REST_URL` or `SUPABASE_URL`), named when
+    /// PostgREST is not found there.
+    pub rest_url_setting: &'static str,
     /// The service-role key (`SUPABASE_SECRET_KEY`): for the cron and the webhook only.
     pub secret_key: ApiKey,
     /// The anon or publishable key sent as `apikey` beside a coach's token, which hosted
@@ -130,6 +133,10 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let rest_url = tenant_resolver::rest_url(get)?;
+        let rest_url_setting = match get("SUPABASE_REST_URL") {
+            Some(_) => "SUPABASE_REST_URL",
+            None => "SUPABASE_URL",
+        };
         let secret_key = secret_key(get("SUPABASE_SECRET_KEY"))?;
         let anon_key = get("SUPABASE_ANON_KEY").map(anon_key).transpose()?;
         let cloudflare = Cloudflare {
@@ -174,6 +181,7 @@ impl Config {
         };
         Ok(Config {
             rest_url,
+            rest_url_setting,
             secret_key,
             anon_key,
             cloudflare,
@@ -453,6 +461,8 @@ mod tests {
         ]);
         let c = config(&pairs).unwrap();
         assert_eq!(c.rest_url, "http://127.0.0.1:3000");
+        assert_eq!(c.rest_url_setting, "SUPABASE_REST_URL");
+        assert_eq!(config(&base()).unwrap().rest_url_setting, "SUPABASE_URL");
         assert_eq!(c.cloudflare.api_base, "http://127.0.0.1:9/client/v4");
         assert_eq!(c.webhook_secret.as_deref(), Some("whsec-0123456789"));
         assert_eq!(c.pending_ms, 43_200_000);

@@ -17,6 +17,7 @@ mod cloudflare;
 mod config;
 mod domain;
 mod error;
+mod health;
 mod lifecycle;
 mod reply;
 mod token;

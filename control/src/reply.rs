@@ -54,6 +54,21 @@ impl Reply {
         Reply::json(200, r#"{"status":"ok"}"#.into())
     }
 
+    /// `GET /health?deep=1` when PostgREST and Cloudflare both answered, `age_ms` ago (the
+    /// shared check's age, as `Age` in seconds).
+    pub fn deep_health(age_ms: u64) -> Reply {
+        Reply::json(
+            200,
+            r#"{"status":"ok","postgrest":"ok","cloudflare":"ok"}"#.into(),
+        )
+        .header("age", (age_ms / 1000).to_string())
+    }
+
+    /// A failed deep check: its error, and how old the check is (`Age`, seconds).
+    pub fn deep_health_failed(error: &Error, age_ms: u64) -> Reply {
+        Reply::error(error).header("age", (age_ms / 1000).to_string())
+    }
+
     /// A webhook taken in; `known` says whether it named one of our hostnames.
     pub fn received(known: bool) -> Reply {
         Reply::json(
@@ -154,6 +169,28 @@ mod tests {
             expected: Error::WEBHOOK_SECRET,
         });
         assert_eq!(r.header_value("www-authenticate"), None);
+    }
+
+    #[test]
+    fn a_deep_check_says_what_it_checked_and_how_old_it_is() {
+        let r = Reply::deep_health(1500);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap(),
+            serde_json::json!({"status": "ok", "postgrest": "ok", "cloudflare": "ok"})
+        );
+        assert_eq!(r.header_value("age"), Some("1"));
+        let r = Reply::deep_health_failed(
+            &Error::Misconfigured {
+                setting: "CLOUDFLARE_API_BASE",
+                problem: "does not lead to Cloudflare's API",
+            },
+            0,
+        );
+        assert_eq!(r.status, 500);
+        assert!(r.body.contains(r#""code":"misconfigured""#));
+        assert!(r.body.contains("CLOUDFLARE_API_BASE"));
+        assert_eq!(r.header_value("age"), Some("0"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod cloudflare;
 mod cron;
+mod health;
 mod store;
 
 use std::future::Future;
@@ -75,7 +76,14 @@ async fn handle(
 async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Reply, Error> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     match route {
-        Route::Health => Ok(Reply::health()),
+        Route::Health { deep: false } => Ok(Reply::health()),
+        Route::Health { deep: true } => {
+            let (result, age_ms) = health::deep(config).await;
+            Ok(match result {
+                Ok(()) => Reply::deep_health(age_ms),
+                Err(error) => Reply::deep_health_failed(&error, age_ms),
+            })
+        }
         Route::Preflight { allow } => Ok(Reply::preflight(allow)),
         Route::Webhook => {
             let secret = config.webhook_secret.as_deref().ok_or(Error::NotEnabled {

@@ -12,6 +12,7 @@ use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
 use crate::error::{Error, Service, UpstreamError};
+use crate::health::read_postgrest;
 use crate::lifecycle::{Update, CANDIDATES, CANDIDATE_LIMIT};
 
 const TABLE: &str = "tenant_domains";
@@ -92,6 +93,17 @@ pub async fn candidates(config: &Config) -> Result<Vec<DomainRow>, UpstreamError
         .limit(CANDIDATE_LIMIT);
     let (status, body) = send(config, request).await?;
     rows(status, body)
+}
+
+/// The deep health check's read: one id of `tenant_domains` with the secret key, read by
+/// `health::read_postgrest` (a wrong key or URL is named).
+pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
+    let request = client(config, Caller::Service)
+        .from(TABLE)
+        .select("id")
+        .limit(1);
+    let (status, body) = send(config, request).await?;
+    read_postgrest(status, &body, config.rest_url_setting)
 }
 
 /// The row holding Cloudflare hostname `id`, if any.

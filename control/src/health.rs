@@ -1,0 +1,233 @@
+//! `GET /health?deep=1`: what a deep check asks PostgREST and Cloudflare, how it reads their
+//! answers, and how often it may ask.
+//!
+//! A deep check reads one row id of `tenant_domains` with the secret key and lists the zone's
+//! custom hostnames (the listing the cron makes before declaring a hostname gone). An answer
+//! that only a wrong setting explains is [`UpstreamError::Misconfigured`], so the check says
+//! `500 misconfigured` naming the setting; an upstream failing is `503 upstream_unavailable`.
+//! Anyone may ask for a deep check, so an isolate runs at most one per
+//! [`DEEP_CHECK_INTERVAL_MS`]: repeated and concurrent checks share the last result (as the
+//! resolver's `/_tenant/health?deep=1` does). Upstream load from health checks is then bounded
+//! by the number of isolates, not by the number of callers.
+
+use crate::cloudflare::Verdict;
+use crate::error::{Error, Service, UpstreamError};
+
+/// The shortest time between two deep checks that reach upstream, per isolate.
+pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
+
+/// What a deep check found: `Ok`, or the error it answers with.
+pub type Health = Result<(), Error>;
+
+/// The last deep check: when it ran and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepCheck {
+    pub checked_at_ms: u64,
+    pub result: Health,
+}
+
+impl DeepCheck {
+    /// How old this check is at `now_ms` (in ms), if it is young enough to share.
+    pub fn shareable_age(&self, now_ms: u64) -> Option<u64> {
+        let age = now_ms.saturating_sub(self.checked_at_ms);
+        (age < DEEP_CHECK_INTERVAL_MS).then_some(age)
+    }
+}
+
+/// Reads PostgREST's answer to the check's read (`GET /tenant_domains?select=id&limit=1` with
+/// the secret key): a 200 with a JSON array is healthy; 401 or 403 means the key is not this
+/// project's service role (`SUPABASE_SECRET_KEY`); 404 means `url_setting` (`SUPABASE_URL` or
+/// `SUPABASE_REST_URL`, whichever set the URL) does not lead to the table.
+pub fn read_postgrest(
+    status: u16,
+    body: &str,
+    url_setting: &'static str,
+) -> Result<(), UpstreamError> {
+    let blame = |setting, problem| UpstreamError::Misconfigured {
+        service: Service::Postgrest,
+        setting,
+        problem,
+        status,
+        body: body.chars().take(300).collect(),
+    };
+    match status {
+        200 => match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Array(_)) => Ok(()),
+            _ => Err(UpstreamError::Decode {
+                service: Service::Postgrest,
+                detail: format!("not a JSON array: {}", body.chars().take(120).collect::<String>()),
+            }),
+        },
+        401 | 403 => Err(blame(
+            "SUPABASE_SECRET_KEY",
+            "is refused by PostgREST: it is not this project's service-role or secret key",
+        )),
+        404 => Err(blame(
+            url_setting,
+            "does not lead to PostgREST's tenant_domains table (a wrong URL, or the migrations not pushed)",
+        )),
+        _ => Err(UpstreamError::Status {
+            service: Service::Postgrest,
+            status,
+            body: body.chars().take(300).collect(),
+        }),
+    }
+}
+
+/// Reads what Cloudflare's listing of the zone came to (`cloudflare::read_listing`).
+pub fn read_cloudflare(listing: Result<(), Verdict>) -> Result<(), UpstreamError> {
+    match listing {
+        Ok(()) => Ok(()),
+        Err(Verdict::Stop(e)) => Err(e),
+        Err(other) => Err(UpstreamError::Status {
+            service: Service::Cloudflare,
+            status: if matches!(other, Verdict::RateLimited { .. }) {
+                429
+            } else {
+                0
+            },
+            body: format!("{other:?}"),
+        }),
+    }
+}
+
+/// The deep check's answer from its two reads: healthy when both are, else a wrong setting
+/// first (PostgREST's before Cloudflare's: it is what the coach's API needs), then the first
+/// upstream failing.
+pub fn verdict(
+    postgrest: Result<(), UpstreamError>,
+    cloudflare: Result<(), UpstreamError>,
+) -> Health {
+    let errors: Vec<Error> = [postgrest.err(), cloudflare.err()]
+        .into_iter()
+        .flatten()
+        .map(Error::from)
+        .collect();
+    let misconfigured = errors
+        .iter()
+        .position(|e| matches!(e, Error::Misconfigured { .. }));
+    match errors.into_iter().nth(misconfigured.unwrap_or(0)) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(result: Result<(), UpstreamError>) -> Option<&'static str> {
+        match result {
+            Err(UpstreamError::Misconfigured { setting, .. }) => Some(setting),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_check_is_shared_for_one_interval() {
+        let check = DeepCheck {
+            checked_at_ms: 10_000,
+            result: Ok(()),
+        };
+        assert_eq!(check.shareable_age(10_000), Some(0));
+        assert_eq!(check.shareable_age(10_999), Some(999));
+        assert_eq!(check.shareable_age(11_000), None);
+        assert_eq!(check.shareable_age(9_000), Some(0), "a clock step back");
+    }
+
+    #[test]
+    fn postgrest_is_healthy_with_a_json_array() {
+        assert_eq!(read_postgrest(200, "[]", "SUPABASE_URL"), Ok(()));
+        assert_eq!(
+            read_postgrest(200, r#"[{"id":"x"}]"#, "SUPABASE_URL"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn postgrest_refusing_the_key_or_missing_the_table_names_the_setting() {
+        let refused = r#"{"code":"PGRST301","message":"JWSError JWSInvalidSignature"}"#;
+        assert_eq!(
+            setting(read_postgrest(401, refused, "SUPABASE_URL")),
+            Some("SUPABASE_SECRET_KEY")
+        );
+        assert_eq!(
+            setting(read_postgrest(403, "{}", "SUPABASE_URL")),
+            Some("SUPABASE_SECRET_KEY")
+        );
+        assert_eq!(
+            setting(read_postgrest(
+                404,
+                "<html>Not Found</html>",
+                "SUPABASE_REST_URL"
+            )),
+            Some("SUPABASE_REST_URL")
+        );
+        assert_eq!(
+            setting(read_postgrest(404, "", "SUPABASE_URL")),
+            Some("SUPABASE_URL")
+        );
+    }
+
+    #[test]
+    fn postgrest_failing_or_answering_garbage_is_unavailable() {
+        for (status, body) in [
+            (200, "{}"),
+            (200, "<html>"),
+            (500, "oops"),
+            (503, ""),
+            (400, "{}"),
+        ] {
+            let e = read_postgrest(status, body, "SUPABASE_URL").unwrap_err();
+            assert!(
+                !matches!(e, UpstreamError::Misconfigured { .. }),
+                "{status} {body}"
+            );
+            assert_eq!(Error::from(e).status(), 503, "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_setting_comes_before_an_upstream_failing() {
+        let down = || UpstreamError::Timeout {
+            service: Service::Postgrest,
+            after_ms: 5000,
+        };
+        let wrong = || UpstreamError::Misconfigured {
+            service: Service::Cloudflare,
+            setting: "CLOUDFLARE_API_BASE",
+            problem: "does not lead to Cloudflare's API",
+            status: 404,
+            body: String::new(),
+        };
+        assert_eq!(verdict(Ok(()), Ok(())), Ok(()));
+        let e = verdict(Err(down()), Err(wrong())).unwrap_err();
+        assert_eq!((e.status(), e.code()), (500, "misconfigured"));
+        assert!(
+            e.message().contains("CLOUDFLARE_API_BASE"),
+            "{}",
+            e.message()
+        );
+        let e = verdict(Err(down()), Ok(())).unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "upstream_unavailable"));
+        let e = verdict(Ok(()), Err(wrong())).unwrap_err();
+        assert_eq!(e.code(), "misconfigured");
+    }
+
+    #[test]
+    fn cloudflares_listing_reads_as_the_cron_reads_it() {
+        let rate_limited = read_cloudflare(Err(Verdict::RateLimited {
+            retry_after_s: Some(3),
+        }));
+        assert_eq!(Error::from(rate_limited.unwrap_err()).status(), 503);
+        let listed = crate::cloudflare::read_listing(
+            404,
+            None,
+            r#"{"success":false,"errors":[{"code":7000,"message":"No route for that URI"}],"messages":[],"result":null}"#,
+        );
+        assert_eq!(
+            setting(read_cloudflare(listed)),
+            Some("CLOUDFLARE_API_BASE")
+        );
+    }
+}
