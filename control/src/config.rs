@@ -14,6 +14,8 @@ use crate::error::Error;
 
 /// Default for `CLOUDFLARE_API_BASE`.
 pub const DEFAULT_CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client/v4";
+/// Default for `DNS_RESOLVER_URL`: Cloudflare's DNS over HTTPS, JSON API.
+pub const DEFAULT_DNS_RESOLVER_URL: &str = "https://cloudflare-dns.com/dns-query";
 /// Default for `DOMAIN_PENDING_DAYS`: Cloudflare itself deletes a hostname pending this long.
 pub const DEFAULT_PENDING_DAYS: f64 = 7.0;
 /// Default for `UPSTREAM_TIMEOUT_MS`.
@@ -122,6 +124,8 @@ pub struct Config {
     pub upstream_timeout_ms: u32,
     /// Cloudflare API calls one cron run makes at most.
     pub calls_per_run: u32,
+    /// Where TXT records are looked up (DNS over HTTPS, JSON API), without a trailing slash.
+    pub dns_resolver_url: String,
 }
 
 impl Config {
@@ -200,6 +204,10 @@ impl Config {
                 DEFAULT_CALLS_PER_RUN,
                 MAX_CALLS_PER_RUN,
             )?,
+            dns_resolver_url: match get("DNS_RESOLVER_URL") {
+                Some(url) => tenant_resolver::http_url("DNS_RESOLVER_URL", &url)?,
+                None => DEFAULT_DNS_RESOLVER_URL.to_string(),
+            },
         })
     }
 
@@ -477,6 +485,21 @@ mod tests {
         );
         assert_eq!(c.allowed_origin(Some("http://evil.test")), None);
         assert_eq!(c.allowed_origin(None), None);
+    }
+
+    #[test]
+    fn the_dns_resolver_is_cloudflares_unless_set() {
+        let c = config(&base()).unwrap();
+        assert_eq!(c.dns_resolver_url, DEFAULT_DNS_RESOLVER_URL);
+        let c = with("DNS_RESOLVER_URL", "http://127.0.0.1:8053/dns-query/").unwrap();
+        assert_eq!(c.dns_resolver_url, "http://127.0.0.1:8053/dns-query");
+        for bad in [
+            "cloudflare-dns.com/dns-query",
+            "https://dns.google/resolve?x=1",
+        ] {
+            let e = with("DNS_RESOLVER_URL", bad).unwrap_err();
+            assert_eq!(setting_of(e), "DNS_RESOLVER_URL", "{bad}");
+        }
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub enum Error {
 pub enum Service {
     Postgrest,
     Cloudflare,
+    /// The DNS over HTTPS resolver (`DNS_RESOLVER_URL`).
+    Dns,
 }
 
 /// Why an upstream could not answer. Logged (bodies cut short), never shown to a caller.
@@ -234,6 +236,7 @@ impl fmt::Display for Service {
         f.write_str(match self {
             Service::Postgrest => "postgrest",
             Service::Cloudflare => "cloudflare",
+            Service::Dns => "dns resolver",
         })
     }
 }

@@ -15,6 +15,7 @@ mod api;
 mod body;
 mod cloudflare;
 mod config;
+mod dns;
 mod domain;
 mod error;
 mod health;

@@ -5,6 +5,7 @@
 
 mod cloudflare;
 mod cron;
+mod dns;
 mod health;
 mod store;
 
