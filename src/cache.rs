@@ -17,7 +17,6 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use crate::domain::Domain;
 use crate::feed::{TenantHash, Vouch};
 use crate::host::Host;
 use crate::key::{Lookup, Slug, TenantId};
@@ -115,36 +114,20 @@ impl Tenant {
     }
 }
 
-/// A cached answer to one lookup: the tenant, or `None` for "no such tenant"; for a lookup by
-/// domain, also what that hostname's rows say (whether it is claimed, Cloudflare's ownership
-/// check).
+/// A cached answer to one lookup: the tenant, or `None` for "no such tenant".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub tenant: Option<Rc<Tenant>>,
     /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
     /// so it saw every change committed before.
     pub fetched_at_ms: u64,
-    /// What the looked-up hostname's rows say, for an answer to a lookup by domain.
-    pub domain: Option<Domain>,
 }
 
 impl Answer {
-    /// The keys this answer to `lookup` is cached under: every key of its tenant, or `lookup`
-    /// alone for "no such tenant". Each key once. An answer to a lookup by domain is not cached
-    /// under the tenant's other domain: its hostname facts are about the one looked up.
+    /// The keys this answer to `lookup` is cached under, and what a purge of `lookup` drops:
+    /// every key of its tenant and `lookup` (an alias domain beside the primary), or `lookup`
+    /// alone for "no such tenant". Each key once.
     pub fn keys(&self, lookup: &Lookup) -> Vec<Lookup> {
-        let mut keys = self.tenant.as_ref().map(|r| r.keys()).unwrap_or_default();
-        if self.domain.is_some() {
-            keys.retain(|k| !matches!(k, Lookup::Domain(_)) || k == lookup);
-        }
-        if !keys.contains(lookup) {
-            keys.push(lookup.clone());
-        }
-        keys
-    }
-
-    /// Every key of its tenant, and `lookup`: what a purge of `lookup` drops.
-    pub fn tenant_keys(&self, lookup: &Lookup) -> Vec<Lookup> {
         let mut keys = self.tenant.as_ref().map(|r| r.keys()).unwrap_or_default();
         if !keys.contains(lookup) {
             keys.push(lookup.clone());
@@ -156,24 +139,22 @@ impl Answer {
     ///
     /// ```text
     /// <fetched_at_ms>
-    /// <what the hostname's rows say (Domain's text), or ->
     /// <tenant id> <slug> <custom domain or ->, or - for no such tenant
     /// <the tenant's public JSON, to the end>
     /// ```
     ///
     /// rather than JSON: serde's code for three more structs cost the Wasm more than this.
     pub fn to_text(&self) -> String {
-        let domain = self.domain.clone().map_or_else(|| "-".into(), String::from);
         match &self.tenant {
             Some(t) => format!(
-                "{}\n{domain}\n{} {} {}\n{}",
+                "{}\n{} {} {}\n{}",
                 self.fetched_at_ms,
                 t.id.as_str(),
                 t.slug.as_str(),
                 t.domain.as_ref().map_or("-", |d| d.as_str()),
                 t.json
             ),
-            None => format!("{}\n{domain}\n-\n", self.fetched_at_ms),
+            None => format!("{}\n-\n", self.fetched_at_ms),
         }
     }
 
@@ -181,12 +162,7 @@ impl Answer {
     /// version, say: it is then fetched again).
     pub fn from_text(text: &str) -> Option<Answer> {
         let (fetched_at, rest) = text.split_once('\n')?;
-        let (domain, rest) = rest.split_once('\n')?;
         let (keys, json) = rest.split_once('\n')?;
-        let domain = match domain {
-            "-" => None,
-            text => Some(Domain::try_from(text.to_string()).ok()?),
-        };
         let tenant = match keys.split(' ').collect::<Vec<_>>().as_slice() {
             ["-"] => None,
             [id, slug, domain] => Some(Rc::new(Tenant::new(
@@ -203,7 +179,6 @@ impl Answer {
         Some(Answer {
             tenant,
             fetched_at_ms: fetched_at.parse().ok()?,
-            domain,
         })
     }
 
@@ -370,7 +345,6 @@ pub(crate) mod tests {
         Answer {
             tenant: Some(Rc::new(tenant)),
             fetched_at_ms: at,
-            domain: None,
         }
     }
 
@@ -378,7 +352,6 @@ pub(crate) mod tests {
         Answer {
             tenant: None,
             fetched_at_ms: at,
-            domain: None,
         }
     }
 
@@ -529,29 +502,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn an_answer_by_another_domain_is_not_cached_under_the_primary() {
-        let mut by_alias = found("acme", 0);
+    fn an_answer_by_an_alias_domain_is_cached_under_it_and_every_key_of_its_tenant() {
+        let by_alias = found("acme", 0);
         let alias = Lookup::Domain(Host::parse_domain("old.acme.com").unwrap());
         let primary = Lookup::Domain(Host::parse_domain("coach.acme.com").unwrap());
-        by_alias.domain = Some(Domain {
-            hostname: "old.acme.com".into(),
-            claimed: true,
-            challenges: Vec::new(),
-        });
         let keys = by_alias.keys(&alias);
-        assert!(
-            keys.contains(&alias) && !keys.contains(&primary),
-            "{keys:?}"
-        );
-        assert_eq!(keys.len(), 3, "slug, id and the alias");
-        assert!(
-            by_alias.tenant_keys(&alias).contains(&primary),
-            "a purge drops all"
-        );
-        let by_slug = found("acme", 0);
-        assert!(by_slug
-            .keys(&Lookup::Slug(Slug::parse("acme").unwrap()))
-            .contains(&primary));
+        assert!(keys.contains(&alias) && keys.contains(&primary), "{keys:?}");
+        assert_eq!(keys.len(), 4, "slug, id, the primary and the alias");
     }
 
     #[test]
@@ -563,13 +520,7 @@ pub(crate) mod tests {
             !stored.contains("etag") && !stored.contains("hash"),
             "{stored}"
         );
-        let mut by_domain = missing(9);
-        by_domain.domain = Some(Domain {
-            hostname: "new.acme.com".into(),
-            claimed: true,
-            challenges: Vec::new(),
-        });
-        assert_eq!(Answer::from_text(&by_domain.to_text()), Some(by_domain));
+        assert_eq!(Answer::from_text(&missing(9).to_text()), Some(missing(9)));
         let mut lines = found("acme", 7);
         let tenant = lines.tenant.take().unwrap();
         let multi = Tenant::new(
@@ -584,7 +535,7 @@ pub(crate) mod tests {
             Some(lines),
             "the JSON is the rest"
         );
-        for bad in ["", "7", "7\n-", "x\n-\n-\n", "7\n-\nnot-a-uuid acme -\n{}"] {
+        for bad in ["", "7", "7\n-", "x\n-\n", "7\nnot-a-uuid acme -\n{}"] {
             assert_eq!(Answer::from_text(bad), None, "{bad:?}");
         }
     }

@@ -77,7 +77,8 @@ fn is_port(s: &str) -> bool {
 }
 
 /// Checks the DNS rules on an already lowercased name without a port; strips one trailing dot.
-/// An IPv4 address in any notation ends in a numeric label, which no DNS name has.
+/// An IPv4 address in any notation ends in a numeric label, which no DNS name has: digits, or
+/// `0x` and hex digits (`0x7f.0x1` is 127.0.0.1 to a WHATWG URL parser, browsers and workerd).
 fn normalise(mut name: String) -> Option<Host> {
     if name.ends_with('.') {
         name.pop();
@@ -95,12 +96,21 @@ fn normalise(mut name: String) -> Option<Host> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         // A numeric last label is never a DNS name: it is an IP address in some notation.
-        let numeric_tld = labels.peek().is_none() && label.bytes().all(|b| b.is_ascii_digit());
+        let numeric_tld = labels.peek().is_none() && is_number(label);
         if !valid || numeric_tld {
             return None;
         }
     }
     Some(Host(name))
+}
+
+/// Whether a label is a number to the WHATWG URL parser's IPv4 reader: decimal digits, or `0x`
+/// followed by hex digits (none at all included).
+fn is_number(label: &str) -> bool {
+    match label.strip_prefix("0x") {
+        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => label.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 impl fmt::Display for Host {
@@ -185,8 +195,19 @@ mod tests {
             "::1",
             "10.1",
             "1.2.3.4.",
+            "0x7f.0x1",
+            "0X7F.0X1",
+            "a.0x",
+            "example.0xbad",
         ] {
             assert_eq!(host(bad), None, "{bad}");
+        }
+        for ok in ["a.0xz", "0x7f.com", "example.x0"] {
+            assert_eq!(
+                host(ok).as_deref(),
+                Some(ok.to_ascii_lowercase().as_str()),
+                "{ok}"
+            );
         }
     }
 

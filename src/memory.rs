@@ -126,7 +126,7 @@ impl Memory {
     /// dropped.
     pub fn purge(&mut self, lookup: &Lookup) -> Vec<Lookup> {
         let keys = match self.slots.get(lookup) {
-            Some(slot) => slot.answer.tenant_keys(lookup),
+            Some(slot) => slot.answer.keys(lookup),
             None => vec![lookup.clone()],
         };
         keys.into_iter()

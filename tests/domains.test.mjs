@@ -2,8 +2,8 @@
 // Cache API) in front of one PostgREST, CHANGES_POLL_SECONDS=1, and an origin that records what
 // reaches it. A coach's domain follows Cloudflare for SaaS's lifecycle in tenant_domains: its
 // owner adds it (pending: it resolves nowhere, but its HTTP ownership token is served on it),
-// the service role (the control plane) makes it active (it resolves everywhere within the feed
-// bound), a second active domain redirects to the primary, the primary can be switched, `www` of
+// the service role (the control plane) records its proof of control and makes it active (it
+// resolves everywhere within the feed bound), a second active domain redirects to the primary, the primary can be switched, `www` of
 // any domain goes to the primary in one hop, REDIRECT_TO_PRIMARY_DOMAIN sends the platform
 // subdomain there too, and a removed or moved domain stops resolving everywhere. Only the owner
 // adds domains to a tenant; the anon key lists nothing.
@@ -50,6 +50,8 @@ before(async () => {
   sql(`insert into auth.users (id, email) values ('${OWNER}', 'owner@domains.test'), ('${STRANGER}', 'stranger@domains.test');
     insert into public.tenant_profiles (user_id, slug, display_name, brand_config) values ('${OWNER}', '${SLUG}', 'Domains Coach', '${brand}')`);
   tenantId = storedTenant(stack, SLUG).id;
+  // What the control plane's cron tells the database on every run (no claim is taken before).
+  sql("select public.set_domain_rules('localhost', array['customers.coachplatform.com'], 604800)");
 });
 after(async () => {
   await origin?.stop();
@@ -143,8 +145,21 @@ describe('a domain through its lifecycle', () => {
     assert.deepEqual(origin.requests, [], 'the challenge path is never forwarded');
   });
 
+  test('of a pending domain the anon key learns nothing but the ownership check, at its exact path', async () => {
+    const anon = (path, lookup) => rest(path, { as: stack.anonKey, headers: lookup ? { 'x-tenant-lookup': lookup } : {} });
+    assert.deepEqual((await anon('/tenant_domains?select=hostname,status,tenant_id', `domain:${FIRST}`)).json, [],
+      'no row, no status, no tenant of a pending domain');
+    assert.deepEqual((await anon('/tenant_profiles?select=slug', `domain:${FIRST}`)).json, [], 'nor its tenant through tenant_profiles');
+    const check = await anon('/domain_challenges?select=hostname,path,body', `challenge:${FIRST}${CHALLENGE}`);
+    assert.deepEqual(check.json, [{ hostname: FIRST, path: CHALLENGE, body: TOKEN }]);
+    assert.equal((await anon('/domain_challenges?select=domain_id', `challenge:${FIRST}${CHALLENGE}`)).status, 401, 'not which row it is');
+    for (const lookup of [undefined, `domain:${FIRST}`, `challenge:${FIRST}`, `challenge:${FIRST}${CHALLENGE}0`, `challenge:${SECOND}${CHALLENGE}`]) {
+      assert.deepEqual((await anon('/domain_challenges?select=hostname,path,body', lookup)).json, [], `named ${lookup}`);
+    }
+  });
+
   test('made active by the service role, it resolves in every data center within the feed bound, though it was just asked for', async () => {
-    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now() where hostname = '${FIRST}'`);
+    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${FIRST}'`);
     await withinBound('active', '/_tenant/brand.json', FIRST, (res) => tenantOf(res)?.slug === SLUG);
     for (const center of centers) {
       assert.equal(tenantOf(await ask(center, '/_tenant/brand.json', FIRST)).customDomain, FIRST, 'the first active domain is primary');
@@ -158,7 +173,7 @@ describe('a domain through its lifecycle', () => {
 
   test('a second active domain redirects page requests to the primary, keeping path and query, in one hop', async () => {
     assert.equal((await rpc('add_tenant_domain', SECOND)).status, 200);
-    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now() where hostname = '${SECOND}'`);
+    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${SECOND}'`);
     await withinBound('second active', '/welcome?x=1', SECOND, redirectsTo(FIRST));
     origin.reset();
     for (const center of centers) {
@@ -237,8 +252,8 @@ describe('who may do what', () => {
     assert.deepEqual(list.json, [], 'no domain without naming one');
     const all = await rest('/tenant_domains?select=*', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
     assert.equal(all.status, 401, 'not every column');
-    const named = await rest('/tenant_domains?select=hostname,status', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
-    assert.deepEqual(named.json, [{ hostname: SECOND, status: 'moved' }]);
+    const named = await rest('/tenant_domains?select=hostname,status,tenant_id', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
+    assert.deepEqual(named.json, [], 'a domain that is not active (moved) shows nothing, not even its tenant');
     const errors = await rest('/tenant_domains?select=verification_errors', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
     assert.equal(errors.status, 401, 'verification errors are the owner\'s');
     const added = await rest('/rpc/add_tenant_domain', { as: stack.anonKey, method: 'POST', body: { tenant_id: tenantId, hostname: 'anon.domains.test' } });

@@ -26,9 +26,12 @@ use crate::key::Lookup;
 use crate::memory::Memory;
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
-const KEY_PREFIX: &str = "https://tenant-resolver.internal/v4/";
+const KEY_PREFIX: &str = "https://tenant-resolver.internal/v5/";
 
 type LoadResult = Outcome<(Rc<Answer>, CacheStatus)>;
+
+/// How long a found ownership check is kept in the Cache API.
+const CHALLENGE_TTL_S: u32 = 300;
 
 thread_local! {
     /// The memory tier. Workers run one request at a time per thread, so a `RefCell` is enough;
@@ -36,6 +39,8 @@ thread_local! {
     static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(Policy::default().memory_entries));
     /// Loads in flight, by key: concurrent misses wait for the same one.
     static LOADS: Rc<Flights<(Rc<Answer>, CacheStatus)>> = Flights::new();
+    /// Reads of ownership checks in flight, by key.
+    static CHALLENGES: Rc<Flights<Option<Rc<str>>>> = Flights::new();
 }
 
 /// A lookup's answer and how the cache produced it.
@@ -111,36 +116,50 @@ pub async fn resolve(
             Freshness::Expired => {}
         }
     }
-    let (leader, result) = load_once(config, lookup, Tiers::All).await;
+    let (leader, result) = load_once(config, lookup).await;
     let (answer, status) = result?;
     share(config, ctx, lookup, leader, &answer, status);
     Ok(served(config, answer, status))
 }
 
-/// The answer to a lookup of `host` that says what that hostname's own rows say (whether it is
-/// claimed, Cloudflare's ownership check): the cached one, unless the answer cached under the
-/// host came from a lookup by another of its tenant's keys, which says nothing of them; then it
-/// is read again from PostgREST, once, and cached under every key (Cloudflare re-checks an
-/// active primary domain on every certificate renewal: rare).
-pub async fn resolve_domain(
+/// The body of Cloudflare's ownership check of `host` at `path`, if any. Read from PostgREST
+/// once per isolate at a time (single flight) and kept in the data center's Cache API: found for
+/// [`CHALLENGE_TTL_S`], not found for `NEGATIVE_TTL_SECONDS`, so the same check asked again and
+/// again costs the database nothing. (A check is the Cloudflare hostname's: its body never
+/// changes, and one served a little after its domain is gone verifies nothing.)
+pub async fn challenge(
     config: &Rc<Config>,
     ctx: &Context,
     host: &Host,
-) -> Result<Served, UpstreamError> {
-    let lookup = Lookup::Domain(host.clone());
-    let cached = resolve(config, ctx, &lookup).await?;
-    if cached
-        .answer
-        .domain
-        .as_ref()
-        .is_some_and(|d| d.is_about(host))
+    path: &str,
+) -> Result<Option<Rc<str>>, UpstreamError> {
+    let key = format!("{KEY_PREFIX}challenge:{host}{path}");
+    if let Some(mut cached) = Cache::default()
+        .get(key.as_str(), true)
+        .await
+        .ok()
+        .flatten()
     {
-        return Ok(cached);
+        if let Ok(body) = cached.text().await {
+            return Ok((!body.is_empty()).then(|| body.into()));
+        }
     }
-    let (leader, result) = load_once(config, &lookup, Tiers::PostgrestOnly).await;
-    let (answer, status) = result?;
-    share(config, ctx, &lookup, leader, &answer, status);
-    Ok(served(config, answer, status))
+    let checks = CHALLENGES.with(Rc::clone);
+    let read = async {
+        let body = store::challenge(config, host.as_str(), path).await?;
+        Ok(body.map(Rc::from))
+    };
+    let (leader, body) = checks.run(&key, config.upstream_timeout_ms, read).await;
+    let body = body?;
+    if leader {
+        let ttl = match body {
+            Some(_) => CHALLENGE_TTL_S,
+            None => config.cache.negative_ttl_s,
+        };
+        let text = body.as_deref().unwrap_or_default().to_string();
+        ctx.wait_until(async move { put(&key, &text, ttl).await });
+    }
+    Ok(body)
 }
 
 /// Shares what a load for `lookup` read from PostgREST with the data center (Cache API), when
@@ -185,7 +204,7 @@ async fn reload_changed(
         .filter(|held| !held.changed);
     let (answer, status) = match known {
         Some(held) => (held.answer, CacheStatus::Hit),
-        None => match load_once(config, &by_id, Tiers::All).await {
+        None => match load_once(config, &by_id).await {
             (leader, Ok((answer, status))) => {
                 share(config, ctx, &by_id, leader, &answer, status);
                 (answer, status)
@@ -213,7 +232,7 @@ async fn reload_changed(
 pub async fn purge(lookup: &Lookup) -> Vec<String> {
     let mut keys = MEMORY.with_borrow_mut(|m| m.purge(lookup));
     let shared = get_shared(lookup).await;
-    let shared_keys = shared.map_or_else(|| vec![lookup.clone()], |e| e.tenant_keys(lookup));
+    let shared_keys = shared.map_or_else(|| vec![lookup.clone()], |e| e.keys(lookup));
     for key in shared_keys {
         if !keys.contains(&key) {
             keys.push(key);
@@ -231,41 +250,24 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
     names
 }
 
-/// Where a load may find its answer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tiers {
-    /// The Cache API first, then PostgREST.
-    All,
-    /// PostgREST only: what the tiers hold will not do.
-    PostgrestOnly,
-}
-
 /// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
 /// result. Returns whether this caller led, and the result.
-async fn load_once(config: &Config, lookup: &Lookup, tiers: Tiers) -> (bool, LoadResult) {
+async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
     let loads = LOADS.with(Rc::clone);
-    let key = match tiers {
-        Tiers::All => lookup.to_string(),
-        Tiers::PostgrestOnly => format!("postgrest {lookup}"),
-    };
     loads
         .run(
-            &key,
+            &lookup.to_string(),
             config.upstream_timeout_ms,
-            load(config, lookup, tiers),
+            load(config, lookup),
         )
         .await
 }
 
 /// One load: a fresh Cache API answer, else PostgREST; when PostgREST fails, the Cache API answer
 /// if the policy still serves it (stale-if-error). The result goes into memory.
-async fn load(config: &Config, lookup: &Lookup, tiers: Tiers) -> LoadResult {
+async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let policy = config.cache;
-    let shared = match tiers {
-        Tiers::All => get_shared(lookup).await,
-        Tiers::PostgrestOnly => None,
-    };
-    let shared = shared.map(|answer| {
+    let shared = get_shared(lookup).await.map(|answer| {
         let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Shared);
         let freshness = policy.freshness(&answer, now_ms(), vouch);
         (answer, freshness)
@@ -275,12 +277,11 @@ async fn load(config: &Config, lookup: &Lookup, tiers: Tiers) -> LoadResult {
         shared => {
             let asked_at_ms = now_ms();
             match store::find(config, lookup).await {
-                Ok(found) => {
-                    let tenant = found.row.and_then(|r| Tenant::of(&r)).map(Rc::new);
+                Ok(row) => {
+                    let tenant = row.and_then(|r| Tenant::of(&r)).map(Rc::new);
                     let answer = Answer {
                         tenant,
                         fetched_at_ms: asked_at_ms,
-                        domain: found.domain,
                     };
                     (Rc::new(answer), CacheStatus::Miss)
                 }
@@ -307,7 +308,7 @@ async fn load(config: &Config, lookup: &Lookup, tiers: Tiers) -> LoadResult {
 /// The background refresh of a stale memory answer; on failure the answer stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Rc<Config>, lookup: Lookup) {
-    match load_once(&config, &lookup, Tiers::All).await {
+    match load_once(&config, &lookup).await {
         (true, Ok((answer, CacheStatus::Miss))) => put_shared(config, lookup, answer).await,
         (_, Ok(_)) => {}
         (_, Err(error)) => {
@@ -330,22 +331,22 @@ async fn get_shared(lookup: &Lookup) -> Option<Rc<Answer>> {
 /// it may be served.
 async fn put_shared(config: Rc<Config>, lookup: Lookup, answer: Rc<Answer>) {
     let body = answer.to_text();
-    let cache_control = format!(
-        "public, max-age={}",
-        config.cache.shared_lifetime_s(&answer)
-    );
-    let cache = Cache::default();
+    let max_age_s = config.cache.shared_lifetime_s(&answer);
     for key in answer.keys(&lookup) {
-        let response = Response::builder()
-            .with_header("content-type", "application/json")
-            .and_then(|r| r.with_header("cache-control", &cache_control))
-            .map(|r| r.fixed(body.clone().into_bytes()));
-        let stored = match response {
-            Ok(response) => cache.put(format!("{KEY_PREFIX}{key}"), response).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = stored {
-            worker::console_error!("cache put of {key} failed: {e}");
-        }
+        put(&format!("{KEY_PREFIX}{key}"), &body, max_age_s).await;
+    }
+}
+
+/// Stores `body` in the Cache API under `key` for `max_age_s`; a failure is logged.
+async fn put(key: &str, body: &str, max_age_s: u32) {
+    let response = Response::builder()
+        .with_header("cache-control", &format!("public, max-age={max_age_s}"))
+        .map(|r| r.fixed(body.as_bytes().to_vec()));
+    let stored = match response {
+        Ok(response) => Cache::default().put(key, response).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        worker::console_error!("cache put of {key} failed: {e}");
     }
 }

@@ -206,16 +206,9 @@ async fn answer(
             else {
                 return Err(Error::RouteNotFound);
             };
-            let served = cache::resolve_domain(&call.config, call.ctx, &host).await?;
-            call.cache = served.status;
             let path = req.url()?.path;
-            match served
-                .answer
-                .domain
-                .as_ref()
-                .and_then(|d| d.challenge_body(path))
-            {
-                Some(body) => Reply::challenge(body),
+            match cache::challenge(&call.config, call.ctx, &host, path).await? {
+                Some(body) => Reply::challenge(&body),
                 None => return Err(Error::RouteNotFound),
             }
         }
@@ -318,7 +311,7 @@ impl Call<'_> {
     }
 
     /// Finds the tenant a host belongs to, and the lookup that found it; for a host no tenant
-    /// has and no domain row claims, the fallback the core names (`site::www_fallback`), which
+    /// has (no active domain), the fallback the core names (`site::www_fallback`), which
     /// redirects to that tenant's primary domain.
     async fn host_tenant(
         &mut self,
@@ -333,8 +326,7 @@ impl Call<'_> {
         if let Some(tenant) = served.tenant().cloned() {
             return Ok(Resolution::Tenant((tenant, served), lookup));
         }
-        let claimed = served.answer.domain.as_ref().is_some_and(|d| d.claimed);
-        if let Some((lookup, apex)) = www_fallback(host).filter(|_| !claimed) {
+        if let Some((lookup, apex)) = www_fallback(host) {
             if let Some((tenant, _)) = self.find(&lookup).await? {
                 return Ok(Resolution::Redirect(www_target(
                     apex,

@@ -12,7 +12,7 @@ use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
 use crate::config::Config;
-use crate::domain::{self, Domain};
+use crate::domain;
 use crate::error::{Error, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::key::Lookup;
@@ -77,49 +77,47 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     }
 }
 
-/// What a lookup found: the active tenant with its key, if any, and, for a lookup by domain,
-/// what that hostname's `tenant_domains` rows say.
-pub struct Found {
-    pub row: Option<TenantRow>,
-    pub domain: Option<Domain>,
-}
-
 /// The active tenant with this key, or `None`. Inactive tenants are invisible to the anon key
 /// (row-level security), so they are `None` too. Row-level security shows the anon key only
 /// the tenant a request names in `X-Tenant-Lookup` (`slug:acme`, …), so listing tenants is
-/// impossible with the key; the filter says the same again for the index. A domain is looked up
-/// in `tenant_domains`, with its tenant embedded: only an active domain row shows its tenant.
-pub async fn find(config: &Config, lookup: &Lookup) -> Result<Found, UpstreamError> {
-    let named = client(config).insert_header(LOOKUP_HEADER, lookup.to_string());
-    let column = match lookup {
-        Lookup::Slug(_) => "slug",
-        Lookup::Id(_) => "id",
-        Lookup::Domain(host) => {
-            let request = named
-                .from("tenant_domains")
-                .select(domain::SELECT)
-                .eq("hostname", host.as_str())
-                .limit(domain::ROWS_LIMIT);
-            return match send(config, request).await? {
-                (200, body) => domain::from_rows(&body, host).map(|(row, domain)| Found {
-                    row,
-                    domain: Some(domain),
-                }),
-                (status, body) => Err(UpstreamError::Status { status, body }),
-            };
-        }
-    };
-    let request = named
+/// impossible with the key; for a slug or an id the filter says the same again for the index.
+/// A domain names its tenant only while one of the tenant's `tenant_domains` rows of that
+/// hostname is active, which the policy asks the database itself: no filter to add.
+pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>, UpstreamError> {
+    let request = client(config)
+        .insert_header(LOOKUP_HEADER, lookup.to_string())
         .from("tenant_profiles")
-        .select(PUBLIC_SELECT)
-        .eq(column, lookup.value())
-        .single();
-    let row = match send(config, request).await? {
-        (200, body) => Some(TenantRow::from_json(&body)?),
-        (406, body) if body.contains(NO_ROWS) => None,
-        (status, body) => return Err(UpstreamError::Status { status, body }),
+        .select(PUBLIC_SELECT);
+    let request = match lookup {
+        Lookup::Slug(_) => request.eq("slug", lookup.value()),
+        Lookup::Id(_) => request.eq("id", lookup.value()),
+        Lookup::Domain(_) => request,
     };
-    Ok(Found { row, domain: None })
+    match send(config, request.single()).await? {
+        (200, body) => Ok(Some(TenantRow::from_json(&body)?)),
+        (406, body) if body.contains(NO_ROWS) => Ok(None),
+        (status, body) => Err(UpstreamError::Status { status, body }),
+    }
+}
+
+/// The body of Cloudflare's ownership check of `host` at `path`, if a domain of that hostname
+/// has one there (whatever its status): the one row the database shows a request naming that
+/// exact path (`domain::lookup_header`).
+pub async fn challenge(
+    config: &Config,
+    host: &str,
+    path: &str,
+) -> Result<Option<String>, UpstreamError> {
+    let request = client(config)
+        .insert_header(LOOKUP_HEADER, domain::lookup_header(host, path))
+        .from("domain_challenges")
+        .select("body")
+        .eq("hostname", host)
+        .eq("path", path);
+    match send(config, request).await? {
+        (200, body) => domain::challenge_body(&body).map_err(UpstreamError::Decode),
+        (status, body) => Err(UpstreamError::Status { status, body }),
+    }
 }
 
 /// The change feed as of `read_at_ms` (when this read is sent): the newest [`READ_LIMIT`]

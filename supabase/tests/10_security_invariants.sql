@@ -5,9 +5,9 @@
 --   * policies always name their roles (never the implicit PUBLIC);
 --   * anon holds no table, view, sequence or security definer privilege
 --     beyond column privileges on tenant_profiles (its public columns),
---     tenant_changes (tenant_hash and changed_at) and tenant_domains (what the
---     Worker needs to resolve a host and answer Cloudflare's ownership
---     check), and those are select only;
+--     tenant_changes (tenant_hash and changed_at), tenant_domains (the active
+--     domain a request names) and domain_challenges (Cloudflare's ownership
+--     check at the exact path a request names), and those are select only;
 --   * no API role may TRUNCATE (which bypasses RLS), REFERENCES or TRIGGER.
 begin;
 create extension if not exists pgtap with schema extensions;
@@ -77,10 +77,10 @@ select is_empty(
     from pg_catalog.pg_class c
     where c.relnamespace = 'public'::regnamespace
       and c.relkind in ('r', 'p', 'v', 'm', 'f')
-      and c.oid not in ('public.tenant_profiles'::regclass, 'public.tenant_changes'::regclass, 'public.tenant_domains'::regclass)
+      and c.oid not in ('public.tenant_profiles'::regclass, 'public.tenant_changes'::regclass, 'public.tenant_domains'::regclass, 'public.domain_challenges'::regclass)
       and has_any_column_privilege('anon', c.oid, 'select, insert, update, references')
   $$,
-  'anon holds column privileges on tenant_profiles, tenant_changes and tenant_domains only'
+  'anon holds column privileges on tenant_profiles, tenant_changes, tenant_domains and domain_challenges only'
 );
 
 select is_empty(

@@ -310,7 +310,7 @@ select results_eq(
 -- anon: every change, of active and inactive tenants, as hashes and times
 -------------------------------------------------------------------------------
 select pg_temp.change_as_service_role($$
-  update public.tenant_profiles set display_name = display_name
+  update public.tenant_profiles set display_name = display_name || '.'
   where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1')
 $$);
 
@@ -366,7 +366,7 @@ insert into auth.users (id, email) values ('a1300000-0000-4000-8000-000000000001
 update public.tenant_profiles set user_id = 'a1300000-0000-4000-8000-000000000001'
 where id = 'a1300000-0000-4000-8000-0000000000a1';
 delete from public.tenant_changes;
-update public.tenant_profiles set display_name = display_name
+update public.tenant_profiles set display_name = display_name || '.'
 where id in ('a1300000-0000-4000-8000-0000000000a1', 'd1300000-0000-4000-8000-0000000000d1');
 
 select tests.authenticate_as('a1300000-0000-4000-8000-000000000001');

@@ -55,8 +55,9 @@ select bag_eq(
       ('tenant_profiles', 'tenant_named_by_domain'),
       ('tenant_profiles', 'requested_tenant_key'),
       ('tenant_changes', 'tenant_changes_are_read_through_the_function'),
-      ('tenant_domains', 'requested_tenant_lookup'),
-      ('tenant_domains', 'owned_tenant_ids')
+      ('tenant_domains', 'requested_tenant_key'),
+      ('tenant_domains', 'owned_tenant_ids'),
+      ('domain_challenges', 'requested_tenant_key')
   $$,
   'the policies call their helpers in private'
 );

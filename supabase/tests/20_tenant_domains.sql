@@ -4,13 +4,14 @@
 -- lifecycle; owners add, remove and choose their primary only through the
 -- owner functions and read their own rows; another signed-in user sees and
 -- changes nothing; the anon key sees at most the row a request names, and
--- only what the Worker needs. custom_domain always says the primary, and
--- every change is in the change feed.
+-- only an active row it names. custom_domain always says the primary, and
+-- every change is in the change feed. (Claims and their proof of control:
+-- 22_domain_claims.sql.)
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(73);
+select plan(75);
 
 -- Fixture: two owners and a stranger; Alpha and Beta belong to the owners,
 -- Gamma (no domain yet) to Alpha's owner too.
@@ -31,6 +32,11 @@ from (values
   ('b2000000-0000-4000-8000-0000000000b1'::uuid, 'b2000000-0000-4000-8000-000000000002'::uuid, 'd20-beta', 'Beta', null),
   ('e2000000-0000-4000-8000-0000000000e1'::uuid, 'a2000000-0000-4000-8000-000000000001'::uuid, 'd20-gamma', 'Gamma', null)
 ) as t (id, user_id, slug, display_name, domain);
+
+-- What the control plane tells the database on every run.
+select tests.authenticate_as_service_role();
+select public.set_domain_rules('platform.test', array['customers.platform.test'], 604800);
+select tests.clear_authentication();
 
 create function pg_temp.domains_of(tenant uuid)
 returns table (hostname text, status text, is_primary boolean)
@@ -75,7 +81,7 @@ select has_table('public', 'tenant_domains', 'tenant_domains exists');
 select columns_are('public', 'tenant_domains', array[
   'id', 'tenant_id', 'hostname', 'status', 'is_primary', 'ssl_status', 'cloudflare_id',
   'ownership_txt_name', 'ownership_txt_value', 'ownership_http_path', 'ownership_http_body',
-  'verification_errors', 'created_at', 'updated_at', 'verified_at'
+  'verification_errors', 'created_at', 'updated_at', 'verified_at', 'proof_token', 'proven_at'
 ], 'tenant_domains has the contract''s columns');
 select col_type_is('public', 'tenant_domains', 'verification_errors', 'text[]', 'verification_errors is text[]');
 select col_type_is('public', 'tenant_domains', 'verified_at', 'timestamp with time zone', 'verified_at is a timestamptz');
@@ -119,13 +125,16 @@ select throws_ok($$ select public.add_tenant_domain('a2000000-0000-4000-8000-000
 select throws_ok($$ select public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'localhost') $$, '22023', null, 'one label is refused');
 select throws_ok($$ select public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'alpha.test..') $$, '22023', null, 'two trailing dots are refused');
 select throws_ok($$ select public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', repeat('a.', 127) || 'test') $$, '22023', null, 'longer than 253 characters is refused');
-select throws_ok(
-  $$ select public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'coach.leadingwithmeaning.com') $$,
-  '23505', 'the domain coach.leadingwithmeaning.com is already claimed',
-  'a hostname another tenant holds is refused');
+select results_eq(
+  $$ select status, proven_at is null from public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'coach.leadingwithmeaning.com') $$,
+  $$ values ('pending', true) $$,
+  'a hostname another tenant holds may be claimed: pending and unproven, it holds nothing');
+select lives_ok(
+  $$ select public.remove_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'coach.leadingwithmeaning.com') $$,
+  'and given up again');
 select throws_ok(
   $$ select public.add_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'coach.alpha.test') $$,
-  '23505', null, 'a hostname the tenant already has is refused');
+  '23505', 'this tenant already has the domain coach.alpha.test', 'a hostname the tenant already has is refused');
 select throws_ok(
   $$ select public.add_tenant_domain('b2000000-0000-4000-8000-0000000000b1', 'beta.stolen.test') $$,
   '42501', 'you do not own this tenant', 'an owner cannot add a domain to another''s tenant');
@@ -184,10 +193,9 @@ select tests.authenticate_as_anon();
 select throws_ok($$ select * from public.tenant_domains $$, '42501', null, 'anon cannot read every column');
 select is_empty($$ select hostname from public.tenant_domains $$, 'a request that names no domain sees none');
 set local request.headers to '{"x-tenant-lookup":"domain:www.alpha-two.test"}';
-select results_eq(
-  $$ select hostname, status from public.tenant_domains $$,
-  $$ values ('www.alpha-two.test', 'pending') $$,
-  'a request that names a domain sees its row, whatever its status');
+select is_empty(
+  $$ select hostname, status, tenant_id from public.tenant_domains $$,
+  'a request that names a pending domain sees nothing of it, not even its tenant');
 select throws_ok($$ select verification_errors from public.tenant_domains $$, '42501', null, 'but not its verification errors');
 select throws_ok($$ select cloudflare_id from public.tenant_domains $$, '42501', null, 'nor its Cloudflare id');
 select is_empty(
@@ -198,6 +206,10 @@ select results_eq(
   $$ select slug from public.tenant_profiles $$,
   $$ values ('d20-alpha') $$,
   'an active domain names its tenant');
+select results_eq(
+  $$ select hostname, status from public.tenant_domains $$,
+  $$ values ('coach.alpha.test', 'active') $$,
+  'and shows its row');
 set local request.headers to '{"x-tenant-lookup":"domain:COACH.ALPHA.TEST"}';
 select is_empty($$ select slug from public.tenant_profiles $$, 'in its stored spelling only');
 select throws_ok(
@@ -210,7 +222,7 @@ select tests.clear_authentication();
 -------------------------------------------------------------------------------
 select pg_temp.as_service_role($$
   update public.tenant_domains
-  set status = 'active', ssl_status = 'active', verified_at = now(), cloudflare_id = 'cf-alpha-two'
+  set status = 'active', ssl_status = 'active', verified_at = now(), cloudflare_id = 'cf-alpha-two', proven_at = now()
   where hostname = 'www.alpha-two.test'
 $$);
 select results_eq(
@@ -222,8 +234,8 @@ select throws_ok(
   $$ select pg_temp.as_service_role('update public.tenant_domains set is_primary = true where hostname = ''gamma-1.test''') $$,
   '23514', null, 'only an active domain can be primary');
 select throws_ok(
-  $$ select pg_temp.as_service_role('insert into public.tenant_domains (tenant_id, hostname) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'')') $$,
-  '23505', null, 'a hostname is held by one tenant at a time');
+  $$ select pg_temp.as_service_role('insert into public.tenant_domains (tenant_id, hostname, proven_at) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'', now())') $$,
+  '23505', null, 'a hostname is held by one proven row at a time');
 select throws_ok(
   $$ select pg_temp.as_service_role('update public.tenant_domains set status = ''sleeping'' where hostname = ''gamma-1.test''') $$,
   '23514', null, 'a status is one of the lifecycle''s');
@@ -262,7 +274,7 @@ select lives_ok(
   'a hostname being removed no longer holds it');
 
 select pg_temp.as_service_role($$
-  update public.tenant_domains set status = 'active' where hostname = 'coach.alpha.test' and tenant_id = 'b2000000-0000-4000-8000-0000000000b1'
+  update public.tenant_domains set status = 'active', proven_at = now() where hostname = 'coach.alpha.test' and tenant_id = 'b2000000-0000-4000-8000-0000000000b1'
 $$);
 select results_eq(
   $$ select * from pg_temp.domains_of('b2000000-0000-4000-8000-0000000000b1') $$,
@@ -296,7 +308,7 @@ select results_eq(
   'written null, the primary is retired (deleted: Cloudflare never had it)');
 select is(pg_temp.custom_domain_of('b2000000-0000-4000-8000-0000000000b1'), null, 'and custom_domain stays null');
 select throws_ok(
-  $$ select pg_temp.as_service_role('update public.tenant_profiles set custom_domain = ''gamma-2.test'' where id = ''b2000000-0000-4000-8000-0000000000b1''') $$,
+  $$ select pg_temp.as_service_role('update public.tenant_profiles set custom_domain = ''www.alpha-two.test'' where id = ''b2000000-0000-4000-8000-0000000000b1''') $$,
   '23505', null, 'a direct write cannot take a hostname another tenant holds');
 
 -------------------------------------------------------------------------------
