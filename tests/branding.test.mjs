@@ -142,21 +142,71 @@ const ORIGIN_PAGES = [
   // Plain starts, branded without the rewriter (inject.js, plainStart): the same place.
   { name: 'a plain start: an XHTML doctype, <html> attributes over lines, a ">" in a value', body: `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"\n  lang='en' class=js hidden data-x="a > b">\n<head data-y="1"><title>t</title></head><body><p>x</p>${TAIL}</body></html>`, branded: true },
   { name: 'a plain start after a byte order mark, in capitals, charset="UTF-8" quoted', type: 'text/html; charset="UTF-8"', body: `\ufeff<!DOCTYPE HTML><HTML LANG="EN"><HEAD><TITLE>t</TITLE></HEAD><BODY><p>x</p></BODY></HTML>`, branded: true },
+  // A <head> tag makes the document's head only as the first thing after the doctype, comments,
+  // whitespace and <html> (issue 24): anywhere else a browser ignores it (and a <head> or <body>
+  // inside <template>, <svg>, <math> or <select> is inert, foreign or dropped), and the head is
+  // the one it implies at that first thing. `at`: the block goes just before it.
+  { name: 'the first <head> inside <template>', body: `<!doctype html><html lang="en"><template><head><title>t</title></head></template><body><p>x</p>${TAIL}</body></html>`, at: '<template>', branded: true },
+  { name: 'the first <head> inside <svg>, the page\'s own after it', body: `<!doctype html><html lang="en"><svg viewBox="0 0 1 1"><head></head></svg><head><title>t</title></head><body><p>x</p></body></html>`, at: '<svg', branded: true },
+  { name: 'the first <head> inside <math>, streamed', body: `<!doctype html><html lang="en"><math><head><title>t</title></head></math><body><p>x</p>${TAIL}</body></html>`, chunk: 4096, at: '<math>', branded: true },
+  { name: 'the first <head> inside <select> (and a <title> the rewriter gives up on)', body: `<!doctype html><html lang="en"><select><head><title>t</title></head></select><body><p>x</p>${TAIL}</body></html>`, at: '<select>', branded: true },
+  { name: 'the first <head> inside <noscript>', body: `<!doctype html><html lang="en"><noscript><head><title>t</title></head></noscript><body><p>x</p></body></html>`, at: '<noscript>', branded: true },
+  { name: 'no <head>, the first <body> inside <svg>', body: `<!doctype html><html lang="en"><svg><body><p>x</p></svg><p>y</p></html>`, at: '<svg>', branded: true },
+  { name: 'no <head>, the first <body> inside <template>, in tiny chunks', body: `<!doctype html><html lang="en"><template><body><p>x</p></body></template><p>y</p></html>`, chunk: 3, at: '<template>', branded: true },
+  { name: 'a <div> before <head>', body: `<!doctype html><html lang="en"><div>x</div><head><title>t</title></head><body><p>y</p></body></html>`, at: '<div>', branded: true },
+  { name: 'text before <head>', body: `<!doctype html><html lang="en">Hello <head><title>t</title></head><body><p>x</p></body></html>`, at: 'Hello', branded: true },
+  { name: 'a stray </br> before <head>', body: `<!doctype html><html lang="en"></br><head><title>t</title></head><body><p>x</p></body></html>`, at: '</br>', branded: true },
+  { name: 'a stray </p> after a comment before <head>', body: `<!doctype html><html lang="en"><!-- </head> --></p><head><title>t</title></head><body><p>x</p></body></html>`, at: '</p>', branded: true },
+  { name: 'a <title> before <head>', body: `<!doctype html><html lang="en"><title>t</title><head><meta charset="utf-8"></head><body><p>x</p></body></html>`, at: '<title>', branded: true },
+  { name: 'the first <head> after a byte order mark, comments, a doctype and whitespace, in windows-1252', type: 'text/html; charset=windows-1252', body: `\ufeff<!-- a --><?xml version="1.0"?>\n<!DOCTYPE html>\n<!--[if IE]><![endif]-->\n<html lang="en">\n <!-- b -->\n<head><title>t</title></head><body><p>x</p></body></html>`, branded: true },
 ].map((p, i) => ({ type: HTML, ...p, path: `/corpus/${i}`, body: Buffer.from(p.body) }));
 for (const p of ORIGIN_PAGES) routes[p.path] = servePage(p);
 
 /**
- * The page the Worker should answer for an origin page it brands: `block` at the start of the
- * first <head> (else before the first <body>) and data-tenant first on <html>; every other byte
- * the origin's. The corpus pages have no earlier "<head" or "<body" in comments or scripts.
+ * The page the Worker should answer for an origin page it brands: `block` just before the first
+ * `before` when given, else at the start of the first <head> (else before the first <body>), and
+ * data-tenant first on the first <html>; every other byte the origin's. The corpus pages have no
+ * earlier "<head" or "<body" in comments or scripts.
  */
-function brandedAs(body, block, slug) {
+function brandedAs(body, block, slug, before) {
   const text = body.toString('latin1').toLowerCase();
   const head = text.indexOf('<head');
-  const at = head >= 0 ? text.indexOf('>', head) + 1 : text.indexOf('<body');
+  const at = before ? text.indexOf(before.toLowerCase()) : head >= 0 ? text.indexOf('>', head) + 1 : text.indexOf('<body');
   const html = text.indexOf('<html') + '<html'.length;
   const bytes = (s) => Buffer.from(s, 'latin1');
   return Buffer.concat([body.subarray(0, html), bytes(` data-tenant="${slug}"`), body.subarray(html, at), bytes(block), body.subarray(at)]);
+}
+
+/** The bytes a browser's tokenizer reads: a UTF-8 byte order mark is the decoder's, not text. */
+const withoutBom = (bytes) => (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+
+/**
+ * Asserts that a browser's tree builder (parse5's, after the HTML standard) puts the block, and
+ * only it, in document.head: its four elements one after another, none elsewhere (nor in a
+ * template's content), and data-tenant on <html>.
+ */
+function assertInHead(text, slug) {
+  const document = parse(text);
+  const html = document.childNodes.find((n) => n.nodeName === 'html');
+  const head = html.childNodes.find((n) => n.nodeName === 'head');
+  const attr = (node, name) => node.attrs?.find((a) => a.name === name)?.value;
+  const isBlock = (node) =>
+    (node.tagName === 'style' && attr(node, 'id') === 'tenant-brand') ||
+    (node.tagName === 'meta' && attr(node, 'name') === 'theme-color') ||
+    (node.tagName === 'link' && attr(node, 'rel') === 'manifest') ||
+    (node.tagName === 'script' && attr(node, 'id') === 'tenant-data');
+  const found = [];
+  const walk = (node) => {
+    if (isBlock(node)) found.push(node);
+    for (const child of node.childNodes ?? []) walk(child);
+    if (node.content) walk(node.content);
+  };
+  walk(document);
+  const start = head.childNodes.indexOf(found[0]);
+  assert.ok(start >= 0, `the block is in document.head, not in ${found[0]?.parentNode?.nodeName ?? 'the page at all'}`);
+  assert.deepEqual(found.map((n) => n.tagName), ['style', 'meta', 'link', 'script'], 'the block\'s four elements, once each');
+  assert.ok(found.every((n, i) => head.childNodes[start + i] === n), 'one after another in document.head, nowhere else');
+  assert.equal(attr(html, 'data-tenant'), slug);
 }
 
 /** The body as the client gets it, decoded by its Content-Encoding. */
@@ -454,9 +504,10 @@ describe('origin pages the rewriter cannot read whole', () => {
       assert.equal(res.status, 200, res.body.slice(0, 300));
       const body = decoded(res);
       if (p.branded) {
-        const want = brandedAs(p.body, block, 'northstar-coaching');
-        assert.ok(body.equals(want), difference(body, want));
         assert.equal(res.headers['x-tenant-branding'], 'injected');
+        assertInHead(withoutBom(body).toString('latin1'), 'northstar-coaching');
+        const want = brandedAs(p.body, block, 'northstar-coaching', p.at);
+        assert.ok(body.equals(want), difference(body, want));
         assert.equal(res.headers.etag, undefined);
       } else {
         assert.ok(body.equals(p.body), difference(body, p.body));

@@ -1,13 +1,37 @@
 // The reader of a plain page start in src/edge/inject.js (`plainStart`): the branding goes
-// where the rewriter would put it when it says yes, and anything it is not sure of goes to the
-// rewriter. Pure logic, run natively under node; tests/branding.test.mjs runs the same pages
-// (and those it refuses) through the Worker on the real stack.
+// where the rewriter would put it when it says yes, which a browser's tree builder (parse5's)
+// makes document.head, and anything it is not sure of goes to the rewriter (a <head> that is
+// not the document's among them). Pure logic, run natively under node; tests/branding.test.mjs
+// runs the same pages (and those it refuses) through the Worker on the real stack.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parse } from 'parse5';
 import { plainStart } from '../src/edge/inject.js';
 
 const start = (text) => plainStart(new Uint8Array(Buffer.from(text)));
+
+/**
+ * The parent of `<style id="tenant-brand">` inserted at byte `at` of `text`, as a browser's tree
+ * builder (parse5's) places it, with the UTF-8 decoder's byte order mark left out: `head` when it
+ * is document.head.
+ */
+function blockParent(text, at) {
+  const bytes = Buffer.from(text);
+  const page = Buffer.concat([bytes.subarray(0, at), Buffer.from('<style id="tenant-brand"></style>'), bytes.subarray(at)]);
+  const document = parse(new TextDecoder().decode(page));
+  const head = document.childNodes.find((n) => n.nodeName === 'html').childNodes.find((n) => n.nodeName === 'head');
+  const find = (node) => {
+    if (node.attrs?.some((a) => a.name === 'id' && a.value === 'tenant-brand')) return node;
+    for (const child of [...(node.childNodes ?? []), ...(node.content ? [node.content] : [])]) {
+      const found = find(child);
+      if (found) return found;
+    }
+    return null;
+  };
+  const parent = find(document)?.parentNode;
+  return parent === head ? 'head' : parent?.nodeName;
+}
 
 /** `text` with `|` where the block goes and `^` where "<html" starts (both removed; offsets in UTF-8 bytes). */
 function expect(marked) {
@@ -33,7 +57,10 @@ describe('a plain start: the block goes right after the <head> tag', () => {
   ];
   for (const marked of pages) {
     const { text, want } = expect(marked);
-    test(JSON.stringify(text), () => assert.deepEqual(start(text), want));
+    test(JSON.stringify(text), () => {
+      assert.deepEqual(start(text), want);
+      assert.equal(blockParent(text, want.at), 'head', 'a browser puts the block in document.head');
+    });
   }
 });
 
@@ -58,6 +85,14 @@ describe('anything else goes to the rewriter', () => {
     'a doctype not ended yet': '<!doctype html',
     'a UTF-16 byte order mark': '\ufffe<html><head>',
     'two <html> tags': '<html><html><head>',
+    // A <head> anywhere but first is not the document's (issue 24): a browser ignores it.
+    'a <head> inside <template>': '<!doctype html><html><template><head>',
+    'a <head> inside <svg>': '<!doctype html><html><svg><head>',
+    'a <head> inside <math>': '<!doctype html><html><math><head>',
+    'a <head> inside <select>': '<!doctype html><html><select><head>',
+    'a <head> inside <noscript>': '<!doctype html><html><noscript><head>',
+    'a stray end tag before <head>': '<!doctype html><html></br><head>',
+    'a <title> before <head>': '<!doctype html><html><title>t</title><head>',
     'empty': '',
   };
   for (const [name, text] of Object.entries(pages)) {

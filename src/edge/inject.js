@@ -18,6 +18,14 @@
 //   (or before <body>, where a page without <head> has its implied head end). The markers are
 //   its only change, so where they come out, less the markers before them, is where the
 //   branding goes in the origin's bytes;
+// - a <head> tag makes the document's head only as the first thing a browser's tree builder
+//   reads after doctypes, comments, whitespace and <html>: anywhere else it is ignored (one
+//   inside <template>, <svg>, <math> or <select> is inert, foreign or dropped), and the head
+//   is the one the browser implies at that first thing. So unless the start is plain, the
+//   rewriter runs again over the page up to the place found, marking the first element other
+//   than <html> or text, and around each comment and <html> tag before it (`headBegins`; what
+//   it leaves unmarked there can only be whitespace, doctypes and end tags). When that first
+//   thing is not the <head> (or <body>) found, the branding goes just before it instead;
 // - the answer is then the held bytes with data-tenant after "<html" and the block at that
 //   point, followed by the rest of the origin's body piped through natively, untouched and
 //   unparsed: markup the streaming parser gives up on later in the page ("<select><style>",
@@ -43,7 +51,7 @@ const WHOLE_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 
-/** The two markers, made on first use: workerd allows no random values at global scope. */
+/** The markers, made on first use: workerd allows no random values at global scope. */
 let marks;
 /** `slug reason` pairs already logged by this isolate (bounded). */
 const logged = new Set();
@@ -57,7 +65,8 @@ function markers() {
     const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
     const html = `\u0001${nonce}:html\u0001`;
     const head = `\u0001${nonce}:head\u0001`;
-    marks = { html, head, htmlBytes: encoder.encode(html), headBytes: encoder.encode(head) };
+    const mark = (name) => ({ text: `\u0001${nonce}:${name}\u0001`, bytes: encoder.encode(`\u0001${nonce}:${name}\u0001`) });
+    marks = { html, head, htmlBytes: encoder.encode(html), headBytes: encoder.encode(head), open: mark('open'), shut: mark('shut'), first: mark('first') };
   }
   return marks;
 }
@@ -156,7 +165,7 @@ async function judge(page, type, ended, full, head, slug) {
     return { reason: 'charset' };
   }
   if (found.head >= 0) {
-    const parts = branded(page, found, head, slug);
+    const parts = await branded(page, found, head, slug, type);
     return parts ? { parts } : { reason: 'markup' };
   }
   if (found.failed) return { reason: 'markup' };
@@ -217,16 +226,115 @@ function where(output) {
 
 /**
  * The page so far with the branding in, as pieces, from where the markers came out (less the
- * markers before them, an offset in the page); `null` if the page there is not what the
- * rewriter said (the start of "<html", the end of the <head> tag or the start of "<body").
+ * markers before them, an offset in the page) and where the browser's head begins
+ * (`headBegins`); `null` if the page there is not what the rewriter said (the start of "<html",
+ * the end of the <head> tag or the start of "<body"). data-tenant goes on an <html> tag before
+ * that point only: one after it may be foreign content's or a template's.
  */
-function branded(page, found, head, slug) {
+async function branded(page, found, head, slug, type) {
   const tag = found.html >= 0 && found.html < found.head ? found.html : -1;
   const at = found.head - (tag < 0 ? 0 : marks.htmlBytes.byteLength);
   const ok =
     (tag < 0 || startsWith(page, tag, '<html')) &&
     (found.by === 'head' ? page[at - 1] === 0x3e : startsWith(page, at, '<body'));
-  return ok ? parts(page, tag, at, head, slug) : null;
+  const begins = ok ? await headBegins(page, at, found.by, type) : -1;
+  return begins < 0 ? null : parts(page, tag < begins ? tag : -1, begins, head, slug);
+}
+
+/**
+ * Where the branding goes in a page whose first <head> tag ends at `at` (`by` 'head') or whose
+ * first <body> tag starts there (`by` 'body'): `at` when that tag is the first thing a browser's
+ * tree builder reads after doctypes, comments, whitespace and <html> tags (which leave it
+ * before the head), else just before the first other thing (an element, text or an end tag):
+ * the browser implies the head there and ignores a <head> tag after it. -1 when the rewriter's
+ * reading of those bytes is not them and its markers.
+ *
+ * What `firstThing` leaves unmarked before its first mark is whitespace, doctypes (each ends at
+ * its first ">") and end tags (the rewriter hands them to no handler): read as such here.
+ */
+async function headBegins(page, at, by, type) {
+  if (plainStart(page)?.at === at) return at;
+  const bom = page[0] === 0xef && page[1] === 0xbb && page[2] === 0xbf ? 3 : 0;
+  const start = await firstThing(page.subarray(bom, at), type);
+  if (!start) return -1;
+  const { out, first, doctypes } = start;
+  const { open, shut } = marks;
+  const end = first ? indexOf(out, marks.first.bytes) : out.byteLength;
+  let i = 0;
+  let marked = 0;
+  for (let left = doctypes; i < end; ) {
+    if (out[i] === 0x01 && open.bytes.every((b, j) => out[i + j] === b)) {
+      const close = indexOf(out, shut.bytes, i);
+      if (close < 0 || close > end) return -1;
+      marked += open.bytes.byteLength + shut.bytes.byteLength;
+      i = close + shut.bytes.byteLength;
+    } else if (isSpace(out[i])) {
+      i++;
+    } else if (left > 0 && startsWith(out, i, '<!')) {
+      const close = out.indexOf(0x3e, i);
+      if (close < 0 || close > end) return -1;
+      left--;
+      i = close + 1;
+    } else {
+      break;
+    }
+  }
+  if (end < 0 || (i < end && out[i] !== 0x3c)) return -1;
+  if (i === end && (!first || first === by)) return at;
+  return bom + i - marked;
+}
+
+/** Text that is not only HTML's whitespace. */
+const NOT_SPACE = /[^\t\n\f\r ]/;
+
+/**
+ * The rewriter's output for `bytes` with a marker before the first element other than <html>
+ * or text other than whitespace, and markers around each comment and <html> tag before it:
+ * `{ out, first, doctypes }` (`first`, that element's name or 'text', null without one; the
+ * doctypes before it), or null when it fails or its output is not the bytes and its markers.
+ */
+async function firstThing(bytes, type) {
+  const { open, shut, first } = marks;
+  const seen = { first: null, doctypes: 0, enclosed: 0 };
+  const rewriter = new HTMLRewriter()
+    .onDocument({
+      doctype() {
+        if (!seen.first) seen.doctypes++;
+      },
+      comments(comment) {
+        if (seen.first) return;
+        comment.before(open.text, { html: true });
+        comment.after(shut.text, { html: true });
+        seen.enclosed++;
+      },
+      text(chunk) {
+        if (seen.first || !NOT_SPACE.test(chunk.text)) return;
+        seen.first = 'text';
+        chunk.before(first.text, { html: true });
+      },
+    })
+    .on('*', {
+      element(element) {
+        if (seen.first) return;
+        const name = element.tagName.toLowerCase();
+        if (name === 'html') {
+          element.before(open.text, { html: true });
+          element.prepend(shut.text, { html: true });
+          seen.enclosed++;
+        } else {
+          seen.first = name;
+          element.before(first.text, { html: true });
+        }
+      },
+    });
+  let out;
+  try {
+    out = new Uint8Array(await rewriter.transform(new Response(bytes, { headers: { 'content-type': type } })).arrayBuffer());
+  } catch {
+    return null;
+  }
+  const markers = seen.enclosed * (open.bytes.byteLength + shut.bytes.byteLength) + (seen.first ? first.bytes.byteLength : 0);
+  return out.byteLength === bytes.byteLength + markers ? { out, first: seen.first, doctypes: seen.doctypes } : null;
 }
 
 /**
@@ -377,9 +485,9 @@ function note(slug, reason) {
   console.warn(`branding skipped for ${slug}: reason=${reason} (logged once per tenant and reason)`);
 }
 
-/** Where `needle` (starting with a byte pages practically never hold) first is in `haystack`. */
-function indexOf(haystack, needle) {
-  for (let i = haystack.indexOf(needle[0]); i >= 0 && i <= haystack.byteLength - needle.byteLength; i = haystack.indexOf(needle[0], i + 1)) {
+/** Where `needle` (starting with a byte pages practically never hold) first is in `haystack` from `from`. */
+function indexOf(haystack, needle, from = 0) {
+  for (let i = haystack.indexOf(needle[0], from); i >= 0 && i <= haystack.byteLength - needle.byteLength; i = haystack.indexOf(needle[0], i + 1)) {
     let j = 1;
     while (j < needle.byteLength && haystack[i + j] === needle[j]) j++;
     if (j === needle.byteLength) return i;
