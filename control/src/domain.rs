@@ -9,7 +9,7 @@ use crate::error::{Service, UpstreamError};
 /// The columns the control plane reads, as a PostgREST `select`.
 pub const COLUMNS: &str = "id,tenant_id,hostname,status,is_primary,ssl_status,cloudflare_id,\
 ownership_txt_name,ownership_txt_value,ownership_http_path,ownership_http_body,\
-verification_errors,created_at,verified_at";
+verification_errors,created_at,updated_at,verified_at";
 
 /// A domain's lifecycle status, as `tenant_domains.status` holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -60,6 +60,9 @@ pub struct DomainRow {
     #[serde(default, deserialize_with = "null_as_empty")]
     pub verification_errors: Vec<String>,
     pub created_at: String,
+    /// When the row last changed (RFC 3339, stamped by the database on every update): a
+    /// webhook notice older than this is stale.
+    pub updated_at: String,
     pub verified_at: Option<String>,
 }
 
@@ -175,6 +178,7 @@ pub(crate) mod tests {
             ownership_http_body: None,
             verification_errors: vec![],
             created_at: "2026-12-02T10:00:00.000000+00:00".into(),
+            updated_at: "2026-12-02T10:00:00.000000+00:00".into(),
             verified_at: None,
         }
     }
@@ -246,7 +250,7 @@ pub(crate) mod tests {
             "ownership_txt_name": null, "ownership_txt_value": null,
             "ownership_http_path": null, "ownership_http_body": null,
             "verification_errors": [], "created_at": "2026-12-02T10:00:00+00:00",
-            "verified_at": null
+            "updated_at": "2026-12-02T10:00:00+00:00", "verified_at": null
         });
         assert_eq!(
             DomainRow::from_rpc(&one.to_string()).unwrap().hostname,

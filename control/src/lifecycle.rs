@@ -314,16 +314,23 @@ fn gone_fields(patch: Patch) -> Patch {
         .set("ssl_status", Value::Null)
 }
 
-/// What a webhook's certificate status changes on its row: the status only, idempotently.
-pub fn certificate(row: &DomainRow, ssl_status: &str) -> Option<Update> {
-    (row.ssl_status.as_deref() != Some(ssl_status)).then(|| Update {
+/// What a webhook's certificate status changes on its row: the status only, idempotently, and
+/// only from a notice made (`event_ms`) no earlier than the row's last change (`updated_at`):
+/// a replayed or reordered notice, or one without a readable time, changes nothing.
+pub fn certificate(row: &DomainRow, ssl_status: &str, event_ms: Option<u64>) -> Option<Update> {
+    let changed_ms = tenant_resolver::parse_ms(&row.updated_at)?;
+    if event_ms? < changed_ms || row.ssl_status.as_deref() == Some(ssl_status) {
+        return None;
+    }
+    Some(Update {
         patch: Patch::default().set("ssl_status", ssl_status),
         if_status: row.status,
     })
 }
 
-/// Whether a webhook's certificate status calls for reading the hostname at once: a deployed
-/// certificate on a row that is not active yet is the moment it may become active.
+/// Whether a webhook's certificate status, once written, calls for reading the hostname at
+/// once: a deployed certificate on a row that is not active yet is the moment it may become
+/// active.
 pub fn activates(row: &DomainRow, ssl_status: &str) -> bool {
     ssl_status == "active" && matches!(row.status, Status::Pending | Status::Moved)
 }
@@ -593,8 +600,9 @@ mod tests {
     #[test]
     fn a_webhook_writes_the_certificate_status_once() {
         let r = with(Status::Pending, Some("cf"), Some("pending_issuance"));
-        assert_eq!(certificate(&r, "pending_issuance"), None);
-        let u = certificate(&r, "pending_deployment").unwrap();
+        let later = Some(CREATED + 1000);
+        assert_eq!(certificate(&r, "pending_issuance", later), None);
+        let u = certificate(&r, "pending_deployment", later).unwrap();
         assert_eq!(
             json(&u),
             serde_json::json!({"ssl_status": "pending_deployment"})
@@ -605,5 +613,25 @@ mod tests {
             &with(Status::Removing, Some("cf"), None),
             "active"
         ));
+    }
+
+    #[test]
+    fn a_notice_older_than_the_rows_last_change_changes_nothing() {
+        let mut r = with(Status::Pending, Some("cf"), Some("pending_issuance"));
+        r.updated_at = "2026-12-02T10:00:05.250+00:00".into();
+        let changed = CREATED + 5250;
+        assert_eq!(
+            certificate(&r, "pending_validation", Some(changed - 1)),
+            None
+        );
+        assert_eq!(certificate(&r, "pending_validation", None), None, "no time");
+        assert!(certificate(&r, "pending_deployment", Some(changed)).is_some());
+        assert!(certificate(&r, "pending_deployment", Some(changed + 60_000)).is_some());
+        r.updated_at = "not a time".into();
+        assert_eq!(
+            certificate(&r, "pending_deployment", Some(changed + 60_000)),
+            None,
+            "a row whose last change cannot be read is left to the cron"
+        );
     }
 }

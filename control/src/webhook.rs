@@ -3,8 +3,10 @@
 //! Cloudflare authenticates a webhook by sending the destination's secret in `cf-webhook-auth`
 //! ([docs](https://developers.cloudflare.com/notifications/get-started/configure-webhooks/)),
 //! compared here in constant time. The body is read to at most [`MAX_BODY_BYTES`]. Only
-//! `data.id` (the custom hostname) and `data.ssl.status` are used: the certificate status is
-//! written as given, and the hostname's own status only ever changes after the cron or the
+//! `data.id` (the custom hostname), `data.ssl.status` and `metadata.event.created_at` (when
+//! Cloudflare made the event) are used: the certificate status is written as given, unless the
+//! row changed since the event (`lifecycle::certificate`: a replayed or reordered notice
+//! changes nothing), and the hostname's own status only ever changes after the cron or the
 //! webhook has read it back from Cloudflare's API, so a notice cannot activate a domain.
 //! Bodies are read through `body::BodyLimit`.
 
@@ -15,6 +17,9 @@ use crate::error::Error;
 
 /// Largest webhook body read; Cloudflare's notices are around 1 KB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The `kind` of Cloudflare calls webhooks spend (`public.spend_cloudflare_calls`): one
+/// budget of `CLOUDFLARE_CALLS_PER_RUN` a minute, shared by every isolate.
+pub const BUDGET_KIND: &str = "webhook";
 const BODY_EXPECTED: &str =
     "a Cloudflare notification: a JSON object, its data.id a custom hostname id";
 
@@ -38,8 +43,14 @@ pub fn authorize(header: Option<&str>, secret: &str) -> Result<(), Error> {
 /// What a notification says, as far as the control plane acts on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// A custom hostname's certificate has this status now.
-    Certificate { id: String, ssl_status: String },
+    /// A custom hostname's certificate has this status now. `event_ms`: when Cloudflare made
+    /// the event (`metadata.event.created_at`, ms since the epoch), `None` when the notice has
+    /// no readable time.
+    Certificate {
+        id: String,
+        ssl_status: String,
+        event_ms: Option<u64>,
+    },
     /// Nothing to act on: Cloudflare's test message when a destination is saved, an event
     /// without a certificate status, or an id no row can hold. Answered 200 all the same.
     Other,
@@ -49,6 +60,8 @@ pub enum Notice {
 struct Payload {
     #[serde(default)]
     data: Option<Data>,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +95,11 @@ pub fn parse(body: &[u8]) -> Result<Notice, Error> {
         Some(s) if is_id(&data.id) => Ok(Notice::Certificate {
             id: data.id,
             ssl_status: s,
+            event_ms: payload
+                .metadata
+                .as_ref()
+                .and_then(|m| m.pointer("/event/created_at")?.as_str())
+                .and_then(tenant_resolver::parse_ms),
         }),
         _ => Ok(Notice::Other),
     }
@@ -127,9 +145,38 @@ mod tests {
             parse(notice("active").as_bytes()).unwrap(),
             Notice::Certificate {
                 id: "0d89c70d-ad9f-4843-b99f-6cc0252067e9".into(),
-                ssl_status: "active".into()
+                ssl_status: "active".into(),
+                event_ms: tenant_resolver::parse_ms("2026-12-02T00:03:28Z"),
             }
         );
+    }
+
+    #[test]
+    fn a_notice_without_a_readable_event_time_says_so() {
+        let event_ms = |metadata: serde_json::Value| {
+            let body = serde_json::json!({
+                "metadata": metadata,
+                "data": {"id": "abc", "ssl": {"status": "active"}}
+            });
+            match parse(body.to_string().as_bytes()).unwrap() {
+                Notice::Certificate { event_ms, .. } => event_ms,
+                Notice::Other => panic!("a certificate notice"),
+            }
+        };
+        assert_eq!(
+            event_ms(serde_json::json!({"event": {"created_at": "2026-12-02T00:03:28.5+00:00"}})),
+            Some(1_796_169_808_500)
+        );
+        for metadata in [
+            serde_json::json!(null),
+            serde_json::json!({}),
+            serde_json::json!({"event": {}}),
+            serde_json::json!({"event": {"created_at": 1_796_169_808}}),
+            serde_json::json!({"event": {"created_at": "yesterday"}}),
+            serde_json::json!("2026-12-02T00:03:28Z"),
+        ] {
+            assert_eq!(event_ms(metadata.clone()), None, "{metadata}");
+        }
     }
 
     #[test]

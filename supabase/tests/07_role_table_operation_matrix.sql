@@ -1,7 +1,9 @@
 -- Role x table x operation matrix: select, insert, update and delete on
 -- tenant_profiles, tenant_changes, campaigns, participant_sessions,
--- usage_events and the campaign_assignments and stakeholder_sessions views,
--- run as each API role with the JWT claims PostgREST would set:
+-- usage_events, the campaign_assignments and stakeholder_sessions views and
+-- the control plane's private.cloudflare_calls (with the function that writes
+-- it, spend_cloudflare_calls()), run as each API role with the JWT claims
+-- PostgREST would set:
 --   anon            nothing but the public columns of an active tenant the
 --                   request names (x-tenant-lookup), and the hashes and
 --                   times of the tenant change feed, through
@@ -14,7 +16,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(102);
+select plan(116);
 
 -- Fixture. Alpha and Beta each own a tenant with a campaign, a session and a
 -- usage event. Sam (staff) owns a campaign inside Alpha's tenant but no tenant.
@@ -145,6 +147,18 @@ select throws_ok($$ update public.tenant_changes set changed_at = now() $$,
   '42501', 'permission denied for table tenant_changes', 'anon: update tenant_changes is denied');
 select throws_ok($$ delete from public.tenant_changes $$,
   '42501', 'permission denied for table tenant_changes', 'anon: delete tenant_changes is denied');
+
+-- cloudflare_calls (the control plane's)
+select throws_ok($$ select calls from private.cloudflare_calls $$,
+  '42501', 'permission denied for table cloudflare_calls', 'anon: select cloudflare_calls is denied');
+select throws_ok($$ insert into private.cloudflare_calls (kind, minute, calls) values ('webhook', now(), 0) $$,
+  '42501', 'permission denied for table cloudflare_calls', 'anon: insert cloudflare_calls is denied');
+select throws_ok($$ update private.cloudflare_calls set calls = 0 $$,
+  '42501', 'permission denied for table cloudflare_calls', 'anon: update cloudflare_calls is denied');
+select throws_ok($$ delete from private.cloudflare_calls $$,
+  '42501', 'permission denied for table cloudflare_calls', 'anon: delete cloudflare_calls is denied');
+select throws_ok($$ select public.spend_cloudflare_calls('webhook', 1, 25) $$,
+  '42501', 'permission denied for function spend_cloudflare_calls', 'anon: spend_cloudflare_calls() is denied');
 
 select tests.clear_authentication();
 
@@ -315,6 +329,18 @@ select throws_ok($$ update public.tenant_changes set changed_at = now() $$,
 select throws_ok($$ delete from public.tenant_changes $$,
   '42501', 'permission denied for table tenant_changes', 'owner: delete tenant_changes is denied');
 
+-- cloudflare_calls (the control plane's)
+select throws_ok($$ select calls from private.cloudflare_calls $$,
+  '42501', 'permission denied for table cloudflare_calls', 'owner: select cloudflare_calls is denied');
+select throws_ok($$ insert into private.cloudflare_calls (kind, minute, calls) values ('webhook', now(), 0) $$,
+  '42501', 'permission denied for table cloudflare_calls', 'owner: insert cloudflare_calls is denied');
+select throws_ok($$ update private.cloudflare_calls set calls = 0 $$,
+  '42501', 'permission denied for table cloudflare_calls', 'owner: update cloudflare_calls is denied');
+select throws_ok($$ delete from private.cloudflare_calls $$,
+  '42501', 'permission denied for table cloudflare_calls', 'owner: delete cloudflare_calls is denied');
+select throws_ok($$ select public.spend_cloudflare_calls('webhook', 1, 25) $$,
+  '42501', 'permission denied for function spend_cloudflare_calls', 'owner: spend_cloudflare_calls() is denied');
+
 select tests.clear_authentication();
 
 -------------------------------------------------------------------------------
@@ -482,6 +508,25 @@ select lives_ok(
 select lives_ok(
   $$ delete from public.tenant_changes where tenant_hash = repeat('7', 64) $$,
   'service_role: delete tenant_changes'
+);
+
+-- cloudflare_calls
+select lives_ok(
+  $$ insert into private.cloudflare_calls (kind, minute, calls) values ('matrix', date_trunc('minute', now()), 1) $$,
+  'service_role: insert cloudflare_calls'
+);
+select results_eq(
+  $$ select calls from private.cloudflare_calls where kind = 'matrix' $$,
+  $$ values (1) $$,
+  'service_role: select cloudflare_calls'
+);
+select lives_ok(
+  $$ update private.cloudflare_calls set calls = 2 where kind = 'matrix' $$,
+  'service_role: update cloudflare_calls'
+);
+select lives_ok(
+  $$ delete from private.cloudflare_calls where kind = 'matrix' $$,
+  'service_role: delete cloudflare_calls'
 );
 
 -- compatibility views

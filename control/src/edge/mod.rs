@@ -137,25 +137,38 @@ fn coach_token(authorization: Option<String>) -> Result<String, Error> {
     Ok(token::coach_token(authorization.as_deref())?.to_string())
 }
 
-/// A webhook's notice: the certificate status written to its row; a deployed certificate reads
-/// the hostname back from Cloudflare at once, so the domain turns active within seconds. That
-/// read failing only leaves the row to the next cron run.
+/// A webhook's notice: the certificate status written to its row, unless the row changed since
+/// the notice was made (`lifecycle::certificate`); a deployed certificate so written reads the
+/// hostname back from Cloudflare at once, so the domain turns active within seconds. That read
+/// is spent from the webhooks' budget, shared by every isolate through the database
+/// (`store::spend_cloudflare_calls`: `CLOUDFLARE_CALLS_PER_RUN` a minute); the budget spent,
+/// or the read failing, only leaves the row to the next cron run.
 async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
-    let Notice::Certificate { id, ssl_status } = notice else {
+    let Notice::Certificate {
+        id,
+        ssl_status,
+        event_ms,
+    } = notice
+    else {
         return Ok(Reply::received(false));
     };
     let Some(row) = store::by_cloudflare_id(config, &id).await? else {
         return Ok(Reply::received(false));
     };
-    let mut current: DomainRow = row.clone();
-    if let Some(update) = lifecycle::certificate(&row, &ssl_status) {
-        match store::update(config, &row.id, &update, false).await? {
-            Written::Matched => current.ssl_status = Some(ssl_status.clone()),
-            Written::Unmatched => {}
-            Written::Refused(body) => worker::console_error!("webhook: write refused: {body:.200}"),
+    let Some(update) = lifecycle::certificate(&row, &ssl_status, event_ms) else {
+        return Ok(Reply::received(true));
+    };
+    let written = match store::update(config, &row.id, &update, false).await? {
+        Written::Matched => true,
+        Written::Unmatched => false,
+        Written::Refused(body) => {
+            worker::console_error!("webhook: write refused: {body:.200}");
+            false
         }
-    }
-    if lifecycle::activates(&current, &ssl_status) {
+    };
+    if written && lifecycle::activates(&row, &ssl_status) && webhook_budget(config, &id).await {
+        let mut current: DomainRow = row.clone();
+        current.ssl_status = Some(ssl_status);
         match cloudflare::get(config, &id).await {
             Ok(hostname) => {
                 let now = tenant_resolver::format_ms(now_ms());
@@ -169,6 +182,26 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
         }
     }
     Ok(Reply::received(true))
+}
+
+/// Whether the webhooks' Cloudflare budget of this minute has a call left for reading `id`
+/// back, spending it; a budget that cannot be read is as good as spent.
+async fn webhook_budget(config: &Config, id: &str) -> bool {
+    let spent =
+        store::spend_cloudflare_calls(config, webhook::BUDGET_KIND, 1, config.calls_per_run).await;
+    match spent {
+        Ok(true) => true,
+        Ok(false) => {
+            worker::console_warn!("webhook: cloudflare budget spent, {id} left to the cron");
+            false
+        }
+        Err(e) => {
+            worker::console_warn!(
+                "webhook: cloudflare budget unknown ({e}), {id} left to the cron"
+            );
+            false
+        }
+    }
 }
 
 #[event(scheduled)]

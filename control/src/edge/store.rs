@@ -106,6 +106,26 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
     read_postgrest(status, &body, config.rest_url_setting)
 }
 
+/// Spends `calls` Cloudflare calls of this minute's budget for `kind`, shared by every isolate
+/// (`POST /rpc/spend_cloudflare_calls` as the service role): whether they fit within
+/// `per_minute` (if not, nothing is spent).
+pub async fn spend_cloudflare_calls(
+    config: &Config,
+    kind: &str,
+    calls: u32,
+    per_minute: u32,
+) -> Result<bool, UpstreamError> {
+    let args = serde_json::json!({ "kind": kind, "calls": calls, "per_minute": per_minute });
+    let request = client(config, Caller::Service).rpc("spend_cloudflare_calls", args.to_string());
+    match send(config, request).await? {
+        (200, body) => serde_json::from_str(&body).map_err(|e| UpstreamError::Decode {
+            service: Service::Postgrest,
+            detail: e.to_string(),
+        }),
+        (status, body) => Err(status_error(status, body)),
+    }
+}
+
 /// The row holding Cloudflare hostname `id`, if any.
 pub async fn by_cloudflare_id(
     config: &Config,
