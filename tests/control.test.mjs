@@ -337,15 +337,17 @@ describe('Cloudflare\'s refusals and limits', () => {
     assert.equal(row('late.example.test').cloudflare_id, null);
   });
 
-  test('a hostname Cloudflare no longer knows fails its domain', async () => {
+  test('a hostname Cloudflare no longer knows fails its domain, once the zone answered a listing; its id is kept', async () => {
     await add('vanished.example.test');
     await cron();
-    cf.hostnames.delete(row('vanished.example.test').cloudflare_id);
+    const id = row('vanished.example.test').cloudflare_id;
+    cf.hostnames.delete(id);
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['GET 404']);
+    assert.deepEqual(calls.map((r) => `${r.method} ${r.status} ${r.path.split('/custom_hostnames')[1]}`), [`GET 404 /${id}`, 'GET 200 ?per_page=5']);
     const seen = await domain('vanished.example.test');
     assert.equal(seen.status, 'failed');
     assert.match(seen.errors[0], /^Cloudflare no longer has this hostname/);
+    assert.equal(row('vanished.example.test').cloudflare_id, id, 'kept, for recovery');
   });
 });
 

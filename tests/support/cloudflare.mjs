@@ -12,7 +12,9 @@
 // - GET/DELETE /zones/:zone/custom_hostnames/:id: 200, or 404 1436.
 // - GET /zones/:zone/custom_hostnames?hostname=&page=&per_page=: 200 with result_info.
 // - 1,200 requests per 5 minutes per token (configurable), then 429 code 971 with retry-after;
-//   `failNext(n, status)` makes the next n requests answer 429 or 5xx.
+//   `failNext(n, status)` makes the next n requests answer 429 or 5xx; `answerAll(status, body)`
+//   makes every request answer that (what a wrong API base or a proxy in front of it does), or
+//   every request `match(method, path)` selects; `answerAll(null)` ends it.
 // - `advance()` is one round of Cloudflare's validation: each pending hostname's ownership is
 //   checked by fetching http://<hostname>/.well-known/cf-custom-hostname-challenge/<id> through
 //   the local resolver (its address, Host: <hostname>, Cloudflare's User-Agent); only a body
@@ -90,6 +92,8 @@ export async function startCloudflare({
   const webhooks = [];
   const window = [];
   const failures = [];
+  /** `{ status, body, match }`: what every request `match` selects gets (`answerAll`). */
+  let everything = null;
 
   const apiBase = () => `${url}/client/v4`;
   const view = (h) => {
@@ -98,6 +102,7 @@ export async function startCloudflare({
   };
 
   function answer(req, body) {
+    if (everything && everything.match(req.method, req.url)) return [everything.status, everything.body];
     if (failures.length > 0) {
       const status = failures.shift();
       if (status === 429) return [429, failure(971), { 'retry-after': '60' }];
@@ -296,6 +301,13 @@ export async function startCloudflare({
     failNext(n, status = 429) {
       for (let i = 0; i < n; i++) failures.push(status);
     },
+    /**
+     * Every request answers `status` with the JSON `body` until `answerAll(null)`; with `match`,
+     * only the requests `match(method, path)` selects (`path` with its query).
+     */
+    answerAll(status, body, match = () => true) {
+      everything = status === null ? null : { status, body, match };
+    },
     byName: (name) => [...hostnames.values()].find((h) => h.hostname === name),
     sendWebhook,
     reset() {
@@ -303,6 +315,7 @@ export async function startCloudflare({
       webhooks.length = 0;
       failures.length = 0;
       window.length = 0;
+      everything = null;
     },
     stop() {
       if (timer) clearInterval(timer);

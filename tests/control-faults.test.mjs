@@ -1,0 +1,291 @@
+// The control plane when something is wrong (issue 24, findings 5 and 11), on the real stack:
+// Postgres with the migrations, PostgREST and the control plane in workerd, with the
+// Cloudflare stand-in (tests/support/cloudflare.mjs) as its Cloudflare API. No resolver: the
+// stand-in verifies nothing here. The domain rows are written with SQL (five `active` rows
+// with Cloudflare hostnames, one `removing`), the hostnames put in the stand-in directly, so
+// that every test starts from rows the cron has work for.
+//
+// - an API that answers every call 404 `{"code":7000,"message":"No route for that URI"}` (what
+//   a wrong CLOUDFLARE_API_BASE, or a proxy, answers): a cron run changes no row and stops at
+//   its first call; `/health?deep=1` says which setting is wrong;
+// - Cloudflare's real "not found" (1436) for one hostname fails that row only, after the zone
+//   answered a listing, and keeps its id; a listing that fails changes nothing;
+// - a webhook notice older than the row's last change changes nothing, a repeated one makes no
+//   Cloudflare call, and the webhooks' calls share one budget in the database;
+// - a token that is not a signed-in user's is 401 before any PostgREST request.
+
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mintJwt, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import { request } from './support/http.mjs';
+import { TENANTS, USERS, assertError, countUpstream, userToken } from './support/tenants.mjs';
+
+/** Enough for a run to read five hostnames, delete one and list the zone. */
+const CALLS_PER_RUN = 10;
+const NORA = TENANTS.northstar;
+const ACTIVE = ['one', 'two', 'three', 'four', 'five'].map((n) => `${n}.faults.test`);
+const REMOVING = 'gone.faults.test';
+const NO_ROUTE = { success: false, errors: [{ code: 7000, message: 'No route for that URI' }], messages: [], result: null };
+
+let stack;
+let control;
+let cf;
+
+before(async () => {
+  stack = await startStack({ worker: false });
+  control = await startControl(stack, {
+    vars: { CLOUDFLARE_CALLS_PER_RUN: String(CALLS_PER_RUN) },
+    cloudflare: { allowTopDomains: ['test'] },
+    echo: Boolean(process.env.CONTROL_ECHO),
+  });
+  cf = control.cloudflare;
+});
+after(async () => {
+  await stack?.stop();
+});
+
+const sql = (text) => psql(stack.dbUrl, { sql: text }).trim();
+const quote = (value) => (value === null || value === undefined ? 'null' : `'${String(value).replaceAll("'", "''")}'`);
+
+/** A hostname in the stand-in, as Cloudflare holds a verified one: active, certificate active. */
+async function hostnameAtCloudflare(name) {
+  const res = await request(`${cf.apiBase}/zones/${cf.zoneId}/custom_hostnames`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${cf.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ hostname: name, ssl: { method: 'http', type: 'dv' } }),
+  });
+  assert.equal(res.status, 201, res.body);
+  const h = cf.hostnames.get(res.json().result.id);
+  Object.assign(h, { status: 'active', verification_errors: [], _owned: true });
+  h.ssl.status = 'active';
+  return h;
+}
+
+/**
+ * A `tenant_domains` row of Northstar for the stand-in's hostname `h`, written as trusted code
+ * does, with the ownership records Cloudflare gave (so a refresh finds nothing to change).
+ */
+function insertRow(h, status, ssl = 'active') {
+  const proven = status === 'active' || status === 'pending';
+  sql(`insert into public.tenant_domains
+         (tenant_id, hostname, status, ssl_status, cloudflare_id, ownership_txt_name, ownership_txt_value,
+          ownership_http_path, ownership_http_body, proven_at, verified_at)
+       values ('${NORA.id}', ${quote(h.hostname)}, '${status}', ${quote(ssl)}, ${quote(h.id)},
+          ${quote(h.ownership_verification.name)}, ${quote(h.ownership_verification.value)},
+          ${quote(new URL(h.ownership_verification_http.http_url).pathname)}, ${quote(h.ownership_verification_http.http_body)},
+          ${proven ? 'now()' : 'null'}, ${status === 'active' ? 'now()' : 'null'})`);
+}
+
+/** Every test row, as the database holds it, by hostname. */
+const rows = () => JSON.parse(sql(`select coalesce(json_agg(d order by d.hostname), '[]') from public.tenant_domains d
+  where d.hostname like '%.faults.test'`));
+const row = (hostname) => rows().find((r) => r.hostname === hostname) ?? null;
+
+/** Runs the Cron Trigger once; resolves with the Cloudflare requests it made. */
+async function cron() {
+  const from = cf.requests.length;
+  await control.scheduled();
+  return cf.requests.slice(from);
+}
+
+const health = (query = '') => request(`${control.url}/health${query}`);
+const isListing = (r) => r.method === 'GET' && r.path.endsWith('/custom_hostnames?per_page=5');
+
+/** Five active domains and one being removed, each with its hostname at Cloudflare. */
+beforeEach(async () => {
+  sql("delete from public.tenant_domains where hostname like '%.faults.test'");
+  sql('delete from private.cloudflare_calls');
+  cf.hostnames.clear();
+  cf.reset();
+  for (const name of ACTIVE) insertRow(await hostnameAtCloudflare(name), 'active');
+  insertRow(await hostnameAtCloudflare(REMOVING), 'removing', null);
+  cf.reset();
+  // A deep health check shares its result for a second: start each test with none to share.
+  await sleep(1100);
+});
+
+describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_API_BASE)', () => {
+  test('a cron run changes no row, stops at its first call, and deep health names the setting', async () => {
+    const before = rows();
+    assert.equal(before.length, 6);
+    cf.answerAll(404, NO_ROUTE);
+    const calls = await cron();
+    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['DELETE 404'], 'the run stopped at its first call');
+    assert.deepEqual(rows(), before, 'no row changed: none failed, none lost its id, the removing row is still there');
+
+    const shallow = await health();
+    assert.deepEqual([shallow.status, shallow.json()], [200, { status: 'ok' }]);
+    const deep = await health('?deep=1');
+    assertError(deep, 500, 'misconfigured');
+    assert.match(deep.json().error.message, /CLOUDFLARE_API_BASE/);
+    assert.equal(cf.requests.filter(isListing).length, 1, 'the deep check listed the zone once');
+
+    // The same API answering again: the next run does the work it left.
+    cf.answerAll(null);
+    await sleep(1100);
+    const ok = await health('?deep=1');
+    assert.deepEqual([ok.status, ok.json()], [200, { status: 'ok', postgrest: 'ok', cloudflare: 'ok' }]);
+    const next = await cron();
+    assert.deepEqual(next[0] && `${next[0].method} ${next[0].status}`, 'DELETE 200');
+    assert.equal(row(REMOVING), null, 'the removed domain is gone once its hostname is');
+    assert.ok(ACTIVE.every((name) => row(name).status === 'active'));
+  });
+
+  test('the zone id refused (7003) or the token refused (10000) stop the run too, and deep health names each', async () => {
+    const before = rows();
+    for (const [status, code, setting] of [[400, 7003, 'CLOUDFLARE_ZONE_ID'], [403, 10000, 'CLOUDFLARE_API_TOKEN'], [401, 9109, 'CLOUDFLARE_API_TOKEN']]) {
+      cf.answerAll(status, { success: false, errors: [{ code, message: 'refused' }], messages: [], result: null });
+      assert.equal((await cron()).length, 1, `${code}: the run stopped at its first call`);
+      assert.deepEqual(rows(), before, `${code}: no row changed`);
+      await sleep(1100);
+      const deep = await health('?deep=1');
+      assertError(deep, 500, 'misconfigured', String(code));
+      assert.match(deep.json().error.message, new RegExp(setting));
+    }
+    cf.answerAll(null);
+  });
+
+  test('a failing Cloudflare is 503 upstream_unavailable on deep health, and concurrent checks share one listing', async () => {
+    cf.answerAll(502, { error: 'bad gateway' });
+    const { result, upstream } = await countUpstream(stack, () => Promise.all(Array.from({ length: 20 }, () => health('?deep=1'))));
+    for (const res of result) assertError(res, 503, 'upstream_unavailable');
+    assert.equal(cf.requests.filter(isListing).length, 1, '20 concurrent deep checks, one Cloudflare listing');
+    assert.equal(upstream, 1, '20 concurrent deep checks, one PostgREST request');
+    cf.answerAll(null);
+  });
+});
+
+describe('Cloudflare\'s own "not found" (1436)', () => {
+  test('fails only that row, after the zone answered a listing, and keeps its id', async () => {
+    const [lost] = ACTIVE;
+    const before = row(lost);
+    cf.hostnames.delete(before.cloudflare_id);
+    const calls = await cron();
+    const lines = calls.map((r) => `${r.method} ${r.status}`);
+    const notFound = calls.findIndex((r) => r.method === 'GET' && r.status === 404);
+    const listing = calls.findIndex(isListing);
+    assert.ok(notFound >= 0 && listing > notFound, `the listing came after the 404: ${lines}`);
+    assert.equal(calls.filter(isListing).length, 1, `one listing per run: ${lines}`);
+    const failed = row(lost);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.verification_errors[0], /^Cloudflare no longer has this hostname/);
+    assert.equal(failed.cloudflare_id, before.cloudflare_id, 'the id is kept for recovery');
+    assert.equal(failed.ssl_status, before.ssl_status);
+    for (const name of ACTIVE.slice(1)) assert.equal(row(name).status, 'active', name);
+  });
+
+  test('is not believed when the zone does not answer a listing: the run stops, nothing changes', async () => {
+    const [lost] = ACTIVE;
+    cf.hostnames.delete(row(lost).cloudflare_id);
+    sql(`delete from public.tenant_domains where hostname = '${REMOVING}'`);
+    const before = rows();
+    cf.answerAll(503, { success: false, errors: [{ code: 1500, message: 'Internal Server Error' }], messages: [], result: null },
+      (method, path) => method === 'GET' && path.endsWith('/custom_hostnames?per_page=5'));
+    const calls = await cron();
+    cf.answerAll(null);
+    assert.deepEqual(calls.at(-1) && [calls.at(-1).status, isListing(calls.at(-1))], [503, true], 'the run stopped at the failed listing');
+    assert.deepEqual(rows(), before, 'no row changed');
+  });
+});
+
+describe('the webhook', () => {
+  const host = 'hook.faults.test';
+  let hostname;
+  beforeEach(async () => {
+    hostname = await hostnameAtCloudflare(host);
+    insertRow(hostname, 'pending', 'pending_deployment');
+    cf.reset();
+  });
+
+  /** Posts a notice that `hostname`'s certificate is `status`, made at `createdAt` (or none). */
+  const notice = (status, createdAt) => request(`${control.url}/webhooks/cloudflare`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-webhook-auth': control.vars.CLOUDFLARE_WEBHOOK_SECRET },
+    body: JSON.stringify({
+      metadata: {
+        event: { id: 'e1', type: 'ssl.custom_hostname_certificate.deployment.succeeded', ...(createdAt ? { created_at: createdAt } : {}) },
+        account: { id: 'account' }, zone: { id: cf.zoneId },
+      },
+      data: { id: hostname.id, hostname: host, ssl: { id: hostname.ssl.id, type: 'dv', method: 'http', status } },
+    }),
+  });
+
+  test('a notice older than the row\'s last change, or without an event time, changes nothing and calls nobody', async () => {
+    const before = row(host);
+    const older = new Date(Date.parse(before.updated_at) - 60_000).toISOString();
+    for (const createdAt of [older, undefined]) {
+      const res = await notice('active', createdAt);
+      assert.deepEqual([res.status, res.json()], [200, { received: true, known: true }], String(createdAt));
+      assert.deepEqual(row(host), before, `${createdAt}: the row is as it was`);
+    }
+    assert.deepEqual(cf.requests, [], 'no Cloudflare call');
+  });
+
+  test('a newer notice is applied, read back once; the same notice again makes no call', async () => {
+    const res = await notice('active', new Date().toISOString());
+    assert.deepEqual([res.status, res.json()], [200, { received: true, known: true }]);
+    assert.deepEqual(cf.requests.map((r) => `${r.method} ${r.status}`), ['GET 200'], 'read back once');
+    const applied = row(host);
+    assert.deepEqual([applied.status, applied.ssl_status], ['active', 'active']);
+    assert.equal(sql("select calls from private.cloudflare_calls where kind = 'webhook'"), '1', 'spent from the webhooks\' budget');
+    sql(`update public.tenant_domains set status = 'pending' where hostname = '${host}'`);
+    await notice('active', new Date().toISOString());
+    assert.equal(cf.requests.length, 1, 'a notice that changed no ssl_status makes no call');
+  });
+
+  test('with the webhooks\' budget spent, a deployed certificate is written and left to the cron', async () => {
+    // This minute and the next, so that a minute turning over mid-test changes nothing.
+    sql(`insert into private.cloudflare_calls (kind, minute, calls)
+         select 'webhook', date_trunc('minute', now()) + m * interval '1 minute', ${CALLS_PER_RUN} from generate_series(0, 1) as m`);
+    const res = await notice('active', new Date().toISOString());
+    assert.deepEqual([res.status, res.json()], [200, { received: true, known: true }]);
+    assert.deepEqual(cf.requests, [], 'no Cloudflare call beyond the budget');
+    assert.deepEqual([row(host).status, row(host).ssl_status], ['pending', 'active']);
+    const calls = await cron();
+    assert.ok(calls.some((r) => r.path.endsWith(`/custom_hostnames/${hostname.id}`)), 'the cron reads it');
+    assert.equal(row(host).status, 'active');
+  });
+});
+
+describe('the coach\'s API', () => {
+  test('refuses a token that is not a signed-in user\'s with 401, before any PostgREST request', async () => {
+    const tokens = {
+      service_role: control.vars.SUPABASE_SECRET_KEY,
+      anon: stack.anonKey,
+      'no role': mintJwt(stack.jwtSecret, { sub: USERS.nora }),
+      postgres: mintJwt(stack.jwtSecret, { sub: USERS.nora, role: 'postgres' }),
+    };
+    const list = (token) => request(`${control.url}/domains?tenant_id=${NORA.id}`, { headers: { authorization: `Bearer ${token}` } });
+    const { result, upstream } = await countUpstream(stack, async () => {
+      const answers = [];
+      for (const [name, token] of Object.entries(tokens)) answers.push([name, await list(token)]);
+      return answers;
+    });
+    for (const [name, res] of result) assertError(res, 401, 'unauthorized', name);
+    assert.equal(upstream, 0, 'no PostgREST request');
+    const coach = await list(userToken(stack, USERS.nora));
+    assert.equal(coach.status, 200, coach.body);
+    assert.ok(coach.json().domains.some((d) => d.hostname === ACTIVE[0]));
+  });
+});
+
+describe('deep health with a wrong PostgREST setting', () => {
+  let wrongKey;
+  let wrongUrl;
+  before(async () => {
+    [wrongKey, wrongUrl] = await Promise.all([
+      startControl(stack, { vars: { SUPABASE_SECRET_KEY: mintJwt('not-this-projects-secret-0123456789', { role: 'service_role' }) } }),
+      startControl(stack, { vars: { SUPABASE_REST_URL: `${stack.postgrest.url}/not/postgrest` } }),
+    ]);
+  });
+
+  test('names SUPABASE_SECRET_KEY when PostgREST refuses it, SUPABASE_REST_URL when the table is not found there', async () => {
+    for (const [plane, setting] of [[wrongKey, 'SUPABASE_SECRET_KEY'], [wrongUrl, 'SUPABASE_REST_URL']]) {
+      const res = await request(`${plane.url}/health?deep=1`);
+      assertError(res, 500, 'misconfigured', setting);
+      assert.match(res.json().error.message, new RegExp(setting));
+      const shallow = await request(`${plane.url}/health`);
+      assert.equal(shallow.status, 200, 'plain /health asks no upstream');
+    }
+  });
+});
