@@ -92,11 +92,13 @@
         remove.addEventListener('click', () => act('DELETE', `/domains/${d.hostname}`));
         actions.append(remove);
       }
-      const item = el('li', { class: 'card domain', 'data-hostname': d.hostname, 'data-status': d.status },
+      const owner = d.ownershipVerifiedAt ? 'Ownership verified' : 'Ownership not verified yet: add the TXT record';
+      const item = el('li', { class: 'card domain', 'data-hostname': d.hostname, 'data-status': d.status, 'data-owned': String(Boolean(d.ownershipVerifiedAt)) },
         el('h2', {}, d.hostname, ' ', el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status })),
+        el('p', { class: 'ownership', textContent: owner }),
         el('p', { class: 'ssl', textContent: `${certificate(d)}${d.primary ? ' · primary domain' : ''}` }));
       if (d.status !== 'active' && d.status !== 'removing') {
-        item.append(el('p', { textContent: 'Add this record at your DNS provider:' }), dnsTable(d));
+        item.append(el('p', { textContent: 'Add these records at your DNS provider:' }), dnsTable(d));
       }
       if (d.errors.length > 0) item.append(el('ul', { class: 'problem' }, ...d.errors.map((e) => el('li', { textContent: e }))));
       item.append(actions);

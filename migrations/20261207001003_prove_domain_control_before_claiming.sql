@@ -26,7 +26,7 @@
 -- Anyone else must prove control, as always.
 --
 -- Also: an inactive tenant cannot add domains; adding a name the tenant
--- already has as failed replaces that claim; a claim that never reached
+-- already has as failed replaces that claim (keeping its token); a claim that never reached
 -- Cloudflare (no hostname, never verified) is deleted at once when removed;
 -- and the owner functions spend the tenant's write budget
 -- (20261207001002), checked after everything that could refuse the call, so
@@ -308,8 +308,13 @@ begin
   end if;
 
   perform 1 from public.tenant_domains as d where d.hostname = name order by d.id for update;
-  insert into public.tenant_domains (tenant_id, hostname)
-  values (add_tenant_domain.tenant_id, name)
+  -- A claim that replaces the tenant's failed one keeps its token, so the TXT
+  -- record its coach published still proves it.
+  insert into public.tenant_domains (tenant_id, hostname, proof_token)
+  values (
+    add_tenant_domain.tenant_id, name,
+    coalesce(earlier.proof_token, pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''))
+  )
   returning * into added;
 
   if exists (

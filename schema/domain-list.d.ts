@@ -36,11 +36,15 @@ export interface Domain {
    */
   verifiedAt: string | null;
   /**
+   * When the platform found the domain's TXT record (the one in dns) holding this claim's token: the tenant proved control of its DNS (RFC 3339). Until then the claim holds nothing: other tenants may claim the same name, and the first to prove control takes it.
+   */
+  ownershipVerifiedAt: string | null;
+  /**
    * What stands between the domain and active, or why it failed, in Cloudflare's words or the platform's.
    */
   errors: string[];
   /**
-   * The DNS records the coach adds at their DNS provider: the CNAME to the platform's target, and the TXT ownership record once Cloudflare gave one (optional: it verifies ownership before the CNAME is switched over).
+   * The DNS records the coach adds at their DNS provider: the CNAME to the platform's target and the TXT record that proves control of the domain (_<platform>-challenge.<hostname>, this claim's token), both required; and Cloudflare's TXT ownership record once Cloudflare gave one (optional: it verifies the hostname before the CNAME is switched over).
    */
   dns: DnsRecord[];
 }
@@ -55,7 +59,7 @@ export interface DnsRecord {
    */
   value: string;
   /**
-   * true when the domain works without this record (the TXT record); absent on the CNAME, which is required.
+   * true when the domain works without this record (Cloudflare's TXT record); absent on the required ones (the CNAME and the platform's TXT record).
    */
   optional?: true;
 }

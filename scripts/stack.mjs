@@ -540,19 +540,28 @@ export const CUSTOM_HOSTNAME_TARGET = 'customers.coachplatform.com';
 
 /**
  * The control plane (control/wrangler.toml) against the stack, with the Cloudflare stand-in
- * (tests/support/cloudflare.mjs) as its CLOUDFLARE_API_BASE: Cloudflare is the one service the
- * stack cannot run. The stand-in checks ownership through `resolver` (default: the stack's
- * Worker) and posts certificate events to the control plane's webhook. It holds a service-role
- * JWT minted with the stack's secret; coaches' requests carry the anon key as `apikey`.
- * Options: `vars` override the control plane's settings, `cloudflare` the stand-in's options
- * (`startCloudflare`), `port` fixes the control plane's port.
- * Returns `{ url, port, proc, vars, cloudflare, scheduled() }`: `scheduled()` runs one Cron
- * Trigger (`GET /__scheduled`) and resolves once it has run. `stack.stop()` stops both.
+ * (tests/support/cloudflare.mjs) as its CLOUDFLARE_API_BASE and the DNS over HTTPS stand-in
+ * (tests/support/dns.mjs) as its DNS_RESOLVER_URL: the services the stack cannot run. The
+ * Cloudflare stand-in checks ownership through `resolver` (default: the stack's Worker) and
+ * posts certificate events to the control plane's webhook; the DNS stand-in holds the TXT
+ * records a coach publishes to prove control of a domain. It holds a service-role JWT minted
+ * with the stack's secret; coaches' requests carry the anon key as `apikey`; its PLATFORM_DOMAIN
+ * is the Worker's. Its cron runs once before this resolves, as the deployed one does every
+ * minute: it tells the database the platform's reserved names, without which no domain can be
+ * claimed.
+ * Options: `vars` override the control plane's settings, `cloudflare` the Cloudflare stand-in's
+ * options (`startCloudflare`), `dns` the DNS stand-in's (`startDns`), `port` fixes the control
+ * plane's port.
+ * Returns `{ url, port, proc, vars, cloudflare, dns, scheduled() }`: `scheduled()` runs one Cron
+ * Trigger (`GET /__scheduled`) and resolves once it has run. `stack.stop()` stops all three.
  */
-export async function startControl(stack, { vars = {}, cloudflare = {}, port, resolver, echo = false } = {}) {
+export async function startControl(stack, { vars = {}, cloudflare = {}, dns: dnsOptions = {}, port, resolver, echo = false } = {}) {
   const { startCloudflare } = await import('../tests/support/cloudflare.mjs');
+  const { startDns } = await import('../tests/support/dns.mjs');
   const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, ...cloudflare });
   stack.servers.push(cf);
+  const dns = await startDns(dnsOptions);
+  stack.servers.push(dns);
   const controlVars = {
     SUPABASE_REST_URL: stack.postgrest.url,
     SUPABASE_SECRET_KEY: mintJwt(stack.jwtSecret, { role: 'service_role' }),
@@ -562,6 +571,8 @@ export async function startControl(stack, { vars = {}, cloudflare = {}, port, re
     CLOUDFLARE_API_BASE: cf.apiBase,
     CLOUDFLARE_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     CUSTOM_HOSTNAME_TARGET,
+    PLATFORM_DOMAIN: stack.workerVars?.PLATFORM_DOMAIN ?? 'localhost',
+    DNS_RESOLVER_URL: dns.url,
     ...vars,
   };
   const worker = await startWorker({
@@ -571,15 +582,19 @@ export async function startControl(stack, { vars = {}, cloudflare = {}, port, re
   if (controlVars.CLOUDFLARE_WEBHOOK_SECRET) {
     cf.webhook = { url: `${worker.url}/webhooks/cloudflare`, secret: controlVars.CLOUDFLARE_WEBHOOK_SECRET };
   }
-  log(`control plane ready on ${worker.port}, Cloudflare stand-in on ${cf.url}`);
-  return {
+  log(`control plane ready on ${worker.port}, Cloudflare stand-in on ${cf.url}, DNS stand-in on ${dns.url}`);
+  const control = {
     ...worker,
     vars: controlVars,
     cloudflare: cf,
+    dns,
     async scheduled() {
       const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
       if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}: ${await res.text()}`);
       return res.text();
     },
   };
+  await control.scheduled();
+  cf.reset();
+  return control;
 }

@@ -216,9 +216,10 @@ impl Config {
     }
 }
 
-/// A domain, or `localhost`: the one single-label name (RFC 6761) browsers resolve for every
-/// subdomain, so `<slug>.localhost` works in a browser with no DNS setup.
-fn platform_domain(value: &str) -> Result<Host, Error> {
+/// `PLATFORM_DOMAIN`: a domain, or `localhost`: the one single-label name (RFC 6761) browsers
+/// resolve for every subdomain, so `<slug>.localhost` works in a browser with no DNS setup. The
+/// control plane reads its own setting of the same name through this, so both agree.
+pub fn platform_domain(value: &str) -> Result<Host, Error> {
     Host::parse_domain(value)
         .or_else(|_| {
             Host::parse(value).map_err(|_| ()).and_then(|h| {

@@ -48,7 +48,7 @@ mod costs;
 // bearer tokens, PostgREST's timestamps, Cloudflare's ownership-check paths and the settings
 // naming URLs exactly as the resolver does. Everything else is crate-private, so the compiler
 // finds dead code.
-pub use crate::config::{http_url, rest_url};
+pub use crate::config::{http_url, platform_domain, rest_url};
 pub use crate::domain::is_challenge_path;
 pub use crate::error::Error;
 pub use crate::host::Host;

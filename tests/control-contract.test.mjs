@@ -16,9 +16,11 @@ const pending = {
   primary: false,
   ssl: 'pending_validation',
   verifiedAt: null,
+  ownershipVerifiedAt: '2026-12-02T10:01:00.000Z',
   errors: ['custom hostname does not CNAME to this zone.'],
   dns: [
     { type: 'CNAME', name: 'coach.example.test', value: 'customers.coachplatform.com' },
+    { type: 'TXT', name: '_coachplatform-challenge.coach.example.test', value: '0f73f020e7894d42bc0a19cd546c8c6c' },
     { type: 'TXT', name: '_cf-custom-hostname.coach.example.test', value: '5cc07c04-ea62-4a5a-95f0-419334a875a4', optional: true },
   ],
 };
@@ -36,6 +38,7 @@ test('the domain schema accepts what the control plane answers, and nothing loos
     ['a record marked optional: false', { ...pending, dns: [{ ...pending.dns[0], optional: false }] }],
     ['another record type', { ...pending, dns: [{ type: 'A', name: 'x', value: '1.2.3.4' }] }],
     ['no dns', { ...pending, dns: undefined }],
+    ['no ownershipVerifiedAt', { ...pending, ownershipVerifiedAt: undefined }],
   ]) {
     assert.ok(!domain(bad), what);
   }

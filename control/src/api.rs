@@ -149,6 +149,8 @@ struct PostgrestError {
     hint: Option<String>,
     #[serde(default)]
     message: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
 }
 
 /// Whether PostgREST refused the coach's token itself rather than what it asked: any 401, its
@@ -204,6 +206,14 @@ pub fn rpc_error(status: u16, body: &str) -> Error {
         (Some("too_many_domains"), _) => Error::TooManyDomains,
         (Some("domain_not_found"), _) => Error::DomainNotFound,
         (Some("domain_not_active"), _) => Error::DomainNotActive,
+        (Some("tenant_inactive"), _) => Error::TenantInactive,
+        (Some("rate_limited"), _) => Error::RateLimited {
+            retry_after_s: e
+                .details
+                .and_then(|d| d.trim().parse().ok())
+                .unwrap_or(Error::RETRY_AFTER_SECONDS),
+        },
+        (Some("not_ready"), _) => Error::NotReady,
         (None, Some("42501")) => Error::NotOwner,
         _ => Error::UpstreamUnavailable(UpstreamError::Status {
             service: Service::Postgrest,
@@ -380,6 +390,16 @@ mod tests {
         assert_eq!(
             rpc_error(409, &pg("P0001", "domain_not_active")),
             Error::DomainNotActive
+        );
+        assert_eq!(
+            rpc_error(403, &pg("42501", "tenant_inactive")),
+            Error::TenantInactive
+        );
+        assert_eq!(rpc_error(503, &pg("PT503", "not_ready")), Error::NotReady);
+        let limited = r#"{"code":"PT429","details":"7","hint":"rate_limited","message":"too many domain changes for this tenant: try again in 7 seconds"}"#;
+        assert_eq!(
+            rpc_error(429, limited),
+            Error::RateLimited { retry_after_s: 7 }
         );
         assert_eq!(
             rpc_error(400, &pg("22023", "invalid_domain")),

@@ -10,6 +10,7 @@
 
 use tenant_resolver::Host;
 
+use crate::domain::{DomainRow, DomainView};
 use crate::error::Error;
 
 /// Default for `CLOUDFLARE_API_BASE`.
@@ -18,6 +19,11 @@ pub const DEFAULT_CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client
 pub const DEFAULT_DNS_RESOLVER_URL: &str = "https://cloudflare-dns.com/dns-query";
 /// Default for `DOMAIN_PENDING_DAYS`: Cloudflare itself deletes a hostname pending this long.
 pub const DEFAULT_PENDING_DAYS: f64 = 7.0;
+/// Default for `DOMAIN_COOLDOWN_DAYS`: as long as a pending domain may wait, so a coach who
+/// removed a domain by mistake has as long to take it back.
+pub const DEFAULT_COOLDOWN_DAYS: f64 = 7.0;
+/// At most this many `RESERVED_HOSTNAMES` (the database keeps 100 names, the target among them).
+const MAX_RESERVED_HOSTNAMES: usize = 99;
 /// Default for `UPSTREAM_TIMEOUT_MS`.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 5000;
 /// Default for `CLOUDFLARE_CALLS_PER_RUN`: 25 a minute is 125 per 5 minutes, a tenth of
@@ -114,6 +120,14 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// What coaches point their CNAME at.
     pub target: Host,
+    /// `PLATFORM_DOMAIN`: it and every name beneath it are the platform's (tenants'
+    /// subdomains), never a coach's custom domain. The resolver's setting of the same name.
+    pub platform_domain: Host,
+    /// `RESERVED_HOSTNAMES`: the platform's other hosts (the control plane's, the fallback
+    /// origin's, the app's); each, and every name beneath it, is never a coach's domain.
+    pub reserved_hostnames: Vec<Host>,
+    /// How long a removed domain stays reserved to its previous tenant, in whole seconds.
+    pub cooldown_s: u32,
     /// How long a domain may stay pending before it is given up, in ms.
     pub pending_ms: u64,
     /// `DOMAIN_PENDING_DAYS` as set, for messages.
@@ -160,17 +174,29 @@ impl Config {
                 Host::parse_domain(&t)
                     .map_err(|_| misconfigured("CUSTOM_HOSTNAME_TARGET", "is not a hostname"))
             })?;
-        let pending_days = match get("DOMAIN_PENDING_DAYS") {
-            None => DEFAULT_PENDING_DAYS,
+        let platform_domain = get("PLATFORM_DOMAIN")
+            .ok_or(misconfigured("PLATFORM_DOMAIN", "is not set"))
+            .and_then(|d| {
+                tenant_resolver::platform_domain(&d)
+                    .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain (or localhost)"))
+            })?;
+        let reserved_hostnames = get("RESERVED_HOSTNAMES")
+            .map(|v| reserved_hostnames(&v))
+            .transpose()?
+            .unwrap_or_default();
+        let days = |name: &'static str, default: f64| match get(name) {
+            None => Ok(default),
             Some(v) => v
                 .parse::<f64>()
                 .ok()
                 .filter(|d| d.is_finite() && (0.0..=MAX_PENDING_DAYS).contains(d))
                 .ok_or(misconfigured(
-                    "DOMAIN_PENDING_DAYS",
+                    name,
                     "must be a number of days from 0 to 365",
-                ))?,
+                )),
         };
+        let pending_days = days("DOMAIN_PENDING_DAYS", DEFAULT_PENDING_DAYS)?;
+        let cooldown_days = days("DOMAIN_COOLDOWN_DAYS", DEFAULT_COOLDOWN_DAYS)?;
         let dashboard_origins = get("DASHBOARD_ORIGIN")
             .map(|v| dashboard_origins(&v))
             .transpose()?
@@ -191,6 +217,9 @@ impl Config {
             cloudflare,
             webhook_secret,
             target,
+            platform_domain,
+            reserved_hostnames,
+            cooldown_s: (cooldown_days * 86_400.0) as u32,
             pending_ms: (pending_days * MS_PER_DAY) as u64,
             pending_days,
             dashboard_origins,
@@ -209,6 +238,53 @@ impl Config {
                 None => DEFAULT_DNS_RESOLVER_URL.to_string(),
             },
         })
+    }
+
+    /// Whether `host` is the platform's: the platform domain, the CNAME target, a reserved
+    /// hostname, or a name beneath one of them. The database refuses the same names (it learns
+    /// them from [`Config::domain_rules`]); refusing them here costs no upstream request.
+    pub fn is_reserved(&self, host: &Host) -> bool {
+        self.reserved().any(|r| {
+            host == r
+                || host
+                    .as_str()
+                    .strip_suffix(r.as_str())
+                    .is_some_and(|p| p.ends_with('.'))
+        })
+    }
+
+    fn reserved(&self) -> impl Iterator<Item = &Host> {
+        std::iter::once(&self.platform_domain)
+            .chain(std::iter::once(&self.target))
+            .chain(&self.reserved_hostnames)
+    }
+
+    /// The arguments of `public.set_domain_rules`, which every cron run calls: the platform
+    /// domain, the hostnames reserved with everything beneath them, the cool-down.
+    pub fn domain_rules(&self) -> String {
+        let reserved: Vec<&str> = std::iter::once(&self.target)
+            .chain(&self.reserved_hostnames)
+            .map(Host::as_str)
+            .collect();
+        serde_json::json!({
+            "platform_domain": self.platform_domain.as_str(),
+            "reserved_hostnames": reserved,
+            "cooldown_seconds": self.cooldown_s,
+        })
+        .to_string()
+    }
+
+    /// The name of the TXT record by which a coach proves control of `host`:
+    /// `_<platform>-challenge.<host>`, `<platform>` the platform domain's first label.
+    pub fn challenge_record(&self, host: &str) -> String {
+        let platform = self.platform_domain.as_str();
+        let label = platform.split('.').next().unwrap_or(platform);
+        format!("_{label}-challenge.{host}")
+    }
+
+    /// The coach's view of a domain, with the records to add for it.
+    pub fn view(&self, row: &DomainRow) -> DomainView {
+        row.to_domain(&self.target, self.challenge_record(&row.hostname))
     }
 
     /// The origin to allow in CORS for a request from `origin`, if it is a dashboard's.
@@ -258,6 +334,24 @@ fn anon_key(key: String) -> Result<ApiKey, Error> {
             "is neither an anon JWT nor an sb_publishable_ key",
         )),
     }
+}
+
+/// `RESERVED_HOSTNAMES`: hostnames, comma-separated.
+fn reserved_hostnames(value: &str) -> Result<Vec<Host>, Error> {
+    const NAME: &str = "RESERVED_HOSTNAMES";
+    let hosts = value
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            Host::parse_domain(h)
+                .map_err(|_| misconfigured(NAME, "must be hostnames, comma-separated"))
+        })
+        .collect::<Result<Vec<Host>, Error>>()?;
+    if hosts.len() > MAX_RESERVED_HOSTNAMES {
+        return Err(misconfigured(NAME, "holds more than 99 hostnames"));
+    }
+    Ok(hosts)
 }
 
 /// A value sent in a header: visible ASCII, no spaces.
@@ -342,6 +436,7 @@ mod tests {
                 "CUSTOM_HOSTNAME_TARGET",
                 "customers.coachplatform.com".into(),
             ),
+            ("PLATFORM_DOMAIN", "coachplatform.com".into()),
         ]
     }
 
@@ -379,6 +474,78 @@ mod tests {
         assert_eq!(c.anon_key, None);
         assert!(c.dashboard_origins.is_empty());
         assert_eq!(c.target.as_str(), "customers.coachplatform.com");
+        assert_eq!(c.platform_domain.as_str(), "coachplatform.com");
+        assert!(c.reserved_hostnames.is_empty());
+        assert_eq!(c.cooldown_s, 7 * 86_400);
+    }
+
+    #[test]
+    fn the_platforms_names_are_reserved_at_any_depth() {
+        let c = with(
+            "RESERVED_HOSTNAMES",
+            " control.ops.test, Fallback.CoachPlatform.net. ",
+        )
+        .unwrap();
+        let host = |h: &str| Host::parse_domain(h).unwrap();
+        for reserved in [
+            "coachplatform.com",
+            "www.coachplatform.com",
+            "login.acme.coachplatform.com",
+            "customers.coachplatform.com",
+            "control.ops.test",
+            "a.b.control.ops.test",
+            "fallback.coachplatform.net",
+        ] {
+            assert!(c.is_reserved(&host(reserved)), "{reserved}");
+        }
+        for free in [
+            "notcoachplatform.com",
+            "coachplatform.co",
+            "ops.test",
+            "xcontrol.ops.test",
+        ] {
+            assert!(!c.is_reserved(&host(free)), "{free}");
+        }
+        let rules: serde_json::Value = serde_json::from_str(&c.domain_rules()).unwrap();
+        assert_eq!(
+            rules,
+            serde_json::json!({
+                "platform_domain": "coachplatform.com",
+                "reserved_hostnames": ["customers.coachplatform.com", "control.ops.test", "fallback.coachplatform.net"],
+                "cooldown_seconds": 604_800,
+            })
+        );
+        assert_eq!(
+            c.challenge_record("shop.example.com"),
+            "_coachplatform-challenge.shop.example.com"
+        );
+        let local = with("PLATFORM_DOMAIN", "localhost").unwrap();
+        assert_eq!(
+            local.challenge_record("a.test"),
+            "_localhost-challenge.a.test"
+        );
+    }
+
+    #[test]
+    fn reserved_hostnames_and_the_cooldown_are_checked() {
+        assert_eq!(
+            setting_of(with("RESERVED_HOSTNAMES", "ok.test, not a host").unwrap_err()),
+            "RESERVED_HOSTNAMES"
+        );
+        assert_eq!(
+            setting_of(with("PLATFORM_DOMAIN", "https://coachplatform.com").unwrap_err()),
+            "PLATFORM_DOMAIN"
+        );
+        for bad in ["-1", "366", "soon", "NaN"] {
+            assert_eq!(
+                setting_of(with("DOMAIN_COOLDOWN_DAYS", bad).unwrap_err()),
+                "DOMAIN_COOLDOWN_DAYS"
+            );
+        }
+        assert_eq!(
+            with("DOMAIN_COOLDOWN_DAYS", "0.5").unwrap().cooldown_s,
+            43_200
+        );
     }
 
     #[test]
@@ -388,6 +555,7 @@ mod tests {
             "CLOUDFLARE_API_TOKEN",
             "CLOUDFLARE_ZONE_ID",
             "CUSTOM_HOSTNAME_TARGET",
+            "PLATFORM_DOMAIN",
         ] {
             let mut pairs = base();
             pairs.retain(|(k, _)| *k != name);

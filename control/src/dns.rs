@@ -114,9 +114,6 @@ pub fn read(status: u16, body: &str, name: &str) -> Lookup {
 
 /// Whether one of `found` is `token`, ASCII whitespace around either ignored. An empty token
 /// matches nothing.
-///
-/// `allow(dead_code)`: nothing calls it until the cron checks claims' TXT records.
-#[allow(dead_code)]
 pub fn has_token(found: &[String], token: &str) -> bool {
     let token = token.trim_ascii();
     !token.is_empty() && found.iter().any(|v| v.trim_ascii() == token)

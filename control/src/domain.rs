@@ -9,7 +9,7 @@ use crate::error::{Service, UpstreamError};
 /// The columns the control plane reads, as a PostgREST `select`.
 pub const COLUMNS: &str = "id,tenant_id,hostname,status,is_primary,ssl_status,cloudflare_id,\
 ownership_txt_name,ownership_txt_value,ownership_http_path,ownership_http_body,\
-verification_errors,created_at,updated_at,verified_at";
+verification_errors,created_at,updated_at,verified_at,proof_token,proven_at";
 
 /// A domain's lifecycle status, as `tenant_domains.status` holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -64,6 +64,10 @@ pub struct DomainRow {
     /// webhook notice older than this is stale.
     pub updated_at: String,
     pub verified_at: Option<String>,
+    /// The value of the TXT record that proves control: this claim's, and only its owner's.
+    pub proof_token: String,
+    /// When its tenant proved control of the hostname, if it has.
+    pub proven_at: Option<String>,
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -101,14 +105,29 @@ impl DomainRow {
         serde_json::from_value(row).map_err(|e| decode(e.to_string()))
     }
 
-    /// The coach's view of this row.
-    pub fn to_domain(&self, target: &Host) -> DomainView {
-        let mut dns = vec![DnsRecord {
-            kind: "CNAME",
-            name: self.hostname.clone(),
-            value: target.to_string(),
-            optional: None,
-        }];
+    /// Whether its tenant proved control of the hostname's DNS: only then does it hold the
+    /// name, and only then is it created at Cloudflare.
+    pub fn is_proven(&self) -> bool {
+        self.proven_at.is_some()
+    }
+
+    /// The coach's view of this row: the CNAME to `target` and the TXT record that proves
+    /// control of the domain (`challenge_record`, with this claim's token), both required.
+    pub fn to_domain(&self, target: &Host, challenge_record: String) -> DomainView {
+        let mut dns = vec![
+            DnsRecord {
+                kind: "CNAME",
+                name: self.hostname.clone(),
+                value: target.to_string(),
+                optional: None,
+            },
+            DnsRecord {
+                kind: "TXT",
+                name: challenge_record,
+                value: self.proof_token.clone(),
+                optional: None,
+            },
+        ];
         if let (Some(name), Some(value)) = (&self.ownership_txt_name, &self.ownership_txt_value) {
             dns.push(DnsRecord {
                 kind: "TXT",
@@ -123,6 +142,7 @@ impl DomainRow {
             primary: self.is_primary,
             ssl: self.ssl_status.clone(),
             verified_at: self.verified_at.clone(),
+            ownership_verified_at: self.proven_at.clone(),
             errors: self.verification_errors.clone(),
             dns,
         }
@@ -139,15 +159,19 @@ pub struct DomainView {
     /// Cloudflare's certificate status, as given (`pending_validation`, …, `active`).
     pub ssl: Option<String>,
     pub verified_at: Option<String>,
+    /// When the platform found the domain's TXT record with this claim's token: the tenant
+    /// proved control of its DNS. Until then the claim holds nothing.
+    pub ownership_verified_at: Option<String>,
     /// Why the domain is not active yet, or why it failed, in words a coach can act on.
     pub errors: Vec<String>,
     /// The DNS records the coach adds at their DNS provider.
     pub dns: Vec<DnsRecord>,
 }
 
-/// One DNS record to add. Only the CNAME is needed: HTTP ownership verification goes through
-/// the resolver. The TXT record, when Cloudflare gave one, verifies ownership before the CNAME
-/// is switched over (no downtime for a site already live elsewhere): `"optional": true`.
+/// One DNS record to add. The CNAME and the platform's TXT record (the proof of control) are
+/// required; Cloudflare's HTTP check then goes through the resolver. Cloudflare's own TXT
+/// record, when it gave one, verifies the hostname before the CNAME is switched over (no
+/// downtime for a site already live elsewhere): `"optional": true`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DnsRecord {
     #[serde(rename = "type")]
@@ -180,16 +204,21 @@ pub(crate) mod tests {
             created_at: "2026-12-02T10:00:00.000000+00:00".into(),
             updated_at: "2026-12-02T10:00:00.000000+00:00".into(),
             verified_at: None,
+            proof_token: "0f73f020e7894d42bc0a19cd546c8c6c".into(),
+            proven_at: None,
         }
     }
+
+    const CHALLENGE: &str = "_coachplatform-challenge.coach.example.test";
 
     fn target() -> Host {
         Host::parse_domain("customers.coachplatform.com").unwrap()
     }
 
     #[test]
-    fn a_new_domain_asks_for_the_cname_only() {
-        let json = serde_json::to_value(row("coach.example.test").to_domain(&target())).unwrap();
+    fn a_new_domain_asks_for_the_cname_and_the_txt_record_that_proves_control() {
+        let r = row("coach.example.test");
+        let json = serde_json::to_value(r.to_domain(&target(), CHALLENGE.into())).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
@@ -198,10 +227,15 @@ pub(crate) mod tests {
                 "primary": false,
                 "ssl": null,
                 "verifiedAt": null,
+                "ownershipVerifiedAt": null,
                 "errors": [],
-                "dns": [{"type": "CNAME", "name": "coach.example.test", "value": "customers.coachplatform.com"}],
+                "dns": [
+                    {"type": "CNAME", "name": "coach.example.test", "value": "customers.coachplatform.com"},
+                    {"type": "TXT", "name": CHALLENGE, "value": "0f73f020e7894d42bc0a19cd546c8c6c"},
+                ],
             })
         );
+        assert!(!r.is_proven());
     }
 
     #[test]
@@ -210,9 +244,9 @@ pub(crate) mod tests {
         r.ownership_txt_name = Some("_cf-custom-hostname.coach.example.test".into());
         r.ownership_txt_value = Some("5cc07c04".into());
         r.verification_errors = vec!["custom hostname does not CNAME to this zone.".into()];
-        let json = serde_json::to_value(r.to_domain(&target())).unwrap();
+        let json = serde_json::to_value(r.to_domain(&target(), CHALLENGE.into())).unwrap();
         assert_eq!(
-            json["dns"][1],
+            json["dns"][2],
             serde_json::json!({"type": "TXT", "name": "_cf-custom-hostname.coach.example.test", "value": "5cc07c04", "optional": true})
         );
         assert_eq!(
@@ -229,7 +263,8 @@ pub(crate) mod tests {
             "ownership_txt_name": null, "ownership_txt_value": null,
             "ownership_http_path": null, "ownership_http_body": null,
             "verification_errors": null, "created_at": "2026-12-02T10:00:00+00:00",
-            "verified_at": "2026-12-02T10:05:00+00:00", "updated_at": "2026-12-02T10:05:00+00:00"
+            "verified_at": "2026-12-02T10:05:00+00:00", "updated_at": "2026-12-02T10:05:00+00:00",
+            "proof_token": "0f73f020e7894d42bc0a19cd546c8c6c", "proven_at": "2026-12-02T10:01:00+00:00"
         });
         let bad = serde_json::json!({"id": "b", "status": "exploded"});
         let body = serde_json::json!([good, bad]).to_string();
@@ -250,7 +285,8 @@ pub(crate) mod tests {
             "ownership_txt_name": null, "ownership_txt_value": null,
             "ownership_http_path": null, "ownership_http_body": null,
             "verification_errors": [], "created_at": "2026-12-02T10:00:00+00:00",
-            "updated_at": "2026-12-02T10:00:00+00:00", "verified_at": null
+            "updated_at": "2026-12-02T10:00:00+00:00", "verified_at": null,
+            "proof_token": "0f73f020e7894d42bc0a19cd546c8c6c", "proven_at": null
         });
         assert_eq!(
             DomainRow::from_rpc(&one.to_string()).unwrap().hostname,

@@ -27,12 +27,20 @@ pub enum Error {
     NotOwner,
     /// The tenant has no such domain.
     DomainNotFound,
-    /// Another tenant holds the hostname, or this tenant already has it.
+    /// This tenant already has the hostname (any tenant may claim a name another holds: it
+    /// takes it by proving control of its DNS).
     DomainTaken,
     /// The tenant already has as many domains as it may.
     TooManyDomains,
     /// Only an active domain can be the primary.
     DomainNotActive,
+    /// An inactive tenant adds no domain.
+    TenantInactive,
+    /// The tenant changed its domains as often as it may for now: `retry_after_s` until the
+    /// next change (the database's per-tenant budget).
+    RateLimited { retry_after_s: u32 },
+    /// The database takes no claim yet: the cron has not told it the platform's reserved names.
+    NotReady,
     /// No route has this path.
     RouteNotFound,
     /// The route exists but not for this method; `allow` lists the methods it takes.
@@ -108,13 +116,14 @@ impl Error {
             | Error::InvalidBody { .. }
             | Error::TooManyDomains => 400,
             Error::Unauthorized { .. } => 401,
-            Error::NotOwner => 403,
+            Error::NotOwner | Error::TenantInactive => 403,
             Error::DomainNotFound | Error::RouteNotFound | Error::NotEnabled { .. } => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::DomainTaken | Error::DomainNotActive => 409,
             Error::PayloadTooLarge { .. } => 413,
+            Error::RateLimited { .. } => 429,
             Error::Misconfigured { .. } => 500,
-            Error::UpstreamUnavailable(_) => 503,
+            Error::UpstreamUnavailable(_) | Error::NotReady => 503,
         }
     }
 
@@ -131,6 +140,9 @@ impl Error {
             Error::DomainTaken => "domain_taken",
             Error::TooManyDomains => "too_many_domains",
             Error::DomainNotActive => "domain_not_active",
+            Error::TenantInactive => "tenant_inactive",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::NotReady => "not_ready",
             Error::RouteNotFound => "not_found",
             Error::MethodNotAllowed { .. } => "method_not_allowed",
             Error::NotEnabled { .. } => "not_enabled",
@@ -150,11 +162,17 @@ impl Error {
             Error::Unauthorized { expected } => format!("{expected} is required"),
             Error::NotOwner => "you do not own this tenant".into(),
             Error::DomainNotFound => "this tenant has no such domain".into(),
-            Error::DomainTaken => {
-                "this hostname is already taken (by another tenant, or by this one)".into()
-            }
+            Error::DomainTaken => "this tenant already has this domain".into(),
             Error::TooManyDomains => "this tenant has as many domains as it may have".into(),
             Error::DomainNotActive => "only an active domain can be the primary".into(),
+            Error::TenantInactive => "this tenant is not active: it cannot add domains".into(),
+            Error::RateLimited { retry_after_s } => format!(
+                "too many domain changes for this tenant: try again in {retry_after_s} seconds"
+            ),
+            Error::NotReady => "custom domains are not available yet: the control plane's cron \
+                has not told the database which hostnames are the platform's (it does on every \
+                run: check that its Cron Trigger runs)"
+                .into(),
             Error::RouteNotFound => "no such route".into(),
             Error::MethodNotAllowed { allow } => format!("method not allowed: use {allow}"),
             Error::NotEnabled { setting } => format!("this route is off: {setting} is not set"),

@@ -1,19 +1,23 @@
 //! The domain lifecycle: what the cron does with each row, and what Cloudflare's answers make
 //! of it. Pure decisions; `edge/cron.rs` only sequences the calls they ask for.
 //!
-//! A run works in this order, each row at most once, until its Cloudflare call budget is spent:
-//! 1. `removing` rows: delete their Cloudflare hostname (404: already gone), then the row;
-//! 2. `pending` rows with a hostname, older than `DOMAIN_PENDING_DAYS`: delete the hostname,
-//!    mark them `failed`;
-//! 3. `pending` rows without a hostname: create one (however old: a row is given up only once
-//!    Cloudflare has had its hostname, so an outage of Cloudflare or of the cron costs none);
-//! 4. rows Cloudflare has not finished with (`pending`, `moved`, `active` with a certificate
-//!    not `active`): refresh them;
-//! 5. with what is left of the budget, `active` rows: Cloudflare may have found them moved or
-//!    blocked since.
+//! A run first looks up the TXT record of every claim whose tenant has not proven control yet
+//! ([`proofs`]: a DNS query each, no Cloudflare call); a claim whose token is there is recorded
+//! proven, and takes the hostname. Then, within its Cloudflare call budget, each row at most
+//! once ([`plan`]):
+//! - cleanup: `removing` rows (their Cloudflare hostname deleted, then the row), and `pending`
+//!   rows with a hostname past `DOMAIN_PENDING_DAYS` (the hostname deleted, the row failed);
+//! - creation: proven `pending` rows without a hostname (however old: a row is given up only
+//!   once Cloudflare has had its hostname, so an outage of Cloudflare or of the cron costs none);
+//! - refresh: rows Cloudflare has not finished with (`pending`, `moved`, `active` with a
+//!   certificate not `active`);
+//! - with what is left of the budget, checks of `active` rows: Cloudflare may have found them
+//!   moved or blocked since.
 //!
-//! Steps 4 and 5 start at a different row each minute, so a backlog larger than the budget is
-//! worked through in turn, never the same rows first.
+//! No coach can starve the others: the first three take turns, one call each, so creation and
+//! refresh keep their share of the budget whatever the cleanup backlog; within each, tenants
+//! take turns, one row each (their oldest first); and refreshes and checks start at a different
+//! row each minute, so a backlog larger than the budget is worked through in turn.
 //!
 //! Every write is guarded by what the decision was made on (`status=eq.<status read>`), so an
 //! owner's concurrent removal is never overwritten by a stale decision.
@@ -23,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::cloudflare::CustomHostname;
 use crate::domain::{DomainRow, Status};
 
-/// What the cron does with a row.
+/// What the cron does with a row at Cloudflare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     /// A `removing` row: delete its Cloudflare hostname, then the row.
@@ -31,7 +35,7 @@ pub enum Step {
     /// A `pending` row with a hostname, past `DOMAIN_PENDING_DAYS`: delete the hostname, mark
     /// the row `failed`.
     Expire,
-    /// A `pending` row without a Cloudflare hostname: create it.
+    /// A proven `pending` row without a Cloudflare hostname: create it.
     Create,
     /// A row Cloudflare has not finished with: read its hostname, apply what changed.
     Refresh,
@@ -39,44 +43,127 @@ pub enum Step {
     Check,
 }
 
-/// The rows the cron reads each run: what steps 1-5 can apply to (a PostgREST `or` filter).
+/// The rows the cron reads each run: what its steps can apply to (a PostgREST `or` filter).
 pub const CANDIDATES: &str =
     "status.in.(removing,pending,moved),and(status.eq.active,cloudflare_id.not.is.null)";
 /// At most this many rows are read per run; with a budget of 25 calls a run cannot use more.
 pub const CANDIDATE_LIMIT: usize = 500;
+/// At most this many TXT lookups a run makes (claims beyond wait for the next run, tenants in
+/// turn): each is a request to `DNS_RESOLVER_URL` and waits up to `UPSTREAM_TIMEOUT_MS`.
+pub const DNS_LOOKUPS_PER_RUN: usize = 50;
 
-/// Orders the rows into the run's work: by [`Step`], then oldest first; refreshes and checks
-/// start at the `turn`-th row (the minute of the run), so each gets its turn.
+/// The claims whose TXT record the run looks up: `pending` rows not proven yet, tenants in turn,
+/// each tenant's oldest first; at most [`DNS_LOOKUPS_PER_RUN`], starting at another tenant each
+/// `turn` (the run's minute).
+pub fn proofs(rows: &[DomainRow], turn: u64) -> Vec<DomainRow> {
+    let mut claims = in_turns(
+        rows.iter()
+            .filter(|r| r.status == Status::Pending && !r.is_proven())
+            .cloned()
+            .collect(),
+    );
+    if !claims.is_empty() {
+        let start = (turn % claims.len() as u64) as usize;
+        claims.rotate_left(start);
+    }
+    claims.truncate(DNS_LOOKUPS_PER_RUN);
+    claims
+}
+
+/// Orders the rows into the run's Cloudflare work (see the module's doc): cleanup, creation
+/// and refresh in turns, each with tenants in turn; then checks. Refreshes and checks start at
+/// the `turn`-th row (the minute of the run), so each gets its turn.
 pub fn plan(
     rows: Vec<DomainRow>,
     now_ms: u64,
     pending_ms: u64,
     turn: u64,
 ) -> Vec<(Step, DomainRow)> {
-    let mut work: Vec<(Step, DomainRow)> = rows
-        .into_iter()
-        .filter_map(|row| step(&row, now_ms, pending_ms).map(|s| (s, row)))
-        .collect();
-    // Stable: rows arrive oldest first and stay so within a step.
-    work.sort_by_key(|(s, _)| *s);
-    for rotated in [Step::Refresh, Step::Check] {
-        let start = work.iter().position(|(s, _)| *s == rotated);
-        let end = work.iter().rposition(|(s, _)| *s == rotated);
-        if let (Some(start), Some(end)) = (start, end) {
-            let len = end - start + 1;
-            work[start..=end].rotate_left((turn % len as u64) as usize);
+    let mut classes: [Vec<(Step, DomainRow)>; 4] = Default::default();
+    // Rows arrive oldest first and stay so within a class.
+    for row in rows {
+        if let Some(step) = step(&row, now_ms, pending_ms) {
+            let class = match step {
+                Step::Delete | Step::Expire => 0,
+                Step::Create => 1,
+                Step::Refresh => 2,
+                Step::Check => 3,
+            };
+            classes[class].push((step, row));
         }
     }
+    for class in &mut classes[2..] {
+        if !class.is_empty() {
+            let start = (turn % class.len() as u64) as usize;
+            class.rotate_left(start);
+        }
+    }
+    let [cleanup, create, refresh, check] = classes.map(in_turns);
+    let mut work = Vec::new();
+    let mut taking = [cleanup.into_iter(), create.into_iter(), refresh.into_iter()];
+    loop {
+        let round: Vec<_> = taking.iter_mut().filter_map(Iterator::next).collect();
+        if round.is_empty() {
+            break;
+        }
+        work.extend(round);
+    }
+    work.extend(check);
     work
 }
 
-/// The step a row needs now, if any.
+/// Items reordered so that tenants take turns: each tenant's first (in the order given), then
+/// each tenant's second, and so on; tenants in the order they first appear.
+fn in_turns<T: Tenanted>(items: Vec<T>) -> Vec<T> {
+    let mut queues: Vec<(String, std::collections::VecDeque<T>)> = Vec::new();
+    for item in items {
+        match queues.iter_mut().find(|(t, _)| *t == item.tenant()) {
+            Some((_, queue)) => queue.push_back(item),
+            None => queues.push((item.tenant().to_string(), [item].into())),
+        }
+    }
+    let mut turns = Vec::new();
+    loop {
+        let round: Vec<T> = queues
+            .iter_mut()
+            .filter_map(|(_, q)| q.pop_front())
+            .collect();
+        if round.is_empty() {
+            return turns;
+        }
+        turns.extend(round);
+    }
+}
+
+/// What [`in_turns`] orders: something of one tenant's.
+trait Tenanted {
+    fn tenant(&self) -> &str;
+}
+
+impl Tenanted for DomainRow {
+    fn tenant(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+impl Tenanted for (Step, DomainRow) {
+    fn tenant(&self) -> &str {
+        &self.1.tenant_id
+    }
+}
+
+/// The step a row needs at Cloudflare now, if any. A claim not proven yet needs none: its
+/// tenant must prove control first (a hostname Cloudflare has for it from before proofs is
+/// given up like any other once it is too old).
 fn step(row: &DomainRow, now_ms: u64, pending_ms: u64) -> Option<Step> {
     let has_hostname = row.cloudflare_id.is_some();
     match row.status {
         Status::Removing => Some(Step::Delete),
+        Status::Pending if has_hostname && is_expired(row, now_ms, pending_ms) => {
+            Some(Step::Expire)
+        }
+        Status::Pending if !row.is_proven() => None,
         Status::Pending if !has_hostname => Some(Step::Create),
-        Status::Pending if is_expired(row, now_ms, pending_ms) => Some(Step::Expire),
         Status::Pending | Status::Moved if has_hostname => Some(Step::Refresh),
         Status::Active if has_hostname && row.ssl_status.as_deref() != Some("active") => {
             Some(Step::Refresh)
@@ -122,7 +209,19 @@ impl Patch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
     pub patch: Patch,
-    pub if_status: Status,
+    pub guard: Guard,
+}
+
+/// What a write is decided on: it applies only while the row still is so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// The row still has this status.
+    Status(Status),
+    /// The row has no Cloudflare hostname yet (whatever its status: a created hostname's id is
+    /// stored even on a row removed meanwhile, so the next run deletes it).
+    NoHostname,
+    /// The row is still a `pending` claim whose tenant has not proven control.
+    Unproven,
 }
 
 /// The status Cloudflare's view of a hostname gives a row now at `current`.
@@ -166,7 +265,7 @@ pub fn refreshed(row: &DomainRow, hostname: &CustomHostname, now: &str) -> Optio
     patch = patch.merge(ownership_changes(row, hostname));
     (!patch.is_empty()).then_some(Update {
         patch,
-        if_status: row.status,
+        guard: Guard::Status(row.status),
     })
 }
 
@@ -262,7 +361,7 @@ pub fn refused(message: &str) -> Update {
         patch: Patch::default()
             .set("status", Status::Failed.as_str())
             .set("verification_errors", vec![message.to_string()]),
-        if_status: Status::Pending,
+        guard: Guard::Status(Status::Pending),
     }
 }
 
@@ -290,7 +389,7 @@ pub fn expired(row: &DomainRow, reason: String) -> Update {
         patch: gone_fields(Patch::default())
             .set("status", Status::Failed.as_str())
             .set("verification_errors", errors),
-        if_status: Status::Pending,
+        guard: Guard::Status(Status::Pending),
     }
 }
 
@@ -304,7 +403,47 @@ pub fn vanished(row: &DomainRow) -> Update {
         patch: Patch::default()
             .set("status", Status::Failed.as_str())
             .set("verification_errors", vec![GONE.to_string()]),
-        if_status: row.status,
+        guard: Guard::Status(row.status),
+    }
+}
+
+/// What a coach reads while the TXT record that proves control of their domain is not found:
+/// the record to add, and what the DNS holds there instead, if anything.
+pub fn awaiting_proof(record: &str, found: &[String]) -> String {
+    match found.len() {
+        0 => format!(
+            "add the TXT record {record} with this domain's token at your DNS provider: it is not \
+             there yet (a new record may take a few minutes to be seen)"
+        ),
+        n => format!(
+            "the TXT record {record} does not hold this domain's token ({n} other value{} found): \
+             set it to the token shown",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// A claim whose TXT record did not hold its token: its errors say what is missing. `None` when
+/// they already say so: nothing is written, nothing enters the change feed.
+pub fn unproven(row: &DomainRow, message: String) -> Option<Update> {
+    (row.verification_errors != [message.as_str()]).then(|| Update {
+        patch: Patch::default().set("verification_errors", vec![message]),
+        guard: Guard::Unproven,
+    })
+}
+
+/// A claim whose tenant did not prove control within `days` (`DOMAIN_PENDING_DAYS`): failed,
+/// saying so. It reached no Cloudflare hostname; added again, it keeps its token.
+pub fn unproven_expired(record: &str, days: f64) -> Update {
+    let reason = format!(
+        "not verified within {days} days: the TXT record {record} with this domain's token was \
+         never found; publish it, then add the domain again (its token stays the same)"
+    );
+    Update {
+        patch: Patch::default()
+            .set("status", Status::Failed.as_str())
+            .set("verification_errors", vec![reason]),
+        guard: Guard::Unproven,
     }
 }
 
@@ -324,7 +463,7 @@ pub fn certificate(row: &DomainRow, ssl_status: &str, event_ms: Option<u64>) -> 
     }
     Some(Update {
         patch: Patch::default().set("ssl_status", ssl_status),
-        if_status: row.status,
+        guard: Guard::Status(row.status),
     })
 }
 
@@ -345,12 +484,26 @@ mod tests {
     /// 2026-12-02T10:00:00Z, when `row()` was created.
     const CREATED: u64 = 1_796_205_600_000;
 
+    /// A row of a tenant that proved control of its hostname.
     fn with(status: Status, cloudflare_id: Option<&str>, ssl: Option<&str>) -> DomainRow {
         let mut r = row("coach.example.test");
         r.status = status;
         r.cloudflare_id = cloudflare_id.map(str::to_string);
         r.ssl_status = ssl.map(str::to_string);
+        r.proven_at = Some("2026-12-02T10:01:00Z".into());
         r
+    }
+
+    /// A row of tenant `tenant` (a letter) doing `status`, its Cloudflare id `id`.
+    fn of(tenant: char, status: Status, id: Option<&str>) -> DomainRow {
+        let mut r = with(status, id, None);
+        r.tenant_id = format!("7e000000-0000-4000-8000-00000000000{tenant}");
+        r.hostname = format!("{}.{tenant}.test", id.unwrap_or("new"));
+        r
+    }
+
+    fn steps(work: &[(Step, DomainRow)]) -> Vec<(Step, String)> {
+        work.iter().map(|(s, r)| (*s, r.hostname.clone())).collect()
     }
 
     fn json(update: &Update) -> Value {
@@ -394,15 +547,106 @@ mod tests {
             steps,
             [
                 (Step::Delete, id("cf-r")),
-                (Step::Expire, id("cf-old")),
                 (Step::Create, None),
                 (Step::Refresh, id("cf-p")),
+                (Step::Expire, id("cf-old")),
                 (Step::Refresh, id("cf-renewing")),
                 (Step::Refresh, id("cf-m")),
                 (Step::Check, id("cf-a")),
             ],
-            "failed, blocked and hand-made active rows are left alone"
+            "cleanup, creation and refresh in turns, then checks; failed, blocked and hand-made \
+             active rows are left alone"
         );
+    }
+
+    #[test]
+    fn a_claim_not_proven_has_no_cloudflare_step_only_a_proof() {
+        let mut claim = with(Status::Pending, None, None);
+        claim.proven_at = None;
+        assert!(plan(vec![claim.clone()], CREATED, 7 * DAY, 0).is_empty());
+        assert_eq!(proofs(&[claim.clone()], 0), [claim.clone()]);
+        let mut legacy = claim.clone();
+        legacy.cloudflare_id = Some("cf-legacy".into());
+        assert!(
+            plan(vec![legacy.clone()], CREATED, 7 * DAY, 0).is_empty(),
+            "not refreshed into active before its proof"
+        );
+        assert_eq!(
+            plan(vec![legacy], CREATED + 8 * DAY, 7 * DAY, 0)[0].0,
+            Step::Expire,
+            "but given up, its hostname deleted, once too old"
+        );
+        let proven = with(Status::Pending, None, None);
+        assert!(proofs(&[proven], 0).is_empty());
+    }
+
+    #[test]
+    fn one_tenants_backlog_cannot_starve_another_tenants_creation() {
+        let mut rows: Vec<DomainRow> = (0..30)
+            .map(|i| of('a', Status::Removing, Some(&format!("cf-{i}"))))
+            .collect();
+        rows.extend((0..5).map(|i| of('a', Status::Pending, Some(&format!("p{i}")))));
+        rows.push(of('b', Status::Pending, None));
+        rows.push(of('c', Status::Removing, Some("gone")));
+        let work = plan(rows, CREATED, 7 * DAY, 0);
+        assert_eq!(
+            steps(&work[..4]),
+            [
+                (Step::Delete, "cf-0.a.test".to_string()),
+                (Step::Create, "new.b.test".to_string()),
+                (Step::Refresh, "p0.a.test".to_string()),
+                (Step::Delete, "gone.c.test".to_string()),
+            ],
+            "B's new domain is the second call of the run; C's removal the fourth, before A's next"
+        );
+    }
+
+    #[test]
+    fn claims_are_looked_up_tenants_in_turn_and_capped() {
+        let claim = |tenant: char, i: usize| {
+            let mut r = of(tenant, Status::Pending, Some(&format!("c{i}")));
+            r.cloudflare_id = None;
+            r.proven_at = None;
+            r
+        };
+        let mut rows: Vec<DomainRow> = (0..80).map(|i| claim('a', i)).collect();
+        rows.push(claim('b', 0));
+        let order = proofs(&rows, 0);
+        assert_eq!(order.len(), DNS_LOOKUPS_PER_RUN);
+        assert_eq!(
+            order[1].hostname, "c0.b.test",
+            "B's claim is looked up second"
+        );
+        assert_ne!(
+            proofs(&rows, 1)[0].hostname,
+            order[0].hostname,
+            "the next minute starts elsewhere"
+        );
+    }
+
+    #[test]
+    fn a_claim_waiting_for_its_proof_says_what_is_missing_once() {
+        let mut claim = row("coach.example.test");
+        let record = "_coachplatform-challenge.coach.example.test";
+        let message = awaiting_proof(record, &[]);
+        assert!(message.contains(record), "{message}");
+        let update = unproven(&claim, message.clone()).unwrap();
+        assert_eq!(update.guard, Guard::Unproven);
+        assert_eq!(json(&update)["verification_errors"][0], message.as_str());
+        claim.verification_errors = vec![message.clone()];
+        assert_eq!(
+            unproven(&claim, message),
+            None,
+            "said already: nothing written"
+        );
+        assert!(awaiting_proof(record, &["other".into()]).contains("1 other value"));
+        let failed = unproven_expired(record, 7.0);
+        assert_eq!(failed.guard, Guard::Unproven);
+        assert_eq!(json(&failed)["status"], "failed");
+        assert!(json(&failed)["verification_errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("not verified within 7 days: the TXT record _coachplatform-challenge."));
     }
 
     #[test]
@@ -456,7 +700,7 @@ mod tests {
     fn an_active_hostname_with_an_active_certificate_makes_the_row_active() {
         let r = with(Status::Pending, Some("cf"), Some("pending_deployment"));
         let u = refreshed(&r, &hostname("active", "active"), "2026-12-02T10:05:00Z").unwrap();
-        assert_eq!(u.if_status, Status::Pending);
+        assert_eq!(u.guard, Guard::Status(Status::Pending));
         let j = json(&u);
         assert_eq!(j["status"], "active");
         assert_eq!(j["ssl_status"], "active");
@@ -562,7 +806,7 @@ mod tests {
     #[test]
     fn a_refusal_fails_the_row_with_cloudflares_message() {
         let u = refused("Custom hostnames ending in example.com are prohibited.");
-        assert_eq!(u.if_status, Status::Pending);
+        assert_eq!(u.guard, Guard::Status(Status::Pending));
         assert_eq!(
             json(&u),
             serde_json::json!({"status": "failed", "verification_errors": ["Custom hostnames ending in example.com are prohibited."]})
@@ -589,7 +833,7 @@ mod tests {
     fn a_hostname_cloudflare_no_longer_knows_fails_the_row_and_keeps_its_id() {
         let r = with(Status::Active, Some("cf"), Some("active"));
         let u = vanished(&r);
-        assert_eq!(u.if_status, Status::Active);
+        assert_eq!(u.guard, Guard::Status(Status::Active));
         assert_eq!(
             json(&u),
             serde_json::json!({"status": "failed", "verification_errors": [GONE]}),

@@ -83,8 +83,11 @@ impl Reply {
         let reply = Reply::json(error.status(), error.body());
         match error {
             Error::MethodNotAllowed { allow } => reply.header("allow", *allow),
-            Error::UpstreamUnavailable(_) => {
+            Error::UpstreamUnavailable(_) | Error::NotReady => {
                 reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string())
+            }
+            Error::RateLimited { retry_after_s } => {
+                reply.header("retry-after", retry_after_s.to_string())
             }
             Error::Unauthorized { expected } if *expected == Error::USER_TOKEN => {
                 reply.header("www-authenticate", "Bearer")
@@ -149,7 +152,9 @@ mod tests {
     #[test]
     fn answers_are_json_and_never_cached() {
         let target = Host::parse_domain("customers.example.com").unwrap();
-        let r = Reply::domains(&[row("a.example.test").to_domain(&target)]);
+        let r = Reply::domains(&[
+            row("a.example.test").to_domain(&target, "_p-challenge.a.example.test".into())
+        ]);
         assert_eq!(r.status, 200);
         assert_eq!(r.header_value("cache-control"), Some("no-store"));
         let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();

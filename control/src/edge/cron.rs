@@ -8,12 +8,14 @@
 use std::fmt;
 
 use super::cloudflare as cf;
+use super::dns;
 use super::store::{self, Written};
 use crate::cloudflare::{is_id, CustomHostname, Verdict, DUPLICATE};
 use crate::config::Config;
+use crate::dns::{has_token, Lookup};
 use crate::domain::DomainRow;
 use crate::error::UpstreamError;
-use crate::lifecycle::{self, Step, Update};
+use crate::lifecycle::{self, Guard, Step, Update};
 
 /// Why a run stopped before its work was done.
 #[derive(Debug)]
@@ -60,6 +62,9 @@ impl fmt::Display for Halt {
 /// What a run did, for the log.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// TXT records looked up, and claims found proven by them.
+    pub lookups: u32,
+    pub proven: u32,
     pub calls: u32,
     pub deleted: u32,
     pub expired: u32,
@@ -74,8 +79,8 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cloudflare calls {}, deleted {}, expired {}, created {}, refused {}, updated {}, vanished {}",
-            self.calls, self.deleted, self.expired, self.created, self.refused, self.updated, self.vanished
+            "txt lookups {}, proven {}, cloudflare calls {}, deleted {}, expired {}, created {}, refused {}, updated {}, vanished {}",
+            self.lookups, self.proven, self.calls, self.deleted, self.expired, self.created, self.refused, self.updated, self.vanished
         )?;
         match &self.stopped {
             Some(halt) => write!(f, "; stopped: {halt}"),
@@ -84,31 +89,25 @@ impl fmt::Display for Report {
     }
 }
 
-/// One run: the rows' work, in order, until done or stopped.
+/// One run: the platform's rules told to the database, the claims' proofs looked up, then the
+/// rows' Cloudflare work, in order, until done or stopped.
 pub async fn run(config: &Config, now_ms: u64) -> Report {
     let mut run = Run {
         config,
+        now_ms,
         now: tenant_resolver::format_ms(now_ms),
         zone_answered: false,
         report: Report::default(),
     };
-    match store::candidates(config).await {
-        Ok(rows) => {
-            let work = lifecycle::plan(rows, now_ms, config.pending_ms, now_ms / 60_000);
-            for (step, row) in work {
-                if let Err(halt) = run.step(step, &row).await {
-                    run.report.stopped = Some(halt);
-                    break;
-                }
-            }
-        }
-        Err(e) => run.report.stopped = Some(e.into()),
+    if let Err(halt) = run.work().await {
+        run.report.stopped = Some(halt);
     }
     run.report
 }
 
 struct Run<'a> {
     config: &'a Config,
+    now_ms: u64,
     /// The run's time, RFC 3339: `verified_at` of rows that become active.
     now: String,
     /// Whether the zone answered a listing in this run ([`Run::confirm_zone`]).
@@ -117,6 +116,82 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    async fn work(&mut self) -> Result<(), Halt> {
+        store::set_domain_rules(self.config).await?;
+        let turn = self.now_ms / 60_000;
+        let mut rows = store::candidates(self.config).await?;
+        if self.prove_claims(&rows, turn).await > 0 {
+            rows = store::candidates(self.config).await?;
+        }
+        for (step, row) in lifecycle::plan(rows, self.now_ms, self.config.pending_ms, turn) {
+            self.step(step, &row).await?;
+        }
+        Ok(())
+    }
+
+    /// Looks up the TXT record of each claim not proven yet (`lifecycle::proofs`), and records
+    /// the claims whose token is there as proven; the others learn what is missing, and fail
+    /// once too old. Stops asking at the first failure of the resolver itself (logged: a run
+    /// never waits on it more than once), and never gives a claim up on an answer that is not
+    /// definitive. Returns how many claims were proven.
+    async fn prove_claims(&mut self, rows: &[DomainRow], turn: u64) -> u32 {
+        for claim in lifecycle::proofs(rows, turn) {
+            let record = self.config.challenge_record(&claim.hostname);
+            self.report.lookups += 1;
+            let found = match dns::txt(self.config, &record).await {
+                Ok(Lookup::Found(values)) => values,
+                Ok(Lookup::Absent) => Vec::new(),
+                Ok(Lookup::Unknown(why)) => {
+                    worker::console_warn!("cron: txt {record} not read: {why}");
+                    continue;
+                }
+                Err(e) => {
+                    worker::console_error!("cron: the dns resolver failed, proofs wait: {e}");
+                    break;
+                }
+            };
+            if let Err(e) = self.settle_claim(&claim, &record, &found).await {
+                worker::console_error!(
+                    "cron: claim {} ({}) not settled: {e}",
+                    claim.hostname,
+                    claim.id
+                );
+                break;
+            }
+        }
+        self.report.proven
+    }
+
+    /// Records what the TXT record `found` at `record` says of `claim`.
+    async fn settle_claim(
+        &mut self,
+        claim: &DomainRow,
+        record: &str,
+        found: &[String],
+    ) -> Result<(), UpstreamError> {
+        if has_token(found, &claim.proof_token) {
+            if store::prove(self.config, &claim.id).await? {
+                self.report.proven += 1;
+            }
+            return Ok(());
+        }
+        let update = if lifecycle::is_expired(claim, self.now_ms, self.config.pending_ms) {
+            self.report.expired += 1;
+            Some(lifecycle::unproven_expired(
+                record,
+                self.config.pending_days,
+            ))
+        } else {
+            lifecycle::unproven(claim, lifecycle::awaiting_proof(record, found))
+        };
+        if let Some(update) = update {
+            if let Written::Refused(body) = store::update(self.config, &claim.id, &update).await? {
+                log_refused(claim, &body);
+            }
+        }
+        Ok(())
+    }
+
     /// Spends one call of the budget on `call`, and turns what stops a run into a [`Halt`].
     async fn spend<T>(
         &mut self,
@@ -152,7 +227,7 @@ impl Run<'_> {
     /// Writes `update`, guarded; whether it was written. A write the database refuses is this
     /// row's problem: logged, and the run goes on.
     async fn write(&mut self, row: &DomainRow, update: &Update) -> Result<bool, Halt> {
-        match store::update(self.config, &row.id, update, false).await? {
+        match store::update(self.config, &row.id, update).await? {
             Written::Matched => {
                 self.report.updated += 1;
                 Ok(true)
@@ -174,12 +249,15 @@ impl Run<'_> {
         }
     }
 
-    /// A `removing` row: its Cloudflare hostname goes, then the row. A row without a hostname
-    /// id (one written by hand, say) may still have one of its name in the zone: deleted too,
-    /// unless another row holds it.
+    /// A `removing` row: its Cloudflare hostname goes, then the row. A row that was active
+    /// without a hostname id (an operator's, written by hand) may still have one of its name
+    /// in the zone: deleted too, unless another row holds it. One never verified and without an
+    /// id never reached Cloudflare: deleted without a call.
     async fn delete(&mut self, row: &DomainRow) -> Result<(), Halt> {
         let id = match row.cloudflare_id.as_deref() {
             Some(id) => Some(id.to_string()),
+            // Never verified and no id: Cloudflare never had a hostname for it. No call.
+            None if row.verified_at.is_none() => None,
             None => match self.spend(cf::find(self.config, &row.hostname)).await? {
                 Ok(found) => self.unclaimed(found).await?.map(|h| h.id),
                 Err(verdict) => return self.skip(row, "find", &verdict),
@@ -271,9 +349,9 @@ impl Run<'_> {
     ) -> Result<(), Halt> {
         let ids = Update {
             patch: lifecycle::created(row, &hostname),
-            if_status: row.status,
+            guard: Guard::NoHostname,
         };
-        let written = store::update(self.config, &row.id, &ids, true).await?;
+        let written = store::update(self.config, &row.id, &ids).await?;
         if let Written::Refused(body) = &written {
             log_refused(row, body);
         }

@@ -6,13 +6,11 @@ use crate::config::Config;
 use crate::dns::{read, txt_query_url, Lookup, MAX_BODY_BYTES};
 use crate::error::{Service, UpstreamError};
 
-/// The TXT records at `name`, asked of `DNS_RESOLVER_URL`. A timeout, a network error or an
-/// answer longer than `dns::MAX_BODY_BYTES` (by its `content-length`) is
-/// [`Lookup::Unknown`].
-///
-/// `allow(dead_code)`: nothing calls it until the cron checks claims' TXT records.
-#[allow(dead_code)]
-pub async fn txt(config: &Config, name: &str) -> Lookup {
+/// The TXT records at `name`, asked of `DNS_RESOLVER_URL`. `Err` when the resolver itself
+/// failed (a timeout, a network error, an HTTP status other than 200, an answer longer than
+/// `dns::MAX_BODY_BYTES` by its `content-length`): the run stops asking it. A DNS-level
+/// failure for this one name (SERVFAIL, say) is [`Lookup::Unknown`].
+pub async fn txt(config: &Config, name: &str) -> Result<Lookup, UpstreamError> {
     let url = txt_query_url(&config.dns_resolver_url, name);
     let network = |e: reqwest::Error| UpstreamError::Network {
         service: Service::Dns,
@@ -21,7 +19,7 @@ pub async fn txt(config: &Config, name: &str) -> Lookup {
     let request = reqwest::Client::new()
         .get(url)
         .header("accept", "application/dns-json");
-    let answered = within(Service::Dns, config.upstream_timeout_ms, async {
+    let (status, text) = within(Service::Dns, config.upstream_timeout_ms, async {
         let response = request.send().await.map_err(network)?;
         let status = response.status().as_u16();
         let declared = response
@@ -35,12 +33,13 @@ pub async fn txt(config: &Config, name: &str) -> Lookup {
         let text = response.text().await.map_err(network)?;
         Ok((status, Some(text)))
     })
-    .await;
-    match answered {
-        Ok((status, Some(text))) => read(status, &text, name),
-        Ok((status, None)) => Lookup::Unknown(format!(
-            "resolver answered {status} with more than {MAX_BODY_BYTES} bytes"
-        )),
-        Err(e) => Lookup::Unknown(e.to_string()),
+    .await?;
+    match text {
+        Some(text) if status == 200 => Ok(read(status, &text, name)),
+        text => Err(UpstreamError::Status {
+            service: Service::Dns,
+            status,
+            body: text.unwrap_or_else(|| format!("more than {MAX_BODY_BYTES} bytes")),
+        }),
     }
 }

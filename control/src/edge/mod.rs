@@ -98,7 +98,7 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
         Route::List { tenant } => {
             let token = coach_token(header("authorization"))?;
             let rows = store::coach_domains(config, &token, tenant).await?;
-            let domains: Vec<_> = rows.iter().map(|r| r.to_domain(&config.target)).collect();
+            let domains: Vec<_> = rows.iter().map(|r| config.view(r)).collect();
             Ok(Reply::domains(&domains))
         }
         Route::Add => {
@@ -106,15 +106,22 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
             check_declared_length(header("content-length").as_deref(), api::MAX_BODY_BYTES)?;
             let body = read_bounded(req, api::MAX_BODY_BYTES).await?;
             let (tenant, hostname) = api::add_body(&body)?;
+            if config.is_reserved(&hostname) {
+                return Err(Error::InvalidDomain {
+                    message: format!(
+                        "the domain {hostname} is the platform's own: its hostnames and the names beneath them cannot be added"
+                    ),
+                });
+            }
             let row =
                 store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname).await?;
-            Ok(Reply::domain(201, &row.to_domain(&config.target)))
+            Ok(Reply::domain(201, &config.view(&row)))
         }
         Route::Remove { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;
             let row =
                 store::owner_rpc(config, &token, "remove_tenant_domain", tenant, hostname).await?;
-            Ok(Reply::domain(200, &row.to_domain(&config.target)))
+            Ok(Reply::domain(200, &config.view(&row)))
         }
         Route::Primary { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;
@@ -126,7 +133,7 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
                 hostname,
             )
             .await?;
-            Ok(Reply::domain(200, &row.to_domain(&config.target)))
+            Ok(Reply::domain(200, &config.view(&row)))
         }
     }
 }
@@ -158,7 +165,7 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
     let Some(update) = lifecycle::certificate(&row, &ssl_status, event_ms) else {
         return Ok(Reply::received(true));
     };
-    let written = match store::update(config, &row.id, &update, false).await? {
+    let written = match store::update(config, &row.id, &update).await? {
         Written::Matched => true,
         Written::Unmatched => false,
         Written::Refused(body) => {
@@ -173,7 +180,7 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
             Ok(hostname) => {
                 let now = tenant_resolver::format_ms(now_ms());
                 if let Some(update) = lifecycle::refreshed(&current, &hostname, &now) {
-                    store::update(config, &row.id, &update, false).await?;
+                    store::update(config, &row.id, &update).await?;
                 }
             }
             Err(verdict) => {

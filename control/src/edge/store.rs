@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
 use crate::error::{Error, Service, UpstreamError};
 use crate::health::read_postgrest;
-use crate::lifecycle::{Update, CANDIDATES, CANDIDATE_LIMIT};
+use crate::lifecycle::{Guard, Update, CANDIDATES, CANDIDATE_LIMIT};
 
 const TABLE: &str = "tenant_domains";
 
@@ -126,6 +126,32 @@ pub async fn spend_cloudflare_calls(
     }
 }
 
+/// Tells the database the platform's reserved names and the cool-down (`set_domain_rules`):
+/// every run, so the two never disagree for longer than a run.
+pub async fn set_domain_rules(config: &Config) -> Result<(), UpstreamError> {
+    let request = client(config, Caller::Service).rpc("set_domain_rules", config.domain_rules());
+    match send(config, request).await? {
+        (200 | 204, _) => Ok(()),
+        (status, body) => Err(status_error(status, body)),
+    }
+}
+
+/// Records that claim `id`'s tenant proved control of its hostname (`prove_tenant_domain`): it
+/// takes the hostname. Whether it is proven now (a claim removed or given up meanwhile is not).
+pub async fn prove(config: &Config, id: &str) -> Result<bool, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .rpc(
+            "prove_tenant_domain",
+            serde_json::json!({ "domain_id": id }).to_string(),
+        )
+        .single();
+    match send(config, request).await? {
+        (200, body) => Ok(serde_json::from_str::<serde_json::Value>(&body)
+            .is_ok_and(|row| row.get("proven_at").is_some_and(|at| at.is_string()))),
+        (status, body) => Err(status_error(status, body)),
+    }
+}
+
 /// The row holding Cloudflare hostname `id`, if any.
 pub async fn by_cloudflare_id(
     config: &Config,
@@ -161,22 +187,16 @@ pub enum Written {
     Refused(String),
 }
 
-/// Applies `update` to row `id` if its status is still the one it was decided on; with
-/// `only_without_hostname`, if it has no Cloudflare hostname yet either.
-pub async fn update(
-    config: &Config,
-    id: &str,
-    update: &Update,
-    only_without_hostname: bool,
-) -> Result<Written, UpstreamError> {
+/// Applies `update` to row `id` if the row still is what it was decided on (its guard).
+pub async fn update(config: &Config, id: &str, update: &Update) -> Result<Written, UpstreamError> {
     let request = client(config, Caller::Service)
         .from(TABLE)
         .select("id")
         .eq("id", id);
-    let request = if only_without_hostname {
-        request.is("cloudflare_id", "null")
-    } else {
-        request.eq("status", update.if_status.as_str())
+    let request = match update.guard {
+        Guard::Status(status) => request.eq("status", status.as_str()),
+        Guard::NoHostname => request.is("cloudflare_id", "null"),
+        Guard::Unproven => request.eq("status", "pending").is("proven_at", "null"),
     };
     match send(config, request.update(update.patch.to_json())).await? {
         (400 | 409, body) => Ok(Written::Refused(body)),
