@@ -7,7 +7,7 @@
 // Every process runs in its own process group, so stopping the stack (or Ctrl-C on the dev
 // command) leaves no postgres, postgrest or workerd behind.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { exec, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { descendantPorts } from './proc.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -332,7 +333,22 @@ export async function startWorker({
   }
 }
 
+/**
+ * Runs a Worker's `[build] command` (from its wrangler.toml, in that file's folder, where the
+ * command expects to run) to completion. wrangler dev runs it again at start and then, seeing
+ * its watched sources "changed" (it does at every start), once more, reloading the runtime when
+ * that is done: when the first of those is a real build of minutes, the reload comes after the
+ * Worker already answers, and a request in flight then fails ("Your worker restarted
+ * mid-request"). Built beforehand, both are no-ops and the one load comes before readiness.
+ */
+async function buildWorker(config = path.join(ROOT, 'wrangler.toml')) {
+  const toml = fs.readFileSync(config, 'utf8');
+  const command = toml.match(/^\[build\][^[]*?^command = "(.*)"$/m)?.[1];
+  if (command) await promisify(exec)(command, { cwd: path.dirname(config), maxBuffer: 64 * 1024 * 1024 });
+}
+
 async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled }) {
+  await buildWorker(config);
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
   const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
@@ -343,7 +359,9 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
     if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
   }
   const proc = launch('wrangler', path.join(BIN, 'wrangler'), args, {
-    env: { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    // CLOUDFLARE_CF_FETCH_ENABLED=false: no attempt to download the `Request.cf` placeholder,
+    // which fails offline (a warning each start) and can reload the runtime mid-request.
+    env: { WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     cwd: config ? path.dirname(config) : ROOT,
     echo,
   });

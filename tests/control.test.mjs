@@ -65,9 +65,11 @@ after(async () => {
 
 /** Every test starts with no test domains, at Cloudflare or in the database. */
 beforeEach(() => {
-  sql("delete from public.tenant_domains where hostname like '%example.%' or hostname like '%.nora.localhost'");
+  sql(`delete from public.tenant_domains where hostname like '%example.%' or hostname like '%.nora.test';
+    delete from private.owner_write_budgets`);
   cf.hostnames.clear();
   cf.reset();
+  control.dns.reset();
 });
 
 const sql = (text) => psql(stack.dbUrl, { sql: text }).trim();
@@ -109,19 +111,31 @@ async function domains(tenant = NORA, token = tokens.nora) {
 /** One domain of the coach's list, by hostname. */
 const domain = async (hostname, tenant = NORA, token = tokens.nora) => (await domains(tenant, token)).find((d) => d.hostname === hostname);
 
-/** Adds a domain as its coach; asserts the 201 and the answer's shape. */
-async function add(hostname, tenant = NORA, token = tokens.nora) {
+/**
+ * Adds a domain as its coach and publishes the TXT record its answer asks for (at the DNS
+ * stand-in), as a coach who owns the domain does, unless `publish` is false; asserts the 201
+ * and the answer's shape.
+ */
+async function add(hostname, tenant = NORA, token = tokens.nora, { publish = true } = {}) {
   const res = await api('POST', '/domains', { token, body: { tenantId: tenant.id, hostname } });
   assert.equal(res.status, 201, res.body);
   assert.ok(schemas.domain(res.json()), JSON.stringify(schemas.domain.errors));
+  if (publish) {
+    const txt = res.json().dns.find((r) => r.type === 'TXT' && !r.optional);
+    control.dns.set(txt.name, 'TXT', [txt.value]);
+  }
   return res.json();
 }
 
-/** The database's row for `hostname` (not removing), or null. */
-function row(hostname) {
-  const json = sql(`select row_to_json(d) from public.tenant_domains d where hostname = '${hostname}' and status <> 'removing'`);
+/** The database's row for `hostname` (not removing; of `tenant` when given), or null. */
+function row(hostname, tenant) {
+  const of = tenant ? ` and tenant_id = '${tenant.id}'` : '';
+  const json = sql(`select row_to_json(d) from public.tenant_domains d where hostname = '${hostname}' and status <> 'removing'${of}`);
   return json ? JSON.parse(json) : null;
 }
+
+/** Records the proof of `hostname`'s claim as the cron does once it found its TXT record. */
+const prove = (hostname) => sql(`select public.prove_tenant_domain(id) from public.tenant_domains where hostname = '${hostname}'`);
 
 /** Runs the Cron Trigger once; resolves with the Cloudflare requests it made. */
 async function cron() {
@@ -196,12 +210,15 @@ describe('a coach\'s domain, end to end', () => {
     for (const center of centers) assertError(await onCenter(center, '/_tenant/brand.json', host), 404, 'tenant_not_found');
 
     const added = await add(host);
+    const proof = { type: 'TXT', name: `_localhost-challenge.${host}`, value: row(host).proof_token };
     assert.deepEqual(added, {
-      hostname: host, status: 'pending', primary: false, ssl: null, verifiedAt: null, errors: [],
-      dns: [{ type: 'CNAME', name: host, value: CUSTOM_HOSTNAME_TARGET }],
+      hostname: host, status: 'pending', primary: false, ssl: null, verifiedAt: null, ownershipVerifiedAt: null, errors: [],
+      dns: [{ type: 'CNAME', name: host, value: CUSTOM_HOSTNAME_TARGET }, proof],
     });
+    assert.match(proof.value, /^[0-9a-f]{32}$/, 'the claim\'s own token');
     assert.equal(cf.byName(host), undefined, 'Cloudflare hears of it from the cron, not from the request');
 
+    // The coach published the TXT record (add() does): the cron finds it, then creates the hostname.
     const created = await cron();
     const storedAt = Date.now();
     assert.deepEqual(created.map((r) => `${r.method} ${r.status}`), ['POST 201']);
@@ -209,8 +226,10 @@ describe('a coach\'s domain, end to end', () => {
     let seen = await domain(host);
     assert.equal(seen.status, 'pending');
     assert.equal(seen.ssl, 'initializing');
+    assert.ok(Date.parse(seen.ownershipVerifiedAt) > 0, 'control of its DNS proven');
     assert.deepEqual(seen.dns, [
       { type: 'CNAME', name: host, value: CUSTOM_HOSTNAME_TARGET },
+      proof,
       { type: 'TXT', name: `_cf-custom-hostname.${host}`, value: atCloudflare.ownership_verification.value, optional: true },
     ]);
     assert.deepEqual(seen.errors, ['custom hostname does not CNAME to this zone.']);
@@ -296,8 +315,10 @@ describe('Cloudflare\'s refusals and limits', () => {
   });
 
   test('a 429 stops the run without losing or changing a row; the next run does the work', async () => {
-    await add('one.example.test');
-    await add('two.example.test');
+    for (const name of ['one.example.test', 'two.example.test']) {
+      await add(name, NORA, tokens.nora, { publish: false });
+      prove(name);
+    }
     const before = [row('one.example.test'), row('two.example.test')];
     cf.failNext(1, 429);
     const limited = await cron();
@@ -317,8 +338,8 @@ describe('Cloudflare\'s refusals and limits', () => {
     assert.deepEqual(first.map((r) => r.method), ['POST', 'POST', 'POST', 'POST']);
     assert.equal(names.filter((n) => row(n).cloudflare_id).length, 4);
     const second = await cron();
-    assert.equal(second.length, CALLS_PER_RUN, 'two creations, then refreshes of the oldest');
-    assert.deepEqual(second.slice(0, 2).map((r) => r.method), ['POST', 'POST']);
+    assert.deepEqual(second.map((r) => r.method), ['POST', 'GET', 'POST', 'GET'],
+      'the two creations left, taking turns with refreshes of the created ones');
     assert.equal(names.filter((n) => row(n).cloudflare_id).length, 6);
   });
 
@@ -394,15 +415,19 @@ describe('the webhook', () => {
 describe('another coach', () => {
   test('can neither see nor change a coach\'s domain', async () => {
     await add('mine.example.test');
-    const before = row('mine.example.test');
+    const before = row('mine.example.test', NORA);
     assert.deepEqual(await domains(NORA, tokens.lee), [], 'another coach sees none of them');
     assert.deepEqual(await domains(NORA, tokens.pat), [], 'nor does a user without a tenant');
     assertError(await api('DELETE', `/domains/mine.example.test?tenant_id=${NORA.id}`, { token: tokens.lee }), 403, 'not_owner');
     assertError(await api('POST', `/domains/mine.example.test/primary?tenant_id=${NORA.id}`, { token: tokens.lee }), 403, 'not_owner');
     assertError(await api('POST', '/domains', { token: tokens.lee, body: { tenantId: NORA.id, hostname: 'theirs.example.test' } }), 403, 'not_owner');
-    assertError(await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } }), 409, 'domain_taken');
     assertError(await api('DELETE', `/domains/mine.example.test?tenant_id=${LEE.id}`, { token: tokens.lee }), 404, 'domain_not_found');
-    assert.deepEqual(row('mine.example.test'), before);
+    const claim = await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } });
+    assert.equal(claim.status, 201, 'another coach may claim the name for its own tenant');
+    assert.equal(claim.json().ownershipVerifiedAt, null, 'a claim that holds nothing until proven');
+    assertError(await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } }), 409, 'domain_taken',
+      'twice is refused: the tenant has it already');
+    assert.deepEqual(row('mine.example.test', NORA), before);
     assert.equal(row('theirs.example.test'), null);
   });
 
@@ -424,7 +449,7 @@ describe('the demo\'s Domains page, in a real browser', () => {
   });
 
   test('a signed-in coach adds a domain, sees the DNS record to copy, and watches it turn active without a reload', async () => {
-    const host = 'coach.nora.localhost';
+    const host = 'coach.nora.test';
     const page = await browser.newPage();
     await page.setViewport({ width: 900, height: 720 });
     await page.goto(`${dashboard}/domains#api=${encodeURIComponent(control.url)}&token=${tokens.nora}`, { waitUntil: 'load' });
@@ -433,11 +458,17 @@ describe('the demo\'s Domains page, in a real browser', () => {
     await page.click('#add button[type=submit]');
     const item = `li[data-hostname="${host}"]`;
     await page.waitForSelector(`${item}[data-status="pending"]`);
-    const cname = await page.$eval(`${item} tr[data-type="CNAME"]`, (tr) => [...tr.cells].slice(0, 3).map((c) => c.textContent));
-    assert.deepEqual(cname, ['CNAME', host, CUSTOM_HOSTNAME_TARGET]);
+    const records = await page.$$eval(`${item} tr`, (trs) => trs.slice(1).map((tr) => [...tr.cells].slice(0, 4).map((c) => c.textContent)));
+    assert.deepEqual(records, [
+      ['CNAME', host, CUSTOM_HOSTNAME_TARGET, 'required'],
+      ['TXT', `_localhost-challenge.${host}`, row(host).proof_token, 'required'],
+    ]);
+    assert.equal(await page.$eval(`${item} .ownership`, (p) => p.textContent), 'Ownership not verified yet: add the TXT record');
+    // The coach copies the TXT record to their DNS host; the next cron run finds it.
+    control.dns.set(records[1][1], 'TXT', [records[1][2]]);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await cron();
-    await page.waitForSelector(`${item} tr[data-type="TXT"]`, { timeout: 15_000 });
+    await page.waitForSelector(`${item}[data-owned="true"] tr[data-type="TXT"] + tr[data-type="TXT"]`, { timeout: 15_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'domains-pending.png') });
 
     const navigations = [];
@@ -451,10 +482,10 @@ describe('the demo\'s Domains page, in a real browser', () => {
     assert.match(await page.$eval(`${item} .ssl`, (p) => p.textContent), /^Certificate: active/);
     assertPublicTenant(await onCenter(centers[0], '/_tenant/brand.json', host), NORA.slug);
 
-    // A second domain, still waiting for its DNS record, beside it: the README screenshot.
-    await page.type('#hostname', 'learn.nora.localhost');
+    // A second domain, still waiting for its DNS records, beside it: the README screenshot.
+    await page.type('#hostname', 'learn.nora.test');
     await page.click('#add button[type=submit]');
-    await page.waitForSelector('li[data-hostname="learn.nora.localhost"] tr[data-type="CNAME"]');
+    await page.waitForSelector('li[data-hostname="learn.nora.test"] tr[data-type="TXT"]');
     await page.screenshot({ path: path.join(ARTIFACTS, 'domains.png'), fullPage: true });
     await page.close();
   });
