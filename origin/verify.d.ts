@@ -15,7 +15,7 @@ export interface VerifyOptions {
   previousSecret?: string;
   /** Instead of `secret` and `previousSecret`: every secret to accept. */
   secrets?: string[];
-  /** How far the signature's time may be from now, in seconds (default 300). */
+  /** How far the signature's time may be from now, in seconds (default 300): a finite number, 0 or more, else the call throws a TypeError. */
   toleranceSeconds?: number;
   /** Now, in ms since the epoch (default `Date.now()`). */
   now?: number;

@@ -75,6 +75,14 @@ export async function verifyTenantRequest(req, {
 } = {}) {
   const keys = (secrets ?? [secret, previousSecret]).filter((s) => typeof s === 'string' && s.length > 0);
   if (keys.length === 0) throw new TypeError('verifyTenantRequest: no secret given');
+  // A tolerance or clock that is not a finite number would make every time check false: an
+  // old signature would verify. Refused at setup, whatever the request.
+  if (typeof toleranceSeconds !== 'number' || !Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
+    throw new TypeError(`verifyTenantRequest: toleranceSeconds must be a finite number of seconds, 0 or more (got ${String(toleranceSeconds)})`);
+  }
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new TypeError(`verifyTenantRequest: now must be a finite number of milliseconds (got ${String(now)})`);
+  }
   const signature = header(req.headers, 'x-tenant-signature');
   const host = header(req.headers, 'x-forwarded-host');
   if (!signature || !host) return refuse('missing');

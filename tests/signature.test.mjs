@@ -132,6 +132,11 @@ test('a copied signature fails for another path, query, host, method or tenant, 
   assert.equal((await verify(replayed, { now: Date.now() + 301_000 })).reason, 'expired');
   assert.equal((await verify(replayed, { now: Date.now() - 301_000 })).reason, 'future');
   assert.equal((await verify(replayed, { secret: 'another-secret-of-enough-length-0123456' })).reason, 'signature');
+  for (const toleranceSeconds of ['300', NaN, Infinity, -1, null]) {
+    await assert.rejects(verify(replayed, { toleranceSeconds, now: Date.now() + 365 * 86_400_000 }), TypeError,
+      `toleranceSeconds ${String(toleranceSeconds)} is refused at setup, never a year-old signature verified`);
+  }
+  await assert.rejects(verify(replayed, { now: Number.NaN }), TypeError, 'so is a clock that is not a number');
 });
 
 test('rotation: a signature by the previous secret verifies while both are configured', async () => {
