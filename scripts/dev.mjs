@@ -37,9 +37,10 @@ try {
       port: controlPort,
       echo: true,
       vars: { DASHBOARD_ORIGIN: `http://localhost:${port},http://127.0.0.1:${port}` },
-      // `*.localhost` opens in a browser with no DNS, so the stand-in accepts it (Cloudflare
-      // refuses reserved top domains), and it keeps verifying on its own, as Cloudflare does.
-      cloudflare: { allowTopDomains: ['localhost', 'test'], autoAdvanceMs: 2000 },
+      // Every `*.localhost` is the platform's here (PLATFORM_DOMAIN=localhost), so coaches'
+      // domains are `*.test`, which the stand-in accepts (Cloudflare refuses reserved top
+      // domains); it keeps verifying on its own, as Cloudflare does.
+      cloudflare: { allowTopDomains: ['test'], autoAdvanceMs: 2000 },
     },
   });
 } catch (e) {
@@ -73,6 +74,7 @@ for (const p of stack.processes) {
 }
 
 const w = stack.worker.url;
+const dnsAdmin = control.dns.url.replace(/\/dns-query$/, '/records');
 const nora = mintJwt(stack.jwtSecret, { sub: NORA.user, role: 'authenticated', aud: 'authenticated' });
 console.log(`
 Local stack is up. Open a coach's site in a browser, branded from the first paint:
@@ -86,15 +88,19 @@ Or try:
   curl 'http://acme-leadership.localhost:${port}/_tenant/brand.json'
 
 Custom domains: the control plane on ${control.url}, Cloudflare played by a local stand-in
-(${control.cloudflare.url}) that verifies a domain through the Worker, as Cloudflare does.
-The cron runs every ${CRON_EVERY_MS / 1000} s here. Signed in as Nora (Northstar Coaching), open the Domains page:
+(${control.cloudflare.url}) that verifies a domain through the Worker, as Cloudflare does, and
+DNS by another (${control.dns.url}). The cron runs every ${CRON_EVERY_MS / 1000} s here.
+Signed in as Nora (Northstar Coaching), open the Domains page:
   http://localhost:${port}/domains#api=${encodeURIComponent(control.url)}&token=${nora}
-and add e.g. coach.nora.localhost: it turns active within a minute, then opens at
-  http://coach.nora.localhost:${port}/
+and add e.g. coach.nora.test. It waits for its TXT record: publish the one the page shows at the
+DNS stand-in, as a coach would at their DNS host,
+  curl -X PUT ${dnsAdmin}/_localhost-challenge.coach.nora.test/TXT -d '["<the token shown>"]'
+and it turns active within a minute; then (no DNS for .test here: name the host yourself)
+  curl -H 'Host: coach.nora.test' '${w}/_tenant/brand.json'
 The same through the API:
   export NORA='${nora}'
   curl -X POST ${control.url}/domains -H "Authorization: Bearer $NORA" -H 'Content-Type: application/json' \\
-    -d '{"tenantId":"${NORA.tenant}","hostname":"coach.nora.localhost"}'
+    -d '{"tenantId":"${NORA.tenant}","hostname":"coach.nora.test"}'
   curl -H "Authorization: Bearer $NORA" '${control.url}/domains?tenant_id=${NORA.tenant}'
   curl '${control.url}/__scheduled?cron=*+*+*+*+*'     # run the Cron Trigger now
 
