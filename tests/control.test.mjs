@@ -10,10 +10,11 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, startControl, startStack } from '../scripts/stack.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { MESSAGES } from './support/cloudflare.mjs';
 import { domainValidators } from './support/domain-schema.mjs';
+import { everywhere as everyCenter, onCenter } from './support/centers.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, assertPublicTenant, countUpstream, userToken } from './support/tenants.mjs';
 
@@ -145,23 +146,9 @@ async function cron() {
 }
 
 /** GET `path` on a data center with `host` as the Host header. */
-const onCenter = (center, urlPath, host) => request(`${center.url}${urlPath}`, { host, timeoutMs: 10_000 });
 
 /** Polls both data centers until `check(res)` holds on each; how long that took after `started`. */
-async function everywhere(started, urlPath, host, check, what) {
-  const pending = new Set(centers);
-  let last = '';
-  while (pending.size > 0) {
-    if (Date.now() - started > 15_000) assert.fail(`${what}: not so after 15 s (last: ${last})`);
-    for (const center of [...pending]) {
-      const res = await onCenter(center, urlPath, host);
-      if (check(res)) pending.delete(center);
-      else last = `${center.name} → ${res.status} ${res.body.slice(0, 120)}`;
-    }
-    if (pending.size > 0) await sleep(50);
-  }
-  return Date.now() - started;
-}
+const everywhere = (started, urlPath, host, check, what) => everyCenter(centers, started, urlPath, host, check, what);
 
 const timings = [];
 after(() => console.log(`# ${timings.join(', ')}`));

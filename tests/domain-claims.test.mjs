@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { addWorker, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import { everywhere as everyCenter, onCenter } from './support/centers.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, countUpstream, userToken } from './support/tenants.mjs';
 
@@ -104,24 +105,10 @@ async function activate(hostname, tenant = NORA, token = tokens.nora) {
   assert.fail(`${hostname} did not become active: ${JSON.stringify(await domain(hostname, tenant, token))}`);
 }
 
-const onCenter = (center, urlPath, host) => request(`${center.url}${urlPath}`, { host, timeoutMs: 10_000 });
 const slugOf = (res) => (res.status === 200 ? JSON.parse(res.body).slug : null);
 
 /** Polls both data centers until `check(res)` holds on each; how long that took after `started`. */
-async function everywhere(started, urlPath, host, check, what) {
-  const pending = new Set(centers);
-  let last = '';
-  while (pending.size > 0) {
-    if (Date.now() - started > 15_000) assert.fail(`${what}: not so after 15 s (last: ${last})`);
-    for (const center of [...pending]) {
-      const res = await onCenter(center, urlPath, host);
-      if (check(res)) pending.delete(center);
-      else last = `${center.name} → ${res.status} ${res.body.slice(0, 120)}`;
-    }
-    if (pending.size > 0) await sleep(50);
-  }
-  return Date.now() - started;
-}
+const everywhere = (started, urlPath, host, check, what) => everyCenter(centers, started, urlPath, host, check, what);
 
 /** Nora's domain `hostname`, proven and active, served by both data centers. */
 async function noraServes(hostname) {

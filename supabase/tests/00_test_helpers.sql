@@ -23,7 +23,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(5);
+select plan(6);
 
 create schema if not exists tests;
 
@@ -110,6 +110,35 @@ $$;
 
 comment on function tests.clear_authentication() is 'Test helper: ends the current request and returns to the session user.';
 
+-- Runs one statement as a signed-in user, then returns to the session user:
+-- for a test that switches callers between statements.
+create or replace function tests.as_user(user_id uuid, statement text)
+returns void
+language plpgsql
+as $$
+begin
+  perform tests.authenticate_as(user_id);
+  execute statement;
+  perform tests.clear_authentication();
+end;
+$$;
+
+comment on function tests.as_user(uuid, text) is 'Test helper: runs a statement as a signed-in user, then ends the request.';
+
+-- The same, as the service role (the control plane, trusted server code).
+create or replace function tests.as_service_role(statement text)
+returns void
+language plpgsql
+as $$
+begin
+  perform tests.authenticate_as_service_role();
+  execute statement;
+  perform tests.clear_authentication();
+end;
+$$;
+
+comment on function tests.as_service_role(text) is 'Test helper: runs a statement as the service role, then ends the request.';
+
 -- The helpers do what they say.
 select tests.authenticate_as('00000000-0000-4000-8000-000000000001');
 select results_eq(
@@ -141,6 +170,13 @@ select results_eq(
 
 select tests.clear_authentication();
 select is(current_setting('role'), 'none', 'clear_authentication returns to the session user');
+
+select tests.as_service_role($$ select pg_catalog.set_config('tests.seen_role', current_setting('role'), true) $$);
+select results_eq(
+  $$ select current_setting('tests.seen_role'), current_setting('role') $$,
+  $$ values ('service_role', 'none') $$,
+  'as_service_role runs the statement as the service role, and returns'
+);
 
 select * from finish();
 commit;

@@ -34,9 +34,7 @@ from (values
 ) as t (id, user_id, slug, display_name, domain);
 
 -- What the control plane tells the database on every run.
-select tests.authenticate_as_service_role();
-select public.set_domain_rules('platform.test', array['customers.platform.test'], 604800);
-select tests.clear_authentication();
+select tests.as_service_role($$ select public.set_domain_rules('platform.test', array['customers.platform.test'], 604800) $$);
 
 create function pg_temp.domains_of(tenant uuid)
 returns table (hostname text, status text, is_primary boolean)
@@ -50,29 +48,6 @@ create function pg_temp.custom_domain_of(tenant uuid)
 returns text
 language sql
 as $$ select custom_domain from public.tenant_profiles where id = tenant $$;
-
--- The owner of Alpha, signed in, calling an owner function.
-create function pg_temp.as_owner(owner uuid, statement text)
-returns void
-language plpgsql
-as $$
-begin
-  perform tests.authenticate_as(owner);
-  execute statement;
-  perform tests.clear_authentication();
-end;
-$$;
-
-create function pg_temp.as_service_role(statement text)
-returns void
-language plpgsql
-as $$
-begin
-  perform tests.authenticate_as_service_role();
-  execute statement;
-  perform tests.clear_authentication();
-end;
-$$;
 
 -------------------------------------------------------------------------------
 -- Structure
@@ -220,7 +195,7 @@ select tests.clear_authentication();
 -------------------------------------------------------------------------------
 -- The lifecycle, as the service role drives it
 -------------------------------------------------------------------------------
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains
   set status = 'active', ssl_status = 'active', verified_at = now(), cloudflare_id = 'cf-alpha-two', proven_at = now()
   where hostname = 'www.alpha-two.test'
@@ -231,16 +206,16 @@ select results_eq(
   'a second active domain is not primary: the tenant has one');
 
 select throws_ok(
-  $$ select pg_temp.as_service_role('update public.tenant_domains set is_primary = true where hostname = ''gamma-1.test''') $$,
+  $$ select tests.as_service_role('update public.tenant_domains set is_primary = true where hostname = ''gamma-1.test''') $$,
   '23514', null, 'only an active domain can be primary');
 select throws_ok(
-  $$ select pg_temp.as_service_role('insert into public.tenant_domains (tenant_id, hostname, proven_at) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'', now())') $$,
+  $$ select tests.as_service_role('insert into public.tenant_domains (tenant_id, hostname, proven_at) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'', now())') $$,
   '23505', null, 'a hostname is held by one proven row at a time');
 select throws_ok(
-  $$ select pg_temp.as_service_role('update public.tenant_domains set status = ''sleeping'' where hostname = ''gamma-1.test''') $$,
+  $$ select tests.as_service_role('update public.tenant_domains set status = ''sleeping'' where hostname = ''gamma-1.test''') $$,
   '23514', null, 'a status is one of the lifecycle''s');
 
-select pg_temp.as_owner('a2000000-0000-4000-8000-000000000001', $$
+select tests.as_user('a2000000-0000-4000-8000-000000000001', $$
   select public.set_primary_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'www.alpha-two.test')
 $$);
 select results_eq(
@@ -249,14 +224,14 @@ select results_eq(
   'an owner makes an active domain primary');
 select is(pg_temp.custom_domain_of('a2000000-0000-4000-8000-0000000000a1'), 'www.alpha-two.test', 'custom_domain follows the primary');
 
-select pg_temp.as_service_role($$ update public.tenant_domains set status = 'moved' where hostname = 'www.alpha-two.test' $$);
+select tests.as_service_role($$ update public.tenant_domains set status = 'moved' where hostname = 'www.alpha-two.test' $$);
 select results_eq(
   $$ select * from pg_temp.domains_of('a2000000-0000-4000-8000-0000000000a1') $$,
   $$ values ('coach.alpha.test', 'active', true), ('www.alpha-two.test', 'moved', false) $$,
   'a primary that stops being active hands over to the oldest other active domain');
 select is(pg_temp.custom_domain_of('a2000000-0000-4000-8000-0000000000a1'), 'coach.alpha.test', 'and custom_domain follows');
 
-select pg_temp.as_owner('a2000000-0000-4000-8000-000000000001', $$
+select tests.as_user('a2000000-0000-4000-8000-000000000001', $$
   select public.remove_tenant_domain('a2000000-0000-4000-8000-0000000000a1', 'coach.alpha.test')
 $$);
 select results_eq(
@@ -270,10 +245,10 @@ select is_empty($$ select slug from public.tenant_profiles $$, 'a removed domain
 select tests.clear_authentication();
 
 select lives_ok(
-  $$ select pg_temp.as_service_role('insert into public.tenant_domains (tenant_id, hostname) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'')') $$,
+  $$ select tests.as_service_role('insert into public.tenant_domains (tenant_id, hostname) values (''b2000000-0000-4000-8000-0000000000b1'', ''coach.alpha.test'')') $$,
   'a hostname being removed no longer holds it');
 
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains set status = 'active', proven_at = now() where hostname = 'coach.alpha.test' and tenant_id = 'b2000000-0000-4000-8000-0000000000b1'
 $$);
 select results_eq(
@@ -283,23 +258,23 @@ select results_eq(
 select is(pg_temp.custom_domain_of('b2000000-0000-4000-8000-0000000000b1'), 'coach.alpha.test', 'and its custom_domain');
 
 select lives_ok(
-  $$ select pg_temp.as_service_role('delete from public.tenant_domains where hostname = ''coach.alpha.test'' and status = ''removing''') $$,
+  $$ select tests.as_service_role('delete from public.tenant_domains where hostname = ''coach.alpha.test'' and status = ''removing''') $$,
   'the control plane deletes a removed row');
 
 -------------------------------------------------------------------------------
 -- A direct write of custom_domain by trusted code
 -------------------------------------------------------------------------------
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains set cloudflare_id = 'cf-beta-1' where hostname = 'coach.alpha.test'
 $$);
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_profiles set custom_domain = 'coach.beta.test' where id = 'b2000000-0000-4000-8000-0000000000b1'
 $$);
 select results_eq(
   $$ select * from pg_temp.domains_of('b2000000-0000-4000-8000-0000000000b1') $$,
   $$ values ('coach.alpha.test', 'removing', false), ('coach.beta.test', 'active', true) $$,
   'written directly, custom_domain becomes the active primary; the previous one is retired (removing: Cloudflare has a hostname for it)');
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_profiles set custom_domain = null where id = 'b2000000-0000-4000-8000-0000000000b1'
 $$);
 select results_eq(
@@ -308,7 +283,7 @@ select results_eq(
   'written null, the primary is retired (deleted: Cloudflare never had it)');
 select is(pg_temp.custom_domain_of('b2000000-0000-4000-8000-0000000000b1'), null, 'and custom_domain stays null');
 select throws_ok(
-  $$ select pg_temp.as_service_role('update public.tenant_profiles set custom_domain = ''www.alpha-two.test'' where id = ''b2000000-0000-4000-8000-0000000000b1''') $$,
+  $$ select tests.as_service_role('update public.tenant_profiles set custom_domain = ''www.alpha-two.test'' where id = ''b2000000-0000-4000-8000-0000000000b1''') $$,
   '23505', null, 'a direct write cannot take a hostname another tenant holds');
 
 -------------------------------------------------------------------------------
@@ -318,7 +293,7 @@ delete from public.tenant_changes;
 set constraints all immediate;
 delete from public.tenant_changes;
 set constraints all deferred;
-select pg_temp.as_service_role($$ update public.tenant_domains set ssl_status = 'pending_issuance' where hostname = 'gamma-3.test' $$);
+select tests.as_service_role($$ update public.tenant_domains set ssl_status = 'pending_issuance' where hostname = 'gamma-3.test' $$);
 set constraints all immediate;
 select results_eq(
   $$ select distinct tenant_hash from public.tenant_changes $$,
@@ -326,7 +301,7 @@ select results_eq(
   'a change of a domain is recorded under its tenant''s hash');
 set constraints all deferred;
 delete from public.tenant_changes;
-select pg_temp.as_service_role($$ delete from public.tenant_domains where hostname = 'gamma-4.test' $$);
+select tests.as_service_role($$ delete from public.tenant_domains where hostname = 'gamma-4.test' $$);
 set constraints all immediate;
 select results_eq(
   $$ select distinct tenant_hash from public.tenant_changes $$,

@@ -46,28 +46,6 @@ begin
 end;
 $$;
 
-create function pg_temp.as_owner(owner uuid, statement text)
-returns void
-language plpgsql
-as $$
-begin
-  perform tests.authenticate_as(owner);
-  execute statement;
-  perform tests.clear_authentication();
-end;
-$$;
-
-create function pg_temp.as_service_role(statement text)
-returns void
-language plpgsql
-as $$
-begin
-  perform tests.authenticate_as_service_role();
-  execute statement;
-  perform tests.clear_authentication();
-end;
-$$;
-
 create function pg_temp.row_of(tenant uuid, name text)
 returns table (status text, proven boolean, cloudflare_id text)
 language sql
@@ -89,20 +67,20 @@ $$;
 -------------------------------------------------------------------------------
 delete from private.domain_rules;
 select throws_ok(
-  $$ select pg_temp.as_owner('a2400000-0000-4000-8000-000000000001', 'select public.add_tenant_domain(''a2400000-0000-4000-8000-0000000000a1'', ''coach.alpha.test'')') $$,
+  $$ select tests.as_user('a2400000-0000-4000-8000-000000000001', 'select public.add_tenant_domain(''a2400000-0000-4000-8000-0000000000a1'', ''coach.alpha.test'')') $$,
   'PT503', null, 'a database that does not know the reserved names takes no claim');
 select throws_ok(
-  $$ select pg_temp.as_owner('a2400000-0000-4000-8000-000000000001', 'select public.set_domain_rules(''evil.test'', array[]::text[], 0)') $$,
+  $$ select tests.as_user('a2400000-0000-4000-8000-000000000001', 'select public.set_domain_rules(''evil.test'', array[]::text[], 0)') $$,
   '42501', null, 'an owner cannot write the rules');
 select lives_ok(
-  $$ select pg_temp.as_service_role('select public.set_domain_rules(''Platform.TEST.'', array[''customers.platform.test'', ''control.ops.test'', ''app.ops.test''], 604800)') $$,
+  $$ select tests.as_service_role('select public.set_domain_rules(''Platform.TEST.'', array[''customers.platform.test'', ''control.ops.test'', ''app.ops.test''], 604800)') $$,
   'the control plane (the service role) writes them');
 select results_eq(
   $$ select platform_domain, reserved_hostnames, cooldown from private.domain_rules $$,
   $$ values ('platform.test', array['app.ops.test', 'control.ops.test', 'customers.platform.test'], interval '7 days') $$,
   'normalised: lowercase, sorted, without a trailing dot');
 select throws_ok(
-  $$ select pg_temp.as_service_role('select public.set_domain_rules(''not a host'', array[]::text[], 0)') $$,
+  $$ select tests.as_service_role('select public.set_domain_rules(''not a host'', array[]::text[], 0)') $$,
   '22023', null, 'rules that are not hostnames are refused');
 
 -------------------------------------------------------------------------------
@@ -138,12 +116,12 @@ select isnt(
   (select proof_token from public.tenant_domains where hostname = 'shop.owned.test' and tenant_id = 'b2400000-0000-4000-8000-0000000000b1'),
   'each claim has its own token');
 select throws_ok(
-  $$ select pg_temp.as_service_role('update public.tenant_domains set status = ''active'' where hostname = ''shop.owned.test''') $$,
+  $$ select tests.as_service_role('update public.tenant_domains set status = ''active'' where hostname = ''shop.owned.test''') $$,
   '23514', null, 'an unproven claim never becomes active');
 select throws_ok(
-  $$ select pg_temp.as_owner('a2400000-0000-4000-8000-000000000001', format('select public.prove_tenant_domain(%L)', pg_temp.id_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test'))) $$,
+  $$ select tests.as_user('a2400000-0000-4000-8000-000000000001', format('select public.prove_tenant_domain(%L)', pg_temp.id_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test'))) $$,
   '42501', null, 'an owner cannot record their own proof');
-select pg_temp.as_service_role(format('select public.prove_tenant_domain(%L)', pg_temp.id_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test')));
+select tests.as_service_role(format('select public.prove_tenant_domain(%L)', pg_temp.id_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test')));
 select results_eq(
   $$ select * from pg_temp.row_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test') $$,
   $$ values ('pending', true, null::text) $$,
@@ -161,7 +139,7 @@ select is(
   (select count(*)::int from public.tenant_domains where hostname = 'shop.owned.test' and tenant_id = 'b2400000-0000-4000-8000-0000000000b1'),
   1, 'one claim per tenant and name');
 select lives_ok(
-  $$ select pg_temp.as_owner('b2400000-0000-4000-8000-000000000002', 'select public.remove_tenant_domain(''b2400000-0000-4000-8000-0000000000b1'', ''shop.owned.test'')') $$,
+  $$ select tests.as_user('b2400000-0000-4000-8000-000000000002', 'select public.remove_tenant_domain(''b2400000-0000-4000-8000-0000000000b1'', ''shop.owned.test'')') $$,
   'a claim that never reached Cloudflare is removed');
 select is(
   (select count(*)::int from public.tenant_domains where hostname = 'shop.owned.test' and tenant_id = 'b2400000-0000-4000-8000-0000000000b1'),
@@ -170,7 +148,7 @@ select is(
 -------------------------------------------------------------------------------
 -- A live domain moves only to a tenant that proves control of its DNS
 -------------------------------------------------------------------------------
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains
   set status = 'active', cloudflare_id = 'cf-shop', ssl_status = 'active', verified_at = now(),
       ownership_http_path = '/.well-known/cf-custom-hostname-challenge/cf-shop', ownership_http_body = 'shop-token'
@@ -186,7 +164,7 @@ select results_eq(
   $$ select * from pg_temp.row_of('a2400000-0000-4000-8000-0000000000a1', 'shop.owned.test') $$,
   $$ values ('active', true, 'cf-shop') $$,
   'the live domain is untouched by the claim');
-select pg_temp.as_service_role(format('select public.prove_tenant_domain(%L)', pg_temp.id_of('b2400000-0000-4000-8000-0000000000b1', 'shop.owned.test')));
+select tests.as_service_role(format('select public.prove_tenant_domain(%L)', pg_temp.id_of('b2400000-0000-4000-8000-0000000000b1', 'shop.owned.test')));
 select results_eq(
   $$ select * from pg_temp.row_of('b2400000-0000-4000-8000-0000000000b1', 'shop.owned.test') $$,
   $$ values ('active', true, 'cf-shop') $$,
@@ -209,7 +187,7 @@ select results_eq(
 -------------------------------------------------------------------------------
 -- A removed domain stays its owner's for the cool-down
 -------------------------------------------------------------------------------
-select pg_temp.as_owner('b2400000-0000-4000-8000-000000000002', $$
+select tests.as_user('b2400000-0000-4000-8000-000000000002', $$
   select public.remove_tenant_domain('b2400000-0000-4000-8000-0000000000b1', 'shop.owned.test')
 $$);
 select results_eq(
@@ -259,7 +237,7 @@ select throws_ok(
 select is((select round(tokens)::int from private.owner_write_budgets where tenant_id = 'b2400000-0000-4000-8000-0000000000b1'), 12,
   'refused calls cost nothing: 8 of 20 changes spent');
 select lives_ok(
-  $$ select pg_temp.as_owner('b2400000-0000-4000-8000-000000000002', format('select public.remove_tenant_domain(%L, %L)', 'b2400000-0000-4000-8000-0000000000b1', 'fill-' || n || '.beta.test')) from generate_series(1, 8) as n $$,
+  $$ select tests.as_user('b2400000-0000-4000-8000-000000000002', format('select public.remove_tenant_domain(%L, %L)', 'b2400000-0000-4000-8000-0000000000b1', 'fill-' || n || '.beta.test')) from generate_series(1, 8) as n $$,
   'and removes 8 of them');
 select lives_ok(
   $$ select pg_temp.add('b', 'b2400000-0000-4000-8000-0000000000b1', 'burst-' || n || '.beta.test') from generate_series(1, 4) as n $$,
@@ -279,7 +257,7 @@ select lives_ok(
   'ten seconds later, one more change');
 
 -- Setting the primary that is already primary changes nothing: no budget, no feed entry.
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains set status = 'active', verified_at = now()
   where hostname = 'shop.owned.test' and tenant_id = 'b2400000-0000-4000-8000-0000000000b1'
 $$);
@@ -288,7 +266,7 @@ set constraints all immediate;
 set constraints all deferred;
 delete from public.tenant_changes;
 select lives_ok(
-  $$ select pg_temp.as_owner('b2400000-0000-4000-8000-000000000002', 'select public.set_primary_tenant_domain(''b2400000-0000-4000-8000-0000000000b1'', ''shop.owned.test'') from generate_series(1, 50)') $$,
+  $$ select tests.as_user('b2400000-0000-4000-8000-000000000002', 'select public.set_primary_tenant_domain(''b2400000-0000-4000-8000-0000000000b1'', ''shop.owned.test'') from generate_series(1, 50)') $$,
   'the primary set as primary 50 times, out of budget: nothing to refuse');
 set constraints all immediate;
 select is((select count(*)::int from public.tenant_changes), 0, 'and nothing recorded in the feed');
@@ -298,18 +276,18 @@ set constraints all deferred;
 -- The feed: one row per tenant, whatever it does
 -------------------------------------------------------------------------------
 delete from public.tenant_changes;
-select pg_temp.as_service_role($$
+select tests.as_service_role($$
   update public.tenant_domains set ssl_status = 'x' || n
   from generate_series(1, 30) as n
   where hostname = 'shop.owned.test' and status = 'active'
 $$);
-select pg_temp.as_service_role($$ update public.tenant_domains set ssl_status = 'pending_issuance' where hostname = 'shop.owned.test' and status = 'active' $$);
-select pg_temp.as_service_role($$ update public.tenant_domains set ssl_status = 'active' where hostname = 'shop.owned.test' and status = 'active' $$);
+select tests.as_service_role($$ update public.tenant_domains set ssl_status = 'pending_issuance' where hostname = 'shop.owned.test' and status = 'active' $$);
+select tests.as_service_role($$ update public.tenant_domains set ssl_status = 'active' where hostname = 'shop.owned.test' and status = 'active' $$);
 set constraints all immediate;
 select is((select count(*)::int from public.tenant_changes), 1, 'a tenant changed three times keeps one row: its latest change');
 set constraints all deferred;
-select pg_temp.as_service_role($$ update public.tenant_domains set ssl_status = 'active' where hostname = 'shop.owned.test' and status = 'active' $$);
-select pg_temp.as_service_role($$ update public.tenant_profiles set display_name = display_name where id = 'b2400000-0000-4000-8000-0000000000b1' $$);
+select tests.as_service_role($$ update public.tenant_domains set ssl_status = 'active' where hostname = 'shop.owned.test' and status = 'active' $$);
+select tests.as_service_role($$ update public.tenant_profiles set display_name = display_name where id = 'b2400000-0000-4000-8000-0000000000b1' $$);
 delete from public.tenant_changes;
 set constraints all immediate;
 select is((select count(*)::int from public.tenant_changes), 0, 'writes that change nothing record nothing');
