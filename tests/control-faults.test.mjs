@@ -124,7 +124,7 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
     cf.answerAll(null);
     await sleep(1100);
     const ok = await health('?deep=1');
-    assert.deepEqual([ok.status, ok.json()], [200, { status: 'ok', postgrest: 'ok', cloudflare: 'ok' }]);
+    assert.deepEqual([ok.status, ok.json()], [200, { status: 'ok', postgrest: 'ok', cloudflare: 'ok', dns: 'ok' }]);
     const next = await cron();
     assert.deepEqual(next[0] && `${next[0].method} ${next[0].status}`, 'DELETE 200');
     assert.equal(row(REMOVING), null, 'the removed domain is gone once its hostname is');
@@ -269,18 +269,21 @@ describe('the coach\'s API', () => {
   });
 });
 
-describe('deep health with a wrong PostgREST setting', () => {
+describe('deep health with a wrong PostgREST or DNS resolver setting', () => {
   let wrongKey;
   let wrongUrl;
+  let wrongResolver;
   before(async () => {
-    [wrongKey, wrongUrl] = await Promise.all([
+    [wrongKey, wrongUrl, wrongResolver] = await Promise.all([
       startControl(stack, { vars: { SUPABASE_SECRET_KEY: mintJwt('not-this-projects-secret-0123456789', { role: 'service_role' }) } }),
       startControl(stack, { vars: { SUPABASE_REST_URL: `${stack.postgrest.url}/not/postgrest` } }),
+      // Something that answers HTTP, but not DNS over HTTPS: 404 for the query.
+      startControl(stack, { vars: { DNS_RESOLVER_URL: `${stack.postgrest.url}/dns-query` } }),
     ]);
   });
 
-  test('names SUPABASE_SECRET_KEY when PostgREST refuses it, SUPABASE_REST_URL when the table is not found there', async () => {
-    for (const [plane, setting] of [[wrongKey, 'SUPABASE_SECRET_KEY'], [wrongUrl, 'SUPABASE_REST_URL']]) {
+  test('names SUPABASE_SECRET_KEY when PostgREST refuses it, SUPABASE_REST_URL when the table is not found there, DNS_RESOLVER_URL when it is no resolver', async () => {
+    for (const [plane, setting] of [[wrongKey, 'SUPABASE_SECRET_KEY'], [wrongUrl, 'SUPABASE_REST_URL'], [wrongResolver, 'DNS_RESOLVER_URL']]) {
       const res = await request(`${plane.url}/health?deep=1`);
       assertError(res, 500, 'misconfigured', setting);
       assert.match(res.json().error.message, new RegExp(setting));

@@ -1,8 +1,9 @@
-//! `GET /health?deep=1`: what a deep check asks PostgREST and Cloudflare, how it reads their
-//! answers, and how often it may ask.
+//! `GET /health?deep=1`: what a deep check asks PostgREST, Cloudflare and the DNS resolver, how
+//! it reads their answers, and how often it may ask.
 //!
-//! A deep check reads one row id of `tenant_domains` with the secret key and lists the zone's
-//! custom hostnames (the listing the cron makes before declaring a hostname gone). An answer
+//! A deep check reads one row id of `tenant_domains` with the secret key, lists the zone's
+//! custom hostnames (the listing the cron makes before declaring a hostname gone), and asks the
+//! DNS resolver for the platform domain's TXT records (as the cron asks for claims' proofs). An answer
 //! that only a wrong setting explains is [`UpstreamError::Misconfigured`], so the check says
 //! `500 misconfigured` naming the setting; an upstream failing is `503 upstream_unavailable`.
 //! Anyone may ask for a deep check, so an isolate runs at most one per
@@ -91,14 +92,36 @@ pub fn read_cloudflare(listing: Result<(), Verdict>) -> Result<(), UpstreamError
     }
 }
 
-/// The deep check's answer from its two reads: healthy when both are, else a wrong setting
-/// first (PostgREST's before Cloudflare's: it is what the coach's API needs), then the first
-/// upstream failing.
+/// Reads the DNS resolver's answer for the platform domain's TXT records (`edge::dns::txt`):
+/// any answer of the JSON API is healthy (whether the platform has TXT records is not the
+/// question); an HTTP 4xx means `DNS_RESOLVER_URL` is not a DNS over HTTPS JSON endpoint; a
+/// timeout, a network error or a 5xx is the resolver failing.
+pub fn read_dns(answer: Result<(), UpstreamError>) -> Result<(), UpstreamError> {
+    match answer {
+        Err(UpstreamError::Status {
+            service: Service::Dns,
+            status: status @ 400..=499,
+            body,
+        }) => Err(UpstreamError::Misconfigured {
+            service: Service::Dns,
+            setting: "DNS_RESOLVER_URL",
+            problem: "does not answer DNS over HTTPS JSON queries (GET ?name=&type=TXT, accept: application/dns-json)",
+            status,
+            body,
+        }),
+        other => other,
+    }
+}
+
+/// The deep check's answer from its three reads: healthy when all are, else a wrong setting
+/// first (PostgREST's before Cloudflare's before the resolver's: what the coach's API needs
+/// first), then the first upstream failing.
 pub fn verdict(
     postgrest: Result<(), UpstreamError>,
     cloudflare: Result<(), UpstreamError>,
+    dns: Result<(), UpstreamError>,
 ) -> Health {
-    let errors: Vec<Error> = [postgrest.err(), cloudflare.err()]
+    let errors: Vec<Error> = [postgrest.err(), cloudflare.err(), dns.err()]
         .into_iter()
         .flatten()
         .map(Error::from)
@@ -200,18 +223,42 @@ mod tests {
             status: 404,
             body: String::new(),
         };
-        assert_eq!(verdict(Ok(()), Ok(())), Ok(()));
-        let e = verdict(Err(down()), Err(wrong())).unwrap_err();
+        assert_eq!(verdict(Ok(()), Ok(()), Ok(())), Ok(()));
+        let e = verdict(Err(down()), Err(wrong()), Ok(())).unwrap_err();
         assert_eq!((e.status(), e.code()), (500, "misconfigured"));
         assert!(
             e.message().contains("CLOUDFLARE_API_BASE"),
             "{}",
             e.message()
         );
-        let e = verdict(Err(down()), Ok(())).unwrap_err();
+        let e = verdict(Err(down()), Ok(()), Ok(())).unwrap_err();
         assert_eq!((e.status(), e.code()), (503, "upstream_unavailable"));
-        let e = verdict(Ok(()), Err(wrong())).unwrap_err();
+        let e = verdict(Ok(()), Err(wrong()), Ok(())).unwrap_err();
         assert_eq!(e.code(), "misconfigured");
+    }
+
+    #[test]
+    fn a_resolver_answering_4xx_is_a_wrong_dns_resolver_url_and_a_failing_one_is_down() {
+        let status = |status| {
+            read_dns(Err(UpstreamError::Status {
+                service: Service::Dns,
+                status,
+                body: "Not Found".into(),
+            }))
+        };
+        let e = verdict(Ok(()), Ok(()), status(404)).unwrap_err();
+        assert_eq!((e.status(), e.code()), (500, "misconfigured"));
+        assert!(e.message().contains("DNS_RESOLVER_URL"), "{}", e.message());
+        assert_eq!(
+            verdict(Ok(()), Ok(()), status(502)).unwrap_err().status(),
+            503
+        );
+        let timeout = read_dns(Err(UpstreamError::Timeout {
+            service: Service::Dns,
+            after_ms: 5000,
+        }));
+        assert_eq!(verdict(Ok(()), Ok(()), timeout).unwrap_err().status(), 503);
+        assert_eq!(read_dns(Ok(())), Ok(()));
     }
 
     #[test]

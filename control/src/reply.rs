@@ -59,7 +59,7 @@ impl Reply {
     pub fn deep_health(age_ms: u64) -> Reply {
         Reply::json(
             200,
-            r#"{"status":"ok","postgrest":"ok","cloudflare":"ok"}"#.into(),
+            r#"{"status":"ok","postgrest":"ok","cloudflare":"ok","dns":"ok"}"#.into(),
         )
         .header("age", (age_ms / 1000).to_string())
     }
@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&r.body).unwrap(),
-            serde_json::json!({"status": "ok", "postgrest": "ok", "cloudflare": "ok"})
+            serde_json::json!({"status": "ok", "postgrest": "ok", "cloudflare": "ok", "dns": "ok"})
         );
         assert_eq!(r.header_value("age"), Some("1"));
         let r = Reply::deep_health_failed(

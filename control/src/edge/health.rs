@@ -1,4 +1,4 @@
-//! The deep health check's I/O: PostgREST and Cloudflare asked side by side, at most once per
+//! The deep health check's I/O: PostgREST, Cloudflare and the DNS resolver asked side by side, at most once per
 //! isolate per [`DEEP_CHECK_INTERVAL_MS`](crate::health::DEEP_CHECK_INTERVAL_MS); concurrent
 //! and repeated checks share the last one (the policy is `crate::health`).
 //!
@@ -10,13 +10,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::join;
+use futures_util::future::join3;
 use worker::Delay;
 
-use super::{cloudflare, now_ms, store};
+use super::{cloudflare, dns, now_ms, store};
 use crate::config::Config;
 use crate::error::{Error, Service, UpstreamError};
-use crate::health::{read_cloudflare, verdict, DeepCheck, Health};
+use crate::health::{read_cloudflare, read_dns, verdict, DeepCheck, Health};
 
 /// A check in flight: its leader fills it when done.
 type Pending = Rc<RefCell<Option<Health>>>;
@@ -31,7 +31,8 @@ thread_local! {
     static RUNNING: RefCell<Option<Pending>> = const { RefCell::new(None) };
 }
 
-/// PostgREST's and Cloudflare's health, and how old (ms) the check that says so is.
+/// PostgREST's, Cloudflare's and the DNS resolver's health, and how old (ms) the check that
+/// says so is.
 pub async fn deep(config: &Config) -> (Health, u64) {
     let now = now_ms();
     let shared = LAST.with_borrow(|last| {
@@ -46,15 +47,22 @@ pub async fn deep(config: &Config) -> (Health, u64) {
     }
     let leading = Leading::start();
     let checked_at_ms = now_ms();
-    let (postgrest, listing) = join(store::ping(config), cloudflare::zone_answers(config)).await;
+    let platform = config.platform_domain.as_str();
+    let (postgrest, listing, answer) = join3(
+        store::ping(config),
+        cloudflare::zone_answers(config),
+        dns::txt(config, platform),
+    )
+    .await;
     let cloudflare = read_cloudflare(listing);
-    for e in [&postgrest, &cloudflare]
+    let dns = read_dns(answer.map(|_| ()));
+    for e in [&postgrest, &cloudflare, &dns]
         .into_iter()
         .filter_map(|r| r.as_ref().err())
     {
         worker::console_error!("deep health: {e}");
     }
-    let result = verdict(postgrest, cloudflare);
+    let result = verdict(postgrest, cloudflare, dns);
     LAST.set(Some(DeepCheck {
         checked_at_ms,
         result: result.clone(),
