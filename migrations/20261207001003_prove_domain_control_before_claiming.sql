@@ -231,6 +231,38 @@ comment on function public.prove_tenant_domain(uuid) is 'The control plane recor
 revoke execute on function public.prove_tenant_domain(uuid) from public, anon, authenticated;
 grant execute on function public.prove_tenant_domain(uuid) to service_role;
 
+-- The claims whose TXT record the control plane looks up next: pending and
+-- not proven, tenants in turn (each tenant's oldest claim, then each
+-- tenant's second, ...), so that no number of one account's claims, nor of
+-- many accounts', keeps another tenant's claim out of the lookups.
+create or replace function public.claims_to_prove(max_claims integer default 500)
+returns setof public.tenant_domains
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select claim.*
+  from public.tenant_domains as claim
+  join (
+    select d.id, pg_catalog.row_number() over (partition by d.tenant_id order by d.created_at, d.id) as turn
+    from public.tenant_domains as d
+    where d.status = 'pending' and d.proven_at is null
+  ) as ranked on ranked.id = claim.id
+  order by ranked.turn, claim.created_at, claim.id
+  limit greatest(0, least(max_claims, 500))
+$$;
+
+comment on function public.claims_to_prove(integer) is 'Pending claims not proven yet, tenants in turn (at most 500): the ones the control plane looks up next. Service role only.';
+
+revoke execute on function public.claims_to_prove(integer) from public, anon, authenticated;
+grant execute on function public.claims_to_prove(integer) to service_role;
+
+-- What claims_to_prove() reads.
+create index tenant_domains_unproven_claims_idx
+  on public.tenant_domains (tenant_id, created_at)
+  where status = 'pending' and proven_at is null;
+
 -- A row a tenant gives up: deleted when it holds no Cloudflare hostname (none
 -- was created for it, or it handed its hostname over and failed), else
 -- removing, for the control plane to delete its Cloudflare hostname first. (An

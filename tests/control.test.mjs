@@ -10,7 +10,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, freePort, psql, startControl, startStack } from '../scripts/stack.mjs';
+import { CUSTOM_HOSTNAME_TARGET, ROOT, addWorker, directUrl, freePort, psql, startControl, startStack } from '../scripts/stack.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { MESSAGES } from './support/cloudflare.mjs';
 import { domainValidators } from './support/domain-schema.mjs';
@@ -32,6 +32,12 @@ const centers = [];
 /** The dashboard's origin: the platform host of data center A. */
 let dashboard;
 let tokens;
+/**
+ * The control plane's own port, behind wrangler dev's proxy: for bodies the Worker refuses
+ * unread (413). The proxy's connection to the Worker does not survive one, and it answers the
+ * next request "Your worker restarted mid-request"; production has no such proxy.
+ */
+let direct;
 
 before(async () => {
   const port = await freePort();
@@ -53,6 +59,7 @@ before(async () => {
     }),
   ]);
   cf = control.cloudflare;
+  direct = await directUrl(control, { probe: '/health' });
   centers.push({ name: 'dc-a', url: stack.worker.url }, { name: 'dc-b', url: dcB.url });
   tokens = {
     nora: userToken(stack, USERS.nora),
@@ -163,7 +170,7 @@ describe('the coach\'s API', () => {
       [await api('POST', '/domains', { body: { tenantId: NORA.id, hostname: 'https://x.example.test/' } }), 400, 'invalid_domain'],
       [await api('POST', '/domains', { body: { tenantId: NORA.id, hostname: '127.0.0.1' } }), 400, 'invalid_domain'],
       [await api('POST', '/domains', { body: '{"hostname":' }), 400, 'invalid_body'],
-      [await api('POST', '/domains', { body: 'x'.repeat(5000) }), 413, 'payload_too_large'],
+      [await request(`${direct}/domains`, { method: 'POST', headers: { authorization: `Bearer ${tokens.nora}` }, body: 'x'.repeat(5000) }), 413, 'payload_too_large'],
       [await api('DELETE', `/domains/a..b?tenant_id=${NORA.id}`), 400, 'invalid_domain'],
       [await api('PUT', '/domains'), 405, 'method_not_allowed'],
       [await api('GET', '/_tenant/brand.json'), 404, 'not_found'],
@@ -394,7 +401,8 @@ describe('the webhook', () => {
     assertError(await post(JSON.stringify({ data: { id: hostname.id, ssl: { status: '<b>active</b>' } } })), 400, 'invalid_body');
     const notAnId = await post(JSON.stringify({ data: { id: '../zones', ssl: { status: 'active' } } }));
     assert.deepEqual([notAnId.status, notAnId.json()], [200, { received: true, known: false }], 'no row can hold it');
-    assertError(await post(JSON.stringify({ data: { id: hostname.id }, pad: 'x'.repeat(20_000) })), 413, 'payload_too_large');
+    const oversized = JSON.stringify({ data: { id: hostname.id }, pad: 'x'.repeat(20_000) });
+    assertError(await request(`${direct}/webhooks/cloudflare`, { method: 'POST', headers: { 'cf-webhook-auth': secret }, body: oversized }), 413, 'payload_too_large');
     assert.equal((await post('{"text":"Hello World! This is a test message sent from https://cloudflare.com."}')).status, 200);
   });
 });

@@ -43,18 +43,22 @@ pub enum Step {
     Check,
 }
 
-/// The rows the cron reads each run: what its steps can apply to (a PostgREST `or` filter).
-pub const CANDIDATES: &str =
-    "status.in.(removing,pending,moved),and(status.eq.active,cloudflare_id.not.is.null)";
+/// The rows the cron reads for its Cloudflare work: what its steps can apply to (a PostgREST
+/// `or` filter). Claims not proven yet are read apart (`claims_to_prove`), so that however many
+/// there are, they never crowd these out of the [`CANDIDATE_LIMIT`].
+pub const CANDIDATES: &str = "status.in.(removing,moved),\
+and(status.eq.pending,or(proven_at.not.is.null,cloudflare_id.not.is.null)),\
+and(status.eq.active,cloudflare_id.not.is.null)";
 /// At most this many rows are read per run; with a budget of 25 calls a run cannot use more.
 pub const CANDIDATE_LIMIT: usize = 500;
 /// At most this many TXT lookups a run makes (claims beyond wait for the next run, tenants in
 /// turn): each is a request to `DNS_RESOLVER_URL` and waits up to `UPSTREAM_TIMEOUT_MS`.
 pub const DNS_LOOKUPS_PER_RUN: usize = 50;
 
-/// The claims whose TXT record the run looks up: `pending` rows not proven yet, tenants in turn,
-/// each tenant's oldest first; at most [`DNS_LOOKUPS_PER_RUN`], starting at another tenant each
-/// `turn` (the run's minute).
+/// The claims whose TXT record the run looks up, of those the database gave
+/// (`claims_to_prove`, tenants in turn): `pending` rows not proven yet, tenants in turn, each
+/// tenant's oldest first; at most [`DNS_LOOKUPS_PER_RUN`], starting at another one each `turn`
+/// (the run's minute).
 pub fn proofs(rows: &[DomainRow], turn: u64) -> Vec<DomainRow> {
     let mut claims = in_turns(
         rows.iter()

@@ -8,7 +8,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(62);
+select plan(64);
 
 -- Fixture: Alpha (owner A), Beta (owner B), Sleepy (owner A, inactive).
 insert into auth.users (id, email) values
@@ -302,6 +302,22 @@ select results_eq(
   $$ values (repeat('a', 64), true), (repeat('b', 64), true) $$,
   'the feed answers each tenant once, at its latest change');
 select tests.clear_authentication();
+
+-------------------------------------------------------------------------------
+-- The claims the control plane looks up next: tenants in turn
+-------------------------------------------------------------------------------
+delete from public.tenant_domains where status = 'pending' and proven_at is null;
+insert into public.tenant_domains (tenant_id, hostname, created_at)
+select 'a2400000-0000-4000-8000-0000000000a1', 'many-' || n || '.alpha.test', now() - (10 - n) * interval '1 minute'
+from generate_series(1, 5) as n;
+insert into public.tenant_domains (tenant_id, hostname) values ('b2400000-0000-4000-8000-0000000000b1', 'late.beta.test');
+select results_eq(
+  $$ select hostname from public.claims_to_prove(3) $$,
+  $$ values ('many-1.alpha.test'), ('late.beta.test'), ('many-2.alpha.test') $$,
+  'each tenant''s oldest claim first, then each one''s second: five of one tenant''s claims keep no other tenant''s out');
+select throws_ok(
+  $$ select tests.as_user('a2400000-0000-4000-8000-000000000001', 'select public.claims_to_prove()') $$,
+  '42501', null, 'an owner cannot list claims');
 
 -------------------------------------------------------------------------------
 -- What the anon key learns of claims

@@ -119,10 +119,9 @@ impl Run<'_> {
     async fn work(&mut self) -> Result<(), Halt> {
         store::set_domain_rules(self.config).await?;
         let turn = self.now_ms / 60_000;
-        let mut rows = store::candidates(self.config).await?;
-        if self.prove_claims(&rows, turn).await > 0 {
-            rows = store::candidates(self.config).await?;
-        }
+        let claims = store::claims(self.config).await?;
+        self.prove_claims(&claims, turn).await;
+        let rows = store::candidates(self.config).await?;
         for (step, row) in lifecycle::plan(rows, self.now_ms, self.config.pending_ms, turn) {
             self.step(step, &row).await?;
         }
@@ -133,8 +132,8 @@ impl Run<'_> {
     /// the claims whose token is there as proven; the others learn what is missing, and fail
     /// once too old. Stops asking at the first failure of the resolver itself (logged: a run
     /// never waits on it more than once), and never gives a claim up on an answer that is not
-    /// definitive. Returns how many claims were proven.
-    async fn prove_claims(&mut self, rows: &[DomainRow], turn: u64) -> u32 {
+    /// definitive.
+    async fn prove_claims(&mut self, rows: &[DomainRow], turn: u64) {
         for claim in lifecycle::proofs(rows, turn) {
             let record = self.config.challenge_record(&claim.hostname);
             self.report.lookups += 1;
@@ -159,7 +158,6 @@ impl Run<'_> {
                 break;
             }
         }
-        self.report.proven
     }
 
     /// Records what the TXT record `found` at `record` says of `claim`.

@@ -152,6 +152,16 @@ pub async fn prove(config: &Config, id: &str) -> Result<bool, UpstreamError> {
     }
 }
 
+/// The claims whose proof the cron looks up next (`claims_to_prove`: pending, not proven,
+/// tenants in turn).
+pub async fn claims(config: &Config) -> Result<Vec<DomainRow>, UpstreamError> {
+    let request = client(config, Caller::Service)
+        .rpc("claims_to_prove", "{}")
+        .select(COLUMNS);
+    let (status, body) = send(config, request).await?;
+    rows(status, body)
+}
+
 /// The row holding Cloudflare hostname `id`, if any.
 pub async fn by_cloudflare_id(
     config: &Config,
