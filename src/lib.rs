@@ -25,6 +25,7 @@ mod health;
 mod host;
 mod key;
 mod memory;
+pub mod preflight;
 mod purge;
 mod render;
 mod reply;

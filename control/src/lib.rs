@@ -20,6 +20,7 @@ mod domain;
 mod error;
 mod health;
 mod lifecycle;
+pub mod preflight;
 mod reply;
 mod token;
 mod webhook;

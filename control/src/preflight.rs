@@ -1,0 +1,164 @@
+//! The control plane's preflight: its settings a deploy needs, checked by its own parser
+//! ([`Config::from_lookup`]) the way `tenant_resolver::preflight` checks the resolver's.
+
+use std::collections::BTreeMap;
+
+use tenant_resolver::preflight::{check, Report, Setting};
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// What a deploy of the control plane needs. The anon key is required although the parser
+/// takes none: hosted Supabase's gateway refuses a coach's request whose `apikey` is not one of
+/// the project's keys.
+pub const CONTROL: &[Setting] = &[
+    Setting {
+        name: "SUPABASE_URL",
+        secret: false,
+        required: true,
+        or: Some("SUPABASE_REST_URL"),
+        stand_in: "https://preflight.supabase.co",
+    },
+    Setting {
+        name: "CLOUDFLARE_ZONE_ID",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "023e105f4ecef8ad9ca31a8372d0c353",
+    },
+    Setting {
+        name: "CUSTOM_HOSTNAME_TARGET",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "customers.coachplatform.com",
+    },
+    Setting {
+        name: "PLATFORM_DOMAIN",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "coachplatform.com",
+    },
+    Setting {
+        name: "DASHBOARD_ORIGIN",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "https://app.coachplatform.com",
+    },
+    Setting {
+        name: "SUPABASE_SECRET_KEY",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "sb_secret_preflight",
+    },
+    Setting {
+        name: "SUPABASE_ANON_KEY",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "sb_publishable_preflight",
+    },
+    Setting {
+        name: "CLOUDFLARE_API_TOKEN",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "preflight-token",
+    },
+    Setting {
+        name: "CLOUDFLARE_WEBHOOK_SECRET",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "preflight-webhook-secret-of-32-bytes",
+    },
+];
+
+/// The control plane's preflight (see `tenant_resolver::preflight::check`).
+pub fn control(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> Report {
+    check(
+        CONTROL,
+        vars,
+        secrets,
+        &|get| match Config::from_lookup(get) {
+            Ok(_) => Ok(()),
+            Err(Error::Misconfigured { setting, problem }) => Err((setting, problem.to_string())),
+            Err(other) => Err(("?", other.message())),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn named(report: &Report) -> Vec<&str> {
+        report.problems.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    #[test]
+    fn commented_out_settings_are_each_named() {
+        let report = control(&vars(&[("DOMAIN_PENDING_DAYS", "7")]), None);
+        assert_eq!(
+            named(&report),
+            [
+                "SUPABASE_URL",
+                "CLOUDFLARE_ZONE_ID",
+                "CUSTOM_HOSTNAME_TARGET",
+                "PLATFORM_DOMAIN",
+                "DASHBOARD_ORIGIN"
+            ]
+        );
+        assert_eq!(report.unchecked.len(), 4);
+    }
+
+    #[test]
+    fn set_settings_pass() {
+        let report = control(
+            &vars(&[
+                ("SUPABASE_URL", "https://abc.supabase.co"),
+                ("CLOUDFLARE_ZONE_ID", "023e105f4ecef8ad9ca31a8372d0c353"),
+                ("CUSTOM_HOSTNAME_TARGET", "customers.coachplatform.com"),
+                ("PLATFORM_DOMAIN", "coachplatform.com"),
+                ("DASHBOARD_ORIGIN", "https://app.coachplatform.com"),
+                ("DOMAIN_PENDING_DAYS", "7"),
+            ]),
+            None,
+        );
+        assert!(report.problems.is_empty(), "{report:?}");
+    }
+
+    #[test]
+    fn invalid_settings_are_named_by_the_control_planes_rules() {
+        let report = control(
+            &vars(&[
+                ("SUPABASE_URL", "https://abc.supabase.co"),
+                ("CLOUDFLARE_ZONE_ID", "not a zone"),
+                ("CUSTOM_HOSTNAME_TARGET", "customers.coachplatform.com"),
+                ("PLATFORM_DOMAIN", "coachplatform.com"),
+                ("DASHBOARD_ORIGIN", "app.coachplatform.com"),
+                ("DOMAIN_PENDING_DAYS", "a week"),
+            ]),
+            None,
+        );
+        assert_eq!(
+            named(&report),
+            [
+                "CLOUDFLARE_ZONE_ID",
+                "DOMAIN_PENDING_DAYS",
+                "DASHBOARD_ORIGIN"
+            ],
+            "in the order the control plane reads them"
+        );
+    }
+}

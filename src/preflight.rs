@@ -1,0 +1,270 @@
+//! `scripts/preflight`: every missing or invalid setting of an environment, named before its
+//! deploy, by the rules the Worker itself applies.
+//!
+//! A Worker reads its settings on the first request and answers every request `500
+//! misconfigured` when one is wrong: the right behaviour once deployed, and the wrong moment to
+//! find out. The preflight runs the same parser ([`Config::from_lookup`] here, the control
+//! plane's in `tenant_control::preflight`) over the environment's `[vars]`, with stand-ins for
+//! the secrets it cannot read. The parser stops at the first wrong setting, so the check parses
+//! again with a valid stand-in in its place until the parser is satisfied: each wrong setting is
+//! named once, with the Worker's own words for what is wrong.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// A setting the preflight knows more about than the parser: whether it is a secret (never in
+/// `wrangler.toml`), whether a deploy needs it even where the Worker would run without it, and
+/// a value the parser accepts, put in place of a missing or wrong one so the check can go on.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub name: &'static str,
+    pub secret: bool,
+    pub required: bool,
+    /// Another setting that, when set, makes this one unnecessary (`SUPABASE_REST_URL` for
+    /// `SUPABASE_URL`).
+    pub or: Option<&'static str>,
+    pub stand_in: &'static str,
+}
+
+/// What the preflight found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Each wrong setting once, in the order found: (setting, what is wrong).
+    pub problems: Vec<(String, String)>,
+    /// Secrets it could not see (`wrangler secret list` needs a login): check them by hand.
+    pub unchecked: Vec<&'static str>,
+}
+
+/// A settings parser, as the preflight runs it: `Err((setting, problem))` names the first
+/// wrong setting.
+pub type Parse<'a> =
+    &'a dyn Fn(&dyn Fn(&str) -> Option<String>) -> Result<(), (&'static str, String)>;
+
+/// Checks an environment: `vars` its `[vars]`, `secrets` the names `wrangler secret list`
+/// shows (`None`: unknown), `known` what the preflight knows of the Worker's settings, `parse`
+/// the Worker's parser.
+pub fn check(
+    known: &[Setting],
+    vars: &BTreeMap<String, String>,
+    secrets: Option<&[String]>,
+    parse: Parse<'_>,
+) -> Report {
+    let mut report = Report::default();
+    let mut values: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let problem = |report: &mut Report, setting: &str, what: String| {
+        if !report.problems.iter().any(|(s, _)| s == setting) {
+            report.problems.push((setting.to_string(), what));
+        }
+    };
+    for setting in known {
+        let set = values.contains_key(setting.name);
+        if setting.secret {
+            if set {
+                problem(
+                    &mut report,
+                    setting.name,
+                    "is a secret: never in wrangler.toml; set it with `wrangler secret put`".into(),
+                );
+            }
+            let listed = match secrets {
+                Some(names) => names.iter().any(|n| n == setting.name),
+                None => {
+                    report.unchecked.push(setting.name);
+                    setting.required
+                }
+            };
+            if !listed && setting.required {
+                problem(
+                    &mut report,
+                    setting.name,
+                    "is not set (a secret: `wrangler secret put`)".into(),
+                );
+            }
+            if listed || setting.required {
+                values.insert(setting.name.into(), setting.stand_in.into());
+            } else {
+                values.remove(setting.name);
+            }
+        } else if !set && setting.required && !setting.or.is_some_and(|o| values.contains_key(o)) {
+            problem(&mut report, setting.name, "is not set".into());
+            values.insert(setting.name.into(), setting.stand_in.into());
+        }
+    }
+    // Each round names one wrong setting and replaces it: by its stand-in, or by nothing (its
+    // default); a setting the parser refuses twice ends the check.
+    let mut replaced: Vec<&'static str> = Vec::new();
+    while let Err((setting, what)) = parse(&|name: &str| values.get(name).cloned()) {
+        problem(&mut report, setting, what);
+        if replaced.iter().filter(|s| **s == setting).count() == 2 {
+            break;
+        }
+        match (
+            replaced.contains(&setting),
+            known.iter().find(|k| k.name == setting),
+        ) {
+            (false, _) => values.remove(setting),
+            (true, Some(k)) => values.insert(setting.into(), k.stand_in.into()),
+            (true, None) => break,
+        };
+        replaced.push(setting);
+    }
+    report
+}
+
+/// The resolver's settings a deploy needs beyond what the Worker needs to start: without
+/// `PLATFORM_DOMAIN` no subdomain resolves, without `ORIGIN_URL` nothing is forwarded, without
+/// `ORIGIN_SIGNING_SECRET` the app cannot trust what is.
+pub const RESOLVER: &[Setting] = &[
+    Setting {
+        name: "SUPABASE_URL",
+        secret: false,
+        required: true,
+        or: Some("SUPABASE_REST_URL"),
+        stand_in: "https://preflight.supabase.co",
+    },
+    Setting {
+        name: "PLATFORM_DOMAIN",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "coachplatform.com",
+    },
+    Setting {
+        name: "ORIGIN_URL",
+        secret: false,
+        required: true,
+        or: None,
+        stand_in: "https://app.coachplatform.com",
+    },
+    Setting {
+        name: "SUPABASE_ANON_KEY",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "sb_publishable_preflight",
+    },
+    Setting {
+        name: "ORIGIN_SIGNING_SECRET",
+        secret: true,
+        required: true,
+        or: None,
+        stand_in: "0123456789abcdef0123456789abcdef",
+    },
+    Setting {
+        name: "PURGE_TOKEN",
+        secret: true,
+        required: false,
+        or: None,
+        stand_in: "preflight-purge-token",
+    },
+];
+
+/// The resolver's preflight (see [`check`]).
+pub fn resolver(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> Report {
+    check(
+        RESOLVER,
+        vars,
+        secrets,
+        &|get| match Config::from_lookup(get) {
+            Ok(_) => Ok(()),
+            Err(Error::Misconfigured { setting, problem }) => Err((setting, problem.to_string())),
+            Err(other) => Err(("?", other.message())),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn named(report: &Report) -> Vec<&str> {
+        report.problems.iter().map(|(s, _)| s.as_str()).collect()
+    }
+
+    const GOOD: &[(&str, &str)] = &[
+        ("SUPABASE_URL", "https://abc.supabase.co"),
+        ("PLATFORM_DOMAIN", "coachplatform.com"),
+        ("ORIGIN_URL", "https://app.coachplatform.com"),
+        ("UPSTREAM_TIMEOUT_MS", "3000"),
+    ];
+
+    #[test]
+    fn commented_out_settings_are_each_named() {
+        let report = resolver(&vars(&[("UPSTREAM_TIMEOUT_MS", "3000")]), None);
+        assert_eq!(
+            named(&report),
+            ["SUPABASE_URL", "PLATFORM_DOMAIN", "ORIGIN_URL"]
+        );
+        assert_eq!(
+            report.unchecked,
+            ["SUPABASE_ANON_KEY", "ORIGIN_SIGNING_SECRET", "PURGE_TOKEN"]
+        );
+    }
+
+    #[test]
+    fn set_settings_pass_and_unseen_secrets_are_left_to_check() {
+        let report = resolver(&vars(GOOD), None);
+        assert!(report.problems.is_empty(), "{report:?}");
+        assert_eq!(report.unchecked.len(), 3);
+    }
+
+    #[test]
+    fn listed_secrets_are_checked() {
+        let listed = ["SUPABASE_ANON_KEY".to_string()];
+        let report = resolver(&vars(GOOD), Some(&listed));
+        assert_eq!(named(&report), ["ORIGIN_SIGNING_SECRET"]);
+        assert!(report.unchecked.is_empty());
+    }
+
+    #[test]
+    fn every_invalid_setting_is_named_by_the_workers_rules() {
+        let report = resolver(
+            &vars(&[
+                ("SUPABASE_URL", "abc.supabase.co"),
+                ("PLATFORM_DOMAIN", "not a domain"),
+                ("ORIGIN_URL", "ftp://app"),
+                ("UPSTREAM_TIMEOUT_MS", "soon"),
+                ("INJECT_BRANDING", "maybe"),
+            ]),
+            None,
+        );
+        assert_eq!(
+            named(&report),
+            [
+                "SUPABASE_URL",
+                "PLATFORM_DOMAIN",
+                "ORIGIN_URL",
+                "UPSTREAM_TIMEOUT_MS",
+                "INJECT_BRANDING"
+            ]
+        );
+        assert!(report.problems[0].1.contains("URL"));
+    }
+
+    #[test]
+    fn a_secret_in_vars_is_refused() {
+        let mut v = vars(GOOD);
+        v.insert("SUPABASE_ANON_KEY".into(), "sb_publishable_x".into());
+        assert_eq!(named(&resolver(&v, None)), ["SUPABASE_ANON_KEY"]);
+    }
+
+    #[test]
+    fn the_rest_url_stands_for_the_project_url() {
+        let mut v = vars(&GOOD[1..]);
+        v.insert("SUPABASE_REST_URL".into(), "https://db.example.com".into());
+        assert!(resolver(&v, None).problems.is_empty());
+    }
+}
