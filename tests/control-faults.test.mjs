@@ -12,11 +12,18 @@
 //   answered a listing, and keeps its id; a listing that fails changes nothing;
 // - a webhook notice older than the row's last change changes nothing, a repeated one makes no
 //   Cloudflare call, and the webhooks' calls share one budget in the database;
-// - a token that is not a signed-in user's is 401 before any PostgREST request.
+// - a token that is not a signed-in user's is 401 before any PostgREST request;
+// - misconfiguration is never "retry later" (issue 25): an answer only a wrong setting explains
+//   is `500 misconfigured` naming the setting on every call (the coach's API, the webhook), a
+//   cron run logs it and stops, and plain `/health` says what this isolate's last calls found
+//   (`lastUpstream`): Cloudflare refusing the token (rolled at Cloudflare) or the zone (another
+//   zone's id), PostgREST refusing the secret key, a URL that leads to no PostgREST, Supabase's
+//   gateway refusing the anon key sent beside a coach's token (tests/support/gateway.mjs).
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mintJwt, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import { startGateway } from './support/gateway.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, countUpstream, userToken } from './support/tenants.mjs';
 
@@ -90,6 +97,53 @@ async function cron() {
 
 const health = (query = '') => request(`${control.url}/health${query}`);
 const isListing = (r) => r.method === 'GET' && r.path.endsWith('/custom_hostnames?per_page=5');
+/** A call of the custom hostnames API (not a check of the token). */
+const onZone = (r) => r.path.includes('/custom_hostnames');
+
+/** What `plane`'s plain /health says its isolate's last calls found (`lastUpstream`). */
+async function lastUpstream(plane) {
+  const res = await request(`${plane.url}/health`);
+  assert.equal(res.status, 200, res.body);
+  const body = res.json();
+  assert.equal(body.status, 'ok', res.body);
+  return body.lastUpstream;
+}
+
+/** A state's `state` and `setting` (when it has one), after checking its `since`. */
+function stateOf(seen) {
+  assert.ok(seen, 'a state, not null');
+  assert.match(seen.since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'since is RFC 3339');
+  assert.ok(Math.abs(Date.parse(seen.since) - Date.now()) < 600_000, `since ${seen.since} is recent`);
+  assert.deepEqual(Object.keys(seen).sort(), 'setting' in seen ? ['setting', 'since', 'state'] : ['since', 'state']);
+  return 'setting' in seen ? { state: seen.state, setting: seen.setting } : { state: seen.state };
+}
+
+/** The lines `plane`'s wrangler dev prints from now on; `waitFor(re)` resolves with the first to match. */
+function logOf(plane) {
+  const lines = [];
+  plane.proc.onLine((line) => lines.push(line));
+  return {
+    lines,
+    async waitFor(re, timeoutMs = 5000) {
+      for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(50)) {
+        const found = lines.find((l) => re.test(l));
+        if (found) return found;
+      }
+      assert.fail(`no log line matched ${re}:\n${lines.join('\n')}`);
+    },
+  };
+}
+
+/** A Cloudflare certificate notice for hostname id `id`, posted to `plane`'s webhook. */
+const notice = (plane, id, status = 'active') => request(`${plane.url}/webhooks/cloudflare`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'cf-webhook-auth': plane.vars.CLOUDFLARE_WEBHOOK_SECRET },
+  body: JSON.stringify({
+    metadata: { event: { id: 'e1', type: 'ssl.custom_hostname_certificate.deployment.succeeded', created_at: new Date().toISOString() } },
+    data: { id, hostname: 'hook.faults.test', ssl: { id: 's1', type: 'dv', method: 'http', status } },
+  }),
+});
+const listDomains = (plane, token) => request(`${plane.url}/domains?tenant_id=${NORA.id}`, { headers: { authorization: `Bearer ${token}` } });
 
 /** Five active domains and one being removed, each with its hostname at Cloudflare. */
 beforeEach(async () => {
@@ -114,7 +168,9 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
     assert.deepEqual(rows(), before, 'no row changed: none failed, none lost its id, the removing row is still there');
 
     const shallow = await health();
-    assert.deepEqual([shallow.status, shallow.json()], [200, { status: 'ok' }]);
+    assert.equal(shallow.status, 200);
+    assert.deepEqual(Object.keys(shallow.json()), ['status', 'lastUpstream'], 'the old fields, and what the last calls found');
+    assert.deepEqual(stateOf(shallow.json().lastUpstream.cloudflare), { state: 'misconfigured', setting: 'CLOUDFLARE_API_BASE' });
     const deep = await health('?deep=1');
     assertError(deep, 500, 'misconfigured');
     assert.match(deep.json().error.message, /CLOUDFLARE_API_BASE/);
@@ -135,7 +191,7 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
     const before = rows();
     for (const [status, code, setting] of [[400, 7003, 'CLOUDFLARE_ZONE_ID'], [403, 10000, 'CLOUDFLARE_API_TOKEN'], [401, 9109, 'CLOUDFLARE_API_TOKEN']]) {
       cf.answerAll(status, { success: false, errors: [{ code, message: 'refused' }], messages: [], result: null });
-      assert.equal((await cron()).length, 1, `${code}: the run stopped at its first call`);
+      assert.equal((await cron()).filter(onZone).length, 1, `${code}: the run stopped at its first call`);
       assert.deepEqual(rows(), before, `${code}: no row changed`);
       await sleep(1100);
       const deep = await health('?deep=1');
@@ -151,7 +207,62 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
     for (const res of result) assertError(res, 503, 'upstream_unavailable');
     assert.equal(cf.requests.filter(isListing).length, 1, '20 concurrent deep checks, one Cloudflare listing');
     assert.equal(upstream, 1, '20 concurrent deep checks, one PostgREST request');
+    const last = await lastUpstream(control);
+    assert.deepEqual([stateOf(last.cloudflare), stateOf(last.postgrest)], [{ state: 'unavailable' }, { state: 'ok' }]);
     cf.answerAll(null);
+  });
+});
+
+describe('misconfiguration is never "retry later": Cloudflare refusing the token or the zone', () => {
+  test('a healthy setup: after a cron run, plain /health says both upstreams answered', async () => {
+    await cron();
+    const last = await lastUpstream(control);
+    assert.deepEqual(Object.keys(last).sort(), ['cloudflare', 'postgrest']);
+    assert.deepEqual([stateOf(last.postgrest), stateOf(last.cloudflare)], [{ state: 'ok' }, { state: 'ok' }]);
+  });
+
+  test('a token Cloudflare does not know (rolled there): the cron logs CLOUDFLARE_API_TOKEN and stops, deep health is 500 naming it, /health shows it until the token works', async () => {
+    const log = logOf(control);
+    const before = rows();
+    cf.token = 'rolled-at-cloudflare';
+    const calls = await cron();
+    assert.deepEqual(calls.filter(onZone).map((r) => `${r.method} ${r.status}`), ['DELETE 401'], 'the run stopped at its first call');
+    assert.deepEqual(rows(), before, 'no row changed');
+    await log.waitFor(/misconfigured: CLOUDFLARE_API_TOKEN/);
+    let last = await lastUpstream(control);
+    assert.deepEqual(stateOf(last.cloudflare), { state: 'misconfigured', setting: 'CLOUDFLARE_API_TOKEN' });
+    assert.deepEqual(stateOf(last.postgrest), { state: 'ok' });
+    const { since } = last.cloudflare;
+
+    const deep = await health('?deep=1');
+    assertError(deep, 500, 'misconfigured');
+    assert.match(deep.json().error.message, /CLOUDFLARE_API_TOKEN/);
+    assert.ok(!deep.body.includes(control.vars.CLOUDFLARE_API_TOKEN), 'never the token itself');
+    await cron();
+    last = await lastUpstream(control);
+    assert.equal(last.cloudflare.since, since, 'still misconfigured: since when is unchanged');
+
+    cf.token = control.vars.CLOUDFLARE_API_TOKEN;
+    await cron();
+    last = await lastUpstream(control);
+    assert.deepEqual(stateOf(last.cloudflare), { state: 'ok' });
+    assert.ok(Date.parse(last.cloudflare.since) > Date.parse(since), 'ok since the token worked again');
+    assert.equal(row(REMOVING), null, 'the run did the work it left');
+  });
+
+  test('a zone the token may not use (another zone\'s id: 403 code 10000): the cron and deep health name CLOUDFLARE_ZONE_ID, not the token', async () => {
+    const log = logOf(control);
+    const before = rows();
+    cf.zoneId = 'f'.repeat(32);
+    const calls = await cron();
+    assert.deepEqual(calls.filter(onZone).map((r) => `${r.method} ${r.status}`), ['DELETE 403'], 'the run stopped at its first call');
+    assert.deepEqual(rows(), before, 'no row changed');
+    await log.waitFor(/misconfigured: CLOUDFLARE_ZONE_ID/);
+    assert.deepEqual(stateOf((await lastUpstream(control)).cloudflare), { state: 'misconfigured', setting: 'CLOUDFLARE_ZONE_ID' });
+    const deep = await health('?deep=1');
+    assertError(deep, 500, 'misconfigured');
+    assert.match(deep.json().error.message, /CLOUDFLARE_ZONE_ID/);
+    cf.reset();
   });
 });
 
@@ -269,16 +380,23 @@ describe('the coach\'s API', () => {
   });
 });
 
-describe('deep health with a wrong PostgREST or DNS resolver setting', () => {
+describe('a wrong PostgREST or DNS resolver setting', () => {
   let wrongKey;
   let wrongUrl;
   let wrongResolver;
+  let wrongAnon;
   before(async () => {
-    [wrongKey, wrongUrl, wrongResolver] = await Promise.all([
+    // Supabase's gateway in front of PostgREST, knowing the service-role key but not the anon key
+    // a control plane sends beside coaches' tokens.
+    const serviceKey = mintJwt(stack.jwtSecret, { role: 'service_role' });
+    const gateway = await startGateway({ rest: stack.postgrest.url, keys: [serviceKey] });
+    stack.servers.push(gateway);
+    [wrongKey, wrongUrl, wrongResolver, wrongAnon] = await Promise.all([
       startControl(stack, { vars: { SUPABASE_SECRET_KEY: mintJwt('not-this-projects-secret-0123456789', { role: 'service_role' }) } }),
       startControl(stack, { vars: { SUPABASE_REST_URL: `${stack.postgrest.url}/not/postgrest` } }),
       // Something that answers HTTP, but not DNS over HTTPS: 404 for the query.
       startControl(stack, { vars: { DNS_RESOLVER_URL: `${stack.postgrest.url}/dns-query` } }),
+      startControl(stack, { vars: { SUPABASE_REST_URL: gateway.rest, SUPABASE_SECRET_KEY: serviceKey, SUPABASE_ANON_KEY: stack.anonKey } }),
     ]);
   });
 
@@ -290,5 +408,52 @@ describe('deep health with a wrong PostgREST or DNS resolver setting', () => {
       const shallow = await request(`${plane.url}/health`);
       assert.equal(shallow.status, 200, 'plain /health asks no upstream');
     }
+  });
+
+  test('a wrong SUPABASE_SECRET_KEY: the webhook is 500 misconfigured naming it, the cron logs it and stops, /health shows it; a coach\'s calls, made with their own token, still work', async () => {
+    const key = wrongKey.vars.SUPABASE_SECRET_KEY;
+    const log = logOf(wrongKey);
+    await wrongKey.scheduled();
+    await log.waitFor(/misconfigured: SUPABASE_SECRET_KEY/);
+    const last = await lastUpstream(wrongKey);
+    assert.deepEqual(stateOf(last.postgrest), { state: 'misconfigured', setting: 'SUPABASE_SECRET_KEY' });
+
+    const hook = await notice(wrongKey, '0d89c70d-ad9f-4843-b99f-6cc0252067e9');
+    assertError(hook, 500, 'misconfigured');
+    assert.match(hook.json().error.message, /SUPABASE_SECRET_KEY/);
+    for (const part of [key, ...key.split('.')]) assert.ok(!hook.body.includes(part), 'never the key, nor a part of it');
+
+    // The coach's API acts as the coach (their token, the anon key as apikey): the secret key
+    // never acts on a coach's behalf, so it works, and says nothing of the secret key.
+    const coach = await listDomains(wrongKey, userToken(stack, USERS.nora));
+    assert.equal(coach.status, 200, coach.body);
+    assert.deepEqual(stateOf((await lastUpstream(wrongKey)).postgrest), { state: 'misconfigured', setting: 'SUPABASE_SECRET_KEY' },
+      'a call made without the secret key does not clear what it found of the secret key');
+  });
+
+  test('a coach\'s list at a wrong SUPABASE_REST_URL is 500 misconfigured naming it, not 503 retry later', async () => {
+    const res = await listDomains(wrongUrl, userToken(stack, USERS.nora));
+    assertError(res, 500, 'misconfigured');
+    assert.match(res.json().error.message, /SUPABASE_REST_URL/);
+    assert.equal(res.headers['retry-after'], undefined);
+    assert.deepEqual(stateOf((await lastUpstream(wrongUrl)).postgrest), { state: 'misconfigured', setting: 'SUPABASE_REST_URL' });
+  });
+
+  test('Supabase\'s gateway refusing SUPABASE_ANON_KEY: a coach\'s list is 500 misconfigured naming it, never 401 nor 503; the service role\'s calls do not clear it', async () => {
+    const res = await listDomains(wrongAnon, userToken(stack, USERS.nora));
+    assertError(res, 500, 'misconfigured');
+    assert.match(res.json().error.message, /SUPABASE_ANON_KEY/);
+    assert.ok(!res.body.includes(stack.anonKey), 'never the key');
+    let last = await lastUpstream(wrongAnon);
+    assert.deepEqual(stateOf(last.postgrest), { state: 'misconfigured', setting: 'SUPABASE_ANON_KEY' });
+    const { since } = last.postgrest;
+
+    await wrongAnon.scheduled();
+    const deep = await request(`${wrongAnon.url}/health?deep=1`);
+    assert.deepEqual([deep.status, deep.json().postgrest], [200, 'ok'], 'the secret key gets through the gateway');
+    last = await lastUpstream(wrongAnon);
+    assert.deepEqual(stateOf(last.postgrest), { state: 'misconfigured', setting: 'SUPABASE_ANON_KEY' });
+    assert.equal(last.postgrest.since, since);
+    assert.deepEqual(stateOf(last.cloudflare), { state: 'ok' });
   });
 });

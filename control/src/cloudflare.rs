@@ -8,6 +8,14 @@
 //! Cloudflare's error code, not the status alone: a 404 is a missing hostname only with the
 //! code that says so (1436); any other 404 (`7000 No route for that URI`, a proxy's page) means
 //! `CLOUDFLARE_API_BASE` does not lead to the API, and stops the run naming that setting.
+//!
+//! Cloudflare refuses credentials and zones with these codes (what the API answers, as the
+//! stand-in `tests/support/cloudflare.mjs` does): a zone id it cannot route `400 7003` (with
+//! 7000); no `Authorization` header `9106` (1403 on this API); a malformed one `400 6003`; a
+//! token it does not know `9109` ("Invalid access token"); and `403 10000` ("Authentication
+//! error") for a valid token on a zone it may not use, which is either setting: another zone's
+//! id (the account's, say) or a token without the permission there. [`wants_token_check`] then
+//! has `GET /user/tokens/verify` ([`read_token_check`]) tell the two apart.
 
 use serde::Deserialize;
 
@@ -26,10 +34,18 @@ pub const DUPLICATE: i64 = 1406;
 pub const NOT_FOUND: i64 = 1436;
 /// "No route for that URI": the URL is not one of the API's.
 const NO_ROUTE: i64 = 7000;
-/// "Could not route to /zones/…, perhaps your object identifier is invalid?": no such zone.
-const NO_ZONE: i64 = 7003;
-/// "Invalid access token" and "Authentication error".
-const BAD_TOKEN: [i64; 2] = [9109, 10000];
+/// The zone id is not one: "Could not route to /zones/…, perhaps your object identifier is
+/// invalid?" (7003), "Zone ID is required" (1402), an invalid zone identifier (1001).
+const NO_ZONE: [i64; 3] = [7003, 1402, 1001];
+/// The token is missing, malformed or unknown: "Invalid API Token" (1000), "The request has no
+/// Authorization header" (1403), "Invalid request headers" (6003, a malformed
+/// `Authorization`), 9103 (unknown credentials), "Missing X-Auth-Key, X-Auth-Email or
+/// Authorization headers" (9106), "Invalid access token" (9109).
+const BAD_TOKEN: [i64; 6] = [1000, 1403, 6003, 9103, 9106, 9109];
+/// "Authentication error": a valid token on a zone it may not use, or an invalid token.
+const NOT_AUTHORIZED: i64 = 10000;
+/// The path, under `CLOUDFLARE_API_BASE`, that says whether a token is valid.
+pub const TOKEN_VERIFY_PATH: &str = "/user/tokens/verify";
 
 /// The setting a Cloudflare answer blames, and what is wrong with it.
 const WRONG_API_BASE: (&str, &str) = (
@@ -38,11 +54,21 @@ const WRONG_API_BASE: (&str, &str) = (
 );
 const WRONG_ZONE: (&str, &str) = (
     "CLOUDFLARE_ZONE_ID",
-    "names no zone Cloudflare's API can route to",
+    "is not a zone id Cloudflare's API can route to (the SaaS zone's 32-character id, on its Overview page)",
 );
 const WRONG_TOKEN: (&str, &str) = (
     "CLOUDFLARE_API_TOKEN",
-    "is refused by Cloudflare's API (invalid, or without SSL and Certificates: Edit on the zone)",
+    "is refused by Cloudflare's API: missing, malformed, unknown, expired or revoked",
+);
+/// 403 code 10000 before the token check: either setting.
+const TOKEN_OR_ZONE: (&str, &str) = (
+    "CLOUDFLARE_API_TOKEN",
+    "is refused by Cloudflare's API for the zone CLOUDFLARE_ZONE_ID names (invalid, without SSL and Certificates: Edit on that zone, or the zone id is another zone's)",
+);
+/// 403 code 10000 with a token Cloudflare says is valid.
+const NOT_THE_TOKENS_ZONE: (&str, &str) = (
+    "CLOUDFLARE_ZONE_ID",
+    "names a zone the (valid) CLOUDFLARE_API_TOKEN may not use: another zone's id (the account's, say), or a token without SSL and Certificates: Edit on this zone",
 );
 
 /// A custom hostname, with the fields the control plane uses.
@@ -192,11 +218,14 @@ struct ApiMessage {
 
 /// Reads one answer of the API from its status, `retry-after` header and body.
 ///
-/// By Cloudflare's error code first, then the status: 7000 (no route: `CLOUDFLARE_API_BASE`),
-/// 7003 (no zone: `CLOUDFLARE_ZONE_ID`), 9109 and 10000 (`CLOUDFLARE_API_TOKEN`) stop the run
-/// on any status, naming the setting; a 404 is [`Verdict::NotFound`] only with 1436, and
-/// blames `CLOUDFLARE_API_BASE` otherwise; any other 401 or 403 blames the token; a 4xx refuses
-/// the hostname only with a custom hostname code (1400-1499). Everything else stops the run.
+/// A 429 is a rate limit and a 5xx Cloudflare failing, whatever they say. Then by Cloudflare's
+/// error codes (any of the answer's), then the status: 7003, 1402, 1001 (`CLOUDFLARE_ZONE_ID`),
+/// 1000, 1403, 6003, 9103, 9106, 9109 (`CLOUDFLARE_API_TOKEN`), 10000 (the token, or the zone:
+/// [`wants_token_check`]), 7000 (no route: `CLOUDFLARE_API_BASE`) stop the run naming the
+/// setting; a 404 is [`Verdict::NotFound`] only with 1436, and blames `CLOUDFLARE_API_BASE`
+/// otherwise; any other 401 blames the token, any other 403 the token or the zone; a 4xx
+/// refuses the hostname only with a custom hostname code (1400-1499). Everything else stops the
+/// run.
 pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
     let cut = || body.chars().take(300).collect::<String>();
     let stop = || {
@@ -223,18 +252,25 @@ pub fn read(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
     let envelope = serde_json::from_str::<Envelope>(body).ok();
     let first = envelope.as_ref().and_then(|e| e.errors.first());
     let code = first.map(|e| e.code);
+    let codes: Vec<i64> = envelope
+        .iter()
+        .flat_map(|e| e.errors.iter().map(|m| m.code))
+        .collect();
+    let any = |wanted: &[i64]| codes.iter().any(|c| wanted.contains(c));
     match (status, code) {
         (200..=299, _) if envelope.as_ref().is_some_and(|e| e.success) => {
             Verdict::Ok(envelope.map(|e| e.result).unwrap_or_default())
         }
-        (_, Some(NO_ROUTE)) => blame(WRONG_API_BASE),
-        (_, Some(NO_ZONE)) => blame(WRONG_ZONE),
-        (_, Some(c)) if BAD_TOKEN.contains(&c) => blame(WRONG_TOKEN),
+        (500.., _) => stop(),
+        _ if any(&NO_ZONE) => blame(WRONG_ZONE),
+        _ if any(&BAD_TOKEN) => blame(WRONG_TOKEN),
+        _ if any(&[NOT_AUTHORIZED]) => blame(TOKEN_OR_ZONE),
+        _ if any(&[NO_ROUTE]) => blame(WRONG_API_BASE),
         (404, Some(NOT_FOUND)) => Verdict::NotFound,
         (404, _) => blame(WRONG_API_BASE),
-        (500.., _) => stop(),
         (400..=499, Some(c)) if HOSTNAME_CODES.contains(&c) => first.map_or_else(stop, refused),
-        (401 | 403, _) => blame(WRONG_TOKEN),
+        (401, _) => blame(WRONG_TOKEN),
+        (403, _) => blame(TOKEN_OR_ZONE),
         _ if envelope.is_none() => Verdict::Stop(UpstreamError::Decode {
             service: Service::Cloudflare,
             detail: format!("{status}: {}", body.chars().take(120).collect::<String>()),
@@ -256,6 +292,76 @@ pub fn read_listing(status: u16, retry_after: Option<&str>, body: &str) -> Resul
             status,
             body: body.chars().take(300).collect(),
         })),
+    }
+}
+
+/// What `GET /user/tokens/verify` says of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Valid and active: a refusal on the zone is the zone's (or the token's permission there).
+    Valid,
+    /// Refused, or not active (disabled, expired).
+    Invalid,
+    /// No telling: Cloudflare failing, rate limited, or an answer we cannot read.
+    Unknown,
+}
+
+/// Reads `GET /user/tokens/verify`'s answer.
+pub fn read_token_check(status: u16, body: &str) -> TokenCheck {
+    #[derive(Deserialize)]
+    struct Token {
+        #[serde(default)]
+        status: String,
+    }
+    match read(status, None, body) {
+        Verdict::Ok(result) => match serde_json::from_value::<Token>(result) {
+            Ok(token) if token.status == "active" => TokenCheck::Valid,
+            Ok(_) => TokenCheck::Invalid,
+            Err(_) => TokenCheck::Unknown,
+        },
+        Verdict::Stop(UpstreamError::Misconfigured {
+            setting: "CLOUDFLARE_API_TOKEN",
+            ..
+        }) => TokenCheck::Invalid,
+        _ => TokenCheck::Unknown,
+    }
+}
+
+/// Whether `verdict` is Cloudflare's "Authentication error" on the zone (403, code 10000),
+/// which a valid token gets on a zone it may not use and an invalid one anywhere, and `token`
+/// is one `GET /user/tokens/verify` can check: a user's token. An account-owned token (`cfat_`)
+/// verifies only at its account's path, which the control plane does not know: its refusal
+/// keeps naming the token (and the zone, in the message).
+pub fn wants_token_check(verdict: &Verdict, token: &str) -> bool {
+    matches!(
+        verdict,
+        Verdict::Stop(UpstreamError::Misconfigured { problem, .. }) if *problem == TOKEN_OR_ZONE.1
+    ) && !token.starts_with("cfat_")
+}
+
+/// `verdict` (see [`wants_token_check`]) once the token was checked: a valid token leaves the
+/// zone to blame, an invalid one the token; no telling keeps both named.
+pub fn after_token_check(verdict: Verdict, check: TokenCheck) -> Verdict {
+    let (setting, problem) = match check {
+        TokenCheck::Valid => NOT_THE_TOKENS_ZONE,
+        TokenCheck::Invalid => WRONG_TOKEN,
+        TokenCheck::Unknown => return verdict,
+    };
+    match verdict {
+        Verdict::Stop(UpstreamError::Misconfigured {
+            service,
+            problem: was,
+            status,
+            body,
+            ..
+        }) if was == TOKEN_OR_ZONE.1 => Verdict::Stop(UpstreamError::Misconfigured {
+            service,
+            setting,
+            problem,
+            status,
+            body,
+        }),
+        other => other,
     }
 }
 
@@ -459,10 +565,37 @@ pub(crate) mod tests {
 
     #[test]
     fn auth_errors_blame_the_token() {
+        let malformed = envelope(
+            false,
+            serde_json::json!([{"code": 6003, "message": "Invalid request headers",
+                "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]}]),
+            serde_json::Value::Null,
+        );
         for (status, body) in [
             (403, error(10000, "Authentication error")),
             (400, error(9109, "Invalid access token")),
             (401, error(9109, "Invalid access token")),
+            (
+                403,
+                error(9109, "Cannot use the access token from location: 192.0.2.1"),
+            ),
+            (
+                400,
+                error(
+                    9106,
+                    "Missing X-Auth-Key, X-Auth-Email or Authorization headers",
+                ),
+            ),
+            (403, error(9103, "Unknown X-Auth-Key or X-Auth-Email")),
+            (400, malformed),
+            (400, error(1000, "Invalid API Token")),
+            (
+                400,
+                error(
+                    1403,
+                    "The request has no Authorization header. Check your input and try again.",
+                ),
+            ),
             (401, String::new()),
             (403, "<html>Forbidden</html>".into()),
             (403, error(9999, "forbidden")),
@@ -476,10 +609,104 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_zone_id_cloudflare_cannot_route_blames_the_zone() {
+        let routed = envelope(
+            false,
+            serde_json::json!([
+                {"code": 7003, "message": "Could not route to /client/v4/zones/coachplatform/custom_hostnames, perhaps your object identifier is invalid?"},
+                {"code": 7000, "message": "No route for that URI"}
+            ]),
+            serde_json::Value::Null,
+        );
+        for body in [
+            routed,
+            error(1402, "Zone ID is required. Check your input and try again."),
+            error(1001, "Invalid zone identifier"),
+        ] {
+            assert_eq!(
+                blamed(read(400, None, &body)),
+                Some("CLOUDFLARE_ZONE_ID"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_authentication_error_on_the_zone_is_the_zones_when_the_token_is_valid() {
+        let refused = read(403, None, &error(10000, "Authentication error"));
+        assert!(wants_token_check(&refused, "cf-test-token"));
+        assert!(
+            !wants_token_check(&refused, "cfat_0123456789"),
+            "an account's token"
+        );
+        let definite = read(401, None, &error(9109, "Invalid access token"));
+        assert!(!wants_token_check(&definite, "cf-test-token"));
+
+        let valid = envelope(
+            true,
+            serde_json::json!([]),
+            serde_json::json!({"id": "ed17574386854bf78a67040be0a770b0", "status": "active"}),
+        );
+        assert_eq!(read_token_check(200, &valid), TokenCheck::Valid);
+        let expired = envelope(
+            true,
+            serde_json::json!([]),
+            serde_json::json!({"id": "x", "status": "expired"}),
+        );
+        assert_eq!(read_token_check(200, &expired), TokenCheck::Invalid);
+        assert_eq!(
+            read_token_check(401, &error(1000, "Invalid API Token")),
+            TokenCheck::Invalid
+        );
+        assert_eq!(read_token_check(503, "down"), TokenCheck::Unknown);
+        assert_eq!(read_token_check(429, ""), TokenCheck::Unknown);
+
+        let zone = after_token_check(refused.clone(), TokenCheck::Valid);
+        assert_eq!(blamed(zone.clone()), Some("CLOUDFLARE_ZONE_ID"));
+        let message = crate::error::Error::from(match zone {
+            Verdict::Stop(e) => e,
+            other => panic!("{other:?}"),
+        })
+        .message();
+        assert!(
+            message.contains("CLOUDFLARE_API_TOKEN"),
+            "names the other suspect too: {message}"
+        );
+        assert_eq!(
+            blamed(after_token_check(refused.clone(), TokenCheck::Invalid)),
+            Some("CLOUDFLARE_API_TOKEN")
+        );
+        assert_eq!(
+            after_token_check(refused.clone(), TokenCheck::Unknown),
+            refused
+        );
+        assert_eq!(
+            after_token_check(definite.clone(), TokenCheck::Valid),
+            definite,
+            "only the ambiguous refusal is re-read"
+        );
+    }
+
+    #[test]
+    fn failing_or_rate_limited_is_never_a_setting() {
+        for (status, body) in [
+            (500, error(10000, "Authentication error")),
+            (502, "<html>bad gateway</html>".into()),
+            (503, error(7003, "Could not route")),
+        ] {
+            assert_eq!(blamed(read(status, None, &body)), None, "{status} {body}");
+        }
+        assert!(matches!(
+            read(429, None, &error(9109, "Invalid access token")),
+            Verdict::RateLimited { .. }
+        ));
+    }
+
+    #[test]
     fn a_4xx_refuses_a_hostname_only_with_a_custom_hostname_code() {
         for (status, body) in [
-            (400, error(1000, "Invalid request")),
-            (400, error(6003, "Invalid request headers")),
+            (400, error(1002, "Invalid request")),
+            (400, error(6007, "Malformed JSON in request body")),
             (409, error(10001, "conflict")),
             (
                 400,

@@ -92,6 +92,118 @@ pub enum UpstreamError {
     },
 }
 
+/// The API key a PostgREST request carried as `apikey` (the key Supabase's gateway checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// `SUPABASE_SECRET_KEY`: the cron's, the webhook's and the deep health check's requests.
+    Secret,
+    /// `SUPABASE_ANON_KEY`, beside a coach's token; `set: false` when it is not set and the
+    /// coach's token goes as `apikey` too.
+    Anon { set: bool },
+}
+
+impl Key {
+    /// The setting that holds this key.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Key::Secret => "SUPABASE_SECRET_KEY",
+            Key::Anon { .. } => "SUPABASE_ANON_KEY",
+        }
+    }
+
+    /// What is wrong with it when Supabase's gateway refuses it.
+    fn refused_by_gateway(self) -> &'static str {
+        match self {
+            Key::Anon { set: false } => {
+                "is not set, and Supabase's API gateway wants one of the project's API keys as apikey beside a coach's token"
+            }
+            _ => "is refused by Supabase's API gateway: it is not one of this project's API keys",
+        }
+    }
+}
+
+/// What Supabase's API gateway answers itself (401, 401, 404), in its `message`.
+const GATEWAY_NO_KEY: &str = "No API key found in request";
+const GATEWAY_BAD_KEY: &str = "Invalid API key";
+const GATEWAY_NO_ROUTE: &str = "no Route matched with those values";
+/// PostgREST's codes (404) for a path, table or function it does not serve: an invalid path
+/// (PGRST125), a function or table not in its schema cache (PGRST202, PGRST205), and the
+/// database's own "does not exist" (42P01, 42883) of older versions.
+const POSTGREST_NOT_THERE: [&str; 5] = ["PGRST125", "PGRST202", "PGRST205", "42P01", "42883"];
+const URL_IS_A_PAGE: &str =
+    "answers with a web page, not PostgREST's JSON: it does not lead to the project's REST API";
+const URL_NO_ROUTE: &str =
+    "does not lead to PostgREST: Supabase's API gateway has no route there (PostgREST is under /rest/v1)";
+const URL_NOT_THERE: &str =
+    "does not lead to PostgREST's tenant_domains table and functions (a wrong URL, or the migrations not pushed)";
+const SECRET_REFUSED: &str =
+    "is refused by PostgREST: it is not this project's service-role or secret key (or the service role lacks its grants)";
+
+/// The fields of an error body of PostgREST or of Supabase's gateway.
+#[derive(serde::Deserialize, Default)]
+struct PostgrestBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl UpstreamError {
+    /// What PostgREST's answer `status`, `body` to a request that carried `key`, at the URL
+    /// `url_setting` (`SUPABASE_URL` or `SUPABASE_REST_URL`) set, means when only a wrong
+    /// setting explains it (`None` otherwise: a success, an answer about the request, or
+    /// PostgREST failing):
+    ///
+    /// - a web page (not a 5xx, not a 429), or a 404 that is not PostgREST's own answer, or
+    ///   PostgREST's 404 for a path, table or function it does not have, or Supabase's gateway
+    ///   having no route: `url_setting`;
+    /// - Supabase's gateway refusing the `apikey` (401 "Invalid API key", "No API key found in
+    ///   request"): the key's setting;
+    /// - with the secret key, any 401 or 403, and any JWT error of PostgREST's (`PGRST3xx`):
+    ///   `SUPABASE_SECRET_KEY`. A coach's token refused is the coach's problem, not a setting's.
+    pub fn postgrest_misconfigured(
+        status: u16,
+        body: &str,
+        key: Key,
+        url_setting: &'static str,
+    ) -> Option<UpstreamError> {
+        if status >= 500 || status == 429 || status == 408 {
+            return None;
+        }
+        let blame = |setting, problem| {
+            Some(UpstreamError::Misconfigured {
+                service: Service::Postgrest,
+                setting,
+                problem,
+                status,
+                body: body.chars().take(300).collect(),
+            })
+        };
+        if body.trim_start().starts_with('<') {
+            return blame(url_setting, URL_IS_A_PAGE);
+        }
+        if (200..300).contains(&status) {
+            return None;
+        }
+        let answer: PostgrestBody = serde_json::from_str(body).unwrap_or_default();
+        match (status, answer.code.as_deref(), answer.message.as_deref()) {
+            (401, None, Some(GATEWAY_NO_KEY | GATEWAY_BAD_KEY)) => {
+                blame(key.setting(), key.refused_by_gateway())
+            }
+            (404, None, Some(GATEWAY_NO_ROUTE)) => blame(url_setting, URL_NO_ROUTE),
+            (404, None, _) => blame(url_setting, URL_NOT_THERE),
+            (404, Some(code), _) if POSTGREST_NOT_THERE.contains(&code) => {
+                blame(url_setting, URL_NOT_THERE)
+            }
+            (401 | 403, _, _) if key == Key::Secret => blame(key.setting(), SECRET_REFUSED),
+            (_, Some(code), _) if key == Key::Secret && code.starts_with("PGRST3") => {
+                blame(key.setting(), SECRET_REFUSED)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Error {
     /// Seconds a caller should wait before retrying after `upstream_unavailable`.
     pub const RETRY_AFTER_SECONDS: u32 = 5;
@@ -377,6 +489,174 @@ mod tests {
         assert_eq!((e.status(), e.code()), (500, "misconfigured"));
         assert!(e.message().contains("CLOUDFLARE_API_BASE"));
         assert!(!e.body().contains("no route detail"));
+    }
+
+    /// The setting PostgREST's answer blames, if only a wrong setting explains it.
+    fn blamed(status: u16, body: &str, key: Key) -> Option<&'static str> {
+        match UpstreamError::postgrest_misconfigured(status, body, key, "SUPABASE_URL")? {
+            UpstreamError::Misconfigured { setting, .. } => Some(setting),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const COACH: Key = Key::Anon { set: true };
+
+    #[test]
+    fn postgrest_refusing_the_secret_key_names_it_on_every_call() {
+        for (status, body) in [
+            (
+                401,
+                r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWSError JWSInvalidSignature"}"#,
+            ),
+            (
+                401,
+                r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWT expired"}"#,
+            ),
+            (
+                401,
+                r#"{"code":"PGRST302","details":null,"hint":null,"message":"Anonymous access is disabled"}"#,
+            ),
+            (
+                400,
+                r#"{"code":"PGRST303","details":null,"hint":null,"message":"JWT claims validation or parsing failed"}"#,
+            ),
+            (
+                403,
+                r#"{"code":"42501","details":null,"hint":null,"message":"permission denied for table tenant_domains"}"#,
+            ),
+            (401, ""),
+        ] {
+            assert_eq!(
+                blamed(status, body, Key::Secret),
+                Some("SUPABASE_SECRET_KEY"),
+                "{status} {body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_coachs_token_refused_is_not_a_setting() {
+        for (status, body) in [
+            (
+                401,
+                r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWT expired"}"#,
+            ),
+            (
+                403,
+                r#"{"code":"42501","details":null,"hint":"not_owner","message":"not the owner"}"#,
+            ),
+            (401, "not json"),
+        ] {
+            assert_eq!(blamed(status, body, COACH), None, "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn supabases_gateway_refusing_the_apikey_names_the_key_sent() {
+        let bad = r#"{"message":"Invalid API key","hint":"Double check your Supabase `anon` or `service_role` API key."}"#;
+        let none = r#"{"message":"No API key found in request","hint":"No `apikey` request header or url param was found."}"#;
+        for body in [bad, none] {
+            assert_eq!(blamed(401, body, Key::Secret), Some("SUPABASE_SECRET_KEY"));
+            assert_eq!(blamed(401, body, COACH), Some("SUPABASE_ANON_KEY"));
+            assert_eq!(
+                blamed(401, body, Key::Anon { set: false }),
+                Some("SUPABASE_ANON_KEY")
+            );
+        }
+        let e = Error::from(
+            UpstreamError::postgrest_misconfigured(
+                401,
+                bad,
+                Key::Anon { set: false },
+                "SUPABASE_URL",
+            )
+            .unwrap(),
+        );
+        assert!(
+            e.message().contains("SUPABASE_ANON_KEY is not set"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn a_url_that_leads_to_no_postgrest_names_the_url_setting() {
+        for (status, body) in [
+            (404, r#"{"message":"no Route matched with those values"}"#),
+            (404, ""),
+            (404, "Not Found"),
+            (
+                404,
+                r#"{"code":"PGRST125","details":null,"hint":null,"message":"Invalid path specified in request URL"}"#,
+            ),
+            (
+                404,
+                r#"{"code":"PGRST205","details":null,"hint":null,"message":"Could not find the table 'public.tenant_domains' in the schema cache"}"#,
+            ),
+            (
+                404,
+                r#"{"code":"PGRST202","details":null,"hint":null,"message":"Could not find the function public.add_tenant_domain"}"#,
+            ),
+            (
+                404,
+                r#"{"code":"42P01","details":null,"hint":null,"message":"relation \"public.tenant_domains\" does not exist"}"#,
+            ),
+            (200, "<!DOCTYPE html><html><body>Welcome</body></html>"),
+            (403, "\n <html><body>Forbidden</body></html>"),
+            (401, "<html>Sign in</html>"),
+        ] {
+            for key in [Key::Secret, COACH] {
+                assert_eq!(
+                    blamed(status, body, key),
+                    Some("SUPABASE_URL"),
+                    "{status} {body}"
+                );
+            }
+        }
+        let e = UpstreamError::postgrest_misconfigured(404, "", Key::Secret, "SUPABASE_REST_URL");
+        assert!(matches!(
+            e,
+            Some(UpstreamError::Misconfigured {
+                setting: "SUPABASE_REST_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn failing_rate_limited_or_answering_about_the_request_is_no_setting() {
+        for (status, body) in [
+            (200, "[]"),
+            (200, "{}"),
+            (201, r#"{"id":"x"}"#),
+            (500, "<html>Internal Server Error</html>"),
+            (
+                502,
+                r#"{"message":"An invalid response was received from the upstream server"}"#,
+            ),
+            (503, ""),
+            (429, "<html>Too Many Requests</html>"),
+            (
+                404,
+                r#"{"code":"P0002","details":null,"hint":"domain_not_found","message":"no such domain"}"#,
+            ),
+            (
+                400,
+                r#"{"code":"22023","details":null,"hint":"invalid_domain","message":"domain is not valid"}"#,
+            ),
+            (
+                409,
+                r#"{"code":"23505","details":null,"hint":null,"message":"duplicate key"}"#,
+            ),
+            (
+                406,
+                r#"{"code":"PGRST116","details":null,"hint":null,"message":"JSON object requested, multiple (or no) rows returned"}"#,
+            ),
+        ] {
+            for key in [Key::Secret, COACH] {
+                assert_eq!(blamed(status, body, key), None, "{status} {body}");
+            }
+        }
     }
 
     #[test]

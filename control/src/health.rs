@@ -1,5 +1,14 @@
-//! `GET /health?deep=1`: what a deep check asks PostgREST, Cloudflare and the DNS resolver, how
-//! it reads their answers, and how often it may ask.
+//! `GET /health`: what this isolate's last calls found of PostgREST and Cloudflare
+//! ([`LastUpstream`], no I/O of its own); `GET /health?deep=1`: what a deep check asks
+//! PostgREST, Cloudflare and the DNS resolver, how it reads their answers, and how often it may
+//! ask.
+//!
+//! Every call to PostgREST or Cloudflare (the coach's API, the webhook, the cron, the deep
+//! check) leaves its upstream in a [`Condition`]: it answered (`ok`, whatever it said of the
+//! request), it failed (`unavailable`: a timeout, a refused connection, a 5xx, a 429), or it
+//! answered what only a wrong setting explains (`misconfigured`, naming the setting). A
+//! misconfiguration stays until a call that relies on that setting finds otherwise: a coach's
+//! request (the anon key beside the coach's token) says nothing of `SUPABASE_SECRET_KEY`.
 //!
 //! A deep check reads one row id of `tenant_domains` with the secret key, lists the zone's
 //! custom hostnames (the listing the cron makes before declaring a hostname gone), and asks the
@@ -11,8 +20,10 @@
 //! resolver's `/_tenant/health?deep=1` does). Upstream load from health checks is then bounded
 //! by the number of isolates, not by the number of callers.
 
+use serde::Serialize;
+
 use crate::cloudflare::Verdict;
-use crate::error::{Error, Service, UpstreamError};
+use crate::error::{Error, Key, Service, UpstreamError};
 
 /// The shortest time between two deep checks that reach upstream, per isolate.
 pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
@@ -36,37 +47,30 @@ impl DeepCheck {
 }
 
 /// Reads PostgREST's answer to the check's read (`GET /tenant_domains?select=id&limit=1` with
-/// the secret key): a 200 with a JSON array is healthy; 401 or 403 means the key is not this
-/// project's service role (`SUPABASE_SECRET_KEY`); 404 means `url_setting` (`SUPABASE_URL` or
-/// `SUPABASE_REST_URL`, whichever set the URL) does not lead to the table.
+/// the secret key): a 200 with a JSON array is healthy; an answer only a wrong setting explains
+/// names it, as on every call (`UpstreamError::postgrest_misconfigured`: 401 or 403 is
+/// `SUPABASE_SECRET_KEY`, a 404 for the table `url_setting`, whichever of `SUPABASE_URL` and
+/// `SUPABASE_REST_URL` set the URL); anything else is PostgREST failing.
 pub fn read_postgrest(
     status: u16,
     body: &str,
     url_setting: &'static str,
 ) -> Result<(), UpstreamError> {
-    let blame = |setting, problem| UpstreamError::Misconfigured {
-        service: Service::Postgrest,
-        setting,
-        problem,
-        status,
-        body: body.chars().take(300).collect(),
-    };
+    if let Some(e) = UpstreamError::postgrest_misconfigured(status, body, Key::Secret, url_setting)
+    {
+        return Err(e);
+    }
     match status {
         200 => match serde_json::from_str::<serde_json::Value>(body) {
             Ok(serde_json::Value::Array(_)) => Ok(()),
             _ => Err(UpstreamError::Decode {
                 service: Service::Postgrest,
-                detail: format!("not a JSON array: {}", body.chars().take(120).collect::<String>()),
+                detail: format!(
+                    "not a JSON array: {}",
+                    body.chars().take(120).collect::<String>()
+                ),
             }),
         },
-        401 | 403 => Err(blame(
-            "SUPABASE_SECRET_KEY",
-            "is refused by PostgREST: it is not this project's service-role or secret key",
-        )),
-        404 => Err(blame(
-            url_setting,
-            "does not lead to PostgREST's tenant_domains table (a wrong URL, or the migrations not pushed)",
-        )),
         _ => Err(UpstreamError::Status {
             service: Service::Postgrest,
             status,
@@ -110,6 +114,132 @@ pub fn read_dns(answer: Result<(), UpstreamError>) -> Result<(), UpstreamError> 
             body,
         }),
         other => other,
+    }
+}
+
+/// What one call found of its upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// It answered: a success, or a refusal of the request (a coach's token, a hostname).
+    Ok,
+    /// It answered what only a wrong setting explains: this one.
+    Misconfigured(&'static str),
+    /// It failed: a timeout, a refused connection, a 5xx, a 429, an unreadable answer.
+    Unavailable,
+}
+
+impl Condition {
+    /// An upstream that answered with `status`.
+    pub fn of_status(status: u16) -> Condition {
+        if status >= 500 || status == 429 {
+            Condition::Unavailable
+        } else {
+            Condition::Ok
+        }
+    }
+
+    /// An upstream whose call ended in `e`.
+    pub fn of_error(e: &UpstreamError) -> Condition {
+        match e {
+            UpstreamError::Misconfigured { setting, .. } => Condition::Misconfigured(setting),
+            _ => Condition::Unavailable,
+        }
+    }
+
+    /// Cloudflare, after an answer read as `verdict`: a result, a hostname not found or refused
+    /// is Cloudflare answering; a rate limit is Cloudflare unavailable for now.
+    pub fn of_verdict(verdict: &Verdict) -> Condition {
+        match verdict {
+            Verdict::Ok(_) | Verdict::NotFound | Verdict::Refused { .. } => Condition::Ok,
+            Verdict::RateLimited { .. } => Condition::Unavailable,
+            Verdict::Stop(e) => Condition::of_error(e),
+        }
+    }
+}
+
+/// The settings every Cloudflare call relies on.
+pub const CLOUDFLARE_SETTINGS: [&str; 3] = [
+    "CLOUDFLARE_API_BASE",
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_ZONE_ID",
+];
+
+/// An upstream's state in this isolate, and since when (ms) it has been in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub condition: Condition,
+    pub since_ms: u64,
+}
+
+impl Seen {
+    /// The state after `previous`, when a call relying on the settings `uses` found `found` at
+    /// `at_ms`. The same state keeps its `since`. A misconfiguration stays until a call that
+    /// relies on the setting it names finds something else (or another setting is found wrong):
+    /// a call without that setting cannot tell whether it was fixed.
+    pub fn after(previous: Option<Seen>, found: Condition, uses: &[&str], at_ms: u64) -> Seen {
+        match previous {
+            Some(seen) if seen.condition == found => seen,
+            Some(
+                seen @ Seen {
+                    condition: Condition::Misconfigured(setting),
+                    ..
+                },
+            ) if !matches!(found, Condition::Misconfigured(_)) && !uses.contains(&setting) => seen,
+            _ => Seen {
+                condition: found,
+                since_ms: at_ms,
+            },
+        }
+    }
+}
+
+/// `{"state":"ok"|"misconfigured"|"unavailable","setting":…,"since":"<RFC 3339>"}`, `setting`
+/// only when misconfigured. The resolver's `/_tenant/health` writes the same shape.
+impl Serialize for Seen {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct State {
+            state: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            setting: Option<&'static str>,
+            since: String,
+        }
+        let (state, setting) = match self.condition {
+            Condition::Ok => ("ok", None),
+            Condition::Misconfigured(setting) => ("misconfigured", Some(setting)),
+            Condition::Unavailable => ("unavailable", None),
+        };
+        State {
+            state,
+            setting,
+            since: tenant_resolver::format_ms(self.since_ms),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// What this isolate's last calls found of PostgREST and of Cloudflare (`None` before any
+/// call): plain `/health`'s `lastUpstream`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LastUpstream {
+    pub postgrest: Option<Seen>,
+    pub cloudflare: Option<Seen>,
+}
+
+impl LastUpstream {
+    /// A PostgREST call relying on `uses` (the URL's setting and the key it sent) found `found`.
+    pub fn postgrest_found(&mut self, found: Condition, uses: &[&str], at_ms: u64) {
+        self.postgrest = Some(Seen::after(self.postgrest, found, uses, at_ms));
+    }
+
+    /// A Cloudflare call found `found`.
+    pub fn cloudflare_found(&mut self, found: Condition, at_ms: u64) {
+        self.cloudflare = Some(Seen::after(
+            self.cloudflare,
+            found,
+            &CLOUDFLARE_SETTINGS,
+            at_ms,
+        ));
     }
 }
 
@@ -196,8 +326,8 @@ mod tests {
     fn postgrest_failing_or_answering_garbage_is_unavailable() {
         for (status, body) in [
             (200, "{}"),
-            (200, "<html>"),
             (500, "oops"),
+            (500, "<html>Internal Server Error</html>"),
             (503, ""),
             (400, "{}"),
         ] {
@@ -208,6 +338,125 @@ mod tests {
             );
             assert_eq!(Error::from(e).status(), 503, "{status} {body}");
         }
+    }
+
+    #[test]
+    fn a_web_page_where_postgrest_should_be_is_the_urls_setting() {
+        assert_eq!(
+            setting(read_postgrest(
+                200,
+                "<!doctype html><title>Home</title>",
+                "SUPABASE_URL"
+            )),
+            Some("SUPABASE_URL")
+        );
+    }
+
+    const MISCONFIGURED_KEY: Condition = Condition::Misconfigured("SUPABASE_SECRET_KEY");
+    const SERVICE: [&str; 2] = ["SUPABASE_URL", "SUPABASE_SECRET_KEY"];
+    const COACH: [&str; 2] = ["SUPABASE_URL", "SUPABASE_ANON_KEY"];
+
+    #[test]
+    fn a_state_keeps_its_since_until_it_changes() {
+        let first = Seen::after(None, Condition::Ok, &SERVICE, 1_000);
+        assert_eq!(first.since_ms, 1_000);
+        let again = Seen::after(Some(first), Condition::Ok, &COACH, 2_000);
+        assert_eq!(again, first);
+        let down = Seen::after(Some(again), Condition::Unavailable, &SERVICE, 3_000);
+        assert_eq!(
+            (down.condition, down.since_ms),
+            (Condition::Unavailable, 3_000)
+        );
+        let wrong = Seen::after(Some(down), MISCONFIGURED_KEY, &SERVICE, 4_000);
+        assert_eq!(
+            (wrong.condition, wrong.since_ms),
+            (MISCONFIGURED_KEY, 4_000)
+        );
+        assert_eq!(
+            Seen::after(Some(wrong), MISCONFIGURED_KEY, &SERVICE, 5_000),
+            wrong
+        );
+        let other = Condition::Misconfigured("SUPABASE_URL");
+        assert_eq!(
+            Seen::after(Some(wrong), other, &COACH, 6_000).condition,
+            other,
+            "another setting found wrong"
+        );
+    }
+
+    #[test]
+    fn a_misconfiguration_is_cleared_only_by_a_call_that_relies_on_its_setting() {
+        let wrong = Seen::after(None, MISCONFIGURED_KEY, &SERVICE, 1_000);
+        for found in [Condition::Ok, Condition::Unavailable] {
+            assert_eq!(
+                Seen::after(Some(wrong), found, &COACH, 2_000),
+                wrong,
+                "a coach's call says nothing of the secret key"
+            );
+        }
+        let fixed = Seen::after(Some(wrong), Condition::Ok, &SERVICE, 3_000);
+        assert_eq!((fixed.condition, fixed.since_ms), (Condition::Ok, 3_000));
+        let mut last = LastUpstream::default();
+        last.cloudflare_found(Condition::Misconfigured("CLOUDFLARE_ZONE_ID"), 1_000);
+        last.cloudflare_found(Condition::Ok, 2_000);
+        assert_eq!(
+            last.cloudflare.unwrap().condition,
+            Condition::Ok,
+            "every Cloudflare call relies on the zone"
+        );
+    }
+
+    #[test]
+    fn the_state_json_is_the_contract() {
+        let mut last = LastUpstream::default();
+        assert_eq!(
+            serde_json::to_string(&last).unwrap(),
+            r#"{"postgrest":null,"cloudflare":null}"#
+        );
+        last.postgrest_found(MISCONFIGURED_KEY, &SERVICE, 1_795_894_426_123);
+        last.cloudflare_found(Condition::Ok, 1_795_894_426_000);
+        assert_eq!(
+            serde_json::to_string(&last).unwrap(),
+            r#"{"postgrest":{"state":"misconfigured","setting":"SUPABASE_SECRET_KEY","since":"2026-11-28T19:33:46.123Z"},"cloudflare":{"state":"ok","since":"2026-11-28T19:33:46.000Z"}}"#
+        );
+        last.cloudflare_found(Condition::Unavailable, 1_795_894_427_000);
+        assert_eq!(
+            serde_json::to_value(last.cloudflare).unwrap(),
+            serde_json::json!({"state": "unavailable", "since": "2026-11-28T19:33:47.000Z"})
+        );
+    }
+
+    #[test]
+    fn what_a_call_found() {
+        assert_eq!(Condition::of_status(200), Condition::Ok);
+        assert_eq!(
+            Condition::of_status(401),
+            Condition::Ok,
+            "an answer about the request"
+        );
+        assert_eq!(Condition::of_status(429), Condition::Unavailable);
+        assert_eq!(Condition::of_status(503), Condition::Unavailable);
+        let timeout = UpstreamError::Timeout {
+            service: Service::Postgrest,
+            after_ms: 5000,
+        };
+        assert_eq!(Condition::of_error(&timeout), Condition::Unavailable);
+        assert_eq!(
+            Condition::of_verdict(&Verdict::RateLimited {
+                retry_after_s: None
+            }),
+            Condition::Unavailable
+        );
+        assert_eq!(Condition::of_verdict(&Verdict::NotFound), Condition::Ok);
+        let refused = crate::cloudflare::read(
+            401,
+            None,
+            r#"{"success":false,"errors":[{"code":9109,"message":"Invalid access token"}],"messages":[],"result":null}"#,
+        );
+        assert_eq!(
+            Condition::of_verdict(&refused),
+            Condition::Misconfigured("CLOUDFLARE_API_TOKEN")
+        );
     }
 
     #[test]

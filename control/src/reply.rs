@@ -5,6 +5,7 @@
 
 use crate::domain::DomainView;
 use crate::error::Error;
+use crate::health::LastUpstream;
 
 /// An HTTP answer the control plane will send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +50,20 @@ impl Reply {
         )
     }
 
-    /// `GET /health`.
-    pub fn health() -> Reply {
-        Reply::json(200, r#"{"status":"ok"}"#.into())
+    /// `GET /health`: the settings are valid (or this is not reached), and what this isolate's
+    /// last calls found of PostgREST and Cloudflare: `{"status":"ok","lastUpstream":{…}}`.
+    pub fn health(last: &LastUpstream) -> Reply {
+        #[derive(serde::Serialize)]
+        struct Health<'a> {
+            status: &'static str,
+            #[serde(rename = "lastUpstream")]
+            last_upstream: &'a LastUpstream,
+        }
+        let health = Health {
+            status: "ok",
+            last_upstream: last,
+        };
+        Reply::json(200, serde_json::to_string(&health).unwrap_or_default())
     }
 
     /// `GET /health?deep=1` when PostgREST and Cloudflare both answered, `age_ms` ago (the
@@ -199,8 +211,31 @@ mod tests {
     }
 
     #[test]
+    fn plain_health_says_what_the_last_calls_found() {
+        let mut last = LastUpstream::default();
+        let r = Reply::health(&last);
+        assert_eq!(
+            (r.status, r.header_value("cache-control")),
+            (200, Some("no-store"))
+        );
+        assert_eq!(
+            r.body,
+            r#"{"status":"ok","lastUpstream":{"postgrest":null,"cloudflare":null}}"#
+        );
+        last.cloudflare_found(
+            crate::health::Condition::Misconfigured("CLOUDFLARE_API_TOKEN"),
+            0,
+        );
+        let v: serde_json::Value = serde_json::from_str(&Reply::health(&last).body).unwrap();
+        assert_eq!(
+            v["lastUpstream"]["cloudflare"],
+            serde_json::json!({"state": "misconfigured", "setting": "CLOUDFLARE_API_TOKEN", "since": "1970-01-01T00:00:00.000Z"})
+        );
+    }
+
+    #[test]
     fn only_a_dashboard_origin_gets_cors_headers() {
-        let r = Reply::health().with_cors(None);
+        let r = Reply::health(&LastUpstream::default()).with_cors(None);
         assert_eq!(r.header_value("access-control-allow-origin"), None);
         assert_eq!(r.header_value("vary"), Some("Origin"));
         let r = Reply::preflight("GET, POST").with_cors(Some("https://app.example.com"));

@@ -3,8 +3,15 @@
 // shapes and codes, that verifies ownership the way Cloudflare does.
 //
 // - Every answer is the v4 envelope {"success","errors":[{"code","message"}],"messages","result"}
-//   (lists add "result_info"); a token other than the configured one is 403 code 10000, a zone
-//   id other than the configured one 400 code 7003.
+//   (lists add "result_info"). Credentials and the zone are refused as the API refuses them: a
+//   zone id that is not one (32 hex digits) is 400 with codes 7003 and 7000 ("Could not route
+//   to …, perhaps your object identifier is invalid?"); no Authorization header 400 code 9106;
+//   one that is not `Bearer <token>` 400 code 6003 (error_chain 6111); a token the API does not
+//   know 401 code 9109 ("Invalid access token"); a valid token on a zone it may not use (another
+//   zone's id, or a token without the permission there) 403 code 10000 ("Authentication
+//   error"). GET /user/tokens/verify says whether a token is valid (200 "active", or 401 code
+//   1000). `token` and `zoneId` can be changed to stand for a token rolled at Cloudflare or a
+//   zone the token may not use; `reset()` restores them.
 // - POST /zones/:zone/custom_hostnames answers 201, or refuses as Cloudflare does: 1400 (bad
 //   JSON), 1407 (invalid), 1408 (non-ASCII), 1409 (reserved top domains: test, example, invalid,
 //   localhost, unless a test allows one), 1410 (no registrable domain), 1411 (example.com, .net,
@@ -48,7 +55,11 @@ export const MESSAGES = {
   1436: 'The custom hostname was not found.',
   1440: 'Both validation type and validation method are required. Check your input and try again.',
   1500: 'Internal Server Error',
-  7003: 'Could not route to /zones, perhaps your object identifier is invalid?',
+  1000: 'Invalid API Token',
+  6003: 'Invalid request headers',
+  7000: 'No route for that URI',
+  9106: 'Missing X-Auth-Key, X-Auth-Email or Authorization headers',
+  9109: 'Invalid access token',
   10000: 'Authentication error',
 };
 
@@ -79,9 +90,12 @@ function refusal(hostname, allowTopDomains) {
  * failNext(), byName(), sendWebhook(), reset(), stop() }`; `webhook` can be set later.
  */
 export async function startCloudflare({
-  zoneId = '023e105f4ecef8ad9ca31a8372d0c353', token = 'cf-test-token', resolver, webhook,
+  zoneId: configuredZone = '023e105f4ecef8ad9ca31a8372d0c353', token: configuredToken = 'cf-test-token', resolver, webhook,
   allowTopDomains = [], quota = 1000, limit = 1200, autoAdvanceMs,
 } = {}) {
+  /** The token the API knows and the zone it may use (settable: see `token`, `zoneId` below). */
+  let token = configuredToken;
+  let zoneId = configuredZone;
   /** Where certificate events go: `{ url, secret }`, settable once the control plane is up. */
   let hook = webhook;
   /** id → custom hostname, as the API returns it (plus `_owned`: ownership verified). */
@@ -115,11 +129,19 @@ export async function startCloudflare({
       return [429, failure(971), { 'retry-after': String(retry) }];
     }
     window.push(now);
-    if (req.headers.authorization !== `Bearer ${token}`) return [403, failure(10000)];
     const u = new URL(req.url, 'http://cloudflare');
+    if (u.pathname === '/client/v4/user/tokens/verify' && req.method === 'GET') return verify(req);
     const m = u.pathname.match(/^\/client\/v4\/zones\/([^/]+)\/custom_hostnames(?:\/([^/]+))?$/);
-    if (!m) return [404, envelope(null, [{ code: 7000, message: 'No route for that URI' }])];
-    if (m[1] !== zoneId) return [400, failure(7003)];
+    if (!m) return [404, failure(7000)];
+    if (!/^[0-9a-f]{32}$/.test(m[1])) {
+      return [400, envelope(null, [
+        { code: 7003, message: `Could not route to ${u.pathname}, perhaps your object identifier is invalid?` },
+        { code: 7000, message: MESSAGES[7000] },
+      ])];
+    }
+    const refused = authenticate(req);
+    if (refused) return refused;
+    if (m[1] !== zoneId) return [403, failure(10000)];
     const id = m[2];
     if (!id && req.method === 'POST') return create(body);
     if (!id && req.method === 'GET') return list(u.searchParams);
@@ -132,6 +154,29 @@ export async function startCloudflare({
     }
     if (req.method === 'PATCH') return [202, envelope(view(found))];
     return [405, envelope(null, [{ code: 10405, message: 'Method not allowed' }])];
+  }
+
+  /** How the API refuses a request's credentials, as `[status, body]`, or null when it knows the token. */
+  function authenticate(req) {
+    const header = req.headers.authorization;
+    if (header === undefined) return [400, failure(9106)];
+    const bearer = header.match(/^Bearer ([A-Za-z0-9_-]+)$/);
+    if (!bearer) {
+      return [400, envelope(null, [{ code: 6003, message: MESSAGES[6003], error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }] }])];
+    }
+    if (bearer[1] !== token) return [401, failure(9109)];
+    return null;
+  }
+
+  /** GET /user/tokens/verify: whether the token is valid, whatever it may do. */
+  function verify(req) {
+    const refused = authenticate(req);
+    if (refused?.[0] === 401) return [401, failure(1000)];
+    if (refused) return refused;
+    return [200, {
+      success: true, errors: [], messages: [{ code: 10000, message: 'This API Token is valid and active', type: null }],
+      result: { id: 'ed17574386854bf78a67040be0a770b0', status: 'active' },
+    }];
   }
 
   function create(body) {
@@ -274,8 +319,20 @@ export async function startCloudflare({
     get apiBase() {
       return apiBase();
     },
-    zoneId,
-    token,
+    /** The zone the token may use: another id stands for a CLOUDFLARE_ZONE_ID that is not it. */
+    get zoneId() {
+      return zoneId;
+    },
+    set zoneId(value) {
+      zoneId = value;
+    },
+    /** The token the API knows: another value stands for a token rolled (or revoked) at Cloudflare. */
+    get token() {
+      return token;
+    },
+    set token(value) {
+      token = value;
+    },
     get webhook() {
       return hook;
     },
@@ -316,6 +373,8 @@ export async function startCloudflare({
       failures.length = 0;
       window.length = 0;
       everything = null;
+      token = configuredToken;
+      zoneId = configuredZone;
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -1,12 +1,18 @@
 //! Cloudflare's custom hostnames API over reqwest (the HTTP client `postgrest` already brings),
-//! a timeout on every call. What an answer means is `cloudflare::read`'s to say.
+//! a timeout on every call. What an answer means is `cloudflare::read`'s to say; an
+//! "Authentication error" on the zone has the token checked (`GET /user/tokens/verify`) to
+//! name the right setting. What each call found is recorded for `/health` (`last`).
 
 use reqwest::Method;
 
-use super::within;
-use crate::cloudflare::{create_body, decode, read, read_listing, CustomHostname, Verdict};
+use super::{last, within};
+use crate::cloudflare::{
+    after_token_check, create_body, decode, read, read_listing, read_token_check,
+    wants_token_check, CustomHostname, TokenCheck, Verdict, TOKEN_VERIFY_PATH,
+};
 use crate::config::Config;
 use crate::error::{Service, UpstreamError};
+use crate::health::Condition;
 
 /// An answer: status, `retry-after`, body.
 type Answer = (u16, Option<String>, String);
@@ -23,6 +29,17 @@ async fn send(
         "{}/zones/{}/custom_hostnames{path}",
         cf.api_base, cf.zone_id
     );
+    send_to(config, method, url, body).await
+}
+
+/// Sends one API call to `url`, with the token; what it answered.
+async fn send_to(
+    config: &Config,
+    method: Method,
+    url: String,
+    body: Option<String>,
+) -> Result<Answer, UpstreamError> {
+    let cf = &config.cloudflare;
     let network = |e: reqwest::Error| UpstreamError::Network {
         service: Service::Cloudflare,
         detail: e.without_url().to_string(),
@@ -51,10 +68,28 @@ async fn send(
 
 /// Sends one API call and reads its answer.
 async fn call(config: &Config, method: Method, path: &str, body: Option<String>) -> Verdict {
-    match send(config, method, path, body).await {
+    let verdict = match send(config, method, path, body).await {
         Ok((status, retry_after, text)) => read(status, retry_after.as_deref(), &text),
         Err(e) => Verdict::Stop(e),
-    }
+    };
+    found(config, verdict).await
+}
+
+/// `verdict` with the setting to blame settled (a refusal on the zone has the token checked),
+/// recorded for `/health`.
+async fn found(config: &Config, verdict: Verdict) -> Verdict {
+    let verdict = if wants_token_check(&verdict, &config.cloudflare.token) {
+        let url = format!("{}{TOKEN_VERIFY_PATH}", config.cloudflare.api_base);
+        let check = match send_to(config, Method::GET, url, None).await {
+            Ok((status, _, text)) => read_token_check(status, &text),
+            Err(_) => TokenCheck::Unknown,
+        };
+        after_token_check(verdict, check)
+    } else {
+        verdict
+    };
+    last::cloudflare(Condition::of_verdict(&verdict));
+    verdict
 }
 
 /// A hostname from a successful answer, or the answer itself.
@@ -99,8 +134,15 @@ pub async fn find(config: &Config, name: &str) -> Result<Option<CustomHostname>,
 /// (`cloudflare::read_listing`), the proof asked before a hostname is declared gone, and the
 /// deep health check's.
 pub async fn zone_answers(config: &Config) -> Result<(), Verdict> {
-    match send(config, Method::GET, "?per_page=5", None).await {
+    let listing = match send(config, Method::GET, "?per_page=5", None).await {
         Ok((status, retry_after, text)) => read_listing(status, retry_after.as_deref(), &text),
         Err(e) => Err(Verdict::Stop(e)),
+    };
+    match listing {
+        Ok(()) => {
+            last::cloudflare(Condition::Ok);
+            Ok(())
+        }
+        Err(verdict) => Err(found(config, verdict).await),
     }
 }

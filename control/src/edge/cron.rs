@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::dns::{has_token, Lookup};
 use crate::domain::DomainRow;
 use crate::error::UpstreamError;
+use crate::health::read_dns;
 use crate::lifecycle::{self, Guard, Step, Update};
 
 /// Why a run stopped before its work was done.
@@ -145,6 +146,11 @@ impl Run<'_> {
                     continue;
                 }
                 Err(e) => {
+                    // A 4xx is a resolver URL that is no DNS over HTTPS JSON API: named.
+                    let e = read_dns(Err(e))
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
                     worker::console_error!("cron: the dns resolver failed, proofs wait: {e}");
                     break;
                 }

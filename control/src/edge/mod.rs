@@ -7,6 +7,7 @@ mod cloudflare;
 mod cron;
 mod dns;
 mod health;
+mod last;
 mod store;
 
 use std::future::Future;
@@ -77,7 +78,7 @@ async fn handle(
 async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Reply, Error> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     match route {
-        Route::Health { deep: false } => Ok(Reply::health()),
+        Route::Health { deep: false } => Ok(Reply::health(&last::seen())),
         Route::Health { deep: true } => {
             let (result, age_ms) = health::deep(config).await;
             Ok(match result {
@@ -183,6 +184,9 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
                     store::update(config, &row.id, &update).await?;
                 }
             }
+            Err(crate::cloudflare::Verdict::Stop(e @ UpstreamError::Misconfigured { .. })) => {
+                worker::console_error!("webhook: reading {id} back: {e}; left to the cron");
+            }
             Err(verdict) => {
                 worker::console_warn!("webhook: reading {id} back failed: {verdict:?}");
             }
@@ -216,10 +220,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match config(&env) {
         Ok(config) => {
             let report = cron::run(&config, now_ms()).await;
-            if report.stopped.is_some() {
-                worker::console_warn!("cron: {report}");
-            } else {
-                worker::console_log!("cron: {report}");
+            match &report.stopped {
+                // A wrong setting: the run stopped at the first answer naming it, and the next
+                // minute's run asks once more (one call), no sooner.
+                Some(cron::Halt::Upstream(UpstreamError::Misconfigured { .. })) => {
+                    worker::console_error!("cron: {report}");
+                }
+                Some(_) => worker::console_warn!("cron: {report}"),
+                None => worker::console_log!("cron: {report}"),
             }
         }
         Err(e) => worker::console_error!("cron: {e}"),

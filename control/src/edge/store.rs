@@ -7,12 +7,12 @@
 use postgrest::{Builder, Postgrest};
 use tenant_resolver::{Host, TenantId};
 
-use super::within;
+use super::{last, within};
 use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
-use crate::error::{Error, Service, UpstreamError};
-use crate::health::read_postgrest;
+use crate::error::{Error, Key, Service, UpstreamError};
+use crate::health::{read_postgrest, Condition};
 use crate::lifecycle::{Guard, Update, CANDIDATES, CANDIDATE_LIMIT};
 
 const TABLE: &str = "tenant_domains";
@@ -24,6 +24,18 @@ pub enum Caller<'a> {
     Service,
     /// A coach, with their Supabase token.
     Coach(&'a str),
+}
+
+impl Caller<'_> {
+    /// The key this caller's requests carry as `apikey`.
+    fn key(self, config: &Config) -> Key {
+        match self {
+            Caller::Service => Key::Secret,
+            Caller::Coach(_) => Key::Anon {
+                set: config.anon_key.is_some(),
+            },
+        }
+    }
 }
 
 fn client(config: &Config, caller: Caller<'_>) -> Postgrest {
@@ -46,19 +58,39 @@ fn client(config: &Config, caller: Caller<'_>) -> Postgrest {
     }
 }
 
-/// Sends a request and reads its status and body, within the configured timeout.
-async fn send(config: &Config, request: Builder) -> Result<(u16, String), UpstreamError> {
+/// Sends a request made as `caller` and reads its status and body, within the configured
+/// timeout. An answer only a wrong setting explains is [`UpstreamError::Misconfigured`], naming
+/// it, whatever the call (`UpstreamError::postgrest_misconfigured`); what the call found is
+/// recorded for `/health` (`last`).
+async fn send(
+    config: &Config,
+    caller: Caller<'_>,
+    request: Builder,
+) -> Result<(u16, String), UpstreamError> {
     let network = |e: reqwest::Error| UpstreamError::Network {
         service: Service::Postgrest,
         detail: e.to_string(),
     };
-    within(Service::Postgrest, config.upstream_timeout_ms, async {
+    let key = caller.key(config);
+    let answer = within(Service::Postgrest, config.upstream_timeout_ms, async {
         let response = request.execute().await.map_err(network)?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(network)?;
         Ok((status, body))
     })
     .await
+    .and_then(|(status, body)| {
+        match UpstreamError::postgrest_misconfigured(status, &body, key, config.rest_url_setting) {
+            Some(e) => Err(e),
+            None => Ok((status, body)),
+        }
+    });
+    let found = match &answer {
+        Ok((status, _)) => Condition::of_status(*status),
+        Err(e) => Condition::of_error(e),
+    };
+    last::postgrest(found, &[config.rest_url_setting, key.setting()]);
+    answer
 }
 
 fn status_error(status: u16, body: String) -> UpstreamError {
@@ -91,7 +123,7 @@ pub async fn candidates(config: &Config) -> Result<Vec<DomainRow>, UpstreamError
         .or(CANDIDATES)
         .order("created_at.asc")
         .limit(CANDIDATE_LIMIT);
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     rows(status, body)
 }
 
@@ -102,7 +134,7 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
         .from(TABLE)
         .select("id")
         .limit(1);
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     read_postgrest(status, &body, config.rest_url_setting)
 }
 
@@ -117,7 +149,7 @@ pub async fn spend_cloudflare_calls(
 ) -> Result<bool, UpstreamError> {
     let args = serde_json::json!({ "kind": kind, "calls": calls, "per_minute": per_minute });
     let request = client(config, Caller::Service).rpc("spend_cloudflare_calls", args.to_string());
-    match send(config, request).await? {
+    match send(config, Caller::Service, request).await? {
         (200, body) => serde_json::from_str(&body).map_err(|e| UpstreamError::Decode {
             service: Service::Postgrest,
             detail: e.to_string(),
@@ -130,7 +162,7 @@ pub async fn spend_cloudflare_calls(
 /// every run, so the two never disagree for longer than a run.
 pub async fn set_domain_rules(config: &Config) -> Result<(), UpstreamError> {
     let request = client(config, Caller::Service).rpc("set_domain_rules", config.domain_rules());
-    match send(config, request).await? {
+    match send(config, Caller::Service, request).await? {
         (200 | 204, _) => Ok(()),
         (status, body) => Err(status_error(status, body)),
     }
@@ -145,7 +177,7 @@ pub async fn prove(config: &Config, id: &str) -> Result<bool, UpstreamError> {
             serde_json::json!({ "domain_id": id }).to_string(),
         )
         .single();
-    match send(config, request).await? {
+    match send(config, Caller::Service, request).await? {
         (200, body) => Ok(serde_json::from_str::<serde_json::Value>(&body)
             .is_ok_and(|row| row.get("proven_at").is_some_and(|at| at.is_string()))),
         (status, body) => Err(status_error(status, body)),
@@ -158,7 +190,7 @@ pub async fn claims(config: &Config) -> Result<Vec<DomainRow>, UpstreamError> {
     let request = client(config, Caller::Service)
         .rpc("claims_to_prove", "{}")
         .select(COLUMNS);
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     rows(status, body)
 }
 
@@ -171,7 +203,7 @@ pub async fn by_cloudflare_id(
         .from(TABLE)
         .select(COLUMNS)
         .eq("cloudflare_id", id);
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     Ok(rows(status, body)?.into_iter().next())
 }
 
@@ -181,7 +213,7 @@ pub async fn by_id(config: &Config, id: &str) -> Result<Option<DomainRow>, Upstr
         .from(TABLE)
         .select(COLUMNS)
         .eq("id", id);
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     Ok(rows(status, body)?.into_iter().next())
 }
 
@@ -208,7 +240,13 @@ pub async fn update(config: &Config, id: &str, update: &Update) -> Result<Writte
         Guard::NoHostname => request.is("cloudflare_id", "null"),
         Guard::Unproven => request.eq("status", "pending").is("proven_at", "null"),
     };
-    match send(config, request.update(update.patch.to_json())).await? {
+    match send(
+        config,
+        Caller::Service,
+        request.update(update.patch.to_json()),
+    )
+    .await?
+    {
         (400 | 409, body) => Ok(Written::Refused(body)),
         (status, body) => Ok(if matched(status, body)? {
             Written::Matched
@@ -226,7 +264,7 @@ pub async fn delete(config: &Config, id: &str) -> Result<bool, UpstreamError> {
         .eq("id", id)
         .eq("status", "removing")
         .delete();
-    let (status, body) = send(config, request).await?;
+    let (status, body) = send(config, Caller::Service, request).await?;
     matched(status, body)
 }
 
@@ -256,7 +294,7 @@ pub async fn coach_domains(
         .select(COLUMNS)
         .eq("tenant_id", tenant.as_str())
         .order("created_at.asc");
-    match send(config, request).await? {
+    match send(config, Caller::Coach(token), request).await? {
         (200, body) => Ok(rows(200, body)?),
         (status, body) => Err(read_error(status, &body)),
     }
@@ -274,7 +312,7 @@ pub async fn owner_rpc(
     let request = client(config, Caller::Coach(token))
         .rpc(function, rpc_args(tenant, hostname))
         .single();
-    match send(config, request).await? {
+    match send(config, Caller::Coach(token), request).await? {
         (200, body) => Ok(DomainRow::from_rpc(&body)?),
         (status, body) => Err(rpc_error(status, &body)),
     }
