@@ -75,30 +75,62 @@ async function waitFor(what, probe, { timeoutMs, proc }) {
   throw new Error(`${what}: not ready after ${timeoutMs} ms\n${proc ? proc.tail() : ''}`);
 }
 
+/** Every process this module started that has not exited yet, for `stopEverything`. */
+const live = new Set();
+/** Every stack's temporary directory not removed yet, for `stopEverything`. */
+const stackDirs = new Set();
+
+/**
+ * Stops every process this module started and removes every stack's temporary directory: for a
+ * command stopped while a stack is still starting (Ctrl-C during the first build), when no
+ * stack handle exists yet. The in-process servers (demo app, stand-ins) end with the process.
+ */
+export async function stopEverything() {
+  await Promise.all([...live].map((child) => stopProcess(child)));
+  for (const dir of stackDirs) fs.rmSync(dir, { recursive: true, force: true });
+  stackDirs.clear();
+}
+
+/** Keeps `child` in `live` until it exits. */
+function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
 /**
  * A child process in its own process group whose output is kept (the last 200 lines) for error
- * messages, and optionally echoed with a prefix.
+ * messages, and optionally echoed with a prefix (`echo: true`) or handed line by line to `echo`
+ * (a function).
  */
 function launch(name, command, args, { env = {}, cwd = ROOT, echo = false } = {}) {
-  const child = spawn(command, args, {
+  const child = track(spawn(command, args, {
     cwd,
     env: { ...process.env, ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   const lines = [];
   const listeners = [];
-  const onData = (chunk) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      lines.push(line);
-      if (lines.length > 200) lines.shift();
-      for (const l of listeners) l(line);
-      if (echo) console.error(`[${name}] ${line}`);
-    }
+  const onLine = (line) => {
+    if (!line) return;
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+    for (const l of listeners) l(line);
+    if (typeof echo === 'function') echo(line);
+    else if (echo) console.error(`[${name}] ${line}`);
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  // A line may come in two chunks: each stream keeps its unfinished last line for the next.
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream.on('data', (chunk) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop();
+      parts.forEach(onLine);
+    });
+    stream.on('end', () => onLine(partial));
+  }
   child.on('error', (e) => lines.push(`spawn failed: ${e.message}`));
   child.tail = () => lines.slice(-40).join('\n');
   child.onLine = (f) => listeners.push(f);
@@ -312,7 +344,10 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  *
  * `readyPath` is the path that answers 200 (or 500, misconfigured on purpose) once the Worker
  * is up; `testScheduled` serves `GET /__scheduled?cron=…`, which runs its scheduled handler
- * once (wrangler dev runs no Cron Trigger by itself).
+ * once (wrangler dev runs no Cron Trigger by itself). `echo`: wrangler's output, echoed (`true`)
+ * or handed line by line to a function; `logLevel`: wrangler's (`warn`: its warnings and the
+ * Worker's errors; `log` adds the Worker's `console.log` and wrangler's line per request);
+ * `build`: `buildWorker`'s options.
  *
  * Ports are picked free and released before wrangler binds them, so another process (another
  * test file's workerd binds ports of its own) can take one in between; wrangler then exits with
@@ -320,11 +355,12 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  */
 export async function startWorker({
   dir, vars, port, config, persistTo, echo = Boolean(process.env.STACK_ECHO), timeoutMs = 300_000, readyPath = '/_tenant/health', testScheduled = false,
+  logLevel = 'warn', build = {},
 }) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startWorkerOnce({
-        dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs, readyPath, testScheduled,
+        dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs, readyPath, testScheduled, logLevel, build,
       });
     } catch (e) {
       if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
@@ -340,19 +376,60 @@ export async function startWorker({
  * that is done: when the first of those is a real build of minutes, the reload comes after the
  * Worker already answers, and a request in flight then fails ("Your worker restarted
  * mid-request"). Built beforehand, both are no-ops and the one load comes before readiness.
+ *
+ * Quiet by default (its output is in the error when it fails). `stream`, a function, is handed
+ * each line of its output as it comes instead (cargo's progress: the first build takes minutes).
  */
-async function buildWorker(config = path.join(ROOT, 'wrangler.toml')) {
+export async function buildWorker(config = path.join(ROOT, 'wrangler.toml'), { stream } = {}) {
   const toml = fs.readFileSync(config, 'utf8');
   const command = toml.match(/^\[build\][^[]*?^command = "(.*)"$/m)?.[1];
-  if (command) await promisify(exec)(command, { cwd: path.dirname(config), maxBuffer: 64 * 1024 * 1024 });
+  if (!command) return;
+  const cwd = path.dirname(config);
+  if (!stream) {
+    await promisify(exec)(command, { cwd, maxBuffer: 64 * 1024 * 1024 });
+    return;
+  }
+  const child = track(spawn(command, { cwd, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const lines = [];
+  const onLine = (line) => {
+    if (!line.trim()) return;
+    lines.push(line);
+    if (lines.length > 40) lines.shift();
+    stream(line);
+  };
+  // cargo redraws its progress bar with carriage returns: each redraw is a line here. A line
+  // may come in two chunks: each output keeps its unfinished last line for the next.
+  for (const output of [child.stdout, child.stderr]) {
+    let partial = '';
+    output.on('data', (chunk) => {
+      const parts = (partial + chunk.toString()).split(/\r\n|\r|\n/);
+      partial = parts.pop();
+      parts.forEach(onLine);
+    });
+    output.on('end', () => onLine(partial));
+  }
+  const code = await new Promise((resolve) => {
+    child.on('error', (e) => {
+      lines.push(`spawn failed: ${e.message}`);
+      resolve(-1);
+    });
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`${command} failed (exit ${code}):\n${lines.join('\n')}`);
 }
 
-async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled }) {
-  await buildWorker(config);
+async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled, logLevel, build }) {
+  await buildWorker(config, build);
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
   const inspectorPort = await freePort();
+  // An empty env file in place of the .dev.vars beside the config, which wrangler would read:
+  // that one is scripts/dev's (for a hand-run `wrangler dev`), and its settings must not leak
+  // into a Worker started here with settings of its own.
+  const envFile = path.join(dir, 'empty.env');
+  fs.writeFileSync(envFile, '');
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', logLevel,
+    '--env-file', envFile];
   if (config) args.push('--config', config);
   if (testScheduled) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(vars)) {
@@ -461,7 +538,8 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
  * starts the demo app and makes it the Worker's ORIGIN_URL, both with one signing secret
  * (`stack.signingSecret`, the Worker's ORIGIN_SIGNING_SECRET unless `vars` sets it); `control` starts the control plane
  * too (`true`, or `startControl`'s options), as `stack.control`; `vars` adds Worker settings;
- * `workerPort` fixes the Worker's port (the dev command uses 8787); `postgres` picks the major
+ * `workerPort` fixes the Worker's port (the dev command uses 8787); `echo`, `logLevel` and
+ * `build` are the Worker's `startWorker` options; `postgres` picks the major
  * (17 by default, what hosted Supabase runs); `exposeNewTables: false` creates the database
  * without default privileges for new tables (see `createSupabaseDatabase`);
  * `migrationsBefore` pushes only the migrations older than that version (no seed): `pushAll`
@@ -470,18 +548,10 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
  */
 export async function startStack({
   seed = true, worker = true, demo = false, control = false, vars = {}, workerPort, echo = Boolean(process.env.STACK_ECHO),
-  postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
+  logLevel, build, postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
 } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
-  fs.chmodSync(dir, 0o755);
-  const stack = { dir, processes: [], servers: [] };
-  stack.stop = async () => {
-    for (const p of stack.processes.reverse()) await stopProcess(p);
-    stack.processes = [];
-    for (const server of stack.servers.splice(0)) await server.stop();
-    await stack.demo?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+  const stack = emptyStack();
+  const { dir } = stack;
   try {
     stack.pg = await startPostgres(dir, { version: postgres });
     stack.processes.push(stack.pg.proc);
@@ -495,27 +565,99 @@ export async function startStack({
     stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
     stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir, jwtSecret: stack.jwtSecret });
     stack.processes.push(stack.postgrest.proc);
-    if (demo) {
-      // The demo app stands for the app: the Worker signs what it forwards, the app checks.
-      stack.signingSecret = vars.ORIGIN_SIGNING_SECRET ?? randomBytes(32).toString('hex');
-      stack.demo = await startDemoApp({ signingSecret: stack.signingSecret });
-    }
-    stack.workerVars = {
-      SUPABASE_REST_URL: stack.postgrest.url,
-      SUPABASE_ANON_KEY: stack.anonKey,
-      ...(demo ? { ORIGIN_URL: stack.demo.url, ORIGIN_SIGNING_SECRET: stack.signingSecret } : {}),
-      ...vars,
-    };
-    if (worker) {
-      stack.worker = await startWorker({ dir, vars: stack.workerVars, port: workerPort, echo });
-      stack.processes.push(stack.worker.proc);
-    }
-    if (control) stack.control = await startControl(stack, control === true ? {} : control);
+    await startApps(stack, { SUPABASE_REST_URL: stack.postgrest.url }, {
+      worker, demo, control, vars, workerPort, echo, logLevel, build,
+    });
     return stack;
   } catch (e) {
     await stack.stop();
     throw e;
   }
+}
+
+/**
+ * The Workers against a Supabase project that already runs (`scripts/dev`'s attach mode): `url`
+ * is its project URL (`supabase start`'s http://127.0.0.1:54321, or https://<ref>.supabase.co),
+ * which the Workers get as SUPABASE_URL (PostgREST under `/rest/v1`, behind the gateway that
+ * wants the `apikey`); `anonKey` its anon (or publishable) key. With `dbUrl`, the migrations
+ * (and with `seed`, supabase/seed.sql) are pushed there first, with the Supabase CLI; without,
+ * the project must have them already. `secretKey` (its service-role or secret key) is the
+ * control plane's. Nothing of the embedded stack runs: no Postgres, no PostgREST.
+ * The other options and the handles returned are `startStack`'s (`control` needs `secretKey`).
+ */
+export async function attachStack({
+  url, anonKey, secretKey, dbUrl, seed = true, worker = true, demo = false, control = false, vars = {}, workerPort,
+  echo = Boolean(process.env.STACK_ECHO), logLevel, build,
+}) {
+  if (control && !secretKey) throw new Error('the control plane needs the project\'s secret key (secretKey)');
+  const stack = emptyStack();
+  try {
+    stack.supabaseUrl = projectUrl(url);
+    stack.anonKey = anonKey;
+    stack.secretKey = secretKey;
+    if (dbUrl) {
+      stack.dbUrl = dbUrl;
+      stack.pushOutput = dbPush(dbUrl, { seed });
+      log(`migrations${seed ? ' and seed' : ''} pushed by supabase db push`);
+    }
+    await startApps(stack, { SUPABASE_URL: stack.supabaseUrl }, {
+      worker, demo, control, vars, workerPort, echo, logLevel, build,
+    });
+    return stack;
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+}
+
+/** `url` without its trailing slashes, refused unless it is an http(s) URL. */
+function projectUrl(url) {
+  if (!/^https?:\/\/[^/]/.test(url ?? '')) throw new Error(`not an http(s) URL: ${url}`);
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * A stack with nothing in it yet: its temporary directory, and `stop()`, which stops whatever
+ * was added (`processes`, `servers`, the demo app) and removes the directory.
+ */
+function emptyStack() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenant-stack-'));
+  fs.chmodSync(dir, 0o755);
+  stackDirs.add(dir);
+  const stack = { dir, processes: [], servers: [] };
+  stack.stop = async () => {
+    for (const p of stack.processes.reverse()) await stopProcess(p);
+    stack.processes = [];
+    for (const server of stack.servers.splice(0)) await server.stop();
+    await stack.demo?.stop();
+    stack.demo = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+    stackDirs.delete(dir);
+  };
+  return stack;
+}
+
+/**
+ * What runs on top of the database, in order: the demo app, the Worker (`supabase`: the
+ * settings naming its PostgREST) and the control plane; options as `startStack`'s.
+ */
+async function startApps(stack, supabase, { worker, demo, control, vars, workerPort, echo, logLevel, build }) {
+  if (demo) {
+    // The demo app stands for the app: the Worker signs what it forwards, the app checks.
+    stack.signingSecret = vars.ORIGIN_SIGNING_SECRET ?? randomBytes(32).toString('hex');
+    stack.demo = await startDemoApp({ signingSecret: stack.signingSecret });
+  }
+  stack.workerVars = {
+    ...supabase,
+    SUPABASE_ANON_KEY: stack.anonKey,
+    ...(demo ? { ORIGIN_URL: stack.demo.url, ORIGIN_SIGNING_SECRET: stack.signingSecret } : {}),
+    ...vars,
+  };
+  if (worker) {
+    stack.worker = await startWorker({ dir: stack.dir, vars: stack.workerVars, port: workerPort, echo, logLevel, build });
+    stack.processes.push(stack.worker.proc);
+  }
+  if (control) stack.control = await startControl(stack, control === true ? {} : control);
 }
 
 /** Stops PostgREST (tests of upstream failure); `restartPostgrest` brings it back on its port. */
@@ -573,7 +715,9 @@ export const CUSTOM_HOSTNAME_TARGET = 'customers.coachplatform.com';
  * Returns `{ url, port, proc, vars, cloudflare, dns, scheduled() }`: `scheduled()` runs one Cron
  * Trigger (`GET /__scheduled`) and resolves once it has run. `stack.stop()` stops all three.
  */
-export async function startControl(stack, { vars = {}, cloudflare = {}, dns: dnsOptions = {}, port, resolver, echo = false } = {}) {
+export async function startControl(stack, {
+  vars = {}, cloudflare = {}, dns: dnsOptions = {}, port, resolver, echo = false, logLevel, build,
+} = {}) {
   const { startCloudflare } = await import('../tests/support/cloudflare.mjs');
   const { startDns } = await import('../tests/support/dns.mjs');
   const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, ...cloudflare });
@@ -581,8 +725,9 @@ export async function startControl(stack, { vars = {}, cloudflare = {}, dns: dns
   const dns = await startDns(dnsOptions);
   stack.servers.push(dns);
   const controlVars = {
-    SUPABASE_REST_URL: stack.postgrest.url,
-    SUPABASE_SECRET_KEY: mintJwt(stack.jwtSecret, { role: 'service_role' }),
+    // The embedded stack's PostgREST, or the attached project's URL (startStack, attachStack).
+    ...(stack.postgrest ? { SUPABASE_REST_URL: stack.postgrest.url } : { SUPABASE_URL: stack.supabaseUrl }),
+    SUPABASE_SECRET_KEY: stack.secretKey ?? mintJwt(stack.jwtSecret, { role: 'service_role' }),
     SUPABASE_ANON_KEY: stack.anonKey,
     CLOUDFLARE_API_TOKEN: cf.token,
     CLOUDFLARE_ZONE_ID: cf.zoneId,
@@ -594,7 +739,7 @@ export async function startControl(stack, { vars = {}, cloudflare = {}, dns: dns
     ...vars,
   };
   const worker = await startWorker({
-    dir: stack.dir, vars: controlVars, port, config: CONTROL_CONFIG, readyPath: '/health', testScheduled: true, echo,
+    dir: stack.dir, vars: controlVars, port, config: CONTROL_CONFIG, readyPath: '/health', testScheduled: true, echo, logLevel, build,
   });
   stack.processes.push(worker.proc);
   if (controlVars.CLOUDFLARE_WEBHOOK_SECRET) {

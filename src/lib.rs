@@ -19,6 +19,7 @@ mod cache;
 mod config;
 mod domain;
 mod error;
+mod event;
 mod feed;
 mod forward;
 mod health;

@@ -5,6 +5,7 @@
 //! what stays here is sequencing I/O and converting to and from the runtime's types.
 
 mod cache;
+mod event;
 mod feed;
 mod flight;
 mod health;
@@ -21,6 +22,7 @@ use worker::{event, web_sys, Context, Env, Result};
 use crate::cache::{CacheStatus, Tenant};
 use crate::config::Config;
 use crate::error::Error;
+use crate::event::route_name;
 use crate::forward::{Forwarding, Identity};
 use crate::host::Host;
 use crate::key::Lookup;
@@ -83,11 +85,13 @@ impl Incoming {
     }
 }
 
-/// One request's context: its settings, the runtime context, and how it used the cache.
+/// One request's context: its settings, the runtime context, how it used the cache and the
+/// tenant it found.
 struct Call<'a> {
     config: Rc<Config>,
     ctx: &'a Context,
     cache: CacheStatus,
+    tenant: Option<Rc<Tenant>>,
 }
 
 #[event(fetch)]
@@ -97,12 +101,26 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
         url: req.url(),
         raw: req,
     };
+    let mut trace = event::Trace::start(&req);
+    let response = serve(req, &env, &ctx, &mut trace).await;
+    trace.emit(response.status());
+    Ok(response)
+}
+
+/// Answers a request, noting in `trace` what its event reports.
+async fn serve(
+    req: Incoming,
+    env: &Env,
+    ctx: &Context,
+    trace: &mut event::Trace,
+) -> web_sys::Response {
     let head = req.method == "HEAD";
-    let mut cache = CacheStatus::Bypass;
-    let reply = match handle(req, &env, &ctx, &mut cache).await {
+    let reply = match handle(req, env, ctx, trace).await {
         Ok(Outcome::Forwarded(response)) => {
-            let _ = response.headers().set("x-tenant-cache", cache.as_str());
-            return Ok(response);
+            let _ = response
+                .headers()
+                .set("x-tenant-cache", trace.cache.as_str());
+            return response;
         }
         Ok(Outcome::Reply(reply)) => reply,
         Err(error) => {
@@ -112,33 +130,37 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
             Reply::error(&error)
         }
     };
-    let reply = reply.header("x-tenant-cache", cache.as_str());
+    trace.answered(&reply.body);
+    let reply = reply.header("x-tenant-cache", trace.cache.as_str());
     let reply = if head { reply.without_body() } else { reply };
     let body = Some(reply.body.as_bytes()).filter(|b| !b.is_empty());
     // A header or status the runtime refuses is not expected (all are the Worker's own): then
     // the answer without its headers, else a bare 500, which the runtime cannot refuse.
-    Ok(respond(reply.status, body, &reply.header_lines())
+    respond(reply.status, body, &reply.header_lines())
         .or_else(|_| respond(reply.status, body, ""))
         .or_else(|_| respond(500, None, ""))
-        .unwrap_or_else(JsCast::unchecked_into))
+        .unwrap_or_else(JsCast::unchecked_into)
 }
 
 async fn handle(
     req: Incoming,
     env: &Env,
     ctx: &Context,
-    cache: &mut CacheStatus,
+    trace: &mut event::Trace,
 ) -> std::result::Result<Outcome, Error> {
     let config = config(env)?;
     let mut call = Call {
         config,
         ctx,
         cache: CacheStatus::Bypass,
+        tenant: None,
     };
     let url = req.url()?;
     let route = route(&req.method, url.path, url.query)?;
+    trace.route = route_name(&route);
     let result = answer(&mut call, req, route).await;
-    *cache = call.cache;
+    trace.cache = call.cache;
+    trace.tenant = call.tenant;
     result
 }
 
@@ -298,6 +320,9 @@ impl Call<'_> {
     async fn resolve(&mut self, lookup: &Lookup) -> std::result::Result<cache::Served, Error> {
         let served = cache::resolve(&self.config, self.ctx, lookup).await?;
         self.cache = served.status;
+        if let Some(tenant) = served.tenant() {
+            self.tenant = Some(tenant.clone());
+        }
         Ok(served)
     }
 
