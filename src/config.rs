@@ -15,7 +15,7 @@ use crate::cache::{
 use std::rc::Rc;
 
 use crate::cache::Freshness;
-use crate::error::Error;
+use crate::error::{Error, Setting};
 use crate::host::Host;
 use crate::reply::{Scope, Text};
 use crate::signature;
@@ -62,6 +62,9 @@ impl AnonKey {
 pub struct Config {
     /// PostgREST base URL without a trailing slash (`{SUPABASE_URL}/rest/v1` by default).
     pub rest_url: String,
+    /// The setting `rest_url` came from (`SUPABASE_REST_URL` or `SUPABASE_URL`), named when
+    /// PostgREST's answers show the URL is wrong.
+    pub rest_url_setting: Setting,
     /// The anon (or publishable) key. Never a service-role or secret key.
     pub anon_key: AnonKey,
     /// `<slug>.PLATFORM_DOMAIN` resolves by slug; `None` turns subdomain routing off.
@@ -97,6 +100,10 @@ impl Config {
         };
 
         let rest_url = rest_url(get)?;
+        let rest_url_setting = match get("SUPABASE_REST_URL") {
+            Some(_) => Setting::RestUrl,
+            None => Setting::Url,
+        };
         let anon_key = anon_key(get("SUPABASE_ANON_KEY"))?;
         let platform_domain = get("PLATFORM_DOMAIN")
             .map(|d| platform_domain(&d))
@@ -202,6 +209,7 @@ impl Config {
             .map(|scope| Rc::from(cache.cache_control(scope, fresh)));
         Ok(Config {
             rest_url,
+            rest_url_setting,
             anon_key,
             platform_domain,
             origin_url,
@@ -254,11 +262,23 @@ fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
 
 /// PostgREST's base URL: `SUPABASE_REST_URL`, else `{SUPABASE_URL}/rest/v1`, without a
 /// trailing slash. The control plane reads its PostgREST the same way. `get` returns a setting,
-/// `None` when unset or empty.
+/// `None` when unset or empty. `SUPABASE_URL` is the project URL, an origin: one with a path
+/// (`/rest/v1` pasted on, the dashboard's page of the project) is refused here, before any
+/// request could be sent to a URL that cannot work.
 pub fn rest_url(get: impl Fn(&str) -> Option<String>) -> Result<String, Error> {
     match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
         (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest),
-        (None, Some(project)) => Ok(format!("{}/rest/v1", http_url("SUPABASE_URL", &project)?)),
+        (None, Some(project)) => {
+            let project = http_url("SUPABASE_URL", &project)?;
+            // `scheme:`, ``, the authority, then a path if there is one.
+            if project.split('/').nth(3).is_some() {
+                return Err(misconfigured(
+                    "SUPABASE_URL",
+                    "must be the project URL, without /rest/v1 or any other path",
+                ));
+            }
+            Ok(format!("{project}/rest/v1"))
+        }
         (None, None) => Err(misconfigured(
             "SUPABASE_URL",
             "is not set (nor SUPABASE_REST_URL)",
@@ -360,6 +380,53 @@ mod tests {
         assert_eq!(c.platform_domain, None);
         assert_eq!(c.origin_url, None);
         assert_eq!(c.anon_key.bearer(), Some(anon.as_str()));
+    }
+
+    #[test]
+    fn supabase_url_is_the_project_url_without_a_path() {
+        let anon = jwt("anon");
+        for url in [
+            "https://abc.supabase.co/rest/v1",
+            "https://abc.supabase.co/rest/v1/",
+            "https://supabase.com/dashboard/project/abc",
+            "http://127.0.0.1:54321/x",
+        ] {
+            let e = config(&[("SUPABASE_URL", url), ("SUPABASE_ANON_KEY", &anon)]).unwrap_err();
+            assert!(
+                e.message()
+                    .contains("must be the project URL, without /rest/v1"),
+                "{url}: {e}"
+            );
+            assert!(
+                !e.message().contains(url),
+                "the message must not echo the value"
+            );
+            assert_eq!(setting_of(e), "SUPABASE_URL", "{url}");
+        }
+        for (url, rest) in [
+            (
+                "https://abc.supabase.co/",
+                "https://abc.supabase.co/rest/v1",
+            ),
+            ("http://127.0.0.1:54321", "http://127.0.0.1:54321/rest/v1"),
+        ] {
+            let c = config(&[("SUPABASE_URL", url), ("SUPABASE_ANON_KEY", &anon)]).unwrap();
+            assert_eq!(
+                (c.rest_url.as_str(), c.rest_url_setting),
+                (rest, Setting::Url)
+            );
+        }
+        let c = config(&[
+            ("SUPABASE_URL", "https://abc.supabase.co/rest/v1"),
+            ("SUPABASE_REST_URL", "https://abc.supabase.co/rest/v1"),
+            ("SUPABASE_ANON_KEY", &anon),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.rest_url_setting,
+            Setting::RestUrl,
+            "the override is used, and named"
+        );
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //! [`Error::message`] are the only place where failures become HTTP: the body is always
 //! `{"error":{"code":"…","message":"…"}}`. Upstream details (PostgREST messages, SQL errors,
 //! network failures) are kept in [`UpstreamError`] for the log and never sent to the client.
+//!
+//! A PostgREST answer that only a wrong setting explains (the key refused, the URL leading to a
+//! web page, a gateway without that route or a project without the table) is
+//! [`UpstreamError::Misconfigured`] ([`UpstreamError::answered`]): `500 misconfigured` naming
+//! the setting, since retrying cannot help. An upstream failing (a timeout, a refused
+//! connection, any 5xx, an answer cut short) stays `503 upstream_unavailable`.
 
 use std::fmt;
 
@@ -73,7 +79,90 @@ pub enum UpstreamError {
     Status { status: u16, body: String },
     /// A 2xx whose body is not the JSON we asked for.
     Decode(String),
+    /// An answer only a wrong setting explains: retrying cannot help until `setting` is fixed.
+    /// `problem` says what is wrong with it (and what the answer was); no body is kept, which
+    /// a page echoing request headers would fill with the key.
+    Misconfigured {
+        setting: Setting,
+        problem: &'static str,
+    },
 }
+
+/// A setting PostgREST's answers can show to be wrong. (A one-byte name, so that an
+/// [`UpstreamError`] is no larger for it.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    AnonKey,
+    /// `SUPABASE_URL`: PostgREST is under its `/rest/v1`.
+    Url,
+    /// `SUPABASE_REST_URL`: PostgREST itself, when set.
+    RestUrl,
+}
+
+impl Setting {
+    /// The setting's name, as the Worker's environment spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::AnonKey => "SUPABASE_ANON_KEY",
+            Setting::Url => "SUPABASE_URL",
+            Setting::RestUrl => "SUPABASE_REST_URL",
+        }
+    }
+}
+
+/// What a read asked PostgREST for, so that an answer other than the one asked for can be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// `tenant_profiles`, with the anon key (a lookup, a deep check).
+    Tenants,
+    /// `domain_challenges`, with the anon key (Cloudflare's ownership check).
+    Challenges,
+    /// `my_tenant_profile()`, with the caller's token: a refusal is the caller's token's, and
+    /// the read says nothing of the anon key's grants.
+    Profile,
+}
+
+/// A table the anon key must be able to read: what it means when PostgREST has no such table,
+/// or refuses the key on it.
+struct AnonTable {
+    no_table: &'static str,
+    no_grant: &'static str,
+}
+
+const TENANT_PROFILES: AnonTable = AnonTable {
+    no_table: "has no tenant_profiles table: the wrong project, or `supabase db push` has not run",
+    no_grant: "may not read tenant_profiles: another project's key, or a grant missing",
+};
+const DOMAIN_CHALLENGES: AnonTable = AnonTable {
+    no_table:
+        "has no domain_challenges table: the wrong project, or `supabase db push` has not run",
+    no_grant: "may not read domain_challenges: another project's key, or a grant missing",
+};
+
+impl Read {
+    fn anon_table(self) -> Option<&'static AnonTable> {
+        match self {
+            Read::Tenants => Some(&TENANT_PROFILES),
+            Read::Challenges => Some(&DOMAIN_CHALLENGES),
+            Read::Profile => None,
+        }
+    }
+}
+
+/// What Supabase's API gateway answers, with 401, to a request without a key it knows.
+const GATEWAY_REFUSALS: [&str; 2] = ["Invalid API key", "No API key found in request"];
+/// What Supabase's API gateway answers, with 404, to a path it has no route for.
+const GATEWAY_NO_ROUTE: &str = "no Route matched with those values";
+/// PostgREST's codes for "no such table" (PostgreSQL's, and PostgREST 13's schema cache miss).
+const NO_TABLE: [&str; 2] = ["42P01", "PGRST205"];
+const KEY_GATEWAY: &str = "is refused by the API gateway: not this project's anon key";
+const KEY_JWT: &str =
+    "is refused by PostgREST: another project's key, signed with another JWT secret, or expired";
+/// A URL setting that leads to a web page or a redirect: a dashboard, a sign-in page.
+const URL_PAGE: &str = "leads to a web page, not to PostgREST";
+const URL_NO_ROUTE: &str = "leads to the API gateway, not to PostgREST (at /rest/v1 of it)";
+const URL_NO_PATH: &str = "does not lead to PostgREST's tables";
+const URL_API_DESCRIPTION: &str = "leads to PostgREST's API description, not its tables";
 
 impl Error {
     /// Seconds a client should wait before retrying after `upstream_unavailable`.
@@ -201,6 +290,9 @@ impl fmt::Display for UpstreamError {
                 write!(f, "postgrest answered {status}: {body}")
             }
             UpstreamError::Decode(e) => write!(f, "postgrest answered unreadable json: {e}"),
+            UpstreamError::Misconfigured { setting, problem } => {
+                write!(f, "misconfigured: {} {problem}", setting.name())
+            }
         }
     }
 }
@@ -216,6 +308,7 @@ impl UpstreamError {
             UpstreamError::Timeout { .. } => "timeout".into(),
             UpstreamError::Network(_) => "network".into(),
             UpstreamError::Decode(_) => "decode".into(),
+            UpstreamError::Misconfigured { .. } => "misconfigured".into(),
             UpstreamError::Status { status, body } => {
                 let postgrest_code = serde_json::from_str::<serde_json::Value>(body)
                     .ok()
@@ -230,11 +323,95 @@ impl UpstreamError {
             }
         }
     }
+
+    /// PostgREST's answer `status` with `body` to `read`, which is not the answer asked for:
+    /// [`UpstreamError::Misconfigured`] when only a wrong setting explains it, naming the key
+    /// or `url_setting` (the setting the URL in use came from), else [`UpstreamError::Status`].
+    ///
+    /// - any 5xx (a proxy's HTML error page included): PostgREST or the way to it failing;
+    /// - a redirect or a web page: the URL;
+    /// - the gateway's 401 "Invalid API key" or "No API key found in request": the key;
+    /// - the gateway's 404 "no Route matched": the URL;
+    /// - on a table the anon key must read: PostgREST refusing the JWT (`PGRST3xx`: the key of
+    ///   another project, signed with another secret, expired) or any other 401 or 403 (no
+    ///   grant): the key; a 404 (no such table, `PGRST125`'s invalid path, PostgREST 12's bare
+    ///   `{}`): the URL;
+    /// - anything else: [`UpstreamError::Status`].
+    pub fn answered(status: u16, body: String, read: Read, url_setting: Setting) -> Self {
+        if status >= 500 {
+            return UpstreamError::Status { status, body };
+        }
+        if (300..400).contains(&status) || is_page(&body) {
+            return UpstreamError::Misconfigured {
+                setting: url_setting,
+                problem: URL_PAGE,
+            };
+        }
+        let json = serde_json::from_str::<serde_json::Value>(&body).ok();
+        let field = |name| json.as_ref()?.get(name)?.as_str();
+        let (code, message) = (field("code"), field("message"));
+        let blamed = match (status, code, message, read.anon_table()) {
+            (401, _, Some(m), _) if GATEWAY_REFUSALS.contains(&m) => {
+                Some((Setting::AnonKey, KEY_GATEWAY))
+            }
+            (404, _, Some(GATEWAY_NO_ROUTE), _) => Some((url_setting, URL_NO_ROUTE)),
+            (_, _, _, None) => None,
+            (_, Some(c), _, _) if c.starts_with("PGRST3") => Some((Setting::AnonKey, KEY_JWT)),
+            (401 | 403, _, _, Some(table)) => Some((Setting::AnonKey, table.no_grant)),
+            (404, Some(c), _, Some(table)) if NO_TABLE.contains(&c) => {
+                Some((url_setting, table.no_table))
+            }
+            (404, ..) => Some((url_setting, URL_NO_PATH)),
+            _ => None,
+        };
+        match blamed {
+            Some((setting, problem)) => UpstreamError::Misconfigured { setting, problem },
+            None => UpstreamError::Status { status, body },
+        }
+    }
+
+    /// This error, of a 2xx `body` that could not be read as the answer asked for, unless the
+    /// body shows that `url_setting` leads elsewhere: a web page, or PostgREST's API
+    /// description (its root, not a table).
+    pub fn or_wrong_url(self, body: &str, url_setting: Setting) -> Self {
+        let problem = if is_page(body) {
+            URL_PAGE
+        } else if is_api_description(body) {
+            URL_API_DESCRIPTION
+        } else {
+            return self;
+        };
+        UpstreamError::Misconfigured {
+            setting: url_setting,
+            problem,
+        }
+    }
 }
 
+/// Whether a body is markup (HTML, or XML) rather than JSON: PostgREST never answers with it.
+fn is_page(body: &str) -> bool {
+    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
+    body.trim_ascii_start().starts_with('<')
+}
+
+/// Whether a body is an OpenAPI (Swagger) document, as PostgREST writes at its root (the
+/// version first).
+fn is_api_description(body: &str) -> bool {
+    let body = body.trim_ascii_start();
+    body.starts_with(r#"{"swagger""#) || body.starts_with(r#"{"openapi""#)
+}
+
+/// An upstream failing is `upstream_unavailable`; an answer only a wrong setting explains is
+/// `misconfigured`, naming it.
 impl From<UpstreamError> for Error {
     fn from(e: UpstreamError) -> Self {
-        Error::UpstreamUnavailable(e)
+        match e {
+            UpstreamError::Misconfigured { setting, problem } => Error::Misconfigured {
+                setting: setting.name(),
+                problem,
+            },
+            e => Error::UpstreamUnavailable(e),
+        }
     }
 }
 
@@ -288,6 +465,213 @@ mod tests {
         assert_eq!(UpstreamError::Timeout { after_ms: 5 }.code(), "timeout");
         assert_eq!(UpstreamError::Network("refused".into()).code(), "network");
         assert_eq!(UpstreamError::Decode("x".into()).code(), "decode");
+    }
+
+    /// The setting an answer to `read` blames, through a URL set by `SUPABASE_REST_URL`.
+    fn blamed(status: u16, body: &str, read: Read) -> Option<&'static str> {
+        match UpstreamError::answered(status, body.into(), read, Setting::RestUrl) {
+            UpstreamError::Misconfigured { setting, .. } => Some(setting.name()),
+            UpstreamError::Status { .. } => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_only_a_wrong_key_explains_blame_the_key() {
+        let jwt_refused = r#"{"code":"PGRST301","details":null,"hint":null,"message":"JWSError JWSInvalidSignature"}"#;
+        let claims = r#"{"code":"PGRST303","message":"JWT claims validation or parsing failed"}"#;
+        let expired = r#"{"code":"PGRST301","message":"JWT expired"}"#;
+        let no_grant =
+            r#"{"code":"42501","message":"permission denied for table tenant_profiles"}"#;
+        let invalid = r#"{"message":"Invalid API key","hint":"Double check your Supabase `anon` or `service_role` API key."}"#;
+        let missing = r#"{"message":"No API key found in request","hint":"No `apikey` request header or url param was found."}"#;
+        for (status, body) in [
+            (401, jwt_refused),
+            (401, expired),
+            (400, claims),
+            (401, no_grant),
+            (403, no_grant),
+            (401, invalid),
+            (401, missing),
+        ] {
+            for read in [Read::Tenants, Read::Challenges] {
+                assert_eq!(
+                    blamed(status, body, read),
+                    Some("SUPABASE_ANON_KEY"),
+                    "{status} {body}"
+                );
+            }
+        }
+        assert_eq!(
+            blamed(401, invalid, Read::Profile),
+            Some("SUPABASE_ANON_KEY"),
+            "the gateway reads the apikey, not the caller's token"
+        );
+        assert_eq!(
+            blamed(401, jwt_refused, Read::Profile),
+            None,
+            "the caller's token refused is the caller's"
+        );
+        assert_eq!(blamed(403, no_grant, Read::Profile), None);
+        let e = Error::from(UpstreamError::answered(
+            401,
+            no_grant.into(),
+            Read::Challenges,
+            Setting::Url,
+        ));
+        assert!(
+            e.message()
+                .contains("SUPABASE_ANON_KEY may not read domain_challenges"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn answers_only_a_wrong_url_explains_blame_the_url_setting_in_use() {
+        let page = "<!DOCTYPE html><html><head><title>Supabase</title></head></html>";
+        let no_route = r#"{"message":"no Route matched with those values"}"#;
+        let no_table = r#"{"code":"42P01","details":null,"hint":null,"message":"relation \"public.tenant_profiles\" does not exist"}"#;
+        let no_table_13 = r#"{"code":"PGRST205","message":"Could not find the table 'public.tenant_profiles' in the schema cache"}"#;
+        let invalid_path =
+            r#"{"code":"PGRST125","message":"Invalid path specified in request URL"}"#;
+        for (status, body) in [
+            (200, page),
+            (301, ""),
+            (302, page),
+            (401, page),
+            (404, page),
+            (404, no_route),
+            (404, no_table),
+            (404, no_table_13),
+            (404, invalid_path),
+            (404, "{}"),
+            (404, "Not Found"),
+        ] {
+            assert_eq!(
+                blamed(status, body, Read::Tenants),
+                Some("SUPABASE_REST_URL"),
+                "{status} {body}"
+            );
+        }
+        for body in [page, no_route] {
+            assert_eq!(
+                blamed(404, body, Read::Profile),
+                Some("SUPABASE_REST_URL"),
+                "{body}"
+            );
+        }
+        let e = Error::from(UpstreamError::answered(
+            404,
+            no_table.into(),
+            Read::Tenants,
+            Setting::Url,
+        ));
+        assert_eq!(
+            e.message(),
+            "the worker is misconfigured: SUPABASE_URL has no tenant_profiles table: the wrong project, or `supabase db push` has not run"
+        );
+        assert_eq!((e.status(), e.code()), (500, "misconfigured"));
+        let e = Error::from(UpstreamError::answered(
+            404,
+            no_table_13.into(),
+            Read::Challenges,
+            Setting::Url,
+        ));
+        assert!(
+            e.message().contains("has no domain_challenges table"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_2xx_that_is_a_page_or_the_api_description_blames_the_url() {
+        let unreadable = || UpstreamError::Decode("not a JSON object".into());
+        let openapi = r#"{"swagger":"2.0","info":{"title":"standard public schema","version":"12.0.2"},"paths":{}}"#;
+        for body in [
+            " \n<html><body>Sign in</body></html>",
+            "\u{feff}<!doctype html>",
+            openapi,
+            r#"{"openapi":"3.0.0"}"#,
+        ] {
+            let e = unreadable().or_wrong_url(body, Setting::Url);
+            assert!(
+                matches!(
+                    e,
+                    UpstreamError::Misconfigured {
+                        setting: Setting::Url,
+                        ..
+                    }
+                ),
+                "{body}: {e:?}"
+            );
+        }
+        for body in [
+            r#"{"id":"18a302ca-c89c"#,
+            r#"[{"unexpected":true}]"#,
+            r#"{"id":1}"#,
+            "",
+        ] {
+            assert_eq!(
+                unreadable().or_wrong_url(body, Setting::Url),
+                unreadable(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn failing_upstreams_stay_unavailable() {
+        for (status, body) in [
+            (502, "<html><body>502 Bad Gateway</body></html>"),
+            (503, "<!doctype html><title>Service Unavailable</title>"),
+            (
+                500,
+                r#"{"code":"PGRST300","message":"Server lacks JWT secret"}"#,
+            ),
+            (500, r#"{"code":"XX000","message":"internal error"}"#),
+            (
+                504,
+                r#"{"message":"An invalid response was received from the upstream server"}"#,
+            ),
+            (400, r#"{"code":"22023","message":"role does not exist"}"#),
+            (429, "{}"),
+        ] {
+            for read in [Read::Tenants, Read::Challenges, Read::Profile] {
+                let e = UpstreamError::answered(status, body.into(), read, Setting::Url);
+                assert_eq!(
+                    e,
+                    UpstreamError::Status {
+                        status,
+                        body: body.into()
+                    }
+                );
+                assert_eq!(Error::from(e).status(), 503);
+            }
+        }
+    }
+
+    #[test]
+    fn a_misconfiguration_is_logged_by_what_it_means_never_its_body() {
+        let echo = "<html>apikey: eyJhbGciOiJIUzI1NiJ9.secret.sig</html>";
+        let e = UpstreamError::answered(200, echo.into(), Read::Tenants, Setting::RestUrl);
+        assert_eq!(e.code(), "misconfigured");
+        assert!(!format!("{e} {e:?}").contains("secret"), "{e:?}");
+        let e = UpstreamError::answered(
+            401,
+            r#"{"code":"PGRST301","message":"JWT expired"}"#.into(),
+            Read::Tenants,
+            Setting::Url,
+        );
+        assert_eq!(
+            e.to_string(),
+            "misconfigured: SUPABASE_ANON_KEY is refused by PostgREST: another project's key, signed with another JWT secret, or expired"
+        );
+        let reply = Error::from(e);
+        assert!(
+            !reply.body().contains("PGRST301"),
+            "the client sees the setting, not the answer"
+        );
+        assert!(std::error::Error::source(&reply).is_none());
     }
 
     #[test]

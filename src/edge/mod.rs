@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::event::route_name;
 use crate::forward::{Forwarding, Identity};
+use crate::health::LastUpstream;
 use crate::host::Host;
 use crate::key::Lookup;
 use crate::purge::{self, BodyLimit};
@@ -175,9 +176,9 @@ async fn answer(
             let upstream_age_ms = if deep {
                 let (result, age_ms) = health::deep(&call.config).await;
                 if let Err(error) = result {
-                    let error = Error::from(error);
-                    worker::console_error!("deep health: {error:?}");
-                    let reply = Reply::error(&error).header("age", (age_ms / 1000).to_string());
+                    worker::console_error!("deep health: {error}");
+                    let reply = Reply::error(&Error::from(error))
+                        .header("age", (age_ms / 1000).to_string());
                     return Ok(Outcome::Reply(reply));
                 }
                 Some(age_ms)
@@ -185,13 +186,15 @@ async fn answer(
                 None
             };
             let (entries, capacity) = cache::memory_size();
-            Reply::health(Vitals {
+            let mut reply = Reply::health(Vitals {
                 memory_entries: entries,
                 memory_capacity: capacity,
                 wasm_memory_bytes: core::arch::wasm32::memory_size(0) * 65536,
                 upstream_age_ms,
                 changes: feed::vitals(&call.config),
-            })
+            });
+            reply.body = LastUpstream::added_to(&reply.body, store::last()).into();
+            reply
         }
         Route::Tenant(lookup) => {
             let (tenant, served) = call.find(&lookup).await?.ok_or(Error::TenantNotFound)?;

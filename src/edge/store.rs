@@ -3,20 +3,47 @@
 //! One PostgREST request per resolution. reqwest 0.11 (which `postgrest` uses) has no timeout
 //! on Wasm, so each request, body included, is raced against a runtime timer ([`within`]).
 //! The HTTP status is checked before a body is decoded; anything unexpected is an
-//! [`UpstreamError`], which the client sees only as `upstream_unavailable`.
+//! [`UpstreamError`] (`UpstreamError::answered` reads what it means: a wrong setting, or
+//! PostgREST failing), which the client sees as `misconfigured` or `upstream_unavailable`.
+//! What each read of the tenant directory found is kept for `/_tenant/health` ([`last`]).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
+use super::now_ms;
 use crate::config::Config;
 use crate::domain;
-use crate::error::{Error, UpstreamError};
+use crate::error::{Error, Read, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
+use crate::health::{Condition, LastUpstream};
 use crate::key::Lookup;
 use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_SELECT};
+
+thread_local! {
+    /// What this isolate's last read of the tenant directory found, and since when.
+    static LAST: Cell<Option<LastUpstream>> = const { Cell::new(None) };
+}
+
+/// What this isolate's last read of the tenant directory found (`None` before any).
+pub fn last() -> Option<LastUpstream> {
+    LAST.get()
+}
+
+/// What PostgREST's answer to `read`, other than the one asked for, means: a setting this
+/// config names wrong, or PostgREST failing (`UpstreamError::answered`).
+fn unexpected(config: &Config, read: Read, (status, body): (u16, String)) -> UpstreamError {
+    UpstreamError::answered(status, body, read, config.rest_url_setting)
+}
+
+/// Notes what a read of the tenant directory came to: no error, or `error`.
+fn note(error: Option<&UpstreamError>) {
+    let found = Condition::of(error);
+    LAST.with(|last| last.set(Some(LastUpstream::after(last.get(), found, now_ms()))));
+}
 
 /// PostgREST's error code for "a single object was requested and no row matched".
 const NO_ROWS: &str = "PGRST116";
@@ -61,20 +88,20 @@ fn is_id_row(row: &serde_json::Value) -> bool {
 /// a request naming no tenant sees none. An answer that is not a JSON array is a failure too:
 /// something else is listening.
 pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
-    match send(
-        config,
-        client(config).from("tenant_profiles").select("id").limit(1),
-    )
-    .await?
-    {
-        (200, body) => match serde_json::from_str::<serde_json::Value>(&body) {
+    let request = client(config).from("tenant_profiles").select("id").limit(1);
+    let result = match send(config, request).await {
+        Ok((200, body)) => match serde_json::from_str::<serde_json::Value>(&body) {
             Ok(serde_json::Value::Array(rows)) if rows.iter().all(is_id_row) => Ok(()),
-            _ => Err(UpstreamError::Decode(format!(
-                "not rows of ids: {body:.80}"
-            ))),
+            _ => Err(
+                UpstreamError::Decode(format!("not rows of ids: {body:.80}"))
+                    .or_wrong_url(&body, config.rest_url_setting),
+            ),
         },
-        (status, body) => Err(UpstreamError::Status { status, body }),
-    }
+        Ok(answer) => Err(unexpected(config, Read::Tenants, answer)),
+        Err(e) => Err(e),
+    };
+    note(result.as_ref().err());
+    result
 }
 
 /// The active tenant with this key, or `None`. Inactive tenants are invisible to the anon key
@@ -93,11 +120,16 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>,
         Lookup::Id(_) => request.eq("id", lookup.value()),
         Lookup::Domain(_) => request,
     };
-    match send(config, request.single()).await? {
-        (200, body) => Ok(Some(TenantRow::from_json(&body)?)),
-        (406, body) if body.contains(NO_ROWS) => Ok(None),
-        (status, body) => Err(UpstreamError::Status { status, body }),
-    }
+    let result = match send(config, request.single()).await {
+        Ok((200, body)) => TenantRow::from_json(&body)
+            .map(Some)
+            .map_err(|e| e.or_wrong_url(&body, config.rest_url_setting)),
+        Ok((406, body)) if body.contains(NO_ROWS) => Ok(None),
+        Ok(answer) => Err(unexpected(config, Read::Tenants, answer)),
+        Err(e) => Err(e),
+    };
+    note(result.as_ref().err());
+    result
 }
 
 /// The body of Cloudflare's ownership check of `host` at `path`, if a domain of that hostname
@@ -114,10 +146,14 @@ pub async fn challenge(
         .select("body")
         .eq("hostname", host)
         .eq("path", path);
-    match send(config, request).await? {
-        (200, body) => domain::challenge_body(&body).map_err(UpstreamError::Decode),
-        (status, body) => Err(UpstreamError::Status { status, body }),
-    }
+    let result = match send(config, request).await {
+        Ok((200, body)) => domain::challenge_body(&body)
+            .map_err(|e| UpstreamError::Decode(e).or_wrong_url(&body, config.rest_url_setting)),
+        Ok(answer) => Err(unexpected(config, Read::Challenges, answer)),
+        Err(e) => Err(e),
+    };
+    note(result.as_ref().err());
+    result
 }
 
 /// The change feed as of `read_at_ms` (when this read is sent): the newest [`READ_LIMIT`]
@@ -141,7 +177,8 @@ pub async fn changes(
 /// The caller's own active profile (the oldest, if several) through
 /// `public.my_tenant_profile()`, with the caller's token, as the JSON `/_tenant/me` serves:
 /// PostgREST verifies the token, row-level security decides, and PostgREST writes the JSON. A token PostgREST refuses is
-/// [`Error::Unauthorized`]; no active tenant is [`Error::TenantNotFound`].
+/// [`Error::Unauthorized`]; no active tenant is [`Error::TenantNotFound`]; Supabase's gateway
+/// refusing the anon key, or a URL leading elsewhere, is [`Error::Misconfigured`].
 pub async fn my_profile(config: &Config, user_token: &str) -> Result<String, Error> {
     let request = client(config)
         .rpc("my_tenant_profile", "{}")
@@ -152,13 +189,19 @@ pub async fn my_profile(config: &Config, user_token: &str) -> Result<String, Err
         .single()
         .auth(user_token);
     match send(config, request).await? {
-        (200, body) => match active_profile(&body)? {
+        (200, body) => match active_profile(&body)
+            .map_err(|e| e.or_wrong_url(&body, config.rest_url_setting))?
+        {
             Some(_) => Ok(body),
             None => Err(Error::TenantNotFound),
         },
         (406, body) if body.contains(NO_ROWS) => Err(Error::TenantNotFound),
-        (401 | 403, _) => Err(Error::user_unauthorized()),
-        (status, body) => Err(UpstreamError::Status { status, body }.into()),
+        answer => match unexpected(config, Read::Profile, answer) {
+            UpstreamError::Status {
+                status: 401 | 403, ..
+            } => Err(Error::user_unauthorized()),
+            e => Err(e.into()),
+        },
     }
 }
 

@@ -1,5 +1,5 @@
 // A stand-in for a PostgREST having a bad minute, for fault tests only (never as proof that
-// something works): it hangs, answers 500, or answers garbage, as `mode` says.
+// something works): it hangs, answers 500, a proxy's 502 page, or garbage, as `mode` says.
 
 import http from 'node:http';
 import { freePort } from '../../scripts/stack.mjs';
@@ -7,7 +7,9 @@ import { freePort } from '../../scripts/stack.mjs';
 const ANSWERS = {
   500: [500, 'application/json', '{"code":"XX000","message":"internal error"}'],
   malformed: [200, 'application/json', '{"id":"18a302ca-c89c-4315-ab63'],
-  html: [200, 'text/html', '<html><body>502 Bad Gateway</body></html>'],
+  // A proxy in front of PostgREST failing: an HTML error page with a 5xx status (a page with a
+  // 2xx-4xx status means the URL leads elsewhere: misconfigured, tests/misconfig.test.mjs).
+  html: [502, 'text/html', '<html><body>502 Bad Gateway</body></html>'],
   'wrong-shape': [200, 'application/json', '[{"unexpected":true}]'],
   'leaky-row': [200, 'application/vnd.pgrst.object+json', JSON.stringify({
     id: '18a302ca-c89c-4315-ab63-44e4f389b55e', slug: 'leaky', display_name: 'Leaky', tenant_type: 'coach',
