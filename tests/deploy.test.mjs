@@ -268,8 +268,8 @@ test('environments cannot be confused: each its own Worker, the top level deploy
 test('a hand-run `npx wrangler dev --config control/wrangler.toml` from the repo root builds and answers /health', async () => {
   const line = README.split('\n').find((l) => l.trim().startsWith('npx wrangler dev --config control/wrangler.toml'));
   assert.ok(line, 'the README shows how to run the control plane by hand');
-  // Its own port instead of the README's.
-  const command = line.replace(/\s+#.*$/, '').replace(/--port \d+/, '').trim().split(/\s+/).slice(1);
+  // Ports of its own instead of the README's.
+  const command = line.replace(/\s+#.*$/, '').replace(/--(inspector-)?port \d+/g, '').trim().split(/\s+/).slice(1);
   const port = await freePort();
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', command[0]), [...command.slice(1), '--ip', '127.0.0.1', '--port', String(port),
     '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false'], {
