@@ -55,6 +55,6 @@ pub use crate::domain::is_challenge_path;
 pub use crate::error::Error;
 pub use crate::host::Host;
 pub use crate::key::{Lookup, Slug, TenantId};
-pub use crate::route::{route, Route};
+pub use crate::route::{route, Asset, Route};
 pub use crate::timestamp::{format_ms, parse_ms};
 pub use crate::token::bearer_token;

@@ -3,7 +3,7 @@
 //!
 //! A Worker reads its settings on the first request and answers every request `500
 //! misconfigured` when one is wrong: the right behaviour once deployed, and the wrong moment to
-//! find out. The preflight runs the same parser ([`Config::from_lookup`] here, the control
+//! find out. The preflight runs the same parser (`Config::from_lookup` here, the control
 //! plane's in `tenant_control::preflight`) over the environment's `[vars]`, with stand-ins for
 //! the secrets it cannot read. The parser stops at the first wrong setting, so the check parses
 //! again with a valid stand-in in its place until the parser is satisfied: each wrong setting is

@@ -1,15 +1,18 @@
 // The brand contract (issue 11): the JSON Schema accepts exactly the documents of the shared
 // corpus that are marked valid (the database CHECK and the Worker are held to the same corpus
-// in tests/database.test.mjs and src/brand.rs), and the committed TypeScript types are what
-// json-schema-to-typescript generates from the schemas (`npm run types` regenerates them).
+// in tests/database.test.mjs and src/brand.rs), the Worker's answers on the real stack (by slug,
+// id, domain and Host) are what the public tenant schema describes, and the committed TypeScript
+// types are what json-schema-to-typescript generates from the schemas (`npm run types`
+// regenerates them).
 
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { compileFromFile } from 'json-schema-to-typescript';
-import { ROOT } from '../scripts/stack.mjs';
+import { ROOT, startStack } from '../scripts/stack.mjs';
+import { TENANTS, client } from './support/tenants.mjs';
 
 const SCHEMA = path.join(ROOT, 'schema');
 const read = (file) => JSON.parse(fs.readFileSync(path.join(SCHEMA, file), 'utf8'));
@@ -37,21 +40,37 @@ test('the JSON Schema accepts exactly the valid documents of the corpus', () => 
   assert.deepEqual(disagreements, []);
 });
 
-test('the public tenant schema describes what the Worker serves', () => {
-  const { tenant } = validators();
-  const served = {
-    id: '7e000000-0000-4000-8000-000000000002',
-    slug: 'northstar-coaching',
-    displayName: 'Northstar Coaching',
-    tenantType: 'coach',
-    customDomain: 'coach.northstar.localhost',
-    enabledAssessments: ['industry4'],
-    brand: corpus.find((c) => c.name === 'seed: Northstar Coaching').document,
-  };
-  assert.ok(tenant(served), JSON.stringify(tenant.errors));
-  assert.ok(tenant({ ...served, customDomain: null }));
-  assert.ok(!tenant({ ...served, emailConfig: {} }), 'no private field');
-  assert.ok(!tenant({ ...served, brand: { ...served.brand, colors: {} } }));
+describe('on the real stack', () => {
+  let stack;
+  let call;
+  before(async () => {
+    stack = await startStack({ seed: true });
+    call = client(stack.worker.url);
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('the public tenant schema describes what the Worker serves', async () => {
+    const { tenant } = validators();
+    for (const t of [TENANTS.northstar, TENANTS.acme]) {
+      const answers = [
+        ['by slug', `/_tenant/slug/${t.slug}`],
+        ['by id', `/_tenant/id/${t.id}`],
+        ['by domain', `/_tenant/domain/${t.domain}`],
+        ['by its own Host', '/_tenant/brand.json', t.domain],
+      ];
+      for (const [how, route, host] of answers) {
+        const res = await call(route, { host });
+        assert.equal(res.status, 200, `${t.slug} ${how}: ${res.body}`);
+        const served = res.json();
+        assert.equal(served.slug, t.slug, `${t.slug} ${how}`);
+        assert.ok(tenant(served), `${t.slug} ${how}: ${JSON.stringify(tenant.errors)}`);
+        assert.ok(!tenant({ ...served, emailConfig: {} }), `${t.slug} ${how}: the schema refuses a private field`);
+        assert.ok(!tenant({ ...served, brand: { ...served.brand, colors: {} } }), `${t.slug} ${how}: and a brand without colors`);
+      }
+    }
+  });
 });
 
 test('the committed TypeScript types are what the schemas generate', async () => {

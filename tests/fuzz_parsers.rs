@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use tenant_resolver::{bearer_token, route, Host, Lookup, Route, Slug, TenantId};
+use tenant_resolver::{bearer_token, route, Asset, Host, Lookup, Route, Slug, TenantId};
 
 /// Cases per property in the test command's short run, unless `PROPTEST_CASES` says otherwise.
 const SHORT_RUN_CASES: u32 = 3000;
@@ -33,6 +33,50 @@ fn hostish() -> impl Strategy<Value = String> {
         "\\[?[0-9a-f:.]{0,40}\\]?(:[0-9]{1,5})?",
         any::<String>(),
         "[a-z]{1,70}\\.[a-z]{2,3}",
+    ]
+}
+
+/// Cloudflare's HTTP ownership check of a custom hostname, as `src/domain.rs` spells it.
+const CHALLENGE_PREFIX: &str = "/.well-known/cf-custom-hostname-challenge/";
+
+/// Paths that reach every route the Worker answers, and the paths beside them: each
+/// `/_tenant/` route with keys that parse and keys that do not, Cloudflare's ownership check
+/// (with ids it accepts, and ids and extra segments it does not), other `/.well-known/` paths,
+/// and anything else.
+fn routeish() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec![
+        "slug",
+        "domain",
+        "id",
+        "me",
+        "health",
+        "brand.json",
+        "brand.css",
+        "manifest.webmanifest",
+        "schema",
+        "purge",
+        "",
+    ]);
+    let key = prop_oneof![
+        "[a-zA-Z0-9\\-]{1,20}",
+        "[a-z0-9\\-]{1,20}\\.[a-z]{2,3}",
+        "[0-9a-fA-F]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        prop::sample::select(vec!["tenant.schema.json", "brand-config.schema.json"])
+            .prop_map(str::to_string),
+        "[^/]{0,80}",
+    ];
+    let tenant = (name, prop::collection::vec(key, 0..3)).prop_map(|(name, keys)| {
+        let keys: String = keys.iter().map(|k| format!("/{k}")).collect();
+        format!("/_tenant/{name}{keys}")
+    });
+    let challenge = prop_oneof!["[A-Za-z0-9._~\\-]{0,130}", "[^/]{0,40}(/[^/]{0,20}){0,2}",]
+        .prop_map(|id| format!("{CHALLENGE_PREFIX}{id}"));
+    prop_oneof![
+        tenant,
+        challenge,
+        "/\\.well-known/[ -~]{0,60}",
+        "/[ -~]{0,100}",
+        any::<String>(),
     ]
 }
 
@@ -171,16 +215,56 @@ proptest! {
     }
 
     #[test]
-    fn routing_never_panics_and_reserves_the_prefix(
-        method in prop_oneof![Just("GET".to_string()), Just("POST".to_string()), Just("OPTIONS".to_string()), "[A-Z]{1,10}"],
-        path in prop_oneof!["/_tenant/(slug|domain|id|me|health|brand\\.json|purge)?(/[^/]{0,80}){0,3}", "/[ -~]{0,100}", any::<String>()],
+    fn routing_answers_each_route_at_its_path_and_forwards_the_rest(
+        method in prop_oneof![Just("GET".to_string()), Just("HEAD".to_string()), Just("POST".to_string()), Just("OPTIONS".to_string()), "[A-Z]{1,10}"],
+        path in routeish(),
         query in "[ -~]{0,40}",
     ) {
-        match route(&method, &path, &query) {
-            Ok(Route::Forward) => prop_assert!(!path.starts_with("/_tenant/") && path != "/_tenant"),
-            Ok(_) => prop_assert!(path.starts_with("/_tenant/")),
+        let reserved = path.starts_with("/_tenant/");
+        let segments: Vec<&str> = path.strip_prefix("/_tenant/").unwrap_or("").split('/').collect();
+        let read = method == "GET" || method == "HEAD";
+        let found = route(&method, &path, &query);
+        if path.starts_with(CHALLENGE_PREFIX) {
+            match &found {
+                Ok(Route::Challenge) => prop_assert!(read, "{method} {path}"),
+                Err(error) => prop_assert!(!read && error.code() == "method_not_allowed", "{method} {path}: {}", error.code()),
+                Ok(other) => prop_assert!(false, "{method} {path} → {other:?}"),
+            }
+        }
+        match found {
+            Ok(Route::Challenge) => prop_assert!(path.starts_with(CHALLENGE_PREFIX)),
+            Ok(Route::Forward) => prop_assert!(!reserved && path != "/_tenant" && !path.starts_with(CHALLENGE_PREFIX), "{path}"),
+            Ok(Route::Preflight { .. }) => prop_assert!(reserved && method == "OPTIONS"),
+            Ok(Route::Purge) => prop_assert!(segments == ["purge"] && method == "POST"),
+            Ok(found) => {
+                prop_assert!(read, "{method} {path} → {found:?}");
+                match found {
+                    Route::Health { .. } => prop_assert_eq!(segments, ["health"]),
+                    Route::Brand(Asset::Json) => prop_assert_eq!(segments, ["brand.json"]),
+                    Route::Brand(Asset::Css) => prop_assert_eq!(segments, ["brand.css"]),
+                    Route::Brand(Asset::Manifest) => prop_assert_eq!(segments, ["manifest.webmanifest"]),
+                    Route::Schema(schema) => prop_assert_eq!(segments, ["schema", schema.name]),
+                    Route::Me => prop_assert_eq!(segments, ["me"]),
+                    Route::Tenant(Lookup::Slug(slug)) => {
+                        prop_assert_eq!(segments.len(), 2);
+                        prop_assert_eq!(segments[0], "slug");
+                        prop_assert_eq!(Slug::parse(segments[1]).ok(), Some(slug));
+                    }
+                    Route::Tenant(Lookup::Domain(host)) => {
+                        prop_assert_eq!(segments.len(), 2);
+                        prop_assert_eq!(segments[0], "domain");
+                        prop_assert_eq!(Host::parse_domain(segments[1]).ok(), Some(host));
+                    }
+                    Route::Tenant(Lookup::Id(id)) => {
+                        prop_assert_eq!(segments.len(), 2);
+                        prop_assert_eq!(segments[0], "id");
+                        prop_assert_eq!(TenantId::parse(segments[1]).ok(), Some(id));
+                    }
+                    other => prop_assert!(false, "{method} {path} → {other:?}"),
+                }
+            }
             Err(error) => {
-                prop_assert!(path.starts_with("/_tenant/") || error.code() == "not_found", "{path}: {}", error.code());
+                prop_assert!(reserved || path.starts_with(CHALLENGE_PREFIX) || error.code() == "not_found", "{path}: {}", error.code());
                 prop_assert!((400..500).contains(&error.status()));
                 prop_assert!(serde_json::from_str::<serde_json::Value>(&error.body()).is_ok());
             }

@@ -1,5 +1,5 @@
 //! The control plane's preflight: its settings a deploy needs, checked by its own parser
-//! ([`Config::from_lookup`]) the way `tenant_resolver::preflight` checks the resolver's.
+//! (`Config::from_lookup`) the way `tenant_resolver::preflight` checks the resolver's.
 
 use std::collections::BTreeMap;
 

@@ -14,6 +14,8 @@
 //! The isolates of a data center coordinate through two Cache API entries: the newest snapshot,
 //! and a lease that says nobody should read PostgREST for now (one isolate is reading, or the
 //! feed is failing and backing off).
+//!
+//! [`WAIT_BUDGET_MS`]: crate::feed::WAIT_BUDGET_MS
 
 use std::cell::RefCell;
 use std::rc::Rc;
