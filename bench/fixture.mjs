@@ -3,9 +3,28 @@
 // tenants in supabase/seed.sql so a body is the size of a real one. Deterministic ids and
 // values make every run load the same data, so runs are comparable.
 
-const NAMES = ['northstar', 'harbor', 'summit', 'meridian', 'lantern', 'evergreen', 'compass',
-  'keystone', 'riverbend', 'bluebird', 'cedar', 'horizon', 'tidewater', 'granite', 'aurora',
-  'foxglove', 'ironwood', 'juniper', 'larkspur', 'oakridge'];
+const NAMES = [
+  'northstar',
+  'harbor',
+  'summit',
+  'meridian',
+  'lantern',
+  'evergreen',
+  'compass',
+  'keystone',
+  'riverbend',
+  'bluebird',
+  'cedar',
+  'horizon',
+  'tidewater',
+  'granite',
+  'aurora',
+  'foxglove',
+  'ironwood',
+  'juniper',
+  'larkspur',
+  'oakridge',
+];
 const KINDS = ['coaching', 'leadership', 'partners', 'academy', 'consulting', 'growth', 'mentoring'];
 const FONTS = ['Inter', 'Montserrat', 'Open Sans', 'Lato', 'Merriweather', 'Source Sans 3', 'Georgia'];
 const TYPES = ['coach', 'consultancy', 'enterprise'];
@@ -46,10 +65,18 @@ const quote = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
 /** One INSERT for all of them (psql runs it in a single round trip). */
 export function fixtureSql(list) {
-  const rows = list.map((t) => `(${[
-    quote(t.id), quote(t.slug), quote(t.displayName), quote(t.tenantType),
-    `${quote(JSON.stringify(t.brand))}::jsonb`, quote(t.customDomain), "array['industry4']",
-  ].join(', ')})`);
+  const rows = list.map(
+    (t) =>
+      `(${[
+        quote(t.id),
+        quote(t.slug),
+        quote(t.displayName),
+        quote(t.tenantType),
+        `${quote(JSON.stringify(t.brand))}::jsonb`,
+        quote(t.customDomain),
+        "array['industry4']",
+      ].join(', ')})`,
+  );
   return `insert into public.tenant_profiles
   (id, slug, display_name, tenant_type, brand_config, custom_domain, enabled_assessments)
 values

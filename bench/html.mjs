@@ -67,11 +67,13 @@ export async function measureHtml(stack, { domain, rounds, seconds, load, say, d
   await new Promise((resolve) => origin.listen(0, '127.0.0.1', resolve));
   const originUrl = `http://127.0.0.1:${origin.address().port}`;
   try {
-    const started = { passthrough: await startWorker({
-      dir,
-      config: path.join(path.dirname(new URL(import.meta.url).pathname), 'passthrough', 'wrangler.toml'),
-      vars: { ORIGIN_URL: originUrl },
-    }) };
+    const started = {
+      passthrough: await startWorker({
+        dir,
+        config: path.join(path.dirname(new URL(import.meta.url).pathname), 'passthrough', 'wrangler.toml'),
+        vars: { ORIGIN_URL: originUrl },
+      }),
+    };
     stack.processes.push(started.passthrough.proc);
     for (const name of HTML_NAMES.slice(1)) started[name] = await addWorker(stack, { ORIGIN_URL: originUrl, ...SETTINGS[name] });
     const workers = {};
@@ -97,12 +99,16 @@ export async function measureHtml(stack, { domain, rounds, seconds, load, say, d
       const result = {};
       for (const name of HTML_NAMES) {
         result[name] = await load(workers[name], workers[name].url, targetsFile, seconds, options(workers[name]));
-        say(`html round ${round} ${name}: ${Math.round(result[name].rps)} req/s, ${result[name].cpuPerRequestUs.toFixed(0)} µs CPU per answer, p50 ${result[name].p50Ms.toFixed(2)} ms`);
+        say(
+          `html round ${round} ${name}: ${Math.round(result[name].rps)} req/s, ${result[name].cpuPerRequestUs.toFixed(0)} µs CPU per answer, p50 ${result[name].p50Ms.toFixed(2)} ms`,
+        );
       }
       runs.push(result);
     }
     return {
-      runs, connections, delayMs,
+      runs,
+      connections,
+      delayMs,
       bytes: Object.fromEntries(HTML_NAMES.map((n) => [n, workers[n].bytes])),
       pageBytes: Buffer.byteLength(PAGE),
     };

@@ -23,9 +23,10 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 /** A tenant by slug, or its brand.json by Host, alternately; timed. */
 async function ask(url, t, i) {
   const started = performance.now();
-  const res = i % 2
-    ? await request(`${url}/_tenant/slug/${t.slug}`, { agent })
-    : await request(`${url}/_tenant/brand.json`, { host: t.customDomain, agent });
+  const res =
+    i % 2
+      ? await request(`${url}/_tenant/slug/${t.slug}`, { agent })
+      : await request(`${url}/_tenant/brand.json`, { host: t.customDomain, agent });
   return { status: res.status, ms: performance.now() - started };
 }
 
@@ -33,12 +34,16 @@ async function ask(url, t, i) {
 async function steady(urls, targets, { seconds, connections = 4, pauseMs = 10 }) {
   const until = Date.now() + seconds * 1000;
   const answers = [];
-  await Promise.all(urls.flatMap((url, u) => Array.from({ length: connections }, async (_, c) => {
-    for (let i = u * 31 + c * 7; Date.now() < until; i += 1) {
-      answers.push(await ask(url, targets[i % targets.length], i));
-      if (pauseMs) await sleep(pauseMs);
-    }
-  })));
+  await Promise.all(
+    urls.flatMap((url, u) =>
+      Array.from({ length: connections }, async (_, c) => {
+        for (let i = u * 31 + c * 7; Date.now() < until; i += 1) {
+          answers.push(await ask(url, targets[i % targets.length], i));
+          if (pauseMs) await sleep(pauseMs);
+        }
+      }),
+    ),
+  );
   return answers;
 }
 
@@ -61,9 +66,10 @@ async function warm(urls, targets) {
  * Runs the three measurements on `stack` for `targets` (tenants already in the database).
  * `say` logs progress.
  */
-export async function measureOutage(stack, {
-  targets, isolates = 4, isolateSeconds = 60, poll = 2, dcs = 3, outageSeconds = 90, slowSeconds = 20, say,
-}) {
+export async function measureOutage(
+  stack,
+  { targets, isolates = 4, isolateSeconds = 60, poll = 2, dcs = 3, outageSeconds = 90, slowSeconds = 20, say },
+) {
   const proxies = [];
   const proxy = async () => {
     const p = await startCountingProxy(stack.postgrest.url);
@@ -93,7 +99,9 @@ export async function measureOutage(stack, {
       tenantReads: shared.tenantReads(),
       perInterval: shared.feedReads() / (isolateSeconds / poll),
     };
-    say(`${isolates} isolates: ${isolateResult.feedReads} feed reads in ${isolateSeconds} s (${isolateResult.perInterval.toFixed(2)} per interval of ${poll} s)`);
+    say(
+      `${isolates} isolates: ${isolateResult.feedReads} feed reads in ${isolateSeconds} s (${isolateResult.perInterval.toFixed(2)} per interval of ${poll} s)`,
+    );
 
     say(`outage bench: the feed unreadable for ${outageSeconds} s, ${dcs} data centers, ${targets.length} tenants`);
     const centers = [];
@@ -106,7 +114,11 @@ export async function measureOutage(stack, {
     let outage;
     try {
       const started = Date.now();
-      const answers = await steady(centers.map((c) => c.url), targets, { seconds: outageSeconds });
+      const answers = await steady(
+        centers.map((c) => c.url),
+        targets,
+        { seconds: outageSeconds },
+      );
       const minutes = (Date.now() - started) / 60_000;
       const tenantReads = centers.reduce((a, c) => a + c.proxy.tenantReads(), 0);
       const feedReads = centers.reduce((a, c) => a + c.proxy.feedReads(), 0);
@@ -122,7 +134,9 @@ export async function measureOutage(stack, {
         bound: targets.length * dcs * (1 + minutes),
         boundPerMinute: targets.length * dcs,
       };
-      say(`outage: ${tenantReads} tenant reads (${outage.perMinute.toFixed(0)}/min) and ${feedReads} feed reads for ${answers.length} requests`);
+      say(
+        `outage: ${tenantReads} tenant reads (${outage.perMinute.toFixed(0)}/min) and ${feedReads} feed reads for ${answers.length} requests`,
+      );
     } finally {
       psql(stack.dbUrl, { sql: GRANT_FEED });
     }
@@ -139,12 +153,20 @@ export async function measureOutage(stack, {
     const stats = (answers) => ({
       requests: answers.length,
       failed: answers.filter((a) => a.status !== 200).length,
-      p50Ms: quantile(answers.map((a) => a.ms), 0.5),
-      p99Ms: quantile(answers.map((a) => a.ms), 0.99),
+      p50Ms: quantile(
+        answers.map((a) => a.ms),
+        0.5,
+      ),
+      p99Ms: quantile(
+        answers.map((a) => a.ms),
+        0.99,
+      ),
       maxMs: Math.max(...answers.map((a) => a.ms)),
     });
     const slowResult = { seconds: slowSeconds, healthy: stats(healthy), slow: stats(slow), feedReads: slowProxy.feedReads() };
-    say(`slow PostgREST: hits p99 ${slowResult.slow.p99Ms.toFixed(1)} ms (healthy ${slowResult.healthy.p99Ms.toFixed(1)} ms), max ${slowResult.slow.maxMs.toFixed(0)} ms`);
+    say(
+      `slow PostgREST: hits p99 ${slowResult.slow.p99Ms.toFixed(1)} ms (healthy ${slowResult.healthy.p99Ms.toFixed(1)} ms), max ${slowResult.slow.maxMs.toFixed(0)} ms`,
+    );
     return { isolates: isolateResult, outage, slow: slowResult };
   } finally {
     for (const p of proxies) await p.stop();

@@ -20,12 +20,11 @@ export function cpuSample() {
  * Cores busy with processes outside this benchmark between two samples (other engineers'
  * builds and tests share this machine): reported with every run, so a disturbed run is visible.
  */
-export const otherCores = (a, b) =>
-  Math.max(0, (b.busy - a.busy) - (b.ours - a.ours)) / ((b.total - a.total) / os.availableParallelism());
+export const otherCores = (a, b) => Math.max(0, b.busy - a.busy - (b.ours - a.ours)) / ((b.total - a.total) / os.availableParallelism());
 
 /** Waits (at most `maxMs`) for a second in which other processes use under a quarter core. */
 export async function waitForQuiet(maxMs = 5_000) {
-  for (const deadline = Date.now() + maxMs; ;) {
+  for (const deadline = Date.now() + maxMs; ; ) {
     const a = cpuSample();
     await sleep(1000);
     const other = otherCores(a, cpuSample());

@@ -47,7 +47,12 @@ ${r.runs.map((round, i) => `| ${i + 1} | ${rps(round[p][mix].resolver.rps)} | ${
 function pacedSection(r) {
   if (!r.paced.length) return '';
   const per = (mix, n, key) => median(r.paced.map((round) => round[mix][n][key]));
-  const rows = MIXES.flatMap((mix) => ['resolver', 'ceiling'].map((n) => `| ${MIX_LABEL[mix]} | ${LABEL[n]} | ${rps(per(mix, n, 'rps'))} | ${ms(per(mix, n, 'p50Ms'))} | ${ms(per(mix, n, 'p99Ms'))} | ${r.paced.map((round) => ms(round[mix][n].p99Ms)).join(' / ')} | ${r.paced.reduce((a, round) => a + round[mix][n].non2xx + round[mix][n].socketErrors, 0)} |`));
+  const rows = MIXES.flatMap((mix) =>
+    ['resolver', 'ceiling'].map(
+      (n) =>
+        `| ${MIX_LABEL[mix]} | ${LABEL[n]} | ${rps(per(mix, n, 'rps'))} | ${ms(per(mix, n, 'p50Ms'))} | ${ms(per(mix, n, 'p99Ms'))} | ${r.paced.map((round) => ms(round[mix][n].p99Ms)).join(' / ')} | ${r.paced.reduce((a, round) => a + round[mix][n].non2xx + round[mix][n].socketErrors, 0)} |`,
+    ),
+  );
   return `## Latency at a fixed load (direct)
 
 The same ${r.settings.connections} connections, each pausing ${r.settings.pacedDelayMs} ms between requests, so the
@@ -162,7 +167,9 @@ export function report(r) {
     const [mine, ceiling] = [sums[p][m].per('resolver', 'p99Ms'), sums[p][m].per('ceiling', 'p99Ms')];
     return `${ms(mine)} vs ${ms(ceiling)} ${met(mine <= ceiling)}`;
   };
-  const targetRows = paths.flatMap((p) => MIXES.map((m) => `| ${PATH_LABEL[p]}, ${MIX_LABEL[m]} | ${cell(p, m, 'ceiling', 0.9)} | ${p99(p, m)} | ${cell(p, m, 'ts', 1.5)} |`));
+  const targetRows = paths.flatMap((p) =>
+    MIXES.map((m) => `| ${PATH_LABEL[p]}, ${MIX_LABEL[m]} | ${cell(p, m, 'ceiling', 0.9)} | ${p99(p, m)} | ${cell(p, m, 'ts', 1.5)} |`),
+  );
 
   return `# Benchmark results
 
@@ -195,7 +202,7 @@ ${paths.flatMap((p) => MIXES.map((m) => pathSection(r, p, m))).join('\n')}
 
 | worker | warm-up, cold pass (${r.settings.loaded} slugs + ${r.settings.loaded} hosts) | warm-up, second pass | wrk warm-up + all measured runs |
 |---|---:|---:|---:|
-${['resolver', 'ts'].map((n) => `| ${LABEL[n]} | ${r.warm[n].upstream[0]} | ${r.warm[n].upstream[1] ?? "–"} | ${r.afterWarm[n]} |`).join('\n')}
+${['resolver', 'ts'].map((n) => `| ${LABEL[n]} | ${r.warm[n].upstream[0]} | ${r.warm[n].upstream[1] ?? '–'} | ${r.afterWarm[n]} |`).join('\n')}
 
 The resolver caches a tenant once under all its keys (slug, domain, id); the TypeScript version
 caches per lookup key, so it asks once per slug and once per host. Resolver total:
@@ -223,22 +230,37 @@ Cache hits, median of the paired ratios (and of the rounds' p99):
 | path and mix | throughput ≥ 0.9× the ceiling | p99 ≤ the ceiling's (saturated) | throughput ≥ 1.5× the TypeScript resolver |
 |---|---|---|---|
 ${targetRows.join('\n')}
-${r.paced.length ? `
+${
+  r.paced.length
+    ? `
 At a fixed load (direct, medians of the rounds' p99):
 
 | mix | p99 ≤ the ceiling's |
 |---|---|
-${MIXES.map((mix) => { const p = (n) => median(r.paced.map((round) => round[mix][n].p99Ms)); return `| ${MIX_LABEL[mix]} | ${ms(p('resolver'))} vs ${ms(p('ceiling'))} ${met(p('resolver') <= p('ceiling'))} |`; }).join('\n')}
-` : ''}
+${MIXES.map((mix) => {
+  const p = (n) => median(r.paced.map((round) => round[mix][n].p99Ms));
+  return `| ${MIX_LABEL[mix]} | ${ms(p('resolver'))} vs ${ms(p('ceiling'))} ${met(p('resolver') <= p('ceiling'))} |`;
+}).join('\n')}
+`
+    : ''
+}
 | target | result |
 |---|---|
 | at most one tenant read per tenant per TTL | ${up.total} for ${r.settings.loaded} tenants in ${up.elapsedS.toFixed(0)} s (TTL ${r.settings.ttl} s) ${met(upstreamOk)} |
 | gzip Wasm ≤ 200 KiB | ${kib(r.wasm.resolver.gzip)} ${met(r.wasm.resolver.gzip <= r.settings.budget)} |
-${r.feed ? `| feed on: PostgREST requests ≤ data centers / \`CHANGES_POLL_SECONDS\` per second | ${(r.feed.measured.on.perMinute / 60).toFixed(2)}/s ≤ ${(r.feed.dcs / r.feed.poll).toFixed(2)}/s ${met(r.feed.measured.on.feedReads + r.feed.measured.on.tenantReads <= r.feed.dcs * (Math.floor(r.feed.seconds / r.feed.poll) + 1))} |
-| feed on: edit → visible in every data center ≤ \`CHANGES_POLL_SECONDS\` + 1 s | ${ms(Math.max(...r.feed.editMs.map((x) => x ?? Infinity)))} ≤ ${(r.feed.poll + 1) * 1000} ms ${met(r.feed.editMs.every((x) => x != null && x <= (r.feed.poll + 1) * 1000))} |` : '| change feed | not measured in this run (`BENCH_FEED_SECONDS=0`) |'}
-${r.outage ? `| feed reads per data center per interval, ${r.outage.isolates.isolates} isolates ≤ 2 | ${r.outage.isolates.perInterval.toFixed(2)} ${met(r.outage.isolates.perInterval <= 2)} |
+${
+  r.feed
+    ? `| feed on: PostgREST requests ≤ data centers / \`CHANGES_POLL_SECONDS\` per second | ${(r.feed.measured.on.perMinute / 60).toFixed(2)}/s ≤ ${(r.feed.dcs / r.feed.poll).toFixed(2)}/s ${met(r.feed.measured.on.feedReads + r.feed.measured.on.tenantReads <= r.feed.dcs * (Math.floor(r.feed.seconds / r.feed.poll) + 1))} |
+| feed on: edit → visible in every data center ≤ \`CHANGES_POLL_SECONDS\` + 1 s | ${ms(Math.max(...r.feed.editMs.map((x) => x ?? Infinity)))} ≤ ${(r.feed.poll + 1) * 1000} ms ${met(r.feed.editMs.every((x) => x != null && x <= (r.feed.poll + 1) * 1000))} |`
+    : '| change feed | not measured in this run (`BENCH_FEED_SECONDS=0`) |'
+}
+${
+  r.outage
+    ? `| feed reads per data center per interval, ${r.outage.isolates.isolates} isolates ≤ 2 | ${r.outage.isolates.perInterval.toFixed(2)} ${met(r.outage.isolates.perInterval <= 2)} |
 | feed unreadable: tenant reads ≤ tenants × data centers × (1 + minutes) | ${r.outage.outage.tenantReads} ≤ ${r.outage.outage.bound.toFixed(0)} ${met(r.outage.outage.tenantReads <= r.outage.outage.bound)} |
-| PostgREST in 2 s: p99 of cached hits < 1 s | ${ms(r.outage.slow.slow.p99Ms)} ${met(r.outage.slow.slow.p99Ms < 1000)} |` : '| outages | not measured in this run (`BENCH_OUTAGE_SECONDS=0`) |'}
+| PostgREST in 2 s: p99 of cached hits < 1 s | ${ms(r.outage.slow.slow.p99Ms)} ${met(r.outage.slow.slow.p99Ms < 1000)} |`
+    : '| outages | not measured in this run (`BENCH_OUTAGE_SECONDS=0`) |'
+}
 
 All traffic is loopback; wrk, wrangler's proxy and the Worker's workerd share the same
 ${r.machine.cores} cores, so a ratio says more than an absolute figure. See [README.md](README.md).

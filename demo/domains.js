@@ -67,43 +67,61 @@
   }
 
   function dnsTable(domain) {
-    const rows = domain.dns.map((r) => el('tr', { 'data-type': r.type },
-      el('td', { textContent: r.type }),
-      el('td', { className: 'mono', textContent: r.name }),
-      el('td', { className: 'mono', textContent: r.value }),
-      el('td', { textContent: r.optional ? 'optional' : 'required' }),
-      el('td', {}, copyButton(r.value))));
-    return el('table', { class: 'dns' },
+    const rows = domain.dns.map((r) =>
+      el(
+        'tr',
+        { 'data-type': r.type },
+        el('td', { textContent: r.type }),
+        el('td', { className: 'mono', textContent: r.name }),
+        el('td', { className: 'mono', textContent: r.value }),
+        el('td', { textContent: r.optional ? 'optional' : 'required' }),
+        el('td', {}, copyButton(r.value)),
+      ),
+    );
+    return el(
+      'table',
+      { class: 'dns' },
       el('thead', {}, el('tr', {}, ...['Type', 'Name', 'Value', '', ''].map((h) => el('th', { textContent: h })))),
-      el('tbody', {}, ...rows));
+      el('tbody', {}, ...rows),
+    );
   }
 
   function render(domains) {
     const list = $('domains');
-    list.replaceChildren(...domains.map((d) => {
-      const actions = el('p', { class: 'choices' });
-      if (d.status === 'active' && !d.primary) {
-        const primary = el('button', { type: 'button', textContent: 'Make primary' });
-        primary.addEventListener('click', () => act('POST', `/domains/${d.hostname}/primary`));
-        actions.append(primary);
-      }
-      if (d.status !== 'removing') {
-        const remove = el('button', { type: 'button', textContent: 'Remove' });
-        remove.addEventListener('click', () => act('DELETE', `/domains/${d.hostname}`));
-        actions.append(remove);
-      }
-      const owner = d.ownershipVerifiedAt ? 'Ownership verified' : 'Ownership not verified yet: add the TXT record';
-      const item = el('li', { class: 'card domain', 'data-hostname': d.hostname, 'data-status': d.status, 'data-owned': String(Boolean(d.ownershipVerifiedAt)) },
-        el('h2', {}, d.hostname, ' ', el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status })),
-        el('p', { class: 'ownership', textContent: owner }),
-        el('p', { class: 'ssl', textContent: `${certificate(d)}${d.primary ? ' · primary domain' : ''}` }));
-      if (d.status !== 'active' && d.status !== 'removing') {
-        item.append(el('p', { textContent: 'Add these records at your DNS provider:' }), dnsTable(d));
-      }
-      if (d.errors.length > 0) item.append(el('ul', { class: 'problem' }, ...d.errors.map((e) => el('li', { textContent: e }))));
-      item.append(actions);
-      return item;
-    }));
+    list.replaceChildren(
+      ...domains.map((d) => {
+        const actions = el('p', { class: 'choices' });
+        if (d.status === 'active' && !d.primary) {
+          const primary = el('button', { type: 'button', textContent: 'Make primary' });
+          primary.addEventListener('click', () => act('POST', `/domains/${d.hostname}/primary`));
+          actions.append(primary);
+        }
+        if (d.status !== 'removing') {
+          const remove = el('button', { type: 'button', textContent: 'Remove' });
+          remove.addEventListener('click', () => act('DELETE', `/domains/${d.hostname}`));
+          actions.append(remove);
+        }
+        const owner = d.ownershipVerifiedAt ? 'Ownership verified' : 'Ownership not verified yet: add the TXT record';
+        const item = el(
+          'li',
+          {
+            class: 'card domain',
+            'data-hostname': d.hostname,
+            'data-status': d.status,
+            'data-owned': String(Boolean(d.ownershipVerifiedAt)),
+          },
+          el('h2', {}, d.hostname, ' ', el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status })),
+          el('p', { class: 'ownership', textContent: owner }),
+          el('p', { class: 'ssl', textContent: `${certificate(d)}${d.primary ? ' · primary domain' : ''}` }),
+        );
+        if (d.status !== 'active' && d.status !== 'removing') {
+          item.append(el('p', { textContent: 'Add these records at your DNS provider:' }), dnsTable(d));
+        }
+        if (d.errors.length > 0) item.append(el('ul', { class: 'problem' }, ...d.errors.map((e) => el('li', { textContent: e }))));
+        item.append(actions);
+        return item;
+      }),
+    );
     $('empty').hidden = domains.length > 0;
   }
 

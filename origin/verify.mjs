@@ -32,7 +32,7 @@ const REASONS = {
 function header(headers, name) {
   if (typeof headers?.get === 'function') return headers.get(name);
   const value = headers?.[name] ?? headers?.[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value ?? null;
+  return Array.isArray(value) ? value[0] : (value ?? null);
 }
 
 /** The request target as the origin received it: the path and query. */
@@ -70,15 +70,18 @@ const refuse = (reason) => ({ ok: false, reason, message: REASONS[reason] });
  * platform's own host) or `{ ok: false, reason, message }` with `reason` one of `missing`,
  * `malformed`, `expired`, `future`, `signature`.
  */
-export async function verifyTenantRequest(req, {
-  secret, previousSecret, secrets, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now = Date.now(),
-} = {}) {
+export async function verifyTenantRequest(
+  req,
+  { secret, previousSecret, secrets, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now = Date.now() } = {},
+) {
   const keys = (secrets ?? [secret, previousSecret]).filter((s) => typeof s === 'string' && s.length > 0);
   if (keys.length === 0) throw new TypeError('verifyTenantRequest: no secret given');
   // A tolerance or clock that is not a finite number would make every time check false: an
   // old signature would verify. Refused at setup, whatever the request.
   if (typeof toleranceSeconds !== 'number' || !Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
-    throw new TypeError(`verifyTenantRequest: toleranceSeconds must be a finite number of seconds, 0 or more (got ${String(toleranceSeconds)})`);
+    throw new TypeError(
+      `verifyTenantRequest: toleranceSeconds must be a finite number of seconds, 0 or more (got ${String(toleranceSeconds)})`,
+    );
   }
   if (typeof now !== 'number' || !Number.isFinite(now)) {
     throw new TypeError(`verifyTenantRequest: now must be a finite number of milliseconds (got ${String(now)})`);
@@ -90,8 +93,13 @@ export async function verifyTenantRequest(req, {
   const times = parts.filter(([k]) => k === 't').map(([, v]) => v);
   const tags = parts.filter(([k]) => k === 'v1').map(([, v]) => v);
   const known = parts.every((p) => p.length === 2 && (p[0] === 't' || p[0] === 'v1'));
-  if (!known || times.length !== 1 || !/^\d{1,15}$/.test(times[0]) || tags.length === 0
-    || !tags.every((tag) => /^[0-9a-f]{64}$/.test(tag))) {
+  if (
+    !known ||
+    times.length !== 1 ||
+    !/^\d{1,15}$/.test(times[0]) ||
+    tags.length === 0 ||
+    !tags.every((tag) => /^[0-9a-f]{64}$/.test(tag))
+  ) {
     return refuse('malformed');
   }
   const t = Number(times[0]);

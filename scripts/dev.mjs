@@ -17,7 +17,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { ROOT, attachStack, mintJwt, startStack, stopEverything } from './stack.mjs';
 
-const USAGE = 'usage: [PORT=8787] [CONTROL_PORT=PORT+1] [SUPABASE_URL=… SUPABASE_ANON_KEY=… [SUPABASE_DB_URL=…] [SUPABASE_SECRET_KEY=…]] scripts/dev [--quiet]';
+const USAGE =
+  'usage: [PORT=8787] [CONTROL_PORT=PORT+1] [SUPABASE_URL=… SUPABASE_ANON_KEY=… [SUPABASE_DB_URL=…] [SUPABASE_SECRET_KEY=…]] scripts/dev [--quiet]';
 /** How often the Cron Trigger runs here (every minute when deployed): domains move quicker. */
 const CRON_EVERY_MS = 10_000;
 const NORA = { user: '22222222-2222-4222-8222-222222222222', tenant: '7e000000-0000-4000-8000-000000000002' };
@@ -48,18 +49,30 @@ function readSettings(argv, env) {
   if (controlPort === port) fail(`PORT and CONTROL_PORT are both ${port}: give each its own`);
   const set = (name) => (env[name] ?? '').trim() || undefined;
   const attach = {
-    url: set('SUPABASE_URL'), anonKey: set('SUPABASE_ANON_KEY'), dbUrl: set('SUPABASE_DB_URL'), secretKey: set('SUPABASE_SECRET_KEY'),
+    url: set('SUPABASE_URL'),
+    anonKey: set('SUPABASE_ANON_KEY'),
+    dbUrl: set('SUPABASE_DB_URL'),
+    secretKey: set('SUPABASE_SECRET_KEY'),
   };
   if (!attach.url) {
     const stray = ['SUPABASE_ANON_KEY', 'SUPABASE_DB_URL', 'SUPABASE_SECRET_KEY'].filter(set);
-    if (stray.length) fail(`${stray.join(' and ')} set without SUPABASE_URL: set SUPABASE_URL too (attach mode), or unset ${stray.length > 1 ? 'them' : 'it'} (the embedded stack)`);
+    if (stray.length)
+      fail(
+        `${stray.join(' and ')} set without SUPABASE_URL: set SUPABASE_URL too (attach mode), or unset ${stray.length > 1 ? 'them' : 'it'} (the embedded stack)`,
+      );
   } else {
-    if (!/^https?:\/\/[^/]/.test(attach.url)) fail(`SUPABASE_URL=${attach.url} is not an http(s) URL (the project URL, e.g. http://127.0.0.1:54321)`);
+    if (!/^https?:\/\/[^/]/.test(attach.url))
+      fail(`SUPABASE_URL=${attach.url} is not an http(s) URL (the project URL, e.g. http://127.0.0.1:54321)`);
     if (/\/rest\/v1\/?$/.test(attach.url)) fail(`SUPABASE_URL=${attach.url}: give the project URL, without /rest/v1 (the Workers add it)`);
-    if (!attach.anonKey) fail('SUPABASE_URL is set without SUPABASE_ANON_KEY (the anon or publishable key; `npx supabase status -o env` prints ANON_KEY)');
+    if (!attach.anonKey)
+      fail('SUPABASE_URL is set without SUPABASE_ANON_KEY (the anon or publishable key; `npx supabase status -o env` prints ANON_KEY)');
   }
   return {
-    port, controlPort, quiet: flags.has('--quiet'), checkOnly: flags.has('--check-ports'), attach: attach.url ? attach : null,
+    port,
+    controlPort,
+    quiet: flags.has('--quiet'),
+    checkOnly: flags.has('--check-ports'),
+    attach: attach.url ? attach : null,
   };
 }
 
@@ -83,9 +96,11 @@ async function refuseBusyPorts({ port, controlPort, attach }) {
     while (free < 65534 && ((await busy(free)) || (await busy(free + 1)))) free += 10;
     const command = process.env.CONTROL_PORT ? `PORT=${free} CONTROL_PORT=${free + 1} scripts/dev` : `PORT=${free} scripts/dev`;
     const state = why === 'EADDRINUSE' ? 'is in use' : `cannot be used (${why})`;
-    fail(`port ${p} (${name}, ${whose}) ${state}: another scripts/dev or wrangler dev may be running.\n`
-      + `[dev] Stop it, or run on free ports: ${command}\n`
-      + '[dev] Nothing was started or written.');
+    fail(
+      `port ${p} (${name}, ${whose}) ${state}: another scripts/dev or wrangler dev may be running.\n` +
+        `[dev] Stop it, or run on free ports: ${command}\n` +
+        '[dev] Nothing was started or written.',
+    );
   }
 }
 
@@ -106,10 +121,19 @@ function requestLine(event) {
 
 /** wrangler's own lines that say nothing a developer needs: its banner, bindings, reloads, per-request lines. */
 const NOISE = [
-  /^\s*⛅️ wrangler /, /^─+$/, /^\[custom build\]/, /^Using (secrets|vars) defined in /,
-  /^Your Worker has access to the following bindings/, /^Binding\s+Resource\s+Mode/, /^env\.\w+ \(.*\)\s+Environment Variable/,
-  /^No bindings found/, /^The file .* changed, restarting build/, /^⎔ (Starting|Reloading|Shutting down)/,
-  /^\[wrangler:info\]/, /^Ran scheduled event/, /update available/,
+  /^\s*⛅️ wrangler /,
+  /^─+$/,
+  /^\[custom build\]/,
+  /^Using (secrets|vars) defined in /,
+  /^Your Worker has access to the following bindings/,
+  /^Binding\s+Resource\s+Mode/,
+  /^env\.\w+ \(.*\)\s+Environment Variable/,
+  /^No bindings found/,
+  /^The file .* changed, restarting build/,
+  /^⎔ (Starting|Reloading|Shutting down)/,
+  /^\[wrangler:info\]/,
+  /^Ran scheduled event/,
+  /update available/,
 ];
 
 /**
@@ -164,11 +188,16 @@ async function answered(what, url, { headers = {}, ok = () => true } = {}) {
 async function checkUp(stack, attach) {
   const ok = (res) => res.ok;
   if (attach) {
-    const headers = { apikey: attach.anonKey, ...(attach.anonKey.split('.').length === 3 ? { authorization: `Bearer ${attach.anonKey}` } : {}) };
+    const headers = {
+      apikey: attach.anonKey,
+      ...(attach.anonKey.split('.').length === 3 ? { authorization: `Bearer ${attach.anonKey}` } : {}),
+    };
     try {
       await answered('PostgREST', `${stack.supabaseUrl}/rest/v1/tenant_profiles?select=slug&limit=0`, { headers, ok });
     } catch (e) {
-      throw new Error(`${e.message}\n(are the migrations pushed? set SUPABASE_DB_URL to push them, with the seed; is SUPABASE_ANON_KEY this project's?)`);
+      throw new Error(
+        `${e.message}\n(are the migrations pushed? set SUPABASE_DB_URL to push them, with the seed; is SUPABASE_ANON_KEY this project's?)`,
+      );
     }
   } else {
     await answered('PostgREST', `${stack.postgrest.url}/`, { ok });
@@ -182,8 +211,10 @@ async function checkUp(stack, attach) {
 function writeDevVars(file, vars) {
   const lines = [
     '# Written by scripts/dev for this run of the local stack; git-ignored. Everything a hand-run',
-    '# `wrangler dev` needs for the README\'s examples, while scripts/dev runs.',
-    ...Object.entries(vars).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => `${k}=${v}`),
+    "# `wrangler dev` needs for the README's examples, while scripts/dev runs.",
+    ...Object.entries(vars)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}=${v}`),
     '',
   ];
   fs.writeFileSync(file, lines.join('\n'));
@@ -242,7 +273,9 @@ const options = {
 
 try {
   if (attach) {
-    say(`attaching to the Supabase at ${attach.url}${attach.dbUrl ? `, pushing the migrations and the seed to ${redacted(attach.dbUrl)}` : ''}`);
+    say(
+      `attaching to the Supabase at ${attach.url}${attach.dbUrl ? `, pushing the migrations and the seed to ${redacted(attach.dbUrl)}` : ''}`,
+    );
     if (!withControl) say('no SUPABASE_SECRET_KEY: the control plane (custom domains) is not started');
     stack = await attachStack({ ...options, ...attach });
   } else {
@@ -282,7 +315,7 @@ const lines = [
   '',
   `Local stack is up. Supabase: ${supabase}.`,
   '',
-  'Open a coach\'s site in a browser, branded from the first paint:',
+  "Open a coach's site in a browser, branded from the first paint:",
   `  http://coach.northstar.localhost:${port}/`,
   `  http://acme-leadership.localhost:${port}/`,
   '',
@@ -325,7 +358,7 @@ if (control && !attach) {
     `Custom domains: the control plane on ${control.url} with your project's secret key, Cloudflare`,
     `played by a local stand-in (${control.cloudflare.url}) and DNS by another (${control.dns.url}).`,
     `The cron runs every ${CRON_EVERY_MS / 1000} s here ([cron] lines). A coach of your project uses the Domains page with`,
-    'their access token (a Supabase Auth session\'s access_token):',
+    "their access token (a Supabase Auth session's access_token):",
     `  http://localhost:${port}/domains#api=${encodeURIComponent(control.url)}&token=<access token>`,
     `and publishes a claim's TXT record at the DNS stand-in: curl -X PUT ${dnsAdmin}/<name>/TXT -d '["<token>"]'`,
   );

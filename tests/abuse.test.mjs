@@ -31,11 +31,10 @@ function prng(seed) {
 }
 const random = prng(20261124);
 const pick = (list) => list[Math.floor(random() * list.length)];
-const text = (alphabet, min, max) =>
-  Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => pick(alphabet)).join('');
+const text = (alphabet, min, max) => Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => pick(alphabet)).join('');
 
 const SLUG_CHARS = [...'abcdefghijklmnopqrstuvwxyz0123456789-'];
-const BAD_CHARS = [...'_!$&\'()*+,;=~^|@.ÄÖü'];
+const BAD_CHARS = [..."_!$&'()*+,;=~^|@.ÄÖü"];
 
 /** A slug that breaks exactly one rule of the database's slug CHECK. */
 function badSlug() {
@@ -108,7 +107,8 @@ function reservedSpelling() {
 /** `{ method, path, headers, expect }` for every request of the corpus except the Host sweep. */
 function corpus() {
   const cases = [];
-  const add = (path, { method = 'GET', headers = {}, expect = /^4\d\d$/, code } = {}) => cases.push({ method, path, headers, expect, code });
+  const add = (path, { method = 'GET', headers = {}, expect = /^4\d\d$/, code } = {}) =>
+    cases.push({ method, path, headers, expect, code });
   const slugs = [...badSlugs, ...Array.from({ length: GENERATED }, badSlug)];
   const ids = [...badIds, ...Array.from({ length: GENERATED }, badId)];
   const domains = [...badDomains, ...Array.from({ length: GENERATED }, badDomain)];
@@ -124,15 +124,39 @@ function corpus() {
   // Every spelling an origin could read as /_tenant: the Worker's (404 not_found), never
   // forwarded (a forwarded path on this IP Host would be 400 invalid_host).
   const reserved = { expect: /^404$/, code: 'not_found' };
-  for (const path of ['/_tenant%00/health', '/_tenant%09/health', '/_tenant%0a/health', '/_tenant%0d/health',
-    '/%u005ftenant/health', '/%c0%dftenant/health', '/%c1%9ftenant/health', `/${utf8('\uff0f\uff3f\uff54\uff45\uff4e\uff41\uff4e\uff54')}`,
-    '/%ef%bc%bftenant/health', '/_tenant%00.html']) add(path, reserved);
+  for (const path of [
+    '/_tenant%00/health',
+    '/_tenant%09/health',
+    '/_tenant%0a/health',
+    '/_tenant%0d/health',
+    '/%u005ftenant/health',
+    '/%c0%dftenant/health',
+    '/%c1%9ftenant/health',
+    `/${utf8('\uff0f\uff3f\uff54\uff45\uff4e\uff41\uff4e\uff54')}`,
+    '/%ef%bc%bftenant/health',
+    '/_tenant%00.html',
+  ])
+    add(path, reserved);
   for (let i = 0; i < GENERATED; i += 1) add(reservedSpelling(), reserved);
   // Paths that only look like it are forwarded (here: refused for the IP Host, 400).
-  for (const path of ['/_tenants/health', '/_tenant.json', '/a/_tenant/health', '/caf%C3%A9/menu', '/caf%e9',
-    `/${utf8('\uff48\uff45\uff4c\uff4c\uff4f\uff57\uff4f')}/`, '/search%3Fq=_tenant']) add(path, { expect: /^400$/, code: 'invalid_host' });
+  for (const path of [
+    '/_tenants/health',
+    '/_tenant.json',
+    '/a/_tenant/health',
+    '/caf%C3%A9/menu',
+    '/caf%e9',
+    `/${utf8('\uff48\uff45\uff4c\uff4c\uff4f\uff57\uff4f')}/`,
+    '/search%3Fq=_tenant',
+  ])
+    add(path, { expect: /^400$/, code: 'invalid_host' });
   // Methods a route does not take (405), and preflights (204).
-  const routes = ['/_tenant/brand.json', '/_tenant/slug/leadingwithmeaning', '/_tenant/id/7e000000-0000-4000-8000-000000000002', '/_tenant/me', '/_tenant/health'];
+  const routes = [
+    '/_tenant/brand.json',
+    '/_tenant/slug/leadingwithmeaning',
+    '/_tenant/id/7e000000-0000-4000-8000-000000000002',
+    '/_tenant/me',
+    '/_tenant/health',
+  ];
   for (const path of routes) {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'PROPFIND', 'MKCOL', 'LOCK']) add(path, { method });
     add(path, { method: 'OPTIONS', expect: /^204$/ });
@@ -167,8 +191,15 @@ test('a generated corpus of over a thousand bad requests: no 5xx, no PostgREST r
     const found = [];
     for (const c of cases) {
       const res = await request(`${stack.worker.url}${c.path}`, { method: c.method, headers: c.headers });
-      const code = () => { try { return res.json().error.code; } catch { return undefined; } };
-      if (!c.expect.test(String(res.status)) || (c.code && code() !== c.code)) found.push(`${c.method} ${c.path.slice(0, 80)} → ${res.status} ${res.body.slice(0, 120)}`);
+      const code = () => {
+        try {
+          return res.json().error.code;
+        } catch {
+          return undefined;
+        }
+      };
+      if (!c.expect.test(String(res.status)) || (c.code && code() !== c.code))
+        found.push(`${c.method} ${c.path.slice(0, 80)} → ${res.status} ${res.body.slice(0, 120)}`);
     }
     // Bad Hosts, where the answer depends on the Host: brand.json and a forwarded page. wrangler
     // dev's own proxy refuses some Hosts before the Worker runs (500, plain text); those are

@@ -57,12 +57,34 @@ const q = encodeURIComponent;
  */
 function feedFilters() {
   const values = {
-    match: q(BACKTRACKING), imatch: q(BACKTRACKING), 'not.match': q(BACKTRACKING), 'match(any)': q(`{${BACKTRACKING},x}`),
-    like: q(`*${'0*'.repeat(400)}x`), ilike: q(`*${'a*'.repeat(400)}x`), 'like(all)': q(`{*0*,*${'1*'.repeat(400)}}`),
-    fts: q('a '.repeat(300)), plfts: q('a '.repeat(300)), phfts: q('a '.repeat(300)), 'wfts(english)': q('a '.repeat(300)),
-    cs: q(`{${'a,'.repeat(300)}a}`), cd: q(`{${'a,'.repeat(300)}a}`), ov: q(`{${'a,'.repeat(300)}a}`),
-    sl: q('(1,2)'), sr: q('(1,2)'), nxl: q('(1,2)'), nxr: q('(1,2)'), adj: q('(1,2)'),
-    eq: 'x', neq: 'x', gt: 'x', gte: 'x', lt: 'x', lte: 'x', in: q(`(${'x,'.repeat(300)}x)`), is: 'null', isdistinct: 'x',
+    match: q(BACKTRACKING),
+    imatch: q(BACKTRACKING),
+    'not.match': q(BACKTRACKING),
+    'match(any)': q(`{${BACKTRACKING},x}`),
+    like: q(`*${'0*'.repeat(400)}x`),
+    ilike: q(`*${'a*'.repeat(400)}x`),
+    'like(all)': q(`{*0*,*${'1*'.repeat(400)}}`),
+    fts: q('a '.repeat(300)),
+    plfts: q('a '.repeat(300)),
+    phfts: q('a '.repeat(300)),
+    'wfts(english)': q('a '.repeat(300)),
+    cs: q(`{${'a,'.repeat(300)}a}`),
+    cd: q(`{${'a,'.repeat(300)}a}`),
+    ov: q(`{${'a,'.repeat(300)}a}`),
+    sl: q('(1,2)'),
+    sr: q('(1,2)'),
+    nxl: q('(1,2)'),
+    nxr: q('(1,2)'),
+    adj: q('(1,2)'),
+    eq: 'x',
+    neq: 'x',
+    gt: 'x',
+    gte: 'x',
+    lt: 'x',
+    lte: 'x',
+    in: q(`(${'x,'.repeat(300)}x)`),
+    is: 'null',
+    isdistinct: 'x',
   };
   const filters = [];
   for (const column of ['tenant_hash', 'changed_at', 'tenant_hash->>0', 'changed_at->>0']) {
@@ -82,7 +104,9 @@ function feedAttacks() {
   const rpc = `/rpc/tenant_changes_since?since=${since}`;
   return [
     ...feedFilters().map((f) => `/tenant_changes?select=tenant_hash,changed_at&${f}`),
-    ...feedFilters().slice(0, 40).map((f) => `${rpc}&${f}`),
+    ...feedFilters()
+      .slice(0, 40)
+      .map((f) => `${rpc}&${f}`),
     `${rpc}&tenant_changes_since=match.${q(BACKTRACKING)}`,
     `${rpc}&tenant_changes_since->>0=match.${q(BACKTRACKING)}`,
     `${rpc}&select=tenant_hash&tenant_hash=match.${q(BACKTRACKING)}`,
@@ -96,13 +120,14 @@ test('no filter the anon key can put on the change feed costs more than a plain 
   for (const path of attacks) {
     const { result: res, ms } = await timed(() => rest(path));
     slowest = Math.max(slowest, ms);
-    if (ms >= 1000 || res.status >= 500 || res.body.includes('57014')) slow.push(`${path.slice(0, 110)} → ${res.status} in ${Math.round(ms)} ms ${res.body.slice(0, 100)}`);
+    if (ms >= 1000 || res.status >= 500 || res.body.includes('57014'))
+      slow.push(`${path.slice(0, 110)} → ${res.status} in ${Math.round(ms)} ms ${res.body.slice(0, 100)}`);
   }
   t.diagnostic(`${attacks.length} filter spellings, one at a time: the slowest answered in ${Math.round(slowest)} ms`);
   assert.deepEqual(slow, [], 'every spelling answers well within the 3 s statement timeout, never with it');
 });
 
-test('forty attackers at once on the change feed: the Worker\'s uncached lookups do not notice', async (t) => {
+test("forty attackers at once on the change feed: the Worker's uncached lookups do not notice", async (t) => {
   // Each attacker sends the costliest spellings back to back while the Worker looks up tenants it
   // has never cached (one PostgREST request each).
   const worst = [
@@ -122,8 +147,9 @@ test('forty attackers at once on the change feed: the Worker\'s uncached lookups
   const lookups = [];
   try {
     for (let i = 1; i <= 60; i += 1) {
-      const { result: res, ms } = await timed(() => request(`${stack.worker.url}/_tenant/slug/uncached-${i}`, { timeoutMs: 10_000 })
-        .catch((e) => ({ status: e.message, headers: {} })));
+      const { result: res, ms } = await timed(() =>
+        request(`${stack.worker.url}/_tenant/slug/uncached-${i}`, { timeoutMs: 10_000 }).catch((e) => ({ status: e.message, headers: {} })),
+      );
       lookups.push({ slug: `uncached-${i}`, status: res.status, cache: res.headers['x-tenant-cache'], ms: Math.round(ms) });
     }
   } finally {
@@ -131,8 +157,10 @@ test('forty attackers at once on the change feed: the Worker\'s uncached lookups
     await Promise.all(attackers);
   }
   const sorted = [...attackTimes].sort((a, b) => a - b);
-  t.diagnostic(`${attackTimes.length} attack requests, median ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, `
-    + `slowest ${Math.round(sorted.at(-1))} ms; 60 uncached lookups meanwhile, slowest ${Math.max(...lookups.map((l) => l.ms))} ms`);
+  t.diagnostic(
+    `${attackTimes.length} attack requests, median ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, ` +
+      `slowest ${Math.round(sorted.at(-1))} ms; 60 uncached lookups meanwhile, slowest ${Math.max(...lookups.map((l) => l.ms))} ms`,
+  );
   const wrong = lookups.filter((l) => l.status !== 200 || l.cache !== 'miss' || l.ms >= 2000);
   assert.deepEqual(wrong, [], 'every uncached lookup during the attack: 200, a real PostgREST read, in well under the 3 s seen before');
   assert.deepEqual(failures.slice(0, 5), [], `no attack request failed or stalled (${failures.length} did)`);
@@ -144,9 +172,11 @@ test('the feed is one call to tenant_changes_since(), newest first, and the tabl
     sql: `insert into public.tenant_changes (tenant_hash, changed_at)
       select encode(sha256(convert_to('synthetic-' || i, 'UTF8')), 'hex'), now() - i * interval '1 millisecond' ${synthetic}`,
   });
-  t.after(() => psql(stack.dbUrl, {
-    sql: `delete from public.tenant_changes where tenant_hash in (select encode(sha256(convert_to('synthetic-' || i, 'UTF8')), 'hex') ${synthetic})`,
-  }));
+  t.after(() =>
+    psql(stack.dbUrl, {
+      sql: `delete from public.tenant_changes where tenant_hash in (select encode(sha256(convert_to('synthetic-' || i, 'UTF8')), 'hex') ${synthetic})`,
+    }),
+  );
   const since = new Date(Date.now() - 3600_000).toISOString();
   const res = await rest(`/rpc/tenant_changes_since?since=${q(since)}&max_changes=3`);
   assert.equal(res.status, 200, res.body);
@@ -157,7 +187,11 @@ test('the feed is one call to tenant_changes_since(), newest first, and the tabl
     assert.match(change.tenant_hash, /^[0-9a-f]{64}$/);
   }
   const times = changes.map((c) => Date.parse(c.changed_at));
-  assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => b - a),
+    'newest first',
+  );
   const all = (await rest(`/rpc/tenant_changes_since?since=${q(since)}&max_changes=100000`)).json();
   assert.equal(all.length, 1000, 'never more than 1000, whatever the caller asks');
   for (const token of [undefined, userToken(stack, '55555555-5555-4555-8555-555555555555')]) {
@@ -173,25 +207,42 @@ test('the feed shows the last 16 minutes, whatever is asked for and whatever is 
   const marks = { 20: 'a'.repeat(64), 17: 'b'.repeat(64), 15: 'c'.repeat(64) };
   psql(stack.dbUrl, {
     sql: `insert into public.tenant_changes (tenant_hash, changed_at) values ${Object.entries(marks)
-      .map(([minutes, hash]) => `('${hash}', now() - interval '${minutes} minutes')`).join(', ')}`,
+      .map(([minutes, hash]) => `('${hash}', now() - interval '${minutes} minutes')`)
+      .join(', ')}`,
   });
   const since = new Date(Date.now() - 3600_000).toISOString();
   const seen = new Set((await rest(`/rpc/tenant_changes_since?since=${q(since)}&max_changes=1000`)).json().map((c) => c.tenant_hash));
   assert.ok(seen.has(marks[15]), `a change of 15 minutes ago, inside the Worker's window (${seen.size} seen)`);
   assert.ok(!seen.has(marks[17]) && !seen.has(marks[20]), 'no change older than 16 minutes, though the table still holds it');
-  assert.equal(psql(stack.dbUrl, { sql: `select count(*) from public.tenant_changes where tenant_hash in ('${marks[17]}', '${marks[20]}')` }).trim(), '2');
+  assert.equal(
+    psql(stack.dbUrl, { sql: `select count(*) from public.tenant_changes where tenant_hash in ('${marks[17]}', '${marks[20]}')` }).trim(),
+    '2',
+  );
 });
 
 test('planned and estimated counts of tenant_profiles tell neither how many tenants there are nor how they spread', async () => {
-  const filters = ['', 'slug=lt.m', 'slug=gte.zz', 'slug=like.spread-a*', 'custom_domain=not.is.null',
-    'custom_domain=like.*.example', 'display_name=ilike.*1*', 'tenant_type=eq.coach', 'id=lt.80000000-0000-4000-8000-000000000000',
-    'or=(slug.lt.b,slug.gt.y)', 'enabled_assessments=cs.{industry4}'];
+  const filters = [
+    '',
+    'slug=lt.m',
+    'slug=gte.zz',
+    'slug=like.spread-a*',
+    'custom_domain=not.is.null',
+    'custom_domain=like.*.example',
+    'display_name=ilike.*1*',
+    'tenant_type=eq.coach',
+    'id=lt.80000000-0000-4000-8000-000000000000',
+    'or=(slug.lt.b,slug.gt.y)',
+    'enabled_assessments=cs.{industry4}',
+  ];
   const user = userToken(stack, '55555555-5555-4555-8555-555555555555');
   const totals = async () => {
     const found = [];
     for (const filter of filters) {
       for (const count of ['planned', 'estimated']) {
-        for (const [who, token] of [['anon', undefined], ['a signed-up user', user]]) {
+        for (const [who, token] of [
+          ['anon', undefined],
+          ['a signed-up user', user],
+        ]) {
           for (const named of [false, true]) {
             const headers = { prefer: `count=${count}`, ...(named ? { 'x-tenant-lookup': 'slug:acme-leadership' } : {}) };
             const res = await rest(`/tenant_profiles?select=id&${filter}`, { headers, token });

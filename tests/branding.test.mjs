@@ -26,7 +26,8 @@ const PLATFORM = 'coachplatform.test';
 /** The origin's pages, by path: each `[status, headers, body]`. */
 const SMALL = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Small</title></head><body><p>Hello</p></body></html>';
 const NO_HEAD = '<!doctype html><html lang="en"><body><p>No head here</p></body></html>';
-const TRICKY = '<!doctype html><html><head><script>var s = "</head><body><head>";</script><!-- </head><body> --><title>T</title></head><body><p>x</p></body></html>';
+const TRICKY =
+  '<!doctype html><html><head><script>var s = "</head><body><head>";</script><!-- </head><body> --><title>T</title></head><body><p>x</p></body></html>';
 const IMAGE = crypto.randomBytes(4096);
 const JSON_BODY = '{"html":"<html><head></head></html>"}';
 const LARGE_CHUNKS = 16;
@@ -101,7 +102,18 @@ const HUGE = 'a'.repeat(4 * 1024 * 1024);
 const doc = (content, { html = '<html lang="en">', head = '<head>', tail = TAIL } = {}) =>
   `<!doctype html>${html}${head}<meta charset="utf-8"><title>Page</title></head><body>${content}${tail}</body></html>`;
 /** The labels of the review that workerd's HTMLRewriter refuses (and one nobody knows). */
-const UNREADABLE_CHARSETS = ['utf-16', 'latin-1', 'binary', 'none', 'ansi', 'utf-8mb4', 'unicode', 'utf-7', 'iso-2022-jp', 'x-no-such-charset'];
+const UNREADABLE_CHARSETS = [
+  'utf-16',
+  'latin-1',
+  'binary',
+  'none',
+  'ansi',
+  'utf-8mb4',
+  'unicode',
+  'utf-7',
+  'iso-2022-jp',
+  'x-no-such-charset',
+];
 const utf16 = (text) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 const charsetBody = (label) =>
   ['utf-16', 'unicode'].includes(label) ? utf16(SMALL) : Buffer.from(SMALL.replace('Hello', 'Caf\xe9 ol\xe9'), 'latin1');
@@ -116,49 +128,179 @@ const UNPARSABLE = {
   '<head> in <select>': '<select><head><title>x</title></head></select>',
 };
 const ORIGIN_PAGES = [
-  ...UNREADABLE_CHARSETS.map((label) => ({ name: `charset=${label}`, type: `text/html; charset=${label}`, body: charsetBody(label), skipped: 'charset' })),
-  { name: 'charset=windows-1252 with bytes above ASCII', type: 'text/html; charset=windows-1252', body: Buffer.from(doc('<p>Caf\xe9</p>'), 'latin1'), branded: true },
-  { name: 'charset=iso-8859-1 in tiny chunks', type: 'text/html; charset=iso-8859-1', body: Buffer.from(doc('<p>\xe0 bient\xf4t</p>', { tail: '' }), 'latin1'), chunk: 3, branded: true },
+  ...UNREADABLE_CHARSETS.map((label) => ({
+    name: `charset=${label}`,
+    type: `text/html; charset=${label}`,
+    body: charsetBody(label),
+    skipped: 'charset',
+  })),
+  {
+    name: 'charset=windows-1252 with bytes above ASCII',
+    type: 'text/html; charset=windows-1252',
+    body: Buffer.from(doc('<p>Caf\xe9</p>'), 'latin1'),
+    branded: true,
+  },
+  {
+    name: 'charset=iso-8859-1 in tiny chunks',
+    type: 'text/html; charset=iso-8859-1',
+    body: Buffer.from(doc('<p>\xe0 bient\xf4t</p>', { tail: '' }), 'latin1'),
+    chunk: 3,
+    branded: true,
+  },
   ...Object.entries(UNPARSABLE).map(([name, markup]) => ({ name: `${name} after <head>`, body: doc(markup), branded: true })),
-  { name: '<style> in <select> after <head>, a small page (read whole)', body: doc(UNPARSABLE['<style> in <select>'], { tail: '' }), branded: true },
+  {
+    name: '<style> in <select> after <head>, a small page (read whole)',
+    body: doc(UNPARSABLE['<style> in <select>'], { tail: '' }),
+    branded: true,
+  },
   { name: '<style> in <select> after <head>, streamed', body: doc(UNPARSABLE['<style> in <select>']), chunk: 4096, branded: true },
-  { name: 'the <head> in the second of two chunks', body: `<!doctype html><html lang="en"><!-- ${'x'.repeat(300)} --><head><title>t</title></head><body><p>x</p></body></html>`, chunk: 200, pauseMs: 20, branded: true },
-  { name: '<style> in <select> before <body>, no <head>', body: `<!doctype html><html><select><style>p {}</style></select><body><p>x</p>${TAIL}</body></html>`, skipped: 'markup' },
+  {
+    name: 'the <head> in the second of two chunks',
+    body: `<!doctype html><html lang="en"><!-- ${'x'.repeat(300)} --><head><title>t</title></head><body><p>x</p></body></html>`,
+    chunk: 200,
+    pauseMs: 20,
+    branded: true,
+  },
+  {
+    name: '<style> in <select> before <body>, no <head>',
+    body: `<!doctype html><html><select><style>p {}</style></select><body><p>x</p>${TAIL}</body></html>`,
+    skipped: 'markup',
+  },
   { name: 'a 4 MB attribute on <html>', body: doc('<p>x</p>', { html: `<html data-x="${HUGE}">` }), skipped: 'limit' },
   { name: 'a 4 MB attribute on <head>', body: doc('<p>x</p>', { head: `<head data-x="${HUGE}">` }), skipped: 'limit' },
-  { name: 'a 4 MB attribute on <body> after <head>', body: `<!doctype html><html><head><title>t</title></head><body data-x="${HUGE}"><p>x</p>${TAIL}</body></html>`, branded: true },
-  { name: 'a 4 MB attribute on <body>, no <head>', body: `<!doctype html><html><body data-x="${HUGE}"><p>x</p></body></html>`, skipped: 'limit' },
+  {
+    name: 'a 4 MB attribute on <body> after <head>',
+    body: `<!doctype html><html><head><title>t</title></head><body data-x="${HUGE}"><p>x</p>${TAIL}</body></html>`,
+    branded: true,
+  },
+  {
+    name: 'a 4 MB attribute on <body>, no <head>',
+    body: `<!doctype html><html><body data-x="${HUGE}"><p>x</p></body></html>`,
+    skipped: 'limit',
+  },
   { name: 'a 4 MB attribute later in the page', body: doc(`<div data-x="${HUGE}">x</div>`), branded: true },
   { name: 'gzip', encoding: 'gzip', body: doc('<p>gzip</p>'), branded: true },
   { name: 'br', encoding: 'br', body: doc('<p>brotli</p>'), branded: true },
-  { name: 'gzip in tiny chunks, <style> in <select> after <head>', encoding: 'gzip', chunk: 5, body: doc(UNPARSABLE['<style> in <select>']), branded: true },
-  { name: 'br in tiny chunks, a 4 MB attribute after <head>', encoding: 'br', chunk: 5, body: doc(`<div data-x="${HUGE}">x</div>`), branded: true },
+  {
+    name: 'gzip in tiny chunks, <style> in <select> after <head>',
+    encoding: 'gzip',
+    chunk: 5,
+    body: doc(UNPARSABLE['<style> in <select>']),
+    branded: true,
+  },
+  {
+    name: 'br in tiny chunks, a 4 MB attribute after <head>',
+    encoding: 'br',
+    chunk: 5,
+    body: doc(`<div data-x="${HUGE}">x</div>`),
+    branded: true,
+  },
   { name: 'gzip, charset=utf-16', encoding: 'gzip', type: 'text/html; charset=utf-16', body: utf16(SMALL), skipped: 'charset' },
   { name: 'tiny chunks', chunk: 1, body: SMALL, branded: true },
   { name: 'tiny chunks, </head> in a script and a comment', chunk: 2, body: TRICKY, branded: true },
   { name: 'tiny chunks, no <head>', chunk: 3, body: NO_HEAD, branded: true },
   { name: 'neither <head> nor <body>', body: '<p>a fragment</p>', skipped: 'no-head' },
-  { name: 'the origin\'s own data-tenant on <html>', body: doc('<p>x</p>', { html: '<HTML data-tenant="someone-else" lang="en">', tail: '' }), branded: true },
+  {
+    name: "the origin's own data-tenant on <html>",
+    body: doc('<p>x</p>', { html: '<HTML data-tenant="someone-else" lang="en">', tail: '' }),
+    branded: true,
+  },
   // Plain starts, branded without the rewriter (inject.js, plainStart): the same place.
-  { name: 'a plain start: an XHTML doctype, <html> attributes over lines, a ">" in a value', body: `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"\n  lang='en' class=js hidden data-x="a > b">\n<head data-y="1"><title>t</title></head><body><p>x</p>${TAIL}</body></html>`, branded: true },
-  { name: 'a plain start after a byte order mark, in capitals, charset="UTF-8" quoted', type: 'text/html; charset="UTF-8"', body: `\ufeff<!DOCTYPE HTML><HTML LANG="EN"><HEAD><TITLE>t</TITLE></HEAD><BODY><p>x</p></BODY></HTML>`, branded: true },
+  {
+    name: 'a plain start: an XHTML doctype, <html> attributes over lines, a ">" in a value',
+    body: `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"\n  lang='en' class=js hidden data-x="a > b">\n<head data-y="1"><title>t</title></head><body><p>x</p>${TAIL}</body></html>`,
+    branded: true,
+  },
+  {
+    name: 'a plain start after a byte order mark, in capitals, charset="UTF-8" quoted',
+    type: 'text/html; charset="UTF-8"',
+    body: `\ufeff<!DOCTYPE HTML><HTML LANG="EN"><HEAD><TITLE>t</TITLE></HEAD><BODY><p>x</p></BODY></HTML>`,
+    branded: true,
+  },
   // A <head> tag makes the document's head only as the first thing after the doctype, comments,
   // whitespace and <html> (issue 24): anywhere else a browser ignores it (and a <head> or <body>
   // inside <template>, <svg>, <math> or <select> is inert, foreign or dropped), and the head is
   // the one it implies at that first thing. `at`: the block goes just before it.
-  { name: 'the first <head> inside <template>', body: `<!doctype html><html lang="en"><template><head><title>t</title></head></template><body><p>x</p>${TAIL}</body></html>`, at: '<template>', branded: true },
-  { name: 'the first <head> inside <svg>, the page\'s own after it', body: `<!doctype html><html lang="en"><svg viewBox="0 0 1 1"><head></head></svg><head><title>t</title></head><body><p>x</p></body></html>`, at: '<svg', branded: true },
-  { name: 'the first <head> inside <math>, streamed', body: `<!doctype html><html lang="en"><math><head><title>t</title></head></math><body><p>x</p>${TAIL}</body></html>`, chunk: 4096, at: '<math>', branded: true },
-  { name: 'the first <head> inside <select> (and a <title> the rewriter gives up on)', body: `<!doctype html><html lang="en"><select><head><title>t</title></head></select><body><p>x</p>${TAIL}</body></html>`, at: '<select>', branded: true },
-  { name: 'the first <head> inside <noscript>', body: `<!doctype html><html lang="en"><noscript><head><title>t</title></head></noscript><body><p>x</p></body></html>`, at: '<noscript>', branded: true },
-  { name: 'no <head>, the first <body> inside <svg>', body: `<!doctype html><html lang="en"><svg><body><p>x</p></svg><p>y</p></html>`, at: '<svg>', branded: true },
-  { name: 'no <head>, the first <body> inside <template>, in tiny chunks', body: `<!doctype html><html lang="en"><template><body><p>x</p></body></template><p>y</p></html>`, chunk: 3, at: '<template>', branded: true },
-  { name: 'a <div> before <head>', body: `<!doctype html><html lang="en"><div>x</div><head><title>t</title></head><body><p>y</p></body></html>`, at: '<div>', branded: true },
-  { name: 'text before <head>', body: `<!doctype html><html lang="en">Hello <head><title>t</title></head><body><p>x</p></body></html>`, at: 'Hello', branded: true },
-  { name: 'a stray </br> before <head>', body: `<!doctype html><html lang="en"></br><head><title>t</title></head><body><p>x</p></body></html>`, at: '</br>', branded: true },
-  { name: 'a stray </p> after a comment before <head>', body: `<!doctype html><html lang="en"><!-- </head> --></p><head><title>t</title></head><body><p>x</p></body></html>`, at: '</p>', branded: true },
-  { name: 'a <title> before <head>', body: `<!doctype html><html lang="en"><title>t</title><head><meta charset="utf-8"></head><body><p>x</p></body></html>`, at: '<title>', branded: true },
-  { name: 'the first <head> after a byte order mark, comments, a doctype and whitespace, in windows-1252', type: 'text/html; charset=windows-1252', body: `\ufeff<!-- a --><?xml version="1.0"?>\n<!DOCTYPE html>\n<!--[if IE]><![endif]-->\n<html lang="en">\n <!-- b -->\n<head><title>t</title></head><body><p>x</p></body></html>`, branded: true },
+  {
+    name: 'the first <head> inside <template>',
+    body: `<!doctype html><html lang="en"><template><head><title>t</title></head></template><body><p>x</p>${TAIL}</body></html>`,
+    at: '<template>',
+    branded: true,
+  },
+  {
+    name: "the first <head> inside <svg>, the page's own after it",
+    body: `<!doctype html><html lang="en"><svg viewBox="0 0 1 1"><head></head></svg><head><title>t</title></head><body><p>x</p></body></html>`,
+    at: '<svg',
+    branded: true,
+  },
+  {
+    name: 'the first <head> inside <math>, streamed',
+    body: `<!doctype html><html lang="en"><math><head><title>t</title></head></math><body><p>x</p>${TAIL}</body></html>`,
+    chunk: 4096,
+    at: '<math>',
+    branded: true,
+  },
+  {
+    name: 'the first <head> inside <select> (and a <title> the rewriter gives up on)',
+    body: `<!doctype html><html lang="en"><select><head><title>t</title></head></select><body><p>x</p>${TAIL}</body></html>`,
+    at: '<select>',
+    branded: true,
+  },
+  {
+    name: 'the first <head> inside <noscript>',
+    body: `<!doctype html><html lang="en"><noscript><head><title>t</title></head></noscript><body><p>x</p></body></html>`,
+    at: '<noscript>',
+    branded: true,
+  },
+  {
+    name: 'no <head>, the first <body> inside <svg>',
+    body: `<!doctype html><html lang="en"><svg><body><p>x</p></svg><p>y</p></html>`,
+    at: '<svg>',
+    branded: true,
+  },
+  {
+    name: 'no <head>, the first <body> inside <template>, in tiny chunks',
+    body: `<!doctype html><html lang="en"><template><body><p>x</p></body></template><p>y</p></html>`,
+    chunk: 3,
+    at: '<template>',
+    branded: true,
+  },
+  {
+    name: 'a <div> before <head>',
+    body: `<!doctype html><html lang="en"><div>x</div><head><title>t</title></head><body><p>y</p></body></html>`,
+    at: '<div>',
+    branded: true,
+  },
+  {
+    name: 'text before <head>',
+    body: `<!doctype html><html lang="en">Hello <head><title>t</title></head><body><p>x</p></body></html>`,
+    at: 'Hello',
+    branded: true,
+  },
+  {
+    name: 'a stray </br> before <head>',
+    body: `<!doctype html><html lang="en"></br><head><title>t</title></head><body><p>x</p></body></html>`,
+    at: '</br>',
+    branded: true,
+  },
+  {
+    name: 'a stray </p> after a comment before <head>',
+    body: `<!doctype html><html lang="en"><!-- </head> --></p><head><title>t</title></head><body><p>x</p></body></html>`,
+    at: '</p>',
+    branded: true,
+  },
+  {
+    name: 'a <title> before <head>',
+    body: `<!doctype html><html lang="en"><title>t</title><head><meta charset="utf-8"></head><body><p>x</p></body></html>`,
+    at: '<title>',
+    branded: true,
+  },
+  {
+    name: 'the first <head> after a byte order mark, comments, a doctype and whitespace, in windows-1252',
+    type: 'text/html; charset=windows-1252',
+    body: `\ufeff<!-- a --><?xml version="1.0"?>\n<!DOCTYPE html>\n<!--[if IE]><![endif]-->\n<html lang="en">\n <!-- b -->\n<head><title>t</title></head><body><p>x</p></body></html>`,
+    branded: true,
+  },
 ].map((p, i) => ({ type: HTML, ...p, path: `/corpus/${i}`, body: Buffer.from(p.body) }));
 for (const p of ORIGIN_PAGES) routes[p.path] = servePage(p);
 
@@ -204,8 +346,15 @@ function assertInHead(text, slug) {
   walk(document);
   const start = head.childNodes.indexOf(found[0]);
   assert.ok(start >= 0, `the block is in document.head, not in ${found[0]?.parentNode?.nodeName ?? 'the page at all'}`);
-  assert.deepEqual(found.map((n) => n.tagName), ['style', 'meta', 'link', 'script'], 'the block\'s four elements, once each');
-  assert.ok(found.every((n, i) => head.childNodes[start + i] === n), 'one after another in document.head, nowhere else');
+  assert.deepEqual(
+    found.map((n) => n.tagName),
+    ['style', 'meta', 'link', 'script'],
+    "the block's four elements, once each",
+  );
+  assert.ok(
+    found.every((n, i) => head.childNodes[start + i] === n),
+    'one after another in document.head, nowhere else',
+  );
   assert.equal(attr(html, 'data-tenant'), slug);
 }
 
@@ -256,14 +405,13 @@ function injectedBlock(text) {
 }
 
 /** The page the origin sent, with the injection taken out again. */
-const withoutInjection = (text, slug) =>
-  text.replace(injectedBlock(text), '').replace(` data-tenant="${slug}"`, '');
+const withoutInjection = (text, slug) => text.replace(injectedBlock(text), '').replace(` data-tenant="${slug}"`, '');
 
 // ---------------------------------------------------------------------------------------------
 // brand.css, the manifest and the schemas
 
 describe('/_tenant/brand.css and /_tenant/manifest.webmanifest', () => {
-  test('brand.css is one :root rule with every --brand-* property of the host\'s tenant', async () => {
+  test("brand.css is one :root rule with every --brand-* property of the host's tenant", async () => {
     const res = await call('/_tenant/brand.css', { host: TENANTS.northstar.domain });
     assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['content-type'], 'text/css; charset=utf-8');
@@ -302,7 +450,7 @@ describe('/_tenant/brand.css and /_tenant/manifest.webmanifest', () => {
     assert.equal(manifest.icons[0].src, stored.brand.logo.url);
   });
 
-  test('both have brand.json\'s caching: ETag and 304, host-bound, and the same 404 for an unknown host', async () => {
+  test("both have brand.json's caching: ETag and 304, host-bound, and the same 404 for an unknown host", async () => {
     for (const route of ['/_tenant/brand.css', '/_tenant/manifest.webmanifest']) {
       const res = await call(route, { host: TENANTS.northstar.domain });
       assert.match(res.headers.etag ?? '', /^"[^"]+"$/, route);
@@ -320,7 +468,7 @@ describe('/_tenant/brand.css and /_tenant/manifest.webmanifest', () => {
     }
   });
 
-  test('the contract\'s JSON Schemas are served as committed', async () => {
+  test("the contract's JSON Schemas are served as committed", async () => {
     for (const name of ['brand-config.schema.json', 'tenant.schema.json']) {
       const res = await call(`/_tenant/schema/${name}`);
       assert.equal(res.status, 200, name);
@@ -338,7 +486,10 @@ describe('branding injected into forwarded HTML', () => {
     const res = await page('/small');
     assert.equal(res.status, 200);
     const block = injectedBlock(res.body);
-    assert.ok(res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><head><style id="tenant-brand">'), res.body.slice(0, 200));
+    assert.ok(
+      res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><head><style id="tenant-brand">'),
+      res.body.slice(0, 200),
+    );
     assert.equal(withoutInjection(res.body, 'northstar-coaching'), SMALL, 'everything else byte for byte');
     const brand = storedTenant(stack, TENANTS.northstar.slug).brand;
     const css = await call('/_tenant/brand.css', { host: TENANTS.northstar.domain });
@@ -352,7 +503,7 @@ describe('branding injected into forwarded HTML', () => {
     assert.deepEqual(JSON.parse(json), brandJson.json(), 'the same body as brand.json');
   });
 
-  test('a branded page drops the origin\'s length and validators, which describe other bytes', async () => {
+  test("a branded page drops the origin's length and validators, which describe other bytes", async () => {
     const res = await page('/small');
     assert.equal(res.headers['content-length'], undefined);
     assert.equal(res.headers.etag, undefined);
@@ -380,15 +531,22 @@ describe('branding injected into forwarded HTML', () => {
     assert.ok(withoutInjection(res.body, 'northstar-coaching') === original, 'byte for byte but the injection');
   });
 
-  test('a page without <head> gets the block where the browser\'s implied head ends, before <body>', async () => {
+  test("a page without <head> gets the block where the browser's implied head ends, before <body>", async () => {
     const res = await page('/no-head');
-    assert.ok(res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><style id="tenant-brand">'), res.body.slice(0, 160));
+    assert.ok(
+      res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><style id="tenant-brand">'),
+      res.body.slice(0, 160),
+    );
     const block = res.body.slice(res.body.indexOf('<style'), res.body.indexOf('<body>'));
     assert.equal(res.body.replace(block, '').replace(' data-tenant="northstar-coaching"', ''), NO_HEAD);
     const document = parse(res.body);
     const htmlElement = document.childNodes.find((n) => n.nodeName === 'html');
     const head = htmlElement.childNodes.find((n) => n.nodeName === 'head');
-    assert.deepEqual(head.childNodes.map((n) => n.nodeName), ['style', 'meta', 'link', 'script'], 'the parser puts it in the head');
+    assert.deepEqual(
+      head.childNodes.map((n) => n.nodeName),
+      ['style', 'meta', 'link', 'script'],
+      'the parser puts it in the head',
+    );
   });
 
   test('</head> inside a script string and a comment is not mistaken for the end of <head>', async () => {
@@ -432,9 +590,16 @@ describe('branding injected into forwarded HTML', () => {
     };
     walk(document);
     const elements = all.filter((n) => n.tagName).map((n) => n.tagName);
-    assert.deepEqual(elements, ['html', 'head', 'style', 'meta', 'link', 'script', 'meta', 'title', 'body', 'p'], 'no element but the page\'s and the four injected');
+    assert.deepEqual(
+      elements,
+      ['html', 'head', 'style', 'meta', 'link', 'script', 'meta', 'title', 'body', 'p'],
+      "no element but the page's and the four injected",
+    );
     const script = all.find((n) => n.tagName === 'script');
-    assert.deepEqual(script.attrs, [{ name: 'type', value: 'application/json' }, { name: 'id', value: 'tenant-data' }]);
+    assert.deepEqual(script.attrs, [
+      { name: 'type', value: 'application/json' },
+      { name: 'id', value: 'tenant-data' },
+    ]);
     const data = JSON.parse(script.childNodes[0].value);
     const brandJson = await call('/_tenant/brand.json', { host: worst.domain });
     assert.deepEqual(data, brandJson.json(), 'the script holds the same JSON as brand.json');
@@ -550,11 +715,14 @@ describe('origin pages the rewriter cannot read whole', () => {
     assert.equal(lines('limit').length, 1, logs.join('\n'));
   });
 
-  test('an origin\'s own data-tenant cannot override the tenant\'s: the first of two counts', async () => {
+  test("an origin's own data-tenant cannot override the tenant's: the first of two counts", async () => {
     const own = ORIGIN_PAGES.find((p) => p.name.includes('own data-tenant'));
     const res = await get(own.path);
     const htmlElement = parse(res.body).childNodes.find((n) => n.nodeName === 'html');
-    assert.deepEqual(htmlElement.attrs.filter((a) => a.name === 'data-tenant'), [{ name: 'data-tenant', value: 'northstar-coaching' }]);
+    assert.deepEqual(
+      htmlElement.attrs.filter((a) => a.name === 'data-tenant'),
+      [{ name: 'data-tenant', value: 'northstar-coaching' }],
+    );
   });
 
   test('a tenant with texts beyond ASCII is branded intact into a windows-1252 page', async () => {
@@ -566,7 +734,7 @@ describe('origin pages the rewriter cannot read whole', () => {
     assert.match(json, /^[\x20-\x7e]*$/, 'the block is ASCII: the same bytes in every charset the rewriter reads');
     const brandJson = await call('/_tenant/brand.json', { host: worst.domain });
     assert.deepEqual(JSON.parse(json), brandJson.json());
-    assert.ok(res.bytes.includes(Buffer.from('Caf\xe9', 'latin1')), 'the page\'s own bytes are untouched');
+    assert.ok(res.bytes.includes(Buffer.from('Caf\xe9', 'latin1')), "the page's own bytes are untouched");
   });
 });
 
@@ -575,7 +743,9 @@ describe('origin pages the rewriter cannot read whole', () => {
 
 describe('brand numbers', () => {
   const setWidth = (slug, width) =>
-    psql(stack.dbUrl, { sql: `update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{logo,width}', '${width}'::jsonb) where slug = '${slug}'` });
+    psql(stack.dbUrl, {
+      sql: `update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{logo,width}', '${width}'::jsonb) where slug = '${slug}'`,
+    });
 
   test('the database refuses a logo width beyond what a JSON parser reads (1e400, 1e-400)', () => {
     for (const width of ['1e400', '1e-400']) {
@@ -583,7 +753,7 @@ describe('brand numbers', () => {
     }
   });
 
-  test('a brand stored before the contract that breaks it loses its values, never the tenant\'s name', async () => {
+  test("a brand stored before the contract that breaks it loses its values, never the tenant's name", async () => {
     const tenant = { slug: 'huge-logo', domain: 'huge.logo.test', name: 'Huge Logo Coaching' };
     const brand = JSON.stringify(storedTenant(stack, TENANTS.northstar.slug).brand).replace(/"width":[^,}]+/, '"width":1e400');
     assert.match(brand, /"width":1e400/);

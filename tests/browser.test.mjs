@@ -50,36 +50,44 @@ function rgb(hex) {
   return `rgb(${parseInt(h.slice(0, 2), 16)}, ${parseInt(h.slice(2, 4), 16)}, ${parseInt(h.slice(4, 6), 16)})`;
 }
 
-test('with the page\'s scripts off, the HTML alone carries each tenant\'s colours and theme colour', async () => {
+test("with the page's scripts off, the HTML alone carries each tenant's colours and theme colour", async () => {
   for (const { tenant, url } of sites) {
     const page = await browser.newPage();
     await page.setJavaScriptEnabled(false);
     const response = await page.goto(url, { waitUntil: 'load' });
     assert.equal(response.status(), 200, url);
     const seen = await page.evaluate(branding);
-    assert.deepEqual(seen, {
-      primary: tenant.brand.colors.primary,
-      heading: rgb(tenant.brand.colors.primary),
-      theme: tenant.brand.colors.primary,
-      tenant: tenant.slug,
-    }, url);
+    assert.deepEqual(
+      seen,
+      {
+        primary: tenant.brand.colors.primary,
+        heading: rgb(tenant.brand.colors.primary),
+        theme: tenant.brand.colors.primary,
+        tenant: tenant.slug,
+      },
+      url,
+    );
     await page.close();
   }
 });
 
-test('at DOMContentLoaded, before the page\'s scripts, each tenant\'s brand is there; then the page fills in its texts', async () => {
+test("at DOMContentLoaded, before the page's scripts, each tenant's brand is there; then the page fills in its texts", async () => {
   const shots = [];
   for (const { tenant, url } of sites) {
     const page = await browser.newPage();
     await page.setViewport({ width: 640, height: 560 });
     // Runs before any script of the page: its listener is the first at DOMContentLoaded.
     await page.evaluateOnNewDocument(() => {
-      document.addEventListener('DOMContentLoaded', () => {
-        window.__brandAtDomContentLoaded = {
-          primary: getComputedStyle(document.documentElement).getPropertyValue('--brand-primary').trim(),
-          theme: document.querySelector('meta[name="theme-color"]')?.getAttribute('content') ?? null,
-        };
-      }, { once: true });
+      document.addEventListener(
+        'DOMContentLoaded',
+        () => {
+          window.__brandAtDomContentLoaded = {
+            primary: getComputedStyle(document.documentElement).getPropertyValue('--brand-primary').trim(),
+            theme: document.querySelector('meta[name="theme-color"]')?.getAttribute('content') ?? null,
+          };
+        },
+        { once: true },
+      );
     });
     await page.goto(url, { waitUntil: 'load' });
     const atDcl = await page.evaluate(() => window.__brandAtDomContentLoaded);
@@ -97,9 +105,12 @@ test('at DOMContentLoaded, before the page\'s scripts, each tenant\'s brand is t
 test('two tenants side by side (the README screenshot)', async () => {
   const page = await browser.newPage();
   await page.setViewport({ width: 1300, height: 600 });
-  await page.setContent(`<!doctype html><body style="margin:0;display:flex;gap:20px;background:#888">
+  await page.setContent(
+    `<!doctype html><body style="margin:0;display:flex;gap:20px;background:#888">
     ${sites.map(({ url }) => `<iframe src="${url}" style="width:640px;height:600px;border:0;background:#fff"></iframe>`).join('')}
-  </body>`, { waitUntil: 'load' });
+  </body>`,
+    { waitUntil: 'load' },
+  );
   const frames = page.frames().filter((f) => f !== page.mainFrame());
   assert.equal(frames.length, 2);
   for (const [i, frame] of frames.entries()) {

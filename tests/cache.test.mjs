@@ -35,11 +35,12 @@ function setTagline(slug, tagline) {
   });
 }
 
-const purge = (body, token = PURGE_TOKEN) => request(`${stack.worker.url}/_tenant/purge`, {
-  method: 'POST',
-  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const purge = (body, token = PURGE_TOKEN) =>
+  request(`${stack.worker.url}/_tenant/purge`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 test('the first request is a miss, the next a hit with the same ETag', async () => {
   const first = await get('/_tenant/slug/acme-leadership');
@@ -90,7 +91,9 @@ test('1000 requests for an unknown host make at most one PostgREST request per n
   let answers = [];
   const requests = await upstreamRequestsDuring(async () => {
     for (let batch = 0; batch < 20; batch += 1) {
-      answers = answers.concat(await Promise.all(Array.from({ length: 50 }, () => get('/_tenant/brand.json', { host: 'scanner-probe.example.net' }))));
+      answers = answers.concat(
+        await Promise.all(Array.from({ length: 50 }, () => get('/_tenant/brand.json', { host: 'scanner-probe.example.net' }))),
+      );
     }
   });
   assert.equal(answers.length, 1000);
@@ -120,15 +123,16 @@ test('requests carrying Authorization use every cache tier like any other', asyn
 test('concurrent requests carrying Authorization share one PostgREST request', async () => {
   let answers;
   const requests = await upstreamRequestsDuring(async () => {
-    answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-      get('/_tenant/slug/no-such-tenant-with-a-token', { authorization: AUTHORIZATIONS()[i % 4] })));
+    answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => get('/_tenant/slug/no-such-tenant-with-a-token', { authorization: AUTHORIZATIONS()[i % 4] })),
+    );
   });
   assert.deepEqual([...new Set(answers.map((a) => a.status))], [404]);
   assert.equal(requests, 1);
   assert.ok(!answers.some((a) => cacheOf(a) === 'bypass'), 'none of them bypassed the cache');
 });
 
-test('only /_tenant/me, which reads with the caller\'s own token, bypasses the cache', async () => {
+test("only /_tenant/me, which reads with the caller's own token, bypasses the cache", async () => {
   const authorization = `Bearer ${userToken(stack, USERS.lee)}`;
   for (let i = 0; i < 2; i += 1) {
     let res;
@@ -137,7 +141,7 @@ test('only /_tenant/me, which reads with the caller\'s own token, bypasses the c
     });
     assert.equal(res.status, 200, res.body);
     assert.equal(cacheOf(res), 'bypass');
-    assert.equal(requests, 1, 'every /_tenant/me asks PostgREST with the caller\'s token');
+    assert.equal(requests, 1, "every /_tenant/me asks PostgREST with the caller's token");
   }
 });
 
@@ -189,7 +193,9 @@ function purgeOfSize(url, bytes, { chunked }) {
     req.on('response', (res) => {
       answered = true;
       let body = '';
-      res.on('data', (c) => { body += c; });
+      res.on('data', (c) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode, body, json: () => JSON.parse(body) }));
     });
     req.on('error', (e) => {

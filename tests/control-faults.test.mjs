@@ -84,8 +84,11 @@ function insertRow(h, status, ssl = 'active') {
 }
 
 /** Every test row, as the database holds it, by hostname. */
-const rows = () => JSON.parse(sql(`select coalesce(json_agg(d order by d.hostname), '[]') from public.tenant_domains d
-  where d.hostname like '%.faults.test'`));
+const rows = () =>
+  JSON.parse(
+    sql(`select coalesce(json_agg(d order by d.hostname), '[]') from public.tenant_domains d
+  where d.hostname like '%.faults.test'`),
+  );
 const row = (hostname) => rows().find((r) => r.hostname === hostname) ?? null;
 
 /** Runs the Cron Trigger once; resolves with the Cloudflare requests it made. */
@@ -135,15 +138,17 @@ function logOf(plane) {
 }
 
 /** A Cloudflare certificate notice for hostname id `id`, posted to `plane`'s webhook. */
-const notice = (plane, id, status = 'active') => request(`${plane.url}/webhooks/cloudflare`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', 'cf-webhook-auth': plane.vars.CLOUDFLARE_WEBHOOK_SECRET },
-  body: JSON.stringify({
-    metadata: { event: { id: 'e1', type: 'ssl.custom_hostname_certificate.deployment.succeeded', created_at: new Date().toISOString() } },
-    data: { id, hostname: 'hook.faults.test', ssl: { id: 's1', type: 'dv', method: 'http', status } },
-  }),
-});
-const listDomains = (plane, token) => request(`${plane.url}/domains?tenant_id=${NORA.id}`, { headers: { authorization: `Bearer ${token}` } });
+const notice = (plane, id, status = 'active') =>
+  request(`${plane.url}/webhooks/cloudflare`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-webhook-auth': plane.vars.CLOUDFLARE_WEBHOOK_SECRET },
+    body: JSON.stringify({
+      metadata: { event: { id: 'e1', type: 'ssl.custom_hostname_certificate.deployment.succeeded', created_at: new Date().toISOString() } },
+      data: { id, hostname: 'hook.faults.test', ssl: { id: 's1', type: 'dv', method: 'http', status } },
+    }),
+  });
+const listDomains = (plane, token) =>
+  request(`${plane.url}/domains?tenant_id=${NORA.id}`, { headers: { authorization: `Bearer ${token}` } });
 
 /** Five active domains and one being removed, each with its hostname at Cloudflare. */
 beforeEach(async () => {
@@ -164,7 +169,11 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
     assert.equal(before.length, 6);
     cf.answerAll(404, NO_ROUTE);
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['DELETE 404'], 'the run stopped at its first call');
+    assert.deepEqual(
+      calls.map((r) => `${r.method} ${r.status}`),
+      ['DELETE 404'],
+      'the run stopped at its first call',
+    );
     assert.deepEqual(rows(), before, 'no row changed: none failed, none lost its id, the removing row is still there');
 
     const shallow = await health();
@@ -189,7 +198,11 @@ describe('an API that answers 404 code 7000 to everything (a wrong CLOUDFLARE_AP
 
   test('the zone id refused (7003) or the token refused (10000) stop the run too, and deep health names each', async () => {
     const before = rows();
-    for (const [status, code, setting] of [[400, 7003, 'CLOUDFLARE_ZONE_ID'], [403, 10000, 'CLOUDFLARE_API_TOKEN'], [401, 9109, 'CLOUDFLARE_API_TOKEN']]) {
+    for (const [status, code, setting] of [
+      [400, 7003, 'CLOUDFLARE_ZONE_ID'],
+      [403, 10000, 'CLOUDFLARE_API_TOKEN'],
+      [401, 9109, 'CLOUDFLARE_API_TOKEN'],
+    ]) {
       cf.answerAll(status, { success: false, errors: [{ code, message: 'refused' }], messages: [], result: null });
       assert.equal((await cron()).filter(onZone).length, 1, `${code}: the run stopped at its first call`);
       assert.deepEqual(rows(), before, `${code}: no row changed`);
@@ -226,7 +239,11 @@ describe('misconfiguration is never "retry later": Cloudflare refusing the token
     const before = rows();
     cf.token = 'rolled-at-cloudflare';
     const calls = await cron();
-    assert.deepEqual(calls.filter(onZone).map((r) => `${r.method} ${r.status}`), ['DELETE 401'], 'the run stopped at its first call');
+    assert.deepEqual(
+      calls.filter(onZone).map((r) => `${r.method} ${r.status}`),
+      ['DELETE 401'],
+      'the run stopped at its first call',
+    );
     assert.deepEqual(rows(), before, 'no row changed');
     await log.waitFor(/misconfigured: CLOUDFLARE_API_TOKEN/);
     let last = await lastUpstream(control);
@@ -250,12 +267,16 @@ describe('misconfiguration is never "retry later": Cloudflare refusing the token
     assert.equal(row(REMOVING), null, 'the run did the work it left');
   });
 
-  test('a zone the token may not use (another zone\'s id: 403 code 10000): the cron and deep health name CLOUDFLARE_ZONE_ID, not the token', async () => {
+  test("a zone the token may not use (another zone's id: 403 code 10000): the cron and deep health name CLOUDFLARE_ZONE_ID, not the token", async () => {
     const log = logOf(control);
     const before = rows();
     cf.zoneId = 'f'.repeat(32);
     const calls = await cron();
-    assert.deepEqual(calls.filter(onZone).map((r) => `${r.method} ${r.status}`), ['DELETE 403'], 'the run stopped at its first call');
+    assert.deepEqual(
+      calls.filter(onZone).map((r) => `${r.method} ${r.status}`),
+      ['DELETE 403'],
+      'the run stopped at its first call',
+    );
     assert.deepEqual(rows(), before, 'no row changed');
     await log.waitFor(/misconfigured: CLOUDFLARE_ZONE_ID/);
     assert.deepEqual(stateOf((await lastUpstream(control)).cloudflare), { state: 'misconfigured', setting: 'CLOUDFLARE_ZONE_ID' });
@@ -290,8 +311,11 @@ describe('Cloudflare\'s own "not found" (1436)', () => {
     cf.hostnames.delete(row(lost).cloudflare_id);
     sql(`delete from public.tenant_domains where hostname = '${REMOVING}'`);
     const before = rows();
-    cf.answerAll(503, { success: false, errors: [{ code: 1500, message: 'Internal Server Error' }], messages: [], result: null },
-      (method, path) => method === 'GET' && path.endsWith('/custom_hostnames?per_page=5'));
+    cf.answerAll(
+      503,
+      { success: false, errors: [{ code: 1500, message: 'Internal Server Error' }], messages: [], result: null },
+      (method, path) => method === 'GET' && path.endsWith('/custom_hostnames?per_page=5'),
+    );
     const calls = await cron();
     cf.answerAll(null);
     assert.deepEqual(calls.at(-1) && [calls.at(-1).status, isListing(calls.at(-1))], [503, true], 'the run stopped at the failed listing');
@@ -309,19 +333,25 @@ describe('the webhook', () => {
   });
 
   /** Posts a notice that `hostname`'s certificate is `status`, made at `createdAt` (or none). */
-  const notice = (status, createdAt) => request(`${control.url}/webhooks/cloudflare`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'cf-webhook-auth': control.vars.CLOUDFLARE_WEBHOOK_SECRET },
-    body: JSON.stringify({
-      metadata: {
-        event: { id: 'e1', type: 'ssl.custom_hostname_certificate.deployment.succeeded', ...(createdAt ? { created_at: createdAt } : {}) },
-        account: { id: 'account' }, zone: { id: cf.zoneId },
-      },
-      data: { id: hostname.id, hostname: host, ssl: { id: hostname.ssl.id, type: 'dv', method: 'http', status } },
-    }),
-  });
+  const notice = (status, createdAt) =>
+    request(`${control.url}/webhooks/cloudflare`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-webhook-auth': control.vars.CLOUDFLARE_WEBHOOK_SECRET },
+      body: JSON.stringify({
+        metadata: {
+          event: {
+            id: 'e1',
+            type: 'ssl.custom_hostname_certificate.deployment.succeeded',
+            ...(createdAt ? { created_at: createdAt } : {}),
+          },
+          account: { id: 'account' },
+          zone: { id: cf.zoneId },
+        },
+        data: { id: hostname.id, hostname: host, ssl: { id: hostname.ssl.id, type: 'dv', method: 'http', status } },
+      }),
+    });
 
-  test('a notice older than the row\'s last change, or without an event time, changes nothing and calls nobody', async () => {
+  test("a notice older than the row's last change, or without an event time, changes nothing and calls nobody", async () => {
     const before = row(host);
     const older = new Date(Date.parse(before.updated_at) - 60_000).toISOString();
     for (const createdAt of [older, undefined]) {
@@ -335,16 +365,20 @@ describe('the webhook', () => {
   test('a newer notice is applied, read back once; the same notice again makes no call', async () => {
     const res = await notice('active', new Date().toISOString());
     assert.deepEqual([res.status, res.json()], [200, { received: true, known: true }]);
-    assert.deepEqual(cf.requests.map((r) => `${r.method} ${r.status}`), ['GET 200'], 'read back once');
+    assert.deepEqual(
+      cf.requests.map((r) => `${r.method} ${r.status}`),
+      ['GET 200'],
+      'read back once',
+    );
     const applied = row(host);
     assert.deepEqual([applied.status, applied.ssl_status], ['active', 'active']);
-    assert.equal(sql("select calls from private.cloudflare_calls where kind = 'webhook'"), '1', 'spent from the webhooks\' budget');
+    assert.equal(sql("select calls from private.cloudflare_calls where kind = 'webhook'"), '1', "spent from the webhooks' budget");
     sql(`update public.tenant_domains set status = 'pending' where hostname = '${host}'`);
     await notice('active', new Date().toISOString());
     assert.equal(cf.requests.length, 1, 'a notice that changed no ssl_status makes no call');
   });
 
-  test('with the webhooks\' budget spent, a deployed certificate is written and left to the cron', async () => {
+  test("with the webhooks' budget spent, a deployed certificate is written and left to the cron", async () => {
     // This minute and the next, so that a minute turning over mid-test changes nothing.
     sql(`insert into private.cloudflare_calls (kind, minute, calls)
          select 'webhook', date_trunc('minute', now()) + m * interval '1 minute', ${CALLS_PER_RUN} from generate_series(0, 1) as m`);
@@ -353,13 +387,16 @@ describe('the webhook', () => {
     assert.deepEqual(cf.requests, [], 'no Cloudflare call beyond the budget');
     assert.deepEqual([row(host).status, row(host).ssl_status], ['pending', 'active']);
     const calls = await cron();
-    assert.ok(calls.some((r) => r.path.endsWith(`/custom_hostnames/${hostname.id}`)), 'the cron reads it');
+    assert.ok(
+      calls.some((r) => r.path.endsWith(`/custom_hostnames/${hostname.id}`)),
+      'the cron reads it',
+    );
     assert.equal(row(host).status, 'active');
   });
 });
 
-describe('the coach\'s API', () => {
-  test('refuses a token that is not a signed-in user\'s with 401, before any PostgREST request', async () => {
+describe("the coach's API", () => {
+  test("refuses a token that is not a signed-in user's with 401, before any PostgREST request", async () => {
     const tokens = {
       service_role: control.vars.SUPABASE_SECRET_KEY,
       anon: stack.anonKey,
@@ -401,7 +438,11 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
   });
 
   test('names SUPABASE_SECRET_KEY when PostgREST refuses it, SUPABASE_REST_URL when the table is not found there, DNS_RESOLVER_URL when it is no resolver', async () => {
-    for (const [plane, setting] of [[wrongKey, 'SUPABASE_SECRET_KEY'], [wrongUrl, 'SUPABASE_REST_URL'], [wrongResolver, 'DNS_RESOLVER_URL']]) {
+    for (const [plane, setting] of [
+      [wrongKey, 'SUPABASE_SECRET_KEY'],
+      [wrongUrl, 'SUPABASE_REST_URL'],
+      [wrongResolver, 'DNS_RESOLVER_URL'],
+    ]) {
       const res = await request(`${plane.url}/health?deep=1`);
       assertError(res, 500, 'misconfigured', setting);
       assert.match(res.json().error.message, new RegExp(setting));
@@ -410,7 +451,7 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
     }
   });
 
-  test('a wrong SUPABASE_SECRET_KEY: the webhook is 500 misconfigured naming it, the cron logs it and stops, /health shows it; a coach\'s calls, made with their own token, still work', async () => {
+  test("a wrong SUPABASE_SECRET_KEY: the webhook is 500 misconfigured naming it, the cron logs it and stops, /health shows it; a coach's calls, made with their own token, still work", async () => {
     const key = wrongKey.vars.SUPABASE_SECRET_KEY;
     const log = logOf(wrongKey);
     await wrongKey.scheduled();
@@ -427,11 +468,14 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
     // never acts on a coach's behalf, so it works, and says nothing of the secret key.
     const coach = await listDomains(wrongKey, userToken(stack, USERS.nora));
     assert.equal(coach.status, 200, coach.body);
-    assert.deepEqual(stateOf((await lastUpstream(wrongKey)).postgrest), { state: 'misconfigured', setting: 'SUPABASE_SECRET_KEY' },
-      'a call made without the secret key does not clear what it found of the secret key');
+    assert.deepEqual(
+      stateOf((await lastUpstream(wrongKey)).postgrest),
+      { state: 'misconfigured', setting: 'SUPABASE_SECRET_KEY' },
+      'a call made without the secret key does not clear what it found of the secret key',
+    );
   });
 
-  test('a coach\'s list at a wrong SUPABASE_REST_URL is 500 misconfigured naming it, not 503 retry later', async () => {
+  test("a coach's list at a wrong SUPABASE_REST_URL is 500 misconfigured naming it, not 503 retry later", async () => {
     const res = await listDomains(wrongUrl, userToken(stack, USERS.nora));
     assertError(res, 500, 'misconfigured');
     assert.match(res.json().error.message, /SUPABASE_REST_URL/);
@@ -439,7 +483,7 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
     assert.deepEqual(stateOf((await lastUpstream(wrongUrl)).postgrest), { state: 'misconfigured', setting: 'SUPABASE_REST_URL' });
   });
 
-  test('Supabase\'s gateway refusing SUPABASE_ANON_KEY: a coach\'s list is 500 misconfigured naming it, never 401 nor 503; the service role\'s calls do not clear it', async () => {
+  test("Supabase's gateway refusing SUPABASE_ANON_KEY: a coach's list is 500 misconfigured naming it, never 401 nor 503; the service role's calls do not clear it", async () => {
     const res = await listDomains(wrongAnon, userToken(stack, USERS.nora));
     assertError(res, 500, 'misconfigured');
     assert.match(res.json().error.message, /SUPABASE_ANON_KEY/);

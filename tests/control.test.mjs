@@ -89,21 +89,23 @@ const LEE = TENANTS.acme;
  * the Worker restarted mid-request (a reload of its own, which it retries for GET and HEAD
  * only), the control plane's last output is printed to tell why.
  */
-const api = (method, urlPath, opts) => send(method, urlPath, opts).then((res) => {
-  if (res.status === 503 && res.body.startsWith('Your worker restarted')) {
-    console.error(`wrangler dev restarted the control plane during ${method} ${urlPath}:\n${control.proc.tail()}`);
-  }
-  return res;
-});
-const send = (method, urlPath, { token = tokens.nora, body, headers = {} } = {}) => request(`${control.url}${urlPath}`, {
-  method,
-  headers: {
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    ...headers,
-  },
-  body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
-});
+const api = (method, urlPath, opts) =>
+  send(method, urlPath, opts).then((res) => {
+    if (res.status === 503 && res.body.startsWith('Your worker restarted')) {
+      console.error(`wrangler dev restarted the control plane during ${method} ${urlPath}:\n${control.proc.tail()}`);
+    }
+    return res;
+  });
+const send = (method, urlPath, { token = tokens.nora, body, headers = {} } = {}) =>
+  request(`${control.url}${urlPath}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 const schemas = domainValidators();
 
@@ -160,7 +162,7 @@ const everywhere = (started, urlPath, host, check, what) => everyCenter(centers,
 const timings = [];
 after(() => console.log(`# ${timings.join(', ')}`));
 
-describe('the coach\'s API', () => {
+describe("the coach's API", () => {
   test('refuses what it cannot use with the error contract, before any upstream request', async () => {
     const { result, upstream } = await countUpstream(stack, async () => [
       [await api('GET', `/domains?tenant_id=${NORA.id}`, { token: null }), 401, 'unauthorized'],
@@ -170,7 +172,11 @@ describe('the coach\'s API', () => {
       [await api('POST', '/domains', { body: { tenantId: NORA.id, hostname: 'https://x.example.test/' } }), 400, 'invalid_domain'],
       [await api('POST', '/domains', { body: { tenantId: NORA.id, hostname: '127.0.0.1' } }), 400, 'invalid_domain'],
       [await api('POST', '/domains', { body: '{"hostname":' }), 400, 'invalid_body'],
-      [await request(`${direct}/domains`, { method: 'POST', headers: { authorization: `Bearer ${tokens.nora}` }, body: 'x'.repeat(5000) }), 413, 'payload_too_large'],
+      [
+        await request(`${direct}/domains`, { method: 'POST', headers: { authorization: `Bearer ${tokens.nora}` }, body: 'x'.repeat(5000) }),
+        413,
+        'payload_too_large',
+      ],
       [await api('DELETE', `/domains/a..b?tenant_id=${NORA.id}`), 400, 'invalid_domain'],
       [await api('PUT', '/domains'), 405, 'method_not_allowed'],
       [await api('GET', '/_tenant/brand.json'), 404, 'not_found'],
@@ -179,9 +185,14 @@ describe('the coach\'s API', () => {
     assert.equal(upstream, 0, 'no PostgREST request');
   });
 
-  test('answers the dashboard\'s origin with CORS, and no other', async () => {
+  test("answers the dashboard's origin with CORS, and no other", async () => {
     const preflight = await api('OPTIONS', '/domains', {
-      token: null, headers: { origin: dashboard, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      token: null,
+      headers: {
+        origin: dashboard,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], dashboard);
@@ -196,7 +207,7 @@ describe('the coach\'s API', () => {
   });
 });
 
-describe('a coach\'s domain, end to end', () => {
+describe("a coach's domain, end to end", () => {
   const host = 'coach.example.test';
 
   test('added through the API, created by the cron, verified through the resolver, served by both data centers, then removed', async () => {
@@ -206,16 +217,25 @@ describe('a coach\'s domain, end to end', () => {
     const added = await add(host);
     const proof = { type: 'TXT', name: `_localhost-challenge.${host}`, value: row(host).proof_token };
     assert.deepEqual(added, {
-      hostname: host, status: 'pending', primary: false, ssl: null, verifiedAt: null, ownershipVerifiedAt: null, errors: [],
+      hostname: host,
+      status: 'pending',
+      primary: false,
+      ssl: null,
+      verifiedAt: null,
+      ownershipVerifiedAt: null,
+      errors: [],
       dns: [{ type: 'CNAME', name: host, value: CUSTOM_HOSTNAME_TARGET }, proof],
     });
-    assert.match(proof.value, /^[0-9a-f]{32}$/, 'the claim\'s own token');
+    assert.match(proof.value, /^[0-9a-f]{32}$/, "the claim's own token");
     assert.equal(cf.byName(host), undefined, 'Cloudflare hears of it from the cron, not from the request');
 
     // The coach published the TXT record (add() does): the cron finds it, then creates the hostname.
     const created = await cron();
     const storedAt = Date.now();
-    assert.deepEqual(created.map((r) => `${r.method} ${r.status}`), ['POST 201']);
+    assert.deepEqual(
+      created.map((r) => `${r.method} ${r.status}`),
+      ['POST 201'],
+    );
     const atCloudflare = cf.byName(host);
     let seen = await domain(host);
     assert.equal(seen.status, 'pending');
@@ -235,8 +255,13 @@ describe('a coach\'s domain, end to end', () => {
     // Cloudflare's rounds: the certificate starts validating; then ownership is checked over
     // plain HTTP through the resolver, which answers the token on the coach's host in every
     // data center within the feed bound of the cron storing it.
-    const tokenServed = await everywhere(storedAt, stored.ownership_http_path, host,
-      (res) => res.status === 200 && res.body === stored.ownership_http_body, 'ownership token');
+    const tokenServed = await everywhere(
+      storedAt,
+      stored.ownership_http_path,
+      host,
+      (res) => res.status === 200 && res.body === stored.ownership_http_body,
+      'ownership token',
+    );
     timings.push(`token stored → served everywhere ${tokenServed} ms`);
     assert.ok(tokenServed <= BOUND_MS, `token served everywhere after ${tokenServed} ms (bound ${BOUND_MS} ms)`);
     await cf.advance();
@@ -257,13 +282,24 @@ describe('a coach\'s domain, end to end', () => {
     assert.equal((await domain(host)).ssl, 'pending_deployment');
     await cf.advance();
     const started = Date.now();
-    assert.deepEqual(cf.webhooks.map((w) => [w.status, w.answer]), [['pending_issuance', 200], ['pending_deployment', 200], ['active', 200]]);
+    assert.deepEqual(
+      cf.webhooks.map((w) => [w.status, w.answer]),
+      [
+        ['pending_issuance', 200],
+        ['pending_deployment', 200],
+        ['active', 200],
+      ],
+    );
     seen = await domain(host);
-    assert.equal(seen.status, 'active', 'the deployed certificate\'s webhook made it active, no cron needed');
+    assert.equal(seen.status, 'active', "the deployed certificate's webhook made it active, no cron needed");
     assert.equal(seen.ssl, 'active');
-    assert.equal(seen.primary, false, 'the tenant\'s existing domain (its seeded custom_domain) stays its primary');
+    assert.equal(seen.primary, false, "the tenant's existing domain (its seeded custom_domain) stays its primary");
     assert.ok(Date.parse(seen.verifiedAt) > 0, seen.verifiedAt);
-    assert.deepEqual(cf.requests.slice(calls).map((r) => r.method), ['GET'], 'the webhook read the hostname back once');
+    assert.deepEqual(
+      cf.requests.slice(calls).map((r) => r.method),
+      ['GET'],
+      'the webhook read the hostname back once',
+    );
 
     const served = await everywhere(started, '/_tenant/brand.json', host, (res) => res.status === 200, 'active domain served');
     timings.push(`active → served everywhere ${served} ms`);
@@ -275,8 +311,13 @@ describe('a coach\'s domain, end to end', () => {
     assert.equal(promoted.status, 200, promoted.body);
     assert.equal(promoted.json().primary, true);
     assert.equal((await domain(NORA.domain))?.primary ?? false, false);
-    const customDomain = await everywhere(Date.now(), '/_tenant/brand.json', host,
-      (res) => res.status === 200 && res.json().customDomain === host, 'primary as customDomain');
+    const customDomain = await everywhere(
+      Date.now(),
+      '/_tenant/brand.json',
+      host,
+      (res) => res.status === 200 && res.json().customDomain === host,
+      'primary as customDomain',
+    );
     assert.ok(customDomain <= BOUND_MS, `customDomain everywhere after ${customDomain} ms (bound ${BOUND_MS} ms)`);
 
     // Removal: the domain stops resolving at once (within the feed bound), the cron deletes
@@ -289,7 +330,10 @@ describe('a coach\'s domain, end to end', () => {
     timings.push(`removed → 404 everywhere ${gone} ms`);
     assert.ok(gone <= BOUND_MS, `404 everywhere after ${gone} ms (bound ${BOUND_MS} ms)`);
     const deleted = await cron();
-    assert.deepEqual(deleted.map((r) => `${r.method} ${r.status}`), ['DELETE 200']);
+    assert.deepEqual(
+      deleted.map((r) => `${r.method} ${r.status}`),
+      ['DELETE 200'],
+    );
     assert.equal(cf.byName(host), undefined, 'the Cloudflare hostname is gone');
     assert.equal(sql(`select count(*) from public.tenant_domains where hostname = '${host}'`), '0', 'the row is gone');
     assert.equal(await domain(host), undefined);
@@ -297,11 +341,14 @@ describe('a coach\'s domain, end to end', () => {
   });
 });
 
-describe('Cloudflare\'s refusals and limits', () => {
-  test('a hostname Cloudflare refuses ends failed with Cloudflare\'s message, and is not retried', async () => {
+describe("Cloudflare's refusals and limits", () => {
+  test("a hostname Cloudflare refuses ends failed with Cloudflare's message, and is not retried", async () => {
     await add('coach.example.com');
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['POST 400']);
+    assert.deepEqual(
+      calls.map((r) => `${r.method} ${r.status}`),
+      ['POST 400'],
+    );
     const seen = await domain('coach.example.com');
     assert.equal(seen.status, 'failed');
     assert.deepEqual(seen.errors, [MESSAGES[1411]]);
@@ -316,12 +363,23 @@ describe('Cloudflare\'s refusals and limits', () => {
     const before = [row('one.example.test'), row('two.example.test')];
     cf.failNext(1, 429);
     const limited = await cron();
-    assert.deepEqual(limited.map((r) => r.status), [429], 'the run stopped at the first 429');
+    assert.deepEqual(
+      limited.map((r) => r.status),
+      [429],
+      'the run stopped at the first 429',
+    );
     assert.deepEqual([row('one.example.test'), row('two.example.test')], before);
     cf.failNext(1, 503);
-    assert.deepEqual((await cron()).map((r) => r.status), [503], 'a 5xx stops the run too');
+    assert.deepEqual(
+      (await cron()).map((r) => r.status),
+      [503],
+      'a 5xx stops the run too',
+    );
     assert.deepEqual([row('one.example.test'), row('two.example.test')], before);
-    assert.deepEqual((await cron()).map((r) => `${r.method} ${r.status}`), ['POST 201', 'POST 201']);
+    assert.deepEqual(
+      (await cron()).map((r) => `${r.method} ${r.status}`),
+      ['POST 201', 'POST 201'],
+    );
     assert.ok(row('one.example.test').cloudflare_id && row('two.example.test').cloudflare_id);
   });
 
@@ -329,11 +387,17 @@ describe('Cloudflare\'s refusals and limits', () => {
     const names = [1, 2, 3, 4, 5, 6].map((i) => `batch${i}.example.test`);
     for (const name of names) await add(name, LEE, tokens.lee);
     const first = await cron();
-    assert.deepEqual(first.map((r) => r.method), ['POST', 'POST', 'POST', 'POST']);
+    assert.deepEqual(
+      first.map((r) => r.method),
+      ['POST', 'POST', 'POST', 'POST'],
+    );
     assert.equal(names.filter((n) => row(n).cloudflare_id).length, 4);
     const second = await cron();
-    assert.deepEqual(second.map((r) => r.method), ['POST', 'GET', 'POST', 'GET'],
-      'the two creations left, taking turns with refreshes of the created ones');
+    assert.deepEqual(
+      second.map((r) => r.method),
+      ['POST', 'GET', 'POST', 'GET'],
+      'the two creations left, taking turns with refreshes of the created ones',
+    );
     assert.equal(names.filter((n) => row(n).cloudflare_id).length, 6);
   });
 
@@ -344,7 +408,10 @@ describe('Cloudflare\'s refusals and limits', () => {
     assert.ok(cf.hostnames.has(id));
     sql("update public.tenant_domains set created_at = now() - interval '7 days 1 minute' where hostname = 'late.example.test'");
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['DELETE 200']);
+    assert.deepEqual(
+      calls.map((r) => `${r.method} ${r.status}`),
+      ['DELETE 200'],
+    );
     assert.ok(!cf.hostnames.has(id), 'deleted at Cloudflare');
     const seen = await domain('late.example.test');
     assert.equal(seen.status, 'failed');
@@ -358,7 +425,10 @@ describe('Cloudflare\'s refusals and limits', () => {
     const id = row('vanished.example.test').cloudflare_id;
     cf.hostnames.delete(id);
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status} ${r.path.split('/custom_hostnames')[1]}`), [`GET 404 /${id}`, 'GET 200 ?per_page=5']);
+    assert.deepEqual(
+      calls.map((r) => `${r.method} ${r.status} ${r.path.split('/custom_hostnames')[1]}`),
+      [`GET 404 /${id}`, 'GET 200 ?per_page=5'],
+    );
     const seen = await domain('vanished.example.test');
     assert.equal(seen.status, 'failed');
     assert.match(seen.errors[0], /^Cloudflare no longer has this hostname/);
@@ -379,7 +449,10 @@ describe('the webhook', () => {
   test('with a wrong or missing secret is refused and changes nothing', async () => {
     const before = row(host);
     for (const secret of ['wrong-secret', '']) {
-      const res = await cf.sendWebhook(hostname, 'ssl.custom_hostname_certificate.validation.succeeded', { secret, to: `${control.url}/webhooks/cloudflare` });
+      const res = await cf.sendWebhook(hostname, 'ssl.custom_hostname_certificate.validation.succeeded', {
+        secret,
+        to: `${control.url}/webhooks/cloudflare`,
+      });
       assertError(res, 401, 'unauthorized', `secret ${JSON.stringify(secret)}`);
     }
     assert.deepEqual(row(host), before);
@@ -394,7 +467,10 @@ describe('the webhook', () => {
       assert.equal(row(host).ssl_status, 'pending_issuance');
     }
     assert.equal(row(host).status, 'pending', 'a certificate notice alone never activates a domain');
-    const unknown = await cf.sendWebhook({ ...hostname, id: 'ffffffffffffffffffffffffffffffff' }, 'ssl.custom_hostname_certificate.validation.succeeded');
+    const unknown = await cf.sendWebhook(
+      { ...hostname, id: 'ffffffffffffffffffffffffffffffff' },
+      'ssl.custom_hostname_certificate.validation.succeeded',
+    );
     assert.deepEqual([unknown.status, unknown.json()], [200, { received: true, known: false }]);
     const post = (body) => request(`${control.url}/webhooks/cloudflare`, { method: 'POST', headers: { 'cf-webhook-auth': secret }, body });
     assertError(await post('{"data":'), 400, 'invalid_body');
@@ -402,31 +478,43 @@ describe('the webhook', () => {
     const notAnId = await post(JSON.stringify({ data: { id: '../zones', ssl: { status: 'active' } } }));
     assert.deepEqual([notAnId.status, notAnId.json()], [200, { received: true, known: false }], 'no row can hold it');
     const oversized = JSON.stringify({ data: { id: hostname.id }, pad: 'x'.repeat(20_000) });
-    assertError(await request(`${direct}/webhooks/cloudflare`, { method: 'POST', headers: { 'cf-webhook-auth': secret }, body: oversized }), 413, 'payload_too_large');
+    assertError(
+      await request(`${direct}/webhooks/cloudflare`, { method: 'POST', headers: { 'cf-webhook-auth': secret }, body: oversized }),
+      413,
+      'payload_too_large',
+    );
     assert.equal((await post('{"text":"Hello World! This is a test message sent from https://cloudflare.com."}')).status, 200);
   });
 });
 
 describe('another coach', () => {
-  test('can neither see nor change a coach\'s domain', async () => {
+  test("can neither see nor change a coach's domain", async () => {
     await add('mine.example.test');
     const before = row('mine.example.test', NORA);
     assert.deepEqual(await domains(NORA, tokens.lee), [], 'another coach sees none of them');
     assert.deepEqual(await domains(NORA, tokens.pat), [], 'nor does a user without a tenant');
     assertError(await api('DELETE', `/domains/mine.example.test?tenant_id=${NORA.id}`, { token: tokens.lee }), 403, 'not_owner');
     assertError(await api('POST', `/domains/mine.example.test/primary?tenant_id=${NORA.id}`, { token: tokens.lee }), 403, 'not_owner');
-    assertError(await api('POST', '/domains', { token: tokens.lee, body: { tenantId: NORA.id, hostname: 'theirs.example.test' } }), 403, 'not_owner');
+    assertError(
+      await api('POST', '/domains', { token: tokens.lee, body: { tenantId: NORA.id, hostname: 'theirs.example.test' } }),
+      403,
+      'not_owner',
+    );
     assertError(await api('DELETE', `/domains/mine.example.test?tenant_id=${LEE.id}`, { token: tokens.lee }), 404, 'domain_not_found');
     const claim = await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } });
     assert.equal(claim.status, 201, 'another coach may claim the name for its own tenant');
     assert.equal(claim.json().ownershipVerifiedAt, null, 'a claim that holds nothing until proven');
-    assertError(await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } }), 409, 'domain_taken',
-      'twice is refused: the tenant has it already');
+    assertError(
+      await api('POST', '/domains', { token: tokens.lee, body: { tenantId: LEE.id, hostname: 'mine.example.test' } }),
+      409,
+      'domain_taken',
+      'twice is refused: the tenant has it already',
+    );
     assert.deepEqual(row('mine.example.test', NORA), before);
     assert.equal(row('theirs.example.test'), null);
   });
 
-  test('a coach\'s own errors: a pending domain cannot be primary, a forged token is 401', async () => {
+  test("a coach's own errors: a pending domain cannot be primary, a forged token is 401", async () => {
     await add('notyet.example.test');
     assertError(await api('POST', `/domains/notyet.example.test/primary?tenant_id=${NORA.id}`), 409, 'domain_not_active');
     const forged = userToken(stack, USERS.nora, { secret: 'not-the-secret-of-this-stack' });
@@ -434,7 +522,7 @@ describe('another coach', () => {
   });
 });
 
-describe('the demo\'s Domains page, in a real browser', () => {
+describe("the demo's Domains page, in a real browser", () => {
   let browser;
   before(async () => {
     browser = await launchBrowser();

@@ -13,17 +13,33 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ADMIN, FIXTURE, POSTGRES_VERSIONS, ROOT, createSupabaseDatabase, dbPush, mintJwt, psql,
-  startPostgres, startPostgrest, stopProcess,
+  ADMIN,
+  FIXTURE,
+  POSTGRES_VERSIONS,
+  ROOT,
+  createSupabaseDatabase,
+  dbPush,
+  mintJwt,
+  psql,
+  startPostgres,
+  startPostgrest,
+  stopProcess,
 } from '../scripts/stack.mjs';
 import { TENANTS, USERS } from './support/tenants.mjs';
 
 /** The migration files, in order, and their versions (the digits before the first `_`). */
-const MIGRATIONS = fs.readdirSync(path.join(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort();
+const MIGRATIONS = fs
+  .readdirSync(path.join(ROOT, 'migrations'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 const VERSIONS = MIGRATIONS.map((f) => f.split('_')[0]);
 
-const pgtapFiles = (folder) => fs.readdirSync(path.join(ROOT, folder))
-  .filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(folder, f));
+const pgtapFiles = (folder) =>
+  fs
+    .readdirSync(path.join(ROOT, folder))
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => path.join(folder, f));
 
 const ADVISOR = 'supabase/tests/15_security_advisor.sql';
 
@@ -50,8 +66,19 @@ function pgProveFailure(pg, db, files) {
   }
 }
 
-const proveArgs = (pg, db, files) => ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', db,
-  '--set', `migration_versions=${VERSIONS.join(',')}`, ...files];
+const proveArgs = (pg, db, files) => [
+  '-h',
+  '127.0.0.1',
+  '-p',
+  String(pg.port),
+  '-U',
+  'postgres',
+  '-d',
+  db,
+  '--set',
+  `migration_versions=${VERSIONS.join(',')}`,
+  ...files,
+];
 
 /**
  * A new Supabase-shaped database with pgTAP, which only a superuser may create: the harness
@@ -78,9 +105,15 @@ function pushFailure(url, files) {
   try {
     fs.mkdirSync(path.join(workdir, 'supabase', 'migrations'), { recursive: true });
     for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(workdir, 'supabase', 'migrations', name), sql);
-    const out = execFileSync(path.join(ROOT, 'node_modules', '.bin', 'supabase'), ['db', 'push', `--remote=${url}`, '--yes', '--workdir', workdir], {
-      encoding: 'utf8', stdio: 'pipe', env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1' },
-    });
+    const out = execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'supabase'),
+      ['db', 'push', `--remote=${url}`, '--yes', '--workdir', workdir],
+      {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1' },
+      },
+    );
     return assert.fail(`the push succeeded:\n${out}`);
   } catch (e) {
     if (e instanceof assert.AssertionError) throw e;
@@ -91,8 +124,10 @@ function pushFailure(url, files) {
 }
 
 test('ARCHITECTURE.md names every Security Advisor exception the advisor check allows', () => {
-  const block = fs.readFileSync(path.join(ROOT, ADVISOR), 'utf8')
-    .split('-- advisor exceptions: begin')[1].split('-- advisor exceptions: end')[0];
+  const block = fs
+    .readFileSync(path.join(ROOT, ADVISOR), 'utf8')
+    .split('-- advisor exceptions: begin')[1]
+    .split('-- advisor exceptions: end')[0];
   const exceptions = [...block.matchAll(/\('([a-z_]+)', '([^']+)'\)/g)].map(([, lint, object]) => ({ lint, object }));
   assert.ok(exceptions.length > 0, block);
   const architecture = fs.readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
@@ -120,10 +155,12 @@ for (const version of POSTGRES_VERSIONS) {
     test(on('the server runs this major, and the fixture gives its roles what hosted Supabase gives them'), () => {
       const url = createDatabase(pg, 'fresh');
       assert.equal(psql(url, { sql: 'show server_version_num' }).slice(0, 2), String(version));
-      const roles = JSON.parse(psql(url, {
-        sql: `select json_object_agg(rolname, json_build_array(rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin))
+      const roles = JSON.parse(
+        psql(url, {
+          sql: `select json_object_agg(rolname, json_build_array(rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin))
           from pg_roles where rolname in ('postgres', 'supabase_admin', 'supabase_auth_admin', 'anon', 'authenticated', 'service_role', 'authenticator')`,
-      }));
+        }),
+      );
       // [superuser, inherit, createrole, createdb, bypassrls, login]
       assert.deepEqual(roles, {
         postgres: [false, true, true, true, true, true],
@@ -134,8 +171,9 @@ for (const version of POSTGRES_VERSIONS) {
         service_role: [false, true, false, false, true, false],
         authenticator: [false, false, false, false, false, true],
       });
-      const facts = JSON.parse(psql(url, {
-        sql: `select json_build_object(
+      const facts = JSON.parse(
+        psql(url, {
+          sql: `select json_build_object(
           'postgres_acts_as', (select json_agg(r order by r) from unnest(array['anon', 'authenticated', 'service_role', 'authenticator']) r
                                where pg_has_role('postgres', r, 'member')),
           'owners', (select json_agg(o order by o) from (
@@ -144,7 +182,8 @@ for (const version of POSTGRES_VERSIONS) {
                        union all select 'database ' || pg_get_userbyid(datdba) from pg_database where datname = current_database()) t),
           'postgres_creates_in_auth', has_schema_privilege('postgres', 'auth', 'create'),
           'postgres_writes_auth_users', has_table_privilege('postgres', 'auth.users', 'insert'))`,
-      }));
+        }),
+      );
       assert.deepEqual(facts, {
         postgres_acts_as: ['anon', 'authenticated', 'authenticator', 'service_role'],
         owners: ['auth.uid() supabase_auth_admin', 'auth.users supabase_auth_admin', `database ${ADMIN}`],
@@ -248,49 +287,68 @@ for (const version of POSTGRES_VERSIONS) {
       pgProve(pg, 'fresh', pgtapFiles('supabase/tests'));
     });
 
-    test(on('a database without default privileges for new tables (auto_expose_new_tables = false): migrations, pgTAP and the Worker\'s reads through PostgREST'), async () => {
-      const db = 'unexposed';
-      const url = createDatabase(pg, db, { exposeNewTables: false });
-      psql(url, { sql: 'create table public.exposure_probe (id int)' });
-      assert.equal(psql(url, { sql: "select has_table_privilege('anon', 'public.exposure_probe', 'select')" }).trim(), 'f',
-        'a new table is not exposed to anon there');
-      psql(url, { sql: 'drop table public.exposure_probe' });
-      pushTwice(url);
-      dbPush(url, { seed: true });
-      pgProve(pg, db, pgtapFiles('supabase/tests'));
+    test(
+      on(
+        "a database without default privileges for new tables (auto_expose_new_tables = false): migrations, pgTAP and the Worker's reads through PostgREST",
+      ),
+      async () => {
+        const db = 'unexposed';
+        const url = createDatabase(pg, db, { exposeNewTables: false });
+        psql(url, { sql: 'create table public.exposure_probe (id int)' });
+        assert.equal(
+          psql(url, { sql: "select has_table_privilege('anon', 'public.exposure_probe', 'select')" }).trim(),
+          'f',
+          'a new table is not exposed to anon there',
+        );
+        psql(url, { sql: 'drop table public.exposure_probe' });
+        pushTwice(url);
+        dbPush(url, { seed: true });
+        pgProve(pg, db, pgtapFiles('supabase/tests'));
 
-      const jwtSecret = randomBytes(32).toString('hex');
-      const postgrest = await startPostgrest(pg, db, { dir, jwtSecret });
-      try {
-        const anon = mintJwt(jwtSecret, { role: 'anon' });
-        const get = async (route, { token = anon, headers = {}, method = 'GET', body } = {}) => {
-          const res = await fetch(`${postgrest.url}${route}`, {
-            method, body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        const jwtSecret = randomBytes(32).toString('hex');
+        const postgrest = await startPostgrest(pg, db, { dir, jwtSecret });
+        try {
+          const anon = mintJwt(jwtSecret, { role: 'anon' });
+          const get = async (route, { token = anon, headers = {}, method = 'GET', body } = {}) => {
+            const res = await fetch(`${postgrest.url}${route}`, {
+              method,
+              body,
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+            });
+            return { status: res.status, body: await res.json() };
+          };
+          const { slug } = TENANTS.northstar;
+          const lookup = `/tenant_profiles?select=id,slug,display_name,brand_config&slug=eq.${slug}`;
+          const named = await get(lookup, { headers: { 'x-tenant-lookup': `slug:${slug}` } });
+          assert.equal(named.status, 200, JSON.stringify(named.body));
+          assert.deepEqual(
+            named.body.map((t) => t.slug),
+            [slug],
+            'an anon lookup that names the tenant finds it',
+          );
+          assert.deepEqual((await get(lookup)).body, [], 'a lookup that names no tenant finds none');
+          const since = new Date(Date.now() - 15 * 60_000).toISOString();
+          const feed = await get('/rpc/tenant_changes_since', { method: 'POST', body: JSON.stringify({ since, max_changes: 5 }) });
+          assert.equal(feed.status, 200, JSON.stringify(feed.body));
+          assert.ok(feed.body.length > 0, 'the change feed reads');
+          const domain = TENANTS.northstar.domain;
+          const byDomain = await get(`/tenant_domains?select=status,tenant:tenant_profiles(slug)&hostname=eq.${domain}`, {
+            headers: { 'x-tenant-lookup': `domain:${domain}` },
           });
-          return { status: res.status, body: await res.json() };
-        };
-        const { slug } = TENANTS.northstar;
-        const lookup = `/tenant_profiles?select=id,slug,display_name,brand_config&slug=eq.${slug}`;
-        const named = await get(lookup, { headers: { 'x-tenant-lookup': `slug:${slug}` } });
-        assert.equal(named.status, 200, JSON.stringify(named.body));
-        assert.deepEqual(named.body.map((t) => t.slug), [slug], 'an anon lookup that names the tenant finds it');
-        assert.deepEqual((await get(lookup)).body, [], 'a lookup that names no tenant finds none');
-        const since = new Date(Date.now() - 15 * 60_000).toISOString();
-        const feed = await get('/rpc/tenant_changes_since', { method: 'POST', body: JSON.stringify({ since, max_changes: 5 }) });
-        assert.equal(feed.status, 200, JSON.stringify(feed.body));
-        assert.ok(feed.body.length > 0, 'the change feed reads');
-        const domain = TENANTS.northstar.domain;
-        const byDomain = await get(`/tenant_domains?select=status,tenant:tenant_profiles(slug)&hostname=eq.${domain}`,
-          { headers: { 'x-tenant-lookup': `domain:${domain}` } });
-        assert.deepEqual(byDomain.body, [{ status: 'active', tenant: { slug } }], 'a lookup by domain finds its tenant');
-        const owner = mintJwt(jwtSecret, { role: 'authenticated', sub: TENANTS.northstar.owner, aud: 'authenticated' });
-        const me = await get('/rpc/my_tenant_profile', { token: owner, method: 'POST', body: '{}' });
-        assert.equal(me.status, 200, JSON.stringify(me.body));
-        assert.deepEqual(me.body.map((t) => [t.slug, t.user_id]), [[slug, USERS.nora]], 'an owner reads their own profile');
-      } finally {
-        await stopProcess(postgrest.proc);
-      }
-    });
+          assert.deepEqual(byDomain.body, [{ status: 'active', tenant: { slug } }], 'a lookup by domain finds its tenant');
+          const owner = mintJwt(jwtSecret, { role: 'authenticated', sub: TENANTS.northstar.owner, aud: 'authenticated' });
+          const me = await get('/rpc/my_tenant_profile', { token: owner, method: 'POST', body: '{}' });
+          assert.equal(me.status, 200, JSON.stringify(me.body));
+          assert.deepEqual(
+            me.body.map((t) => [t.slug, t.user_id]),
+            [[slug, USERS.nora]],
+            'an owner reads their own profile',
+          );
+        } finally {
+          await stopProcess(postgrest.proc);
+        }
+      },
+    );
 
     /**
      * Makes database `db` the app's database of another era (`tests/fixtures/<db>_app_schema.sql`,
@@ -310,6 +368,7 @@ for (const version of POSTGRES_VERSIONS) {
     test(on('migrations upgrade the existing app database, keeping its rows'), () => assertUpgrade('legacy'));
 
     test(on('migrations upgrade a minimal app database (tables with little more than their ids), keeping every row and column'), () =>
-      assertUpgrade('minimal'));
+      assertUpgrade('minimal'),
+    );
   });
 }

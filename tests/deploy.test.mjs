@@ -46,14 +46,20 @@ function shellBlocks(heading) {
 const [resolverBlock, controlBlock] = shellBlocks('Deploying');
 
 /** The commands of a block: its lines without comments or blank lines. */
-const commands = (block) => block.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l && !l.startsWith('#'));
+const commands = (block) =>
+  block
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l && !l.startsWith('#'));
 
 let dir;
 /** The stand-in `npx`: a log of what it was asked, and secrets as `secrets/<config>/<env>/<NAME>`. */
 function npxStandIn() {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'npx'), `#!/usr/bin/env bash
+  fs.writeFileSync(
+    path.join(bin, 'npx'),
+    `#!/usr/bin/env bash
 # npx as tests/deploy.test.mjs plays it: what needs a Cloudflare or Supabase account is recorded.
 set -euo pipefail
 printf '%s\\n' "$*" >> "$NPX_LOG"
@@ -74,7 +80,9 @@ case "$1 $2" in
   "supabase link" | "supabase db") ;;
   *) echo "npx stand-in: $* is not in the README's deploy steps" >&2; exit 2 ;;
 esac
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return bin;
 }
 
@@ -130,13 +138,17 @@ function filledCopy() {
   fs.symlinkSync(path.join(ROOT, 'scripts'), path.join(copy, 'scripts'));
   for (const config of ['wrangler.toml', 'control/wrangler.toml']) {
     let inVars = false;
-    const lines = fs.readFileSync(path.join(ROOT, config), 'utf8').split('\n').map((line) => {
-      if (line.startsWith('[')) inVars = /^\[env\.\w+\.vars\]$/.test(line);
-      if (!inVars || !/^# [A-Z_]+ = "/.test(line)) return line;
-      return line.slice(2)
-        .replace(/<[a-z-]*project-ref>/, 'abcdefghijklmnopqrst')
-        .replace(/<the [a-z ]*SaaS zone's id>/, '023e105f4ecef8ad9ca31a8372d0c353');
-    });
+    const lines = fs
+      .readFileSync(path.join(ROOT, config), 'utf8')
+      .split('\n')
+      .map((line) => {
+        if (line.startsWith('[')) inVars = /^\[env\.\w+\.vars\]$/.test(line);
+        if (!inVars || !/^# [A-Z_]+ = "/.test(line)) return line;
+        return line
+          .slice(2)
+          .replace(/<[a-z-]*project-ref>/, 'abcdefghijklmnopqrst')
+          .replace(/<the [a-z ]*SaaS zone's id>/, '023e105f4ecef8ad9ca31a8372d0c353');
+      });
     fs.writeFileSync(path.join(copy, config), lines.join('\n'));
   }
   return copy;
@@ -166,8 +178,10 @@ test('the deploy blocks hold what a deploy needs, in order: the secrets, the pre
     return i;
   };
   assert.ok(at(resolver, 'scripts/preflight --env production') < at(resolver, 'npx wrangler deploy --env production'));
-  assert.ok(at(control, 'scripts/preflight --env production --config control/wrangler.toml')
-    < at(control, 'npx wrangler deploy --config control/wrangler.toml --env production'));
+  assert.ok(
+    at(control, 'scripts/preflight --env production --config control/wrangler.toml') <
+      at(control, 'npx wrangler deploy --config control/wrangler.toml --env production'),
+  );
   for (const [block, secrets] of [
     [resolver, ['SUPABASE_ANON_KEY', 'ORIGIN_SIGNING_SECRET']],
     [control, ['SUPABASE_SECRET_KEY', 'SUPABASE_ANON_KEY', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_WEBHOOK_SECRET']],
@@ -222,16 +236,30 @@ for (const env of ['production', 'staging']) {
   });
 }
 
-test('the preflight names an invalid setting by the Worker\'s own rules, and a secret written into [vars]', () => {
+test("the preflight names an invalid setting by the Worker's own rules, and a secret written into [vars]", () => {
   const config = path.join(dir, 'invalid.toml');
-  fs.writeFileSync(config, [
-    'name = "tenant-resolver"', 'main = "build/worker/shim.mjs"', '[build]', 'command = "npm run --silent build:resolver"',
-    '[env.production]', 'name = "tenant-resolver"', '[env.production.vars]',
-    'SUPABASE_URL = "https://abc.supabase.co/rest/v1/"', 'PLATFORM_DOMAIN = "https://coachplatform.com"',
-    'ORIGIN_URL = "app.coachplatform.com"', 'UPSTREAM_TIMEOUT_MS = "3 seconds"', 'SUPABASE_ANON_KEY = "sb_publishable_x"', '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      'name = "tenant-resolver"',
+      'main = "build/worker/shim.mjs"',
+      '[build]',
+      'command = "npm run --silent build:resolver"',
+      '[env.production]',
+      'name = "tenant-resolver"',
+      '[env.production.vars]',
+      'SUPABASE_URL = "https://abc.supabase.co/rest/v1/"',
+      'PLATFORM_DOMAIN = "https://coachplatform.com"',
+      'ORIGIN_URL = "app.coachplatform.com"',
+      'UPSTREAM_TIMEOUT_MS = "3 seconds"',
+      'SUPABASE_ANON_KEY = "sb_publishable_x"',
+      '',
+    ].join('\n'),
+  );
   const res = spawnSync(path.join(ROOT, 'scripts', 'preflight'), ['--env', 'production', '--config', config], {
-    cwd: ROOT, encoding: 'utf8', env: notLoggedIn(dir),
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: notLoggedIn(dir),
   });
   const output = `${res.stdout}${res.stderr}`;
   assert.equal(res.status, 1, output);
@@ -241,7 +269,8 @@ test('the preflight names an invalid setting by the Worker\'s own rules, and a s
     /✗ ORIGIN_URL must be an http\(s\) URL/,
     /✗ UPSTREAM_TIMEOUT_MS must be a whole number/,
     /✗ SUPABASE_ANON_KEY is a secret: never in wrangler.toml/,
-  ]) assert.match(output, named);
+  ])
+    assert.match(output, named);
   assert.ok(!output.includes('sb_publishable_x'), 'never the value');
   const usage = spawnSync(path.join(ROOT, 'scripts', 'preflight'), [], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(usage.status, 2);
@@ -249,7 +278,10 @@ test('the preflight names an invalid setting by the Worker\'s own rules, and a s
 });
 
 test('environments cannot be confused: each its own Worker, the top level deploys nothing that serves', () => {
-  for (const [config, base] of [['wrangler.toml', 'tenant-resolver'], ['control/wrangler.toml', 'tenant-control']]) {
+  for (const [config, base] of [
+    ['wrangler.toml', 'tenant-resolver'],
+    ['control/wrangler.toml', 'tenant-control'],
+  ]) {
     const toml = parse(fs.readFileSync(path.join(ROOT, config), 'utf8'));
     assert.equal(toml.name, base);
     assert.equal(toml.workers_dev, false, `${config}: no workers.dev URL at the top level`);
@@ -269,16 +301,39 @@ test('a hand-run `npx wrangler dev --config control/wrangler.toml` from the repo
   const line = README.split('\n').find((l) => l.trim().startsWith('npx wrangler dev --config control/wrangler.toml'));
   assert.ok(line, 'the README shows how to run the control plane by hand');
   // Ports of its own instead of the README's.
-  const command = line.replace(/\s+#.*$/, '').replace(/--(inspector-)?port \d+/g, '').trim().split(/\s+/).slice(1);
+  const command = line
+    .replace(/\s+#.*$/, '')
+    .replace(/--(inspector-)?port \d+/g, '')
+    .trim()
+    .split(/\s+/)
+    .slice(1);
   const port = await freePort();
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', command[0]), [...command.slice(1), '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
-  });
+  const child = spawn(
+    path.join(ROOT, 'node_modules', '.bin', command[0]),
+    [
+      ...command.slice(1),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(await freePort()),
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+    },
+  );
   let output = '';
-  child.stdout.on('data', (c) => { output += c; });
-  child.stderr.on('data', (c) => { output += c; });
+  child.stdout.on('data', (c) => {
+    output += c;
+  });
+  child.stderr.on('data', (c) => {
+    output += c;
+  });
   try {
     let answer;
     for (let i = 0; i < 600 && !answer && child.exitCode === null; i++) {

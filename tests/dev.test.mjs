@@ -38,7 +38,14 @@ function dev(env, args = []) {
   const child = spawn(path.join(ROOT, 'scripts', 'dev'), args, {
     cwd: ROOT,
     env: {
-      ...process.env, STACK_QUIET: '', STACK_ECHO: '', SUPABASE_URL: '', SUPABASE_ANON_KEY: '', SUPABASE_DB_URL: '', SUPABASE_SECRET_KEY: '', ...env,
+      ...process.env,
+      STACK_QUIET: '',
+      STACK_ECHO: '',
+      SUPABASE_URL: '',
+      SUPABASE_ANON_KEY: '',
+      SUPABASE_DB_URL: '',
+      SUPABASE_SECRET_KEY: '',
+      ...env,
     },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +74,10 @@ function dev(env, args = []) {
       return new Promise((resolve, reject) => {
         const w = { re, resolve };
         waiters.push(w);
-        const timer = setTimeout(() => reject(new Error(`scripts/dev printed no ${re} in ${timeoutMs} ms:\n${text.slice(-4000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`scripts/dev printed no ${re} in ${timeoutMs} ms:\n${text.slice(-4000)}`)),
+          timeoutMs,
+        );
         exited.then((code) => {
           clearTimeout(timer);
           reject(new Error(`scripts/dev exited (${code}) before printing ${re}:\n${text.slice(-4000)}`));
@@ -142,7 +152,8 @@ test('attached to a running Supabase, it serves its tenants and shows one line p
   // `supabase start` and hosted projects (/rest/v1, apikey checked).
   const stack = await startStack({ worker: false });
   const gateway = await startGateway({
-    rest: stack.postgrest.url, keys: [stack.anonKey, mintJwt(stack.jwtSecret, { role: 'service_role' })],
+    rest: stack.postgrest.url,
+    keys: [stack.anonKey, mintJwt(stack.jwtSecret, { role: 'service_role' })],
   });
   const [port, controlPort] = [await freePort(), await freePort()];
   const worker = `http://127.0.0.1:${port}`;
@@ -159,17 +170,27 @@ test('attached to a running Supabase, it serves its tenants and shows one line p
     assert.equal(res.status, 200, res.body);
     assert.equal(res.json().slug, 'leadingwithmeaning');
     assert.ok(gateway.requests > before, 'the Worker read the tenant through the project URL');
-    const [line] = await run.waitFor(/^GET 127\.0\.0\.1 \/_tenant\/slug\/leadingwithmeaning → 200 leadingwithmeaning \((hit|miss|stale)\) \d+ ms$/m, 15_000);
+    const [line] = await run.waitFor(
+      /^GET 127\.0\.0\.1 \/_tenant\/slug\/leadingwithmeaning → 200 leadingwithmeaning \((hit|miss|stale)\) \d+ ms$/m,
+      15_000,
+    );
     t.diagnostic(line);
 
     const page = await get(`${worker}/`, { host: `coach.northstar.localhost:${port}` });
     assert.equal(page.status, 200, 'forwarded to the demo app, signed');
-    const [pageLine] = await run.waitFor(/^GET coach\.northstar\.localhost \/ → 200 northstar-coaching \((hit|miss|stale)\) \d+ ms$/m, 15_000);
+    const [pageLine] = await run.waitFor(
+      /^GET coach\.northstar\.localhost \/ → 200 northstar-coaching \((hit|miss|stale)\) \d+ ms$/m,
+      15_000,
+    );
     t.diagnostic(pageLine);
 
     await get(`${worker}/_tenant/slug/nobody-here`);
     await run.waitFor(/^GET 127\.0\.0\.1 \/_tenant\/slug\/nobody-here → 404 tenant_not_found \(\w+\) \d+ ms$/m, 15_000);
-    assert.doesNotMatch(run.output(), /\[wrangler:info\]|"event":"request"/, "wrangler's own request lines and the raw events are not shown");
+    assert.doesNotMatch(
+      run.output(),
+      /\[wrangler:info\]|"event":"request"/,
+      "wrangler's own request lines and the raw events are not shown",
+    );
     assert.equal(run.output().match(/ \/_tenant\/slug\/leadingwithmeaning → /g).length, 1, 'one line per request');
 
     const vars = fs.readFileSync(DEV_VARS[0], 'utf8');

@@ -64,11 +64,12 @@ beforeEach(() => {
 const sql = (text) => psql(stack.dbUrl, { sql: text }).trim();
 
 /** Calls the control plane's coach API as `token`. */
-const api = (method, urlPath, { token = tokens.nora, body } = {}) => request(`${control.url}${urlPath}`, {
-  method,
-  headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
+const api = (method, urlPath, { token = tokens.nora, body } = {}) =>
+  request(`${control.url}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 /** Adds `hostname` for `tenant` as its coach; the answer. */
 const add = (hostname, tenant = NORA, token = tokens.nora) => api('POST', '/domains', { token, body: { tenantId: tenant.id, hostname } });
@@ -118,12 +119,21 @@ async function noraServes(hostname) {
   await everywhere(Date.now(), '/_tenant/brand.json', hostname, (res) => slugOf(res) === NORA.slug, `${hostname} served`);
 }
 
-describe('the platform\'s own names', () => {
+describe("the platform's own names", () => {
   test('are refused by the control plane before any upstream request, and by the database to a direct call', async () => {
-    const names = ['localhost', 'www.localhost', `${LEE.slug}.localhost`, `login.${LEE.slug}.localhost`, 'customers.coachplatform.com',
-      'control.ops.test', 'deep.fallback.ops.test', '0x7f.0x1', 'shop.0xbeef'];
+    const names = [
+      'localhost',
+      'www.localhost',
+      `${LEE.slug}.localhost`,
+      `login.${LEE.slug}.localhost`,
+      'customers.coachplatform.com',
+      'control.ops.test',
+      'deep.fallback.ops.test',
+      '0x7f.0x1',
+      'shop.0xbeef',
+    ];
     const { result, upstream } = await countUpstream(stack, () => Promise.all(names.map((name) => add(name))));
-    result.forEach((res, i) => assertError(res, 400, 'invalid_domain', names[i]));
+    for (const [i, res] of result.entries()) assertError(res, 400, 'invalid_domain', names[i]);
     assert.equal(upstream, 0, 'no PostgREST request');
     for (const name of names) {
       const res = await fetch(`${stack.postgrest.url}/rpc/add_tenant_domain`, {
@@ -140,7 +150,7 @@ describe('the platform\'s own names', () => {
 });
 
 describe('takeovers', () => {
-  test('a just-removed domain: another coach\'s claim never activates; its owner takes it back during the cool-down', async () => {
+  test("a just-removed domain: another coach's claim never activates; its owner takes it back during the cool-down", async () => {
     const host = 'removed.example.test';
     await noraServes(host);
     const removed = await api('DELETE', `/domains/${host}?tenant_id=${NORA.id}`);
@@ -154,8 +164,11 @@ describe('takeovers', () => {
     }
     const lees = await domain(host, LEE, tokens.lee);
     assert.equal(lees.status, 'pending', 'never verified without its TXT record');
-    assert.match(lees.errors[0], /TXT record _localhost-challenge\.removed\.example\.test does not hold this domain's token/,
-      'the record still holds its owner\'s token, not the claimant\'s');
+    assert.match(
+      lees.errors[0],
+      /TXT record _localhost-challenge\.removed\.example\.test does not hold this domain's token/,
+      "the record still holds its owner's token, not the claimant's",
+    );
     assert.equal(cf.byName(host), undefined, 'never created at Cloudflare (nothing billed)');
     await everywhere(Date.now(), '/_tenant/brand.json', host, (res) => res.status === 404, 'served by nobody');
 
@@ -163,12 +176,15 @@ describe('takeovers', () => {
     assert.equal(back.status, 201, back.body);
     assert.ok(back.json().ownershipVerifiedAt, 'within the cool-down its owner needs no new proof');
     assert.equal((await domain(host, LEE, tokens.lee)).status, 'failed', 'the other claim fails');
-    assert.match((await domain(host, LEE, tokens.lee)).errors[0], /^another account proved control of the DNS of removed\.example\.test first/);
+    assert.match(
+      (await domain(host, LEE, tokens.lee)).errors[0],
+      /^another account proved control of the DNS of removed\.example\.test first/,
+    );
     await activate(host);
-    await everywhere(Date.now(), '/_tenant/brand.json', host, (res) => slugOf(res) === NORA.slug, 'served as Nora\'s again');
+    await everywhere(Date.now(), '/_tenant/brand.json', host, (res) => slugOf(res) === NORA.slug, "served as Nora's again");
   });
 
-  test('the www of another coach\'s domain: the claim never activates, and www keeps going to its owner', async () => {
+  test("the www of another coach's domain: the claim never activates, and www keeps going to its owner", async () => {
     const apex = 'apex.example.test';
     await noraServes(apex);
     assert.equal((await api('POST', `/domains/${apex}/primary?tenant_id=${NORA.id}`)).status, 200);
@@ -192,14 +208,18 @@ describe('takeovers', () => {
     await publish(host, LEE, tokens.lee);
     const calls = await cron();
     const moved = Date.now();
-    assert.deepEqual(calls.filter((r) => r.method !== 'GET'), [], 'nothing created or deleted: the hostname changes hands as it is');
+    assert.deepEqual(
+      calls.filter((r) => r.method !== 'GET'),
+      [],
+      'nothing created or deleted: the hostname changes hands as it is',
+    );
     const lees = await domain(host, LEE, tokens.lee);
     assert.equal(lees.status, 'active');
     assert.ok(lees.ownershipVerifiedAt);
     const noras = await domain(host);
     assert.equal(noras.status, 'failed');
     assert.match(noras.errors[0], /^another account proved control of the DNS of moving\.example\.test/);
-    const elapsed = await everywhere(moved, '/_tenant/brand.json', host, (res) => slugOf(res) === LEE.slug, 'served as Lee\'s');
+    const elapsed = await everywhere(moved, '/_tenant/brand.json', host, (res) => slugOf(res) === LEE.slug, "served as Lee's");
     assert.ok(elapsed <= BOUND_MS, `served as Lee's everywhere after ${elapsed} ms (bound ${BOUND_MS} ms)`);
   });
 
@@ -210,7 +230,11 @@ describe('takeovers', () => {
     assert.equal(mine.status, 201, `its owner is not refused: ${mine.body}`);
     await publish(host);
     const calls = await cron();
-    assert.deepEqual(calls.map((r) => `${r.method} ${r.status}`), ['POST 201'], 'proven, then created in the same run');
+    assert.deepEqual(
+      calls.map((r) => `${r.method} ${r.status}`),
+      ['POST 201'],
+      'proven, then created in the same run',
+    );
     assert.ok((await domain(host)).ownershipVerifiedAt);
     assert.equal(cf.byName(host).hostname, host);
     const squat = await domain(host, LEE, tokens.lee);
@@ -219,7 +243,7 @@ describe('takeovers', () => {
   });
 });
 
-describe('what a coach learns of others\' claims', () => {
+describe("what a coach learns of others' claims", () => {
   test('at the limit of 10 domains, a taken name and a free one answer alike', async () => {
     const taken = 'taken.example.test';
     assert.equal((await add(taken)).status, 201);
@@ -232,12 +256,13 @@ describe('what a coach learns of others\' claims', () => {
     assert.deepEqual([b.status, b.body], [a.status, a.body]);
   });
 
-  test('the anon key learns no pending claim\'s tenant, status or token', async () => {
+  test("the anon key learns no pending claim's tenant, status or token", async () => {
     const host = 'secret.example.test';
     assert.equal((await add(host)).status, 201);
-    const anon = (table, select, lookup) => fetch(`${stack.postgrest.url}/${table}?select=${select}`, {
-      headers: { authorization: `Bearer ${stack.anonKey}`, 'x-tenant-lookup': lookup },
-    }).then(async (res) => [res.status, await res.json()]);
+    const anon = (table, select, lookup) =>
+      fetch(`${stack.postgrest.url}/${table}?select=${select}`, {
+        headers: { authorization: `Bearer ${stack.anonKey}`, 'x-tenant-lookup': lookup },
+      }).then(async (res) => [res.status, await res.json()]);
     assert.deepEqual(await anon('tenant_domains', 'tenant_id,status', `domain:${host}`), [200, []]);
     assert.deepEqual(await anon('tenant_profiles', 'id', `domain:${host}`), [200, []]);
     assert.equal((await anon('tenant_domains', 'proof_token', `domain:${host}`))[0], 401);
@@ -246,7 +271,7 @@ describe('what a coach learns of others\' claims', () => {
 });
 
 describe('no coach slows the others', () => {
-  test('one coach\'s add/remove loop and removal backlog: another coach\'s new domain gets its hostname within two cron runs', async () => {
+  test("one coach's add/remove loop and removal backlog: another coach's new domain gets its hostname within two cron runs", async () => {
     // A backlog of removals that reached Cloudflare, as a flood before the limits would leave.
     sql(`insert into public.tenant_domains (tenant_id, hostname, status, cloudflare_id, verified_at)
       select '${LEE.id}', 'flood' || n || '.example.test', 'removing', 'cf-flood-' || n, now() from generate_series(1, 60) as n`);
@@ -259,8 +284,11 @@ describe('no coach slows the others', () => {
     assert.ok(limited.length > 0, 'the loop is rate limited');
     assertError(limited[0], 429, 'rate_limited');
     assert.ok(Number(limited[0].headers['retry-after']) > 0, 'with Retry-After');
-    assert.equal(sql("select count(*) from public.tenant_domains where hostname like 'loop%'"), '0',
-      'claims that never reached Cloudflare leave nothing behind');
+    assert.equal(
+      sql("select count(*) from public.tenant_domains where hostname like 'loop%'"),
+      '0',
+      'claims that never reached Cloudflare leave nothing behind',
+    );
 
     const host = 'fair.example.test';
     assert.equal((await add(host)).status, 201);
@@ -282,8 +310,13 @@ describe('no coach slows the others', () => {
     // centers all along.
     const floods = Array.from({ length: 4 }, (_, k) => {
       const file = path.join(stack.dir, `flood-${k}.sql`);
-      fs.writeFileSync(file, Array.from({ length: 500 }, (_, i) =>
-        `update public.tenant_profiles set display_name = 'Northstar ${k}-${i}' where id = '${NORA.id}';`).join('\n'));
+      fs.writeFileSync(
+        file,
+        Array.from(
+          { length: 500 },
+          (_, i) => `update public.tenant_profiles set display_name = 'Northstar ${k}-${i}' where id = '${NORA.id}';`,
+        ).join('\n'),
+      );
       return new Promise((resolve, reject) => {
         const child = spawn('psql', [stack.dbUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { stdio: 'ignore' });
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited ${code}`))));
@@ -311,14 +344,20 @@ describe('no coach slows the others', () => {
           for (const t of [LEE, TENANTS.leadingwithmeaning]) {
             const res = await onCenter(center, `/_tenant/slug/${t.slug}`);
             reads += 1;
-            if (res.headers['x-tenant-cache'] !== 'hit') misses.push(`${center.name} ${t.slug}: ${res.status} ${res.headers['x-tenant-cache']}`);
+            if (res.headers['x-tenant-cache'] !== 'hit')
+              misses.push(`${center.name} ${t.slug}: ${res.status} ${res.headers['x-tenant-cache']}`);
           }
         }
         await sleep(50);
       }
     };
     let floodDone = Infinity;
-    await Promise.all([flood.then(() => { floodDone = Date.now(); }), watch(() => floodDone + 3 * BOUND_MS)]);
+    await Promise.all([
+      flood.then(() => {
+        floodDone = Date.now();
+      }),
+      watch(() => floodDone + 3 * BOUND_MS),
+    ]);
     flooding = false;
     assert.deepEqual(await rpc, [200], 'setting the primary as primary is answered, and writes nothing');
     assert.deepEqual(misses, [], `${reads} reads of other tenants during the flood and after`);

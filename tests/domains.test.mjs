@@ -37,7 +37,10 @@ const centers = [];
 before(async () => {
   stack = await startStack({ worker: false });
   origin = await startOrigin();
-  for (const [name, redirect] of [['dc-a', 'false'], ['dc-b', 'true']]) {
+  for (const [name, redirect] of [
+    ['dc-a', 'false'],
+    ['dc-b', 'true'],
+  ]) {
     const worker = await addWorker(stack, {
       CHANGES_POLL_SECONDS: String(POLL_SECONDS),
       PLATFORM_DOMAIN: 'localhost',
@@ -77,9 +80,12 @@ async function rest(path, { as, method = 'GET', body, headers = {} }) {
 }
 
 /** An owner function, called as `sub` through PostgREST, as the control plane's coach API does. */
-const rpc = (name, hostname, sub = OWNER) => rest(`/rpc/${name}`, {
-  as: token(sub), method: 'POST', body: { tenant_id: tenantId, hostname },
-});
+const rpc = (name, hostname, sub = OWNER) =>
+  rest(`/rpc/${name}`, {
+    as: token(sub),
+    method: 'POST',
+    body: { tenant_id: tenantId, hostname },
+  });
 
 /** Polls every data center until `check(res, center)` holds for `path` on `host`; fails after 15 s. */
 async function everywhere(what, path, host, check, { method } = {}) {
@@ -91,7 +97,8 @@ async function everywhere(what, path, host, check, { method } = {}) {
     for (const center of [...pending]) {
       const res = await ask(center, path, host, { method });
       if (check(res, center)) pending.delete(center);
-      else last = `${center.name} ${method ?? 'GET'} ${host}${path} → ${res.status} ${res.headers.location ?? ''} ${res.body.slice(0, 100)}`;
+      else
+        last = `${center.name} ${method ?? 'GET'} ${host}${path} → ${res.status} ${res.headers.location ?? ''} ${res.body.slice(0, 100)}`;
     }
     if (pending.size > 0) await sleep(50);
   }
@@ -105,7 +112,10 @@ async function withinBound(what, path, host, check, options) {
 }
 
 const tenantOf = (res) => (res.status === 200 ? JSON.parse(res.body) : null);
-const redirectsTo = (target, status = 301) => (res) => res.status === status && res.headers.location === `http://${target}/welcome?x=1`;
+const redirectsTo =
+  (target, status = 301) =>
+  (res) =>
+    res.status === status && res.headers.location === `http://${target}/welcome?x=1`;
 const notFound = (res) => res.status === 404 && JSON.parse(res.body).error.code === 'tenant_not_found';
 const forwarded = (res) => res.status === 200 && res.body === 'hello from the origin';
 
@@ -147,19 +157,30 @@ describe('a domain through its lifecycle', () => {
 
   test('of a pending domain the anon key learns nothing but the ownership check, at its exact path', async () => {
     const anon = (path, lookup) => rest(path, { as: stack.anonKey, headers: lookup ? { 'x-tenant-lookup': lookup } : {} });
-    assert.deepEqual((await anon('/tenant_domains?select=hostname,status,tenant_id', `domain:${FIRST}`)).json, [],
-      'no row, no status, no tenant of a pending domain');
+    assert.deepEqual(
+      (await anon('/tenant_domains?select=hostname,status,tenant_id', `domain:${FIRST}`)).json,
+      [],
+      'no row, no status, no tenant of a pending domain',
+    );
     assert.deepEqual((await anon('/tenant_profiles?select=slug', `domain:${FIRST}`)).json, [], 'nor its tenant through tenant_profiles');
     const check = await anon('/domain_challenges?select=hostname,path,body', `challenge:${FIRST}${CHALLENGE}`);
     assert.deepEqual(check.json, [{ hostname: FIRST, path: CHALLENGE, body: TOKEN }]);
     assert.equal((await anon('/domain_challenges?select=domain_id', `challenge:${FIRST}${CHALLENGE}`)).status, 401, 'not which row it is');
-    for (const lookup of [undefined, `domain:${FIRST}`, `challenge:${FIRST}`, `challenge:${FIRST}${CHALLENGE}0`, `challenge:${SECOND}${CHALLENGE}`]) {
+    for (const lookup of [
+      undefined,
+      `domain:${FIRST}`,
+      `challenge:${FIRST}`,
+      `challenge:${FIRST}${CHALLENGE}0`,
+      `challenge:${SECOND}${CHALLENGE}`,
+    ]) {
       assert.deepEqual((await anon('/domain_challenges?select=hostname,path,body', lookup)).json, [], `named ${lookup}`);
     }
   });
 
   test('made active by the service role, it resolves in every data center within the feed bound, though it was just asked for', async () => {
-    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${FIRST}'`);
+    sql(
+      `update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${FIRST}'`,
+    );
     await withinBound('active', '/_tenant/brand.json', FIRST, (res) => tenantOf(res)?.slug === SLUG);
     for (const center of centers) {
       assert.equal(tenantOf(await ask(center, '/_tenant/brand.json', FIRST)).customDomain, FIRST, 'the first active domain is primary');
@@ -173,7 +194,9 @@ describe('a domain through its lifecycle', () => {
 
   test('a second active domain redirects page requests to the primary, keeping path and query, in one hop', async () => {
     assert.equal((await rpc('add_tenant_domain', SECOND)).status, 200);
-    sql(`update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${SECOND}'`);
+    sql(
+      `update public.tenant_domains set status = 'active', ssl_status = 'active', verified_at = now(), proven_at = now() where hostname = '${SECOND}'`,
+    );
     await withinBound('second active', '/welcome?x=1', SECOND, redirectsTo(FIRST));
     origin.reset();
     for (const center of centers) {
@@ -208,7 +231,11 @@ describe('a domain through its lifecycle', () => {
     const [a, b] = centers;
     assert.ok(forwarded(await ask(a, '/welcome?x=1', `${SLUG}.localhost`)), 'off: served on the subdomain');
     assert.ok(redirectsTo(SECOND)(await ask(b, '/welcome?x=1', `${SLUG}.localhost`)), 'on: redirected to the primary');
-    assert.equal(tenantOf(await ask(b, '/_tenant/brand.json', `${SLUG}.localhost`))?.slug, SLUG, 'on: /_tenant/ routes are never redirected');
+    assert.equal(
+      tenantOf(await ask(b, '/_tenant/brand.json', `${SLUG}.localhost`))?.slug,
+      SLUG,
+      'on: /_tenant/ routes are never redirected',
+    );
   });
 
   test('a removed domain, then a moved one, stop resolving everywhere within the feed bound', async () => {
@@ -232,7 +259,11 @@ describe('who may do what', () => {
     const added = await rpc('add_tenant_domain', 'stolen.domains.test', STRANGER);
     assert.equal(added.status, 403);
     assert.equal(added.json.hint, 'not_owner');
-    const patched = await rest(`/tenant_domains?hostname=eq.${SECOND}`, { as: token(STRANGER), method: 'PATCH', body: { status: 'active' } });
+    const patched = await rest(`/tenant_domains?hostname=eq.${SECOND}`, {
+      as: token(STRANGER),
+      method: 'PATCH',
+      body: { status: 'active' },
+    });
     assert.ok([401, 403].includes(patched.status), `PATCH as a stranger: ${patched.status}`);
     const own = await rest(`/tenant_domains?hostname=eq.${SECOND}`, { as: token(OWNER), method: 'PATCH', body: { status: 'active' } });
     assert.ok([401, 403].includes(own.status), `PATCH as the owner: ${own.status}`);
@@ -252,11 +283,21 @@ describe('who may do what', () => {
     assert.deepEqual(list.json, [], 'no domain without naming one');
     const all = await rest('/tenant_domains?select=*', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
     assert.equal(all.status, 401, 'not every column');
-    const named = await rest('/tenant_domains?select=hostname,status,tenant_id', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
+    const named = await rest('/tenant_domains?select=hostname,status,tenant_id', {
+      as: stack.anonKey,
+      headers: { 'x-tenant-lookup': `domain:${SECOND}` },
+    });
     assert.deepEqual(named.json, [], 'a domain that is not active (moved) shows nothing, not even its tenant');
-    const errors = await rest('/tenant_domains?select=verification_errors', { as: stack.anonKey, headers: { 'x-tenant-lookup': `domain:${SECOND}` } });
-    assert.equal(errors.status, 401, 'verification errors are the owner\'s');
-    const added = await rest('/rpc/add_tenant_domain', { as: stack.anonKey, method: 'POST', body: { tenant_id: tenantId, hostname: 'anon.domains.test' } });
+    const errors = await rest('/tenant_domains?select=verification_errors', {
+      as: stack.anonKey,
+      headers: { 'x-tenant-lookup': `domain:${SECOND}` },
+    });
+    assert.equal(errors.status, 401, "verification errors are the owner's");
+    const added = await rest('/rpc/add_tenant_domain', {
+      as: stack.anonKey,
+      method: 'POST',
+      body: { tenant_id: tenantId, hostname: 'anon.domains.test' },
+    });
     assert.equal(added.status, 401);
   });
 });

@@ -19,7 +19,6 @@ const BOUND_MS = (POLL_SECONDS + 1) * 1000;
 const LOAD_SECONDS = Number(process.env.FEED_LOAD_SECONDS ?? 30);
 const LOADED = 100;
 
-
 let stack;
 /** The data centers: `{ name, url, proxy }`. */
 const centers = [];
@@ -97,13 +96,19 @@ describe('an edit in Postgres reaches every data center within the poll interval
     const requests = [['/_tenant/brand.json', TENANTS.northstar.domain], [`/_tenant/slug/${TENANTS.northstar.slug}`]];
     await warm(requests);
     const started = Date.now();
-    sql(`update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{colors,primary}', '"#0a7d33"') where slug = '${TENANTS.northstar.slug}'`);
+    sql(
+      `update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{colors,primary}', '"#0a7d33"') where slug = '${TENANTS.northstar.slug}'`,
+    );
     await assertVisibleWithinBound(started, requests, primaryIs('#0a7d33'), 'new colour');
   });
 
   test('a deactivated tenant is 404 by every key', async () => {
-    const requests = [['/_tenant/brand.json', TENANTS.acme.domain], [`/_tenant/slug/${TENANTS.acme.slug}`],
-      [`/_tenant/id/${TENANTS.acme.id}`], ['/_tenant/brand.json', `${TENANTS.acme.slug}.localhost`]];
+    const requests = [
+      ['/_tenant/brand.json', TENANTS.acme.domain],
+      [`/_tenant/slug/${TENANTS.acme.slug}`],
+      [`/_tenant/id/${TENANTS.acme.id}`],
+      ['/_tenant/brand.json', `${TENANTS.acme.slug}.localhost`],
+    ];
     await warm(requests);
     const started = Date.now();
     sql(`update public.tenant_profiles set is_active = false where slug = '${TENANTS.acme.slug}'`);
@@ -121,8 +126,12 @@ describe('an edit in Postgres reaches every data center within the poll interval
       update public.tenant_profiles set custom_domain = '${moved}' where slug = '${TENANTS.northstar.slug}';
       commit;`);
     const slugIs = (slug) => (res) => res.status === 200 && JSON.parse(res.body).slug === slug;
-    await assertVisibleWithinBound(started, [['/_tenant/brand.json', moved], [`/_tenant/domain/${moved}`]],
-      slugIs(TENANTS.northstar.slug), 'moved domain');
+    await assertVisibleWithinBound(
+      started,
+      [['/_tenant/brand.json', moved], [`/_tenant/domain/${moved}`]],
+      slugIs(TENANTS.northstar.slug),
+      'moved domain',
+    );
     await assertVisibleWithinBound(started, [['/_tenant/brand.json', oldDomain]], is(404), 'old domain');
   });
 
@@ -136,8 +145,18 @@ describe('an edit in Postgres reaches every data center within the poll interval
     }
     const started = Date.now();
     sql(`update public.tenant_profiles set slug = '${newSlug}' where slug = '${oldSlug}'`);
-    await assertVisibleWithinBound(started, [[`/_tenant/slug/${oldSlug}`], ['/_tenant/brand.json', `${oldSlug}.localhost`]], is(404), 'old slug');
-    await assertVisibleWithinBound(started, [[`/_tenant/slug/${newSlug}`], ['/_tenant/brand.json', `${newSlug}.localhost`]], is(200), 'new slug');
+    await assertVisibleWithinBound(
+      started,
+      [[`/_tenant/slug/${oldSlug}`], ['/_tenant/brand.json', `${oldSlug}.localhost`]],
+      is(404),
+      'old slug',
+    );
+    await assertVisibleWithinBound(
+      started,
+      [[`/_tenant/slug/${newSlug}`], ['/_tenant/brand.json', `${newSlug}.localhost`]],
+      is(200),
+      'new slug',
+    );
   });
 
   test('a deleted tenant is 404', async () => {
@@ -152,7 +171,11 @@ describe('an edit in Postgres reaches every data center within the poll interval
   });
 
   test('a new tenant answers 200 by slug and domain, though both were just asked for as unknown', async () => {
-    const requests = [['/_tenant/slug/feed-newcomer'], ['/_tenant/brand.json', 'newcomer.feed.test'], ['/_tenant/domain/newcomer.feed.test']];
+    const requests = [
+      ['/_tenant/slug/feed-newcomer'],
+      ['/_tenant/brand.json', 'newcomer.feed.test'],
+      ['/_tenant/domain/newcomer.feed.test'],
+    ];
     await warm(requests);
     for (const center of centers) assert.equal((await get(center, '/_tenant/slug/feed-newcomer')).cache, 'hit');
     const brand = JSON.stringify(storedTenant(stack, 'leadingwithmeaning').brand).replaceAll("'", "''");
@@ -179,13 +202,18 @@ describe(`${LOAD_SECONDS} s of steady traffic over ${LOADED} cached tenants`, ()
   async function traffic(until) {
     let n = 0;
     const failures = [];
-    await Promise.all(centers.flatMap((center) => Array.from({ length: 4 }, async () => {
-      while (Date.now() < until) {
-        const t = loaded[(n += 1) % LOADED];
-        const res = n % 2 ? await get(center, `/_tenant/slug/${t.slug}`) : await get(center, '/_tenant/brand.json', t.domain);
-        if (res.status !== 200) failures.push(`${center.name} ${t.slug} → ${res.status}`);
-      }
-    })));
+    await Promise.all(
+      centers.flatMap((center) =>
+        Array.from({ length: 4 }, async () => {
+          while (Date.now() < until) {
+            n += 1;
+            const t = loaded[n % LOADED];
+            const res = n % 2 ? await get(center, `/_tenant/slug/${t.slug}`) : await get(center, '/_tenant/brand.json', t.domain);
+            if (res.status !== 200) failures.push(`${center.name} ${t.slug} → ${res.status}`);
+          }
+        }),
+      ),
+    );
     return { requests: n, failures };
   }
 
@@ -196,7 +224,9 @@ describe(`${LOAD_SECONDS} s of steady traffic over ${LOADED} cached tenants`, ()
     const seconds = (Date.now() - started) / 1000;
     assert.deepEqual(failures.slice(0, 5), []);
     for (const { name, proxy } of centers) {
-      t.diagnostic(`${name}: ${proxy.feedReads()} feed reads, ${proxy.tenantReads()} tenant reads in ${seconds.toFixed(1)} s (${requests} requests in all)`);
+      t.diagnostic(
+        `${name}: ${proxy.feedReads()} feed reads, ${proxy.tenantReads()} tenant reads in ${seconds.toFixed(1)} s (${requests} requests in all)`,
+      );
       assert.ok(proxy.feedReads() <= Math.floor(seconds / POLL_SECONDS) + 2, `${name}: ${proxy.feedReads()} feed reads in ${seconds} s`);
       assert.ok(proxy.feedReads() >= Math.floor(seconds / POLL_SECONDS) / 2, `${name}: the feed is read (${proxy.feedReads()})`);
       assert.equal(proxy.tenantReads(), 0, `${name}: tenant reads`);
@@ -207,7 +237,9 @@ describe(`${LOAD_SECONDS} s of steady traffic over ${LOADED} cached tenants`, ()
     const changed = loaded[7];
     const id = storedTenant(stack, changed.slug).id;
     for (const { proxy } of centers) proxy.reset();
-    sql(`update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{tagline}', '"Changed under load"') where slug = '${changed.slug}'`);
+    sql(
+      `update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{tagline}', '"Changed under load"') where slug = '${changed.slug}'`,
+    );
     const { failures } = await traffic(Date.now() + 3 * BOUND_MS);
     assert.deepEqual(failures.slice(0, 5), []);
     for (const center of centers) {

@@ -53,13 +53,15 @@ test('50 deep checks in a row reach PostgREST at most once per second', async ()
   const seconds = (Date.now() - started) / 1000;
   assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
   assert.ok(upstream <= Math.ceil(seconds) + 1, `${upstream} PostgREST requests in ${seconds.toFixed(1)} s`);
-  assert.ok(answers.some((a) => a.json().upstream.ageMs > 0), 'shared answers say they are older');
+  assert.ok(
+    answers.some((a) => a.json().upstream.ageMs > 0),
+    'shared answers say they are older',
+  );
 });
 
 test('40 concurrent deep checks share one PostgREST request', async () => {
   await sleep(SHARED_MS + 100);
-  const { result: answers, upstream } = await countUpstream(stack, () =>
-    Promise.all(Array.from({ length: 40 }, () => health('?deep=1'))));
+  const { result: answers, upstream } = await countUpstream(stack, () => Promise.all(Array.from({ length: 40 }, () => health('?deep=1'))));
   assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
   assert.equal(upstream, 1);
 });

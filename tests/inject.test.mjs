@@ -93,7 +93,7 @@ describe('anything else goes to the rewriter', () => {
     'a <head> inside <noscript>': '<!doctype html><html><noscript><head>',
     'a stray end tag before <head>': '<!doctype html><html></br><head>',
     'a <title> before <head>': '<!doctype html><html><title>t</title><head>',
-    'empty': '',
+    empty: '',
   };
   for (const [name, text] of Object.entries(pages)) {
     test(name, () => assert.equal(start(text), null));

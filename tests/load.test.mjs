@@ -35,7 +35,9 @@ after(async () => {
 /** Resident memory of the workerd processes under the Worker's process group, in bytes. */
 function workerdRss() {
   const out = execFileSync('ps', ['-o', 'rss=,comm=', '-g', String(stack.worker.proc.pid)], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('workerd'))
+  return out
+    .split('\n')
+    .filter((l) => l.includes('workerd'))
     .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) * 1024, 0);
 }
 
@@ -43,10 +45,17 @@ function workerdRss() {
 function nextRequest(n) {
   const tenant = 1 + (n % TENANTS);
   switch (n % 10) {
-    case 0: case 1: return { path: `/_tenant/slug/miss-${n}` };
-    case 2: case 3: return { path: '/_tenant/brand.json', host: `h${n}.unknown-host.test` };
-    case 4: case 5: return { path: '/_tenant/brand.json', host: `coach.load-${tenant}.test` };
-    default: return { path: `/_tenant/slug/load-${tenant}` };
+    case 0:
+    case 1:
+      return { path: `/_tenant/slug/miss-${n}` };
+    case 2:
+    case 3:
+      return { path: '/_tenant/brand.json', host: `h${n}.unknown-host.test` };
+    case 4:
+    case 5:
+      return { path: '/_tenant/brand.json', host: `coach.load-${tenant}.test` };
+    default:
+      return { path: `/_tenant/slug/load-${tenant}` };
   }
 }
 
@@ -59,38 +68,49 @@ test(`${SECONDS} s at ${CONNECTIONS} connections: no errors, memory flat`, async
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const { port } = new URL(stack.worker.url);
   const counts = { ok: 0, errors: 0, statuses: {} };
-  const send = ({ path, host }) => new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path, agent, headers: host ? { host } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        counts.statuses[res.statusCode] = (counts.statuses[res.statusCode] ?? 0) + 1;
-        if (res.statusCode === 200 || res.statusCode === 404) counts.ok += 1;
-        else counts.errors += 1;
+  const send = ({ path, host }) =>
+    new Promise((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, path, agent, headers: host ? { host } : {} }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          counts.statuses[res.statusCode] = (counts.statuses[res.statusCode] ?? 0) + 1;
+          if (res.statusCode === 200 || res.statusCode === 404) counts.ok += 1;
+          else counts.errors += 1;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        counts.errors += 1;
         resolve();
       });
+      req.end();
     });
-    req.on('error', () => {
-      counts.errors += 1;
-      resolve();
-    });
-    req.end();
-  });
 
   let n = 0;
   let warm;
   const deadline = Date.now() + SECONDS * 1000;
-  const warmup = setTimeout(async () => {
-    warm = { rss: workerdRss(), wasm: (await health()).wasmMemoryBytes };
-  }, Math.min(10_000, SECONDS * 250));
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (Date.now() < deadline) await send(nextRequest((n += 1)));
-  }));
+  const warmup = setTimeout(
+    async () => {
+      warm = { rss: workerdRss(), wasm: (await health()).wasmMemoryBytes };
+    },
+    Math.min(10_000, SECONDS * 250),
+  );
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < deadline) {
+        n += 1;
+        await send(nextRequest(n));
+      }
+    }),
+  );
   clearTimeout(warmup);
   agent.destroy();
   const end = { rss: workerdRss(), ...(await health()) };
 
   t.diagnostic(`${n} requests, statuses ${JSON.stringify(counts.statuses)}`);
-  t.diagnostic(`Wasm memory ${mib(warm.wasm)} after warm-up, ${mib(end.wasmMemoryBytes)} at the end; workerd RSS ${mib(warm.rss)} → ${mib(end.rss)}`);
+  t.diagnostic(
+    `Wasm memory ${mib(warm.wasm)} after warm-up, ${mib(end.wasmMemoryBytes)} at the end; workerd RSS ${mib(warm.rss)} → ${mib(end.rss)}`,
+  );
   assert.equal(counts.errors, 0, `errors: ${JSON.stringify(counts.statuses)}`);
   assert.ok(counts.ok > CONNECTIONS * SECONDS, `the Worker kept answering (${counts.ok} answers)`);
   assert.ok(end.cache.memoryEntries <= MEMORY_ENTRIES, `memory tier ${end.cache.memoryEntries} ≤ ${MEMORY_ENTRIES}`);

@@ -10,9 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {
-  addWorker, createSupabaseDatabase, freePort, mintJwt, psql, sleep, startPostgrest, startStack,
-} from '../scripts/stack.mjs';
+import { addWorker, createSupabaseDatabase, freePort, mintJwt, psql, sleep, startPostgrest, startStack } from '../scripts/stack.mjs';
 import { startFaultyUpstream } from './support/faulty-upstream.mjs';
 import { startGateway } from './support/gateway.mjs';
 import { request } from './support/http.mjs';
@@ -21,7 +19,8 @@ import { assertError } from './support/tenants.mjs';
 const TIMEOUT_MS = 300;
 const SLUG = 'leadingwithmeaning';
 /** The anon role's grant on tenant_profiles, as its migration gives it. */
-const GRANT_TENANTS = 'grant select (id, slug, display_name, tenant_type, brand_config, custom_domain, enabled_assessments) on table public.tenant_profiles to anon';
+const GRANT_TENANTS =
+  'grant select (id, slug, display_name, tenant_type, brand_config, custom_domain, enabled_assessments) on table public.tenant_profiles to anon';
 const REVOKE_TENANTS = 'revoke select on table public.tenant_profiles from anon';
 
 const misconfigured = (setting, says) => ({ status: 500, code: 'misconfigured', state: 'misconfigured', setting, says });
@@ -187,7 +186,10 @@ describe('each setup answers what it is, and health says so', () => {
       await sleep(200);
       if (c.expect.code) {
         const named = c.expect.setting ?? c.expect.code;
-        assert.ok(c.lines.some((l) => l.includes(named)), `the log names ${named}: ${c.lines.join('\n')}`);
+        assert.ok(
+          c.lines.some((l) => l.includes(named)),
+          `the log names ${named}: ${c.lines.join('\n')}`,
+        );
       }
       const leaked = c.lines.filter((l) => l.includes(c.key));
       assert.deepEqual(leaked, [], 'no log line holds the key');

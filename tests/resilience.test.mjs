@@ -35,7 +35,6 @@ const MAX_BACKOFF_MS = 60_000;
 /** What the issue allows a cached hit while PostgREST is slow: well under its 2 s. */
 const HIT_LIMIT_MS = 1000;
 
-
 let stack;
 /** The data centers: `{ name, url, proxy, logged(pattern) }`. */
 const centers = [];
@@ -97,15 +96,18 @@ async function traffic(tenants, ms) {
   }
   const until = Date.now() + ms;
   let n = 0;
-  await Promise.all(centers.flatMap((center) => Array.from({ length: 4 }, async () => {
-    while (Date.now() < until) {
-      const t = tenants[(n += 1) % tenants.length];
-      const res = n % 2
-        ? await get(center, `/_tenant/slug/${t.slug}`)
-        : await get(center, '/_tenant/brand.json', t.domain);
-      answers.push({ ...res, what: `${center.name} ${t.slug}` });
-    }
-  })));
+  await Promise.all(
+    centers.flatMap((center) =>
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < until) {
+          n += 1;
+          const t = tenants[n % tenants.length];
+          const res = n % 2 ? await get(center, `/_tenant/slug/${t.slug}`) : await get(center, '/_tenant/brand.json', t.domain);
+          answers.push({ ...res, what: `${center.name} ${t.slug}` });
+        }
+      }),
+    ),
+  );
   return answers;
 }
 
@@ -132,7 +134,9 @@ async function waitForTheFeed(what, tenant) {
 async function assertEditVisibleWithinBound(tenant, what) {
   const tagline = `${what} ${Date.now()}`;
   const started = Date.now();
-  sql(`update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{tagline}', '"${tagline}"') where slug = '${tenant.slug}'`);
+  sql(
+    `update public.tenant_profiles set brand_config = jsonb_set(brand_config, '{tagline}', '"${tagline}"') where slug = '${tenant.slug}'`,
+  );
   for (const center of centers) {
     for (;;) {
       const res = await get(center, `/_tenant/slug/${tenant.slug}`);
@@ -156,12 +160,18 @@ async function assertDegradesToTtlCaching(tenants, { what, error }) {
   const answers = await traffic(tenants, OUTAGE_MS);
   const minutes = (Date.now() - started) / 60_000;
   const failed = answers.filter((a) => a.status !== 200);
-  assert.deepEqual(failed.slice(0, 5).map((a) => `${a.what} → ${a.status} ${a.body.slice(0, 80)}`), [], `${what}: every answer is 200`);
+  assert.deepEqual(
+    failed.slice(0, 5).map((a) => `${a.what} → ${a.status} ${a.body.slice(0, 80)}`),
+    [],
+    `${what}: every answer is 200`,
+  );
   const bound = Math.floor(tenants.length * (1 + (minutes * 60_000) / FAILING_TTL_MS));
   centers.forEach((center, i) => {
     const reads = readsOf(center, tenants);
     const feedReads = center.proxy.feedReads();
-    console.log(`# ${what}: ${center.name} made ${reads} tenant reads and ${feedReads} feed reads for ${answers.length / centers.length | 0} lookups in ${(minutes * 60).toFixed(1)} s`);
+    console.log(
+      `# ${what}: ${center.name} made ${reads} tenant reads and ${feedReads} feed reads for ${(answers.length / centers.length) | 0} lookups in ${(minutes * 60).toFixed(1)} s`,
+    );
     assert.ok(reads <= bound, `${what}: ${center.name} read the ${tenants.length} tenants ${reads} times (bound ${bound})`);
     // Backing off from 1 s, doubling, with up to half of each wait waived: at most
     // 1 + log2(outage in s) + 1 reads, where a read per poll interval would be one a second.
@@ -239,21 +249,40 @@ test('PostgREST answering everything in 2 s: no cached hit waits for it', async 
   try {
     const until = Date.now() + 10_000;
     answers = [];
-    await Promise.all(centers.flatMap((center) => Array.from({ length: 4 }, async (_, k) => {
-      for (let n = k; Date.now() < until; n += 1) {
-        const t = cached[n % cached.length];
-        const res = n % 2 ? await get(center, `/_tenant/slug/${t.slug}`) : await get(center, '/_tenant/brand.json', t.domain);
-        answers.push({ ...res, what: `${center.name} ${t.slug}` });
-      }
-    })));
+    await Promise.all(
+      centers.flatMap((center) =>
+        Array.from({ length: 4 }, async (_, k) => {
+          for (let n = k; Date.now() < until; n += 1) {
+            const t = cached[n % cached.length];
+            const res = n % 2 ? await get(center, `/_tenant/slug/${t.slug}`) : await get(center, '/_tenant/brand.json', t.domain);
+            answers.push({ ...res, what: `${center.name} ${t.slug}` });
+          }
+        }),
+      ),
+    );
   } finally {
     for (const { proxy } of centers) proxy.slow(0);
   }
   const slowest = answers.reduce((a, b) => (b.ms > a.ms ? b : a));
   const p99 = answers.map((a) => a.ms).sort((a, b) => a - b)[Math.floor(answers.length * 0.99)];
   const feedReads = centers.map((c) => c.proxy.feedReads());
-  console.log(`# slow PostgREST: ${answers.length} hits, p99 ${p99} ms, slowest ${slowest.ms} ms; feed reads meanwhile: ${feedReads.join(', ')}`);
-  assert.deepEqual(answers.filter((a) => a.status !== 200).slice(0, 5).map((a) => `${a.what} ${a.status}`), []);
-  assert.deepEqual(answers.filter((a) => a.cache !== 'hit').slice(0, 5).map((a) => `${a.what} ${a.cache}`), [], 'all hits');
+  console.log(
+    `# slow PostgREST: ${answers.length} hits, p99 ${p99} ms, slowest ${slowest.ms} ms; feed reads meanwhile: ${feedReads.join(', ')}`,
+  );
+  assert.deepEqual(
+    answers
+      .filter((a) => a.status !== 200)
+      .slice(0, 5)
+      .map((a) => `${a.what} ${a.status}`),
+    [],
+  );
+  assert.deepEqual(
+    answers
+      .filter((a) => a.cache !== 'hit')
+      .slice(0, 5)
+      .map((a) => `${a.what} ${a.cache}`),
+    [],
+    'all hits',
+  );
   assert.ok(slowest.ms < HIT_LIMIT_MS, `a cached hit took ${slowest.ms} ms (${slowest.what})`);
 });

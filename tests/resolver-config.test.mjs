@@ -5,9 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addWorker, mintJwt, startStack } from '../scripts/stack.mjs';
-import {
-  TENANTS, USERS, assertError, assertPublicTenant, client, countUpstream, storedTenant, userToken,
-} from './support/tenants.mjs';
+import { TENANTS, USERS, assertError, assertPublicTenant, client, countUpstream, storedTenant, userToken } from './support/tenants.mjs';
 
 let stack;
 let publishable; // SUPABASE_ANON_KEY is a publishable key: sent as apikey only
@@ -73,8 +71,11 @@ test('a refused service-role key is never sent to PostgREST', async () => {
 });
 
 test('PLATFORM_DOMAIN=localhost: <slug>.localhost resolves by slug, localhost is the platform', async () => {
-  for (const [host, slug] of [['acme-leadership.localhost', 'acme-leadership'], ['Northstar-Coaching.localhost:8787', 'northstar-coaching'],
-    [TENANTS.northstar.domain, 'northstar-coaching']]) {
+  for (const [host, slug] of [
+    ['acme-leadership.localhost', 'acme-leadership'],
+    ['Northstar-Coaching.localhost:8787', 'northstar-coaching'],
+    [TENANTS.northstar.domain, 'northstar-coaching'],
+  ]) {
     assertPublicTenant(await onLocalhost('/_tenant/brand.json', { host }), slug);
   }
   for (const host of ['localhost', 'localhost:8787', 'www.localhost']) {

@@ -9,7 +9,14 @@ import { restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mj
 import { representativeBadHosts } from './support/corpus.mjs';
 import { ORIGIN_BODY, headerValues, startOrigin } from './support/origin.mjs';
 import {
-  TENANTS, assertError, assertHostBound, assertPublicTenant, client, leadingWithMeaning, storedTenant, sweepBadHosts,
+  TENANTS,
+  assertError,
+  assertHostBound,
+  assertPublicTenant,
+  client,
+  leadingWithMeaning,
+  storedTenant,
+  sweepBadHosts,
 } from './support/tenants.mjs';
 
 const PLATFORM = 'coachplatform.test';
@@ -51,7 +58,11 @@ const tenantHeaders = (req) => Object.fromEntries(Object.entries(req.headers).fi
 
 /** Asserts the request was answered by the Worker itself and nothing reached the origin. */
 const assertNotForwarded = ({ seen }, what) =>
-  assert.deepEqual(seen.map((r) => `${r.method} ${r.url}`), [], `${what} reached the origin`);
+  assert.deepEqual(
+    seen.map((r) => `${r.method} ${r.url}`),
+    [],
+    `${what} reached the origin`,
+  );
 
 // ---------------------------------------------------------------------------------------------
 // brand.json by platform subdomain
@@ -139,7 +150,7 @@ const FORGED = {
   'X-Forwarded-Host': 'evil.example',
   Forwarded: 'for=198.51.100.66;host=evil.example;proto=http',
   'X-Forwarded-For': '198.51.100.66',
-  'X_Forwarded_For': '198.51.100.67',
+  X_Forwarded_For: '198.51.100.67',
   'X-Forwarded-Proto': 'gopher',
   'X-Forwarded-Port': '6666',
   'X-Forwarded-Prefix': '/evil',
@@ -156,7 +167,10 @@ const FORGED = {
 const WORKER_SET = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-tenant-id', 'x-tenant-slug'];
 
 test('forged identity and proxy headers, in every spelling a server reads alike, never reach the origin', async () => {
-  for (const [host, tenant] of [[TENANTS.northstar.domain, TENANTS.northstar], [PLATFORM, null]]) {
+  for (const [host, tenant] of [
+    [TENANTS.northstar.domain, TENANTS.northstar],
+    [PLATFORM, null],
+  ]) {
     const { res, seen } = await through('/dashboard', {
       host,
       headers: { ...FORGED, 'cf-connecting-ip': '203.0.113.9', accept: 'text/html' },
@@ -184,7 +198,10 @@ test('forged identity and proxy headers, in every spelling a server reads alike,
 });
 
 test('forwarded answers are private to the browser, whatever the origin said', async () => {
-  for (const [path, expected] of [['/welcome', 'private, max-age=60'], [CACHEABLE_ICON, 'private, max-age=86400']]) {
+  for (const [path, expected] of [
+    ['/welcome', 'private, max-age=60'],
+    [CACHEABLE_ICON, 'private, max-age=86400'],
+  ]) {
     const { res } = await through(path, { host: TENANTS.northstar.domain });
     assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['cache-control'], expected, path);
@@ -206,13 +223,30 @@ test("one tenant's cacheable file never answers for another: the subrequest bypa
   }
 });
 
-test('every spelling an origin could read as /_tenant/ is the Worker\'s, answered not_found and never forwarded', async () => {
-  for (const path of ['/_TENANT/health', '/_Tenant/slug/acme-leadership', '/%5Ftenant/health', '/%5ftenant/brand.json',
-    '/%255Ftenant/health', '//_tenant/health', '/_tenant;x=1/health', '/x/%252e%252e/_tenant/health',
-    '/_tenant./health', '/_TENANT', '/%5C_tenant/health',
-    '/_tenant%00/health', '/_tenant%09/health', '/_tenant%0a/health', '/_tenant%0d/health', '/_tenant%00.html',
-    '/%u005ftenant/health', '/%c0%dftenant/health', '/%c1%9ftenant/health', '/%ef%bc%bftenant/health',
-    '/%EF%BC%8F%EF%BC%BF%EF%BD%94%EF%BD%85%EF%BD%8E%EF%BD%81%EF%BD%8E%EF%BD%94/health']) {
+test("every spelling an origin could read as /_tenant/ is the Worker's, answered not_found and never forwarded", async () => {
+  for (const path of [
+    '/_TENANT/health',
+    '/_Tenant/slug/acme-leadership',
+    '/%5Ftenant/health',
+    '/%5ftenant/brand.json',
+    '/%255Ftenant/health',
+    '//_tenant/health',
+    '/_tenant;x=1/health',
+    '/x/%252e%252e/_tenant/health',
+    '/_tenant./health',
+    '/_TENANT',
+    '/%5C_tenant/health',
+    '/_tenant%00/health',
+    '/_tenant%09/health',
+    '/_tenant%0a/health',
+    '/_tenant%0d/health',
+    '/_tenant%00.html',
+    '/%u005ftenant/health',
+    '/%c0%dftenant/health',
+    '/%c1%9ftenant/health',
+    '/%ef%bc%bftenant/health',
+    '/%EF%BC%8F%EF%BC%BF%EF%BD%94%EF%BD%85%EF%BD%8E%EF%BD%81%EF%BD%8E%EF%BD%94/health',
+  ]) {
     for (const host of [TENANTS.northstar.domain, PLATFORM]) {
       const answer = await through(path, { host });
       assertError(answer.res, 404, 'not_found', `${host}${path}`);
@@ -262,7 +296,7 @@ test('unknown and inactive tenant hosts are 404 tenant_not_found and nothing is 
   }
 });
 
-test('/_tenant/ paths are the Worker\'s on every host and never forwarded', async () => {
+test("/_tenant/ paths are the Worker's on every host and never forwarded", async () => {
   for (const host of [TENANTS.northstar.domain, PLATFORM]) {
     const answer = await through('/_tenant/nope', { host });
     assertError(answer.res, 404, 'not_found', host);

@@ -8,11 +8,28 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { psql, restartPostgrest, startStack, stopPostgrest } from '../scripts/stack.mjs';
 import {
-  badDomains, badIds, badSlugs, percentEncodedDomains, percentEncodedIds, percentEncodedSlugs, representativeBadHosts,
+  badDomains,
+  badIds,
+  badSlugs,
+  percentEncodedDomains,
+  percentEncodedIds,
+  percentEncodedSlugs,
+  representativeBadHosts,
 } from './support/corpus.mjs';
 import {
-  PROFILE_KEYS, TENANTS, USERS, assertError, assertHostBound, assertNothingPrivate, assertPublicTenant, client,
-  leadingWithMeaning, storedTenant, sweep, sweepBadHosts, userToken,
+  PROFILE_KEYS,
+  TENANTS,
+  USERS,
+  assertError,
+  assertHostBound,
+  assertNothingPrivate,
+  assertPublicTenant,
+  client,
+  leadingWithMeaning,
+  storedTenant,
+  sweep,
+  sweepBadHosts,
+  userToken,
 } from './support/tenants.mjs';
 
 let stack;
@@ -87,7 +104,9 @@ test('public lookups are cacheable JSON for any origin, with a strong ETag', asy
 
 test('a matching If-None-Match is 304 with no body; another ETag gets the tenant', async () => {
   for (const path of lookups(lwm)) {
-    const { headers: { etag } } = await call(path);
+    const {
+      headers: { etag },
+    } = await call(path);
     const unchanged = await call(path, { headers: { 'if-none-match': etag } });
     assert.equal(unchanged.status, 304, path);
     assert.equal(unchanged.body, '', path);
@@ -139,8 +158,16 @@ test('other methods on /_tenant/ read routes are 405 with Allow', async () => {
 });
 
 test('unknown /_tenant/ paths are 404 not_found', async () => {
-  for (const path of ['/_tenant', '/_tenant/', '/_tenant/nope', '/_tenant/slug', '/_tenant/slug/leadingwithmeaning/extra',
-    '/_tenant/brand.json/x', '/_tenant/tenant/leadingwithmeaning', '/_tenant/id']) {
+  for (const path of [
+    '/_tenant',
+    '/_tenant/',
+    '/_tenant/nope',
+    '/_tenant/slug',
+    '/_tenant/slug/leadingwithmeaning/extra',
+    '/_tenant/brand.json/x',
+    '/_tenant/tenant/leadingwithmeaning',
+    '/_tenant/id',
+  ]) {
     assertError(await call(path), 404, 'not_found', path);
   }
 });
@@ -163,7 +190,7 @@ test('an inactive tenant is 404 on every route, indistinguishable from an unknow
   const { dormant } = TENANTS;
   const unknown = (await call('/_tenant/slug/no-such-coach')).json();
   for (const res of [
-    ...await Promise.all(lookups(dormant).map((path) => call(path))),
+    ...(await Promise.all(lookups(dormant).map((path) => call(path)))),
     await call('/_tenant/brand.json', { host: dormant.domain }),
     await me(bearer(dormant.owner)),
   ]) {
@@ -212,8 +239,12 @@ for (const [kind, segments] of [
   ['id', [...badIds, ...percentEncodedIds]],
 ]) {
   test(`bad ${kind}s are 400 invalid_${kind} and make no PostgREST request`, async () => {
-    const { wrong, upstream } = await sweep(stack, segments,
-      (segment) => call(`/_tenant/${kind}/${segment}`), (res) => res.status !== 400 || res.json().error.code !== `invalid_${kind}`);
+    const { wrong, upstream } = await sweep(
+      stack,
+      segments,
+      (segment) => call(`/_tenant/${kind}/${segment}`),
+      (res) => res.status !== 400 || res.json().error.code !== `invalid_${kind}`,
+    );
     assert.deepEqual(wrong, []);
     assert.equal(upstream, 0, 'PostgREST requests');
   });
@@ -264,9 +295,16 @@ function postgrest(path, { token, method = 'GET', headers = {}, body } = {}) {
 }
 
 test('the anon key cannot list tenants: a request that names none sees no rows', async () => {
-  for (const [who, token] of [['anon', undefined], ['a signed-in user', userToken(stack, USERS.pat)]]) {
-    for (const path of ['/tenant_profiles?select=slug,custom_domain', '/tenant_profiles?select=id',
-      '/tenant_profiles?select=slug&slug=eq.acme-leadership', '/tenant_profiles?select=slug&slug=like.*']) {
+  for (const [who, token] of [
+    ['anon', undefined],
+    ['a signed-in user', userToken(stack, USERS.pat)],
+  ]) {
+    for (const path of [
+      '/tenant_profiles?select=slug,custom_domain',
+      '/tenant_profiles?select=id',
+      '/tenant_profiles?select=slug&slug=eq.acme-leadership',
+      '/tenant_profiles?select=slug&slug=like.*',
+    ]) {
       const res = await postgrest(path, { token });
       assert.equal(res.status, 200, `${who} ${path}`);
       assert.deepEqual(await res.json(), [], `${who} ${path}`);
@@ -283,10 +321,12 @@ test('a request that names a tenant sees exactly that tenant, active only', asyn
   assert.deepEqual(await dormant.json(), [], 'an inactive tenant stays invisible when named');
 });
 
-test('a signed-in user cannot choose a participant access token, so cannot probe for others\' tokens', async () => {
+test("a signed-in user cannot choose a participant access token, so cannot probe for others' tokens", async () => {
   const nora = userToken(stack, USERS.nora);
   const campaign = await postgrest('/campaigns', {
-    token: nora, method: 'POST', headers: { prefer: 'return=representation' },
+    token: nora,
+    method: 'POST',
+    headers: { prefer: 'return=representation' },
     body: { name: 'Probe campaign', owner_id: USERS.nora, tenant_id: TENANTS.northstar.id },
   });
   assert.equal(campaign.status, 201, await campaign.clone().text());
@@ -301,10 +341,18 @@ test('a signed-in user cannot choose a participant access token, so cannot probe
   const attempts = [
     ['a chosen token', '/participant_sessions', {}, session({ access_token: victim })],
     ['a chosen unused token', '/participant_sessions', {}, session({ access_token: 'f'.repeat(48) })],
-    ['on_conflict=access_token, ignore duplicates', '/participant_sessions?on_conflict=access_token',
-      { prefer: 'resolution=ignore-duplicates' }, session({ access_token: victim })],
-    ['on_conflict=access_token, merge duplicates', '/participant_sessions?on_conflict=access_token',
-      { prefer: 'resolution=merge-duplicates' }, session({ access_token: victim })],
+    [
+      'on_conflict=access_token, ignore duplicates',
+      '/participant_sessions?on_conflict=access_token',
+      { prefer: 'resolution=ignore-duplicates' },
+      session({ access_token: victim }),
+    ],
+    [
+      'on_conflict=access_token, merge duplicates',
+      '/participant_sessions?on_conflict=access_token',
+      { prefer: 'resolution=merge-duplicates' },
+      session({ access_token: victim }),
+    ],
     ['through campaign_assignments', '/campaign_assignments', {}, session({ access_token: victim })],
   ];
   for (const [what, path, headers, body] of attempts) {
@@ -314,13 +362,18 @@ test('a signed-in user cannot choose a participant access token, so cannot probe
     assert.match(text, /access_token is generated by the database/, what);
   }
   const made = await postgrest('/participant_sessions?select=access_token', {
-    token: nora, method: 'POST', headers: { prefer: 'return=representation' }, body: session(),
+    token: nora,
+    method: 'POST',
+    headers: { prefer: 'return=representation' },
+    body: session(),
   });
   assert.equal(made.status, 201);
   const [{ access_token: generated }] = await made.json();
   assert.match(generated, /^[0-9a-f]{48}$/, 'the database generates the token');
   const changed = await postgrest(`/participant_sessions?access_token=eq.${generated}`, {
-    token: nora, method: 'PATCH', body: { access_token: victim },
+    token: nora,
+    method: 'PATCH',
+    body: { access_token: victim },
   });
   assert.equal(changed.status, 403, 'a token cannot be changed either');
 });
@@ -380,7 +433,10 @@ test('me is 401 unauthorized without a valid user token', async () => {
 // Forwarding is off without ORIGIN_URL
 
 test("without ORIGIN_URL a tenant host's pages are 404 no_origin", async () => {
-  for (const [host, path] of [[TENANTS.northstar.domain, '/welcome'], [lwm.domain, '/']]) {
+  for (const [host, path] of [
+    [TENANTS.northstar.domain, '/welcome'],
+    [lwm.domain, '/'],
+  ]) {
     assertError(await call(path, { host }), 404, 'no_origin', `${host}${path}`);
   }
 });

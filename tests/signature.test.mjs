@@ -50,10 +50,16 @@ const verify = (req, options = {}) => verifyTenantRequest(req, { secret: SECRET,
 
 test('the README test vector: canonical string and HMAC-SHA256', async () => {
   const text = canonical(1767225600, {
-    method: 'GET', host: 'coach.leadingwithmeaning.com', pathAndQuery: '/welcome?x=1',
-    tenantId: '3bb43f29-695c-493b-8b5c-3819ffc0675c', slug: 'leadingwithmeaning',
+    method: 'GET',
+    host: 'coach.leadingwithmeaning.com',
+    pathAndQuery: '/welcome?x=1',
+    tenantId: '3bb43f29-695c-493b-8b5c-3819ffc0675c',
+    slug: 'leadingwithmeaning',
   });
-  assert.equal(text, 'v1\n1767225600\nGET\ncoach.leadingwithmeaning.com\n/welcome?x=1\n3bb43f29-695c-493b-8b5c-3819ffc0675c\nleadingwithmeaning');
+  assert.equal(
+    text,
+    'v1\n1767225600\nGET\ncoach.leadingwithmeaning.com\n/welcome?x=1\n3bb43f29-695c-493b-8b5c-3819ffc0675c\nleadingwithmeaning',
+  );
   const hex = crypto.createHmac('sha256', 'test-signing-secret-0123456789abcdef').update(text).digest('hex');
   assert.equal(hex, '3505163b090968dad6504e8fdea869ddbfa35ed25b3916c66f4469278bddea62');
 });
@@ -82,20 +88,28 @@ test('every method is signed as sent', async () => {
   }
 });
 
-test('a client\'s X-Tenant-Signature, in any spelling, never reaches the origin', async () => {
-  const forged = 't=1,v1=' + '0'.repeat(64);
+test("a client's X-Tenant-Signature, in any spelling, never reaches the origin", async () => {
+  const forged = `t=1,v1=${'0'.repeat(64)}`;
   const seen = await forwarded('/welcome', {
     host: PLATFORM,
-    headers: { 'X-Tenant-Signature': forged, 'x_tenant_signature': forged, 'X-TENANT-SIGNATURE-2': forged },
+    headers: { 'X-Tenant-Signature': forged, x_tenant_signature: forged, 'X-TENANT-SIGNATURE-2': forged },
   });
   const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
-  assert.deepEqual(names.filter((n) => n.replace(/_/g, '-').includes('signature')), ['x-tenant-signature'], 'the Worker\'s own, once');
+  assert.deepEqual(
+    names.filter((n) => n.replace(/_/g, '-').includes('signature')),
+    ['x-tenant-signature'],
+    "the Worker's own, once",
+  );
   assert.notEqual(seen.headers['x-tenant-signature'], forged);
   assert.equal((await verify(seen)).ok, true);
 });
 
 test('straight to the origin, forged X-Tenant-* headers without a signature are refused', async () => {
-  const seen = await direct('/welcome', { 'x-forwarded-host': northstar.domain, 'x-tenant-id': northstar.id, 'x-tenant-slug': northstar.slug });
+  const seen = await direct('/welcome', {
+    'x-forwarded-host': northstar.domain,
+    'x-tenant-id': northstar.id,
+    'x-tenant-slug': northstar.slug,
+  });
   const refused = await verify(seen);
   assert.equal(refused.ok, false);
   assert.equal(refused.reason, 'missing');
@@ -133,8 +147,11 @@ test('a copied signature fails for another path, query, host, method or tenant, 
   assert.equal((await verify(replayed, { now: Date.now() - 301_000 })).reason, 'future');
   assert.equal((await verify(replayed, { secret: 'another-secret-of-enough-length-0123456' })).reason, 'signature');
   for (const toleranceSeconds of ['300', NaN, Infinity, -1, null]) {
-    await assert.rejects(verify(replayed, { toleranceSeconds, now: Date.now() + 365 * 86_400_000 }), TypeError,
-      `toleranceSeconds ${String(toleranceSeconds)} is refused at setup, never a year-old signature verified`);
+    await assert.rejects(
+      verify(replayed, { toleranceSeconds, now: Date.now() + 365 * 86_400_000 }),
+      TypeError,
+      `toleranceSeconds ${String(toleranceSeconds)} is refused at setup, never a year-old signature verified`,
+    );
   }
   await assert.rejects(verify(replayed, { now: Number.NaN }), TypeError, 'so is a clock that is not a number');
 });
@@ -150,7 +167,7 @@ test('rotation: a signature by the previous secret verifies while both are confi
     assert.equal((await verify(seen, { previousSecret: PREVIOUS })).ok, true, 'new + previous accept it');
     assert.equal((await verify(seen, { secrets: [SECRET, PREVIOUS] })).ok, true);
     const current = await forwarded('/welcome', { host: northstar.domain });
-    assert.equal((await verify(current, { previousSecret: PREVIOUS })).ok, true, 'and the new one\'s');
+    assert.equal((await verify(current, { previousSecret: PREVIOUS })).ok, true, "and the new one's");
   } finally {
     await stopProcess(old.proc);
   }

@@ -8,6 +8,8 @@ import { WASM_GZIP_BUDGET_BYTES, buildRelease, wasmSize } from '../scripts/wasm.
 test('the release Wasm fits its gzip budget', (t) => {
   buildRelease();
   const { raw, gzip } = wasmSize();
-  t.diagnostic(`Wasm ${(raw / 1024).toFixed(1)} KiB raw, ${(gzip / 1024).toFixed(1)} KiB gzip (budget ${WASM_GZIP_BUDGET_BYTES / 1024} KiB)`);
+  t.diagnostic(
+    `Wasm ${(raw / 1024).toFixed(1)} KiB raw, ${(gzip / 1024).toFixed(1)} KiB gzip (budget ${WASM_GZIP_BUDGET_BYTES / 1024} KiB)`,
+  );
   assert.ok(gzip <= WASM_GZIP_BUDGET_BYTES, `gzip Wasm is ${gzip} bytes, over the ${WASM_GZIP_BUDGET_BYTES}-byte budget`);
 });

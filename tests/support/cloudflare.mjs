@@ -45,7 +45,7 @@ export const MESSAGES = {
   1400: 'Unable to decode the JSON request body. Check your input and try again.',
   1405: 'Quota exceeded. If you are already a paid Cloudflare for SaaS customer, contact your account team for additional provisioning. If you are not yet enrolled, <a href="https://www.cloudflare.com/plans/enterprise/contact/">fill out this contact form</a> and our sales team will reach out to you.',
   1406: 'Duplicate custom hostname found.',
-  1407: 'Invalid custom hostname. Custom hostnames have to be smaller than 256 characters in length, cannot be IP addresses, cannot contain any special characters such as ``~`!@#$%^&*()=+{}[]\\|;:\'",<>/? and cannot begin or end with a \'-\' character. Check your input and try again.',
+  1407: "Invalid custom hostname. Custom hostnames have to be smaller than 256 characters in length, cannot be IP addresses, cannot contain any special characters such as ``~`!@#$%^&*()=+{}[]\\|;:'\",<>/? and cannot begin or end with a '-' character. Check your input and try again.",
   1408: 'Custom hostnames with non-ASCII characters are not supported. Check your input and try again.',
   1409: "Reserved top domain custom hostnames, such as 'test', 'example', 'invalid' or 'localhost', is not supported. Check your input and try again.",
   1410: 'Unable to parse custom hostname - publicsuffix: cannot derive eTLD+1 for domain. Check your input and try again.',
@@ -69,6 +69,7 @@ const failure = (code) => envelope(null, [{ code, message: MESSAGES[code] }]);
 /** What Cloudflare refuses of a hostname on create, as `[status, code]`, or null. */
 function refusal(hostname, allowTopDomains) {
   if (typeof hostname !== 'string' || hostname.length === 0) return [400, 1407];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is "not ASCII", written as its bounds
   if (/[^\x00-\x7f]/.test(hostname)) return [400, 1408];
   const labels = hostname.split('.');
   const ldh = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -90,8 +91,14 @@ function refusal(hostname, allowTopDomains) {
  * failNext(), byName(), sendWebhook(), reset(), stop() }`; `webhook` can be set later.
  */
 export async function startCloudflare({
-  zoneId: configuredZone = '023e105f4ecef8ad9ca31a8372d0c353', token: configuredToken = 'cf-test-token', resolver, webhook,
-  allowTopDomains = [], quota = 1000, limit = 1200, autoAdvanceMs,
+  zoneId: configuredZone = '023e105f4ecef8ad9ca31a8372d0c353',
+  token: configuredToken = 'cf-test-token',
+  resolver,
+  webhook,
+  allowTopDomains = [],
+  quota = 1000,
+  limit = 1200,
+  autoAdvanceMs,
 } = {}) {
   /** The token the API knows and the zone it may use (settable: see `token`, `zoneId` below). */
   let token = configuredToken;
@@ -116,7 +123,7 @@ export async function startCloudflare({
   };
 
   function answer(req, body) {
-    if (everything && everything.match(req.method, req.url)) return [everything.status, everything.body];
+    if (everything?.match(req.method, req.url)) return [everything.status, everything.body];
     if (failures.length > 0) {
       const status = failures.shift();
       if (status === 429) return [429, failure(971), { 'retry-after': '60' }];
@@ -134,10 +141,13 @@ export async function startCloudflare({
     const m = u.pathname.match(/^\/client\/v4\/zones\/([^/]+)\/custom_hostnames(?:\/([^/]+))?$/);
     if (!m) return [404, failure(7000)];
     if (!/^[0-9a-f]{32}$/.test(m[1])) {
-      return [400, envelope(null, [
-        { code: 7003, message: `Could not route to ${u.pathname}, perhaps your object identifier is invalid?` },
-        { code: 7000, message: MESSAGES[7000] },
-      ])];
+      return [
+        400,
+        envelope(null, [
+          { code: 7003, message: `Could not route to ${u.pathname}, perhaps your object identifier is invalid?` },
+          { code: 7000, message: MESSAGES[7000] },
+        ]),
+      ];
     }
     const refused = authenticate(req);
     if (refused) return refused;
@@ -162,7 +172,12 @@ export async function startCloudflare({
     if (header === undefined) return [400, failure(9106)];
     const bearer = header.match(/^Bearer ([A-Za-z0-9_-]+)$/);
     if (!bearer) {
-      return [400, envelope(null, [{ code: 6003, message: MESSAGES[6003], error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }] }])];
+      return [
+        400,
+        envelope(null, [
+          { code: 6003, message: MESSAGES[6003], error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }] },
+        ]),
+      ];
     }
     if (bearer[1] !== token) return [401, failure(9109)];
     return null;
@@ -173,10 +188,15 @@ export async function startCloudflare({
     const refused = authenticate(req);
     if (refused?.[0] === 401) return [401, failure(1000)];
     if (refused) return refused;
-    return [200, {
-      success: true, errors: [], messages: [{ code: 10000, message: 'This API Token is valid and active', type: null }],
-      result: { id: 'ed17574386854bf78a67040be0a770b0', status: 'active' },
-    }];
+    return [
+      200,
+      {
+        success: true,
+        errors: [],
+        messages: [{ code: 10000, message: 'This API Token is valid and active', type: null }],
+        result: { id: 'ed17574386854bf78a67040be0a770b0', status: 'active' },
+      },
+    ];
   }
 
   function create(body) {
@@ -199,9 +219,15 @@ export async function startCloudflare({
       id,
       hostname,
       ssl: {
-        id: randomUUID(), type: 'dv', method: input.ssl.method, status: 'initializing',
-        settings: { min_tls_version: '1.2', http2: 'on' }, bundle_method: 'ubiquitous', wildcard: false,
-        certificate_authority: 'google', validation_errors: [],
+        id: randomUUID(),
+        type: 'dv',
+        method: input.ssl.method,
+        status: 'initializing',
+        settings: { min_tls_version: '1.2', http2: 'on' },
+        bundle_method: 'ubiquitous',
+        wildcard: false,
+        certificate_authority: 'google',
+        validation_errors: [],
       },
       status: 'pending',
       verification_errors: [NOT_CNAMED],
@@ -220,9 +246,18 @@ export async function startCloudflare({
     const name = params.get('hostname');
     const all = [...hostnames.values()].filter((h) => !name || h.hostname === name.toLowerCase());
     const result = all.slice((page - 1) * perPage, page * perPage).map(view);
-    return [200, envelope(result, [], {
-      result_info: { page, per_page: perPage, count: result.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) },
-    })];
+    return [
+      200,
+      envelope(result, [], {
+        result_info: {
+          page,
+          per_page: perPage,
+          count: result.length,
+          total_count: all.length,
+          total_pages: Math.ceil(all.length / perPage),
+        },
+      }),
+    ];
   }
 
   const server = http.createServer((req, res) => {
@@ -252,7 +287,9 @@ export async function startCloudflare({
     const path = new URL(httpUrl).pathname;
     try {
       const res = await request(`${resolver}${path}`, {
-        host: h.hostname, headers: { 'user-agent': USER_AGENT }, timeoutMs: 5000,
+        host: h.hostname,
+        headers: { 'user-agent': USER_AGENT },
+        timeoutMs: 5000,
       });
       return res.status === 200 && res.body.trim() === expected;
     } catch {
@@ -265,12 +302,15 @@ export async function startCloudflare({
     const payload = {
       metadata: {
         event: { id: randomUUID(), type, created_at: new Date().toISOString() },
-        account: { id: 'account' }, zone: { id: zoneId },
+        account: { id: 'account' },
+        zone: { id: zoneId },
       },
       data: {
-        id: h.id, hostname: h.hostname,
+        id: h.id,
+        hostname: h.hostname,
         ssl: { id: h.ssl.id, type: 'dv', method: h.ssl.method, status: h.ssl.status, settings: h.ssl.settings },
-        custom_metadata: {}, custom_origin_server: '',
+        custom_metadata: {},
+        custom_origin_server: '',
       },
     };
     const headers = { 'content-type': 'application/json', ...(secret ? { 'cf-webhook-auth': secret } : {}) };

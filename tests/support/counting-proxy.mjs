@@ -24,17 +24,24 @@ export async function startCountingProxy(target) {
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method, path: req.url, lookup: req.headers['x-tenant-lookup'] });
     const holdMs = delay.applies(req.url) ? delay.ms : 0;
-    const forward = http.request({
-      host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers,
-    }, (answer) => {
-      const send = () => {
-        if (res.destroyed) return answer.resume();
-        res.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(res);
-      };
-      if (holdMs > 0) setTimeout(send, holdMs);
-      else send();
-    });
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        const send = () => {
+          if (res.destroyed) return answer.resume();
+          res.writeHead(answer.statusCode, answer.headers);
+          answer.pipe(res);
+        };
+        if (holdMs > 0) setTimeout(send, holdMs);
+        else send();
+      },
+    );
     forward.on('error', () => {
       if (res.destroyed) return;
       res.writeHead(502);

@@ -119,7 +119,9 @@ export async function startDns({ records = {}, port = 0 } = {}) {
   const soa = (name) => {
     const apex = key(name).split('.').slice(-2).join('.');
     return {
-      name: fqdn(apex), type: TYPES.SOA, TTL: 1800,
+      name: fqdn(apex),
+      type: TYPES.SOA,
+      TTL: 1800,
       data: `ns1.${apex}. hostmaster.${apex}. 2026010101 10000 2400 604800 1800`,
     };
   };
@@ -129,7 +131,9 @@ export async function startDns({ records = {}, port = 0 } = {}) {
 
   /** A record as the API writes it, owned by `owner` (written as asked or as a CNAME gives it). */
   const answerRecord = (owner, { type, data }) => ({
-    name: fqdn(owner), type: TYPES[type], TTL,
+    name: fqdn(owner),
+    type: TYPES[type],
+    TTL,
     data: type === 'TXT' ? txtData(data) : type === 'CNAME' ? fqdn(data) : data,
   });
 
@@ -158,7 +162,12 @@ export async function startDns({ records = {}, port = 0 } = {}) {
 
   function message(name, type, { Status, Answer = [], Authority = [] }) {
     return {
-      Status, TC: false, RD: true, RA: true, AD: false, CD: false,
+      Status,
+      TC: false,
+      RD: true,
+      RA: true,
+      AD: false,
+      CD: false,
       Question: [{ name: fqdn(name), type }],
       ...(Answer.length ? { Answer } : {}),
       ...(Authority.length ? { Authority } : {}),
@@ -173,7 +182,14 @@ export async function startDns({ records = {}, port = 0 } = {}) {
     if (!accept.includes('application/dns-json') && u.searchParams.get('ct') !== 'application/dns-json') {
       return send(res, 400, { error: 'send accept: application/dns-json for the JSON API' });
     }
-    if (!name || name.length > 254 || key(name).split('.').some((l) => l.length < 1 || l.length > 63) || type === undefined) {
+    if (
+      !name ||
+      name.length > 254 ||
+      key(name)
+        .split('.')
+        .some((l) => l.length < 1 || l.length > 63) ||
+      type === undefined
+    ) {
       return send(res, 400, { error: 'Invalid query name or type' });
     }
     queries.push({ name, type: TYPE_NAMES[type] ?? String(type), at: Date.now() });

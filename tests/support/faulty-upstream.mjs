@@ -11,10 +11,20 @@ const ANSWERS = {
   // 2xx-4xx status means the URL leads elsewhere: misconfigured, tests/misconfig.test.mjs).
   html: [502, 'text/html', '<html><body>502 Bad Gateway</body></html>'],
   'wrong-shape': [200, 'application/json', '[{"unexpected":true}]'],
-  'leaky-row': [200, 'application/vnd.pgrst.object+json', JSON.stringify({
-    id: '18a302ca-c89c-4315-ab63-44e4f389b55e', slug: 'leaky', display_name: 'Leaky', tenant_type: 'coach',
-    custom_domain: null, enabled_assessments: [], brand_config: {}, email_config: { replyTo: 'secret@example.com' },
-  })],
+  'leaky-row': [
+    200,
+    'application/vnd.pgrst.object+json',
+    JSON.stringify({
+      id: '18a302ca-c89c-4315-ab63-44e4f389b55e',
+      slug: 'leaky',
+      display_name: 'Leaky',
+      tenant_type: 'coach',
+      custom_domain: null,
+      enabled_assessments: [],
+      brand_config: {},
+      email_config: { replyTo: 'secret@example.com' },
+    }),
+  ],
 };
 
 /** Starts the stand-in on a free loopback port. `mode` may be changed at any time. */

@@ -38,16 +38,19 @@ export async function startGateway({ rest, keys, port }) {
     if (!key) return answer(res, GATEWAY_ANSWERS.noKey);
     if (!known.has(key)) return answer(res, GATEWAY_ANSWERS.badKey);
     const target = new URL(rest);
-    const upstream = http.request({
-      host: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: `${url.pathname.slice('/rest/v1'.length) || '/'}${url.search}`,
-      headers: { ...req.headers, host: target.host },
-    }, (answerFrom) => {
-      res.writeHead(answerFrom.statusCode, answerFrom.headers);
-      answerFrom.pipe(res);
-    });
+    const upstream = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: `${url.pathname.slice('/rest/v1'.length) || '/'}${url.search}`,
+        headers: { ...req.headers, host: target.host },
+      },
+      (answerFrom) => {
+        res.writeHead(answerFrom.statusCode, answerFrom.headers);
+        answerFrom.pipe(res);
+      },
+    );
     upstream.on('error', () => answer(res, [502, { message: 'An invalid response was received from the upstream server' }]));
     req.pipe(upstream);
   });

@@ -68,7 +68,9 @@ export function rawGet(url, path, host, { timeoutMs = 15_000 } = {}) {
         resolve(res);
       }
     };
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`GET ${path} (Host ${JSON.stringify(host)}): no answer in ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`GET ${path} (Host ${JSON.stringify(host)}): no answer in ${timeoutMs} ms`)),
+    );
     socket.on('data', (c) => {
       chunks.push(c);
       finish(false);
