@@ -93,6 +93,10 @@ describe('anything else goes to the rewriter', () => {
     'a <head> inside <noscript>': '<!doctype html><html><noscript><head>',
     'a stray end tag before <head>': '<!doctype html><html></br><head>',
     'a <title> before <head>': '<!doctype html><html><title>t</title><head>',
+    // Only letters fold to lowercase: 0x1C is not "<", 0x01 not "!" (0x1C | 0x20 is "<").
+    'a 0x1C byte where "<" of <head> would be': '\x1chead>',
+    'a 0x1C byte where "<" of <html> would be': '\x1chtml><head>',
+    'a 0x01 byte where "!" of <!doctype would be': '<\x01doctype html><html><head>',
     empty: '',
   };
   for (const [name, text] of Object.entries(pages)) {

@@ -495,11 +495,18 @@ function indexOf(haystack, needle, from = 0) {
   return -1;
 }
 
-/** Whether `bytes` at `at` are the ASCII `text` (lowercase letters and `<`), in any case. */
+/**
+ * Whether `bytes` at `at` are the ASCII `text` (lowercase letters and `<!`), letters in any
+ * case. Only letters fold: the case bit set on any other byte would read 0x1C as `<` and 0x01
+ * as `!`.
+ */
 function startsWith(bytes, at, text) {
   if (at < 0 || at + text.length > bytes.byteLength) return false;
   for (let i = 0; i < text.length; i++) {
-    if ((bytes[at + i] | 0x20) !== text.charCodeAt(i)) return false;
+    const want = text.charCodeAt(i);
+    const b = bytes[at + i];
+    const letter = want >= 0x61 && want <= 0x7a;
+    if (b !== want && !(letter && (b | 0x20) === want)) return false;
   }
   return true;
 }
