@@ -4,7 +4,7 @@
 // It reads that environment's `[env.ENV.vars]` (wrangler does not inherit the top-level [vars]
 // into an environment, so neither does this), asks `wrangler secret list` which secrets the
 // deployed Worker has when wrangler is logged in (else names them: check by hand), and runs the
-// Worker's own settings parser over them (control/src/bin/preflight.rs, a native build of the
+// Worker's own settings parser over them (crates/preflight/src/main.rs, a native build of the
 // same Rust the Worker runs). It also refuses an environment whose Worker name is the top
 // level's: a bare `wrangler deploy` would replace its script.
 
@@ -91,7 +91,7 @@ if (name === toml.name) {
   });
 }
 
-const checker = spawnSync('cargo', ['run', '--quiet', '-p', 'tenant-control', '--bin', 'preflight'], {
+const checker = spawnSync('cargo', ['run', '--quiet', '-p', 'tenant-preflight', '--bin', 'preflight'], {
   cwd: ROOT,
   input: JSON.stringify({ worker, vars, secrets: secrets.names ?? null }),
   encoding: 'utf8',

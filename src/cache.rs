@@ -18,13 +18,14 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use crate::feed::{TenantHash, Vouch};
-use crate::host::Host;
-use crate::key::{Lookup, Slug, TenantId};
+use crate::key::Lookup;
 use crate::render::Rendered;
 use crate::reply::etag;
 use crate::reply::Scope;
 use crate::route::Asset;
 use crate::tenant::TenantRow;
+use tenant_common::Host;
+use tenant_common::{Slug, TenantId};
 
 /// Default for `CACHE_TTL_SECONDS` with the change feed on: a backstop, since the feed reports
 /// changes within seconds; it bounds staleness only while the feed cannot be read.

@@ -5,8 +5,6 @@
 //! [`Error::Misconfigured`] naming the setting (never its value): every request then answers
 //! 500 `misconfigured` instead of panicking or half-working.
 
-use base64::Engine as _;
-
 use crate::cache::{
     Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_FAILING_TTL_SECONDS, DEFAULT_MEMORY_ENTRIES,
     DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS,
@@ -16,9 +14,9 @@ use std::rc::Rc;
 
 use crate::cache::Freshness;
 use crate::error::{Error, Setting};
-use crate::host::Host;
 use crate::reply::{Scope, Text};
 use crate::signature;
+use tenant_common::{http_url, platform_domain, rest_url, ApiKey, Host, KeyKind};
 
 /// Default for `UPSTREAM_TIMEOUT_MS`.
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
@@ -31,32 +29,6 @@ const MAX_CHANGES_POLL_SECONDS: u32 = 3600;
 /// Shortest `PURGE_TOKEN` accepted: a guessable token would let anyone empty the cache.
 const MIN_PURGE_TOKEN_LEN: usize = 16;
 
-/// The anon key in one of the two formats Supabase issues.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AnonKey {
-    /// A legacy anon JWT: sent as `apikey` and as `Authorization: Bearer`.
-    LegacyJwt(String),
-    /// A publishable key `sb_publishable_…`: sent as `apikey` only; it is not a JWT.
-    Publishable(String),
-}
-
-impl AnonKey {
-    /// The key as sent in the `apikey` header.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AnonKey::LegacyJwt(k) | AnonKey::Publishable(k) => k,
-        }
-    }
-
-    /// The bearer token to send when the request carries no user token of its own.
-    pub fn bearer(&self) -> Option<&str> {
-        match self {
-            AnonKey::LegacyJwt(k) => Some(k),
-            AnonKey::Publishable(_) => None,
-        }
-    }
-}
-
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -66,7 +38,7 @@ pub struct Config {
     /// PostgREST's answers show the URL is wrong.
     pub rest_url_setting: Setting,
     /// The anon (or publishable) key. Never a service-role or secret key.
-    pub anon_key: AnonKey,
+    pub anon_key: ApiKey,
     /// `<slug>.PLATFORM_DOMAIN` resolves by slug; `None` turns subdomain routing off.
     pub platform_domain: Option<Host>,
     /// Where tenant traffic is forwarded, without a trailing slash; `None` turns forwarding off.
@@ -224,23 +196,6 @@ impl Config {
     }
 }
 
-/// `PLATFORM_DOMAIN`: a domain, or `localhost`: the one single-label name (RFC 6761) browsers
-/// resolve for every subdomain, so `<slug>.localhost` works in a browser with no DNS setup. The
-/// control plane reads its own setting of the same name through this, so both agree.
-pub fn platform_domain(value: &str) -> Result<Host, Error> {
-    Host::parse_domain(value)
-        .or_else(|_| {
-            Host::parse(value).map_err(|_| ()).and_then(|h| {
-                if h.as_str() == "localhost" && !value.contains(':') {
-                    Ok(h)
-                } else {
-                    Err(())
-                }
-            })
-        })
-        .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain (or localhost)"))
-}
-
 impl Config {
     /// The `Cache-Control` of a tenant answer served with `freshness`. With the change feed
     /// on, a fresh answer's is the same for every answer and is not formatted again.
@@ -260,80 +215,25 @@ fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
     Error::Misconfigured { setting, problem }
 }
 
-/// PostgREST's base URL: `SUPABASE_REST_URL`, else `{SUPABASE_URL}/rest/v1`, without a
-/// trailing slash. The control plane reads its PostgREST the same way. `get` returns a setting,
-/// `None` when unset or empty. `SUPABASE_URL` is the project URL, an origin: one with a path
-/// (`/rest/v1` pasted on, the dashboard's page of the project) is refused here, before any
-/// request could be sent to a URL that cannot work.
-pub fn rest_url(get: impl Fn(&str) -> Option<String>) -> Result<String, Error> {
-    match (get("SUPABASE_REST_URL"), get("SUPABASE_URL")) {
-        (Some(rest), _) => http_url("SUPABASE_REST_URL", &rest),
-        (None, Some(project)) => {
-            let project = http_url("SUPABASE_URL", &project)?;
-            // `scheme:`, ``, the authority, then a path if there is one.
-            if project.split('/').nth(3).is_some() {
-                return Err(misconfigured(
-                    "SUPABASE_URL",
-                    "must be the project URL, without /rest/v1 or any other path",
-                ));
-            }
-            Ok(format!("{project}/rest/v1"))
-        }
-        (None, None) => Err(misconfigured(
-            "SUPABASE_URL",
-            "is not set (nor SUPABASE_REST_URL)",
-        )),
-    }
-}
-
-/// An absolute http(s) URL, returned without its trailing slash.
-pub fn http_url(setting: &'static str, value: &str) -> Result<String, Error> {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-        .ok_or(misconfigured(setting, "must be an http(s) URL"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~:/%[]".contains(c);
-    if authority.is_empty() || !value.chars().all(clean) || value.contains("/../") {
-        return Err(misconfigured(setting, "must be an http(s) URL"));
-    }
-    Ok(value.trim_end_matches('/').to_string())
-}
-
 /// Accepts a publishable key or a legacy JWT whose `role` claim is `anon`. Anything that could
 /// bypass row-level security (a service-role JWT, an `sb_secret_` key) is refused outright.
-fn anon_key(value: Option<String>) -> Result<AnonKey, Error> {
+fn anon_key(value: Option<String>) -> Result<ApiKey, Error> {
     const NAME: &str = "SUPABASE_ANON_KEY";
     let key = value.ok_or(misconfigured(NAME, "is not set"))?;
-    if key.starts_with("sb_publishable_") {
-        return Ok(AnonKey::Publishable(key));
-    }
-    if key.starts_with("sb_secret_") {
-        return Err(misconfigured(
+    match KeyKind::of(&key) {
+        KeyKind::AnonJwt => Ok(ApiKey::Jwt(key)),
+        KeyKind::Publishable => Ok(ApiKey::Opaque(key)),
+        KeyKind::Secret => Err(misconfigured(
             NAME,
             "is a secret key: use the anon or publishable key",
-        ));
-    }
-    let role = key
-        .split('.')
-        .nth(1)
-        .and_then(|payload| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .ok()
-        })
-        .and_then(|json| String::from_utf8(json).ok())
-        .and_then(|json| serde_json::from_str::<serde_json::Value>(&json).ok())
-        .and_then(|claims| claims.get("role")?.as_str().map(str::to_string));
-    match role.as_deref() {
-        Some("anon") if key.split('.').count() == 3 => Ok(AnonKey::LegacyJwt(key)),
-        Some("anon") | None => Err(misconfigured(
-            NAME,
-            "is neither an anon JWT nor an sb_publishable_ key",
         )),
-        Some(_) => Err(misconfigured(
+        KeyKind::ServiceJwt | KeyKind::OtherJwt => Err(misconfigured(
             NAME,
             "is not an anon key: the worker must never hold a privileged key",
+        )),
+        KeyKind::Other => Err(misconfigured(
+            NAME,
+            "is neither an anon JWT nor an sb_publishable_ key",
         )),
     }
 }
@@ -341,6 +241,7 @@ fn anon_key(value: Option<String>) -> Result<AnonKey, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use std::collections::HashMap;
 
     fn jwt(role: &str) -> String {
@@ -463,10 +364,7 @@ mod tests {
             ("SUPABASE_ANON_KEY", "sb_publishable_abc"),
         ])
         .unwrap();
-        assert_eq!(
-            c.anon_key,
-            AnonKey::Publishable("sb_publishable_abc".into())
-        );
+        assert_eq!(c.anon_key, ApiKey::Opaque("sb_publishable_abc".into()));
         assert_eq!(c.anon_key.bearer(), None);
     }
 

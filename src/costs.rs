@@ -16,14 +16,15 @@ use std::time::Instant;
 use crate::cache::{tests::found, Freshness, Policy};
 use crate::config::Config;
 use crate::feed::{Feed, Snapshot, Tier, WINDOW_MS};
-use crate::host::Host;
-use crate::key::{Lookup, Slug};
+use crate::key::Lookup;
 use crate::memory::Memory;
 use crate::render::Rendered;
 use crate::reply::{etag, Reply, Scope};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, Site};
 use crate::url::RequestUrl;
+use tenant_common::Host;
+use tenant_common::Slug;
 
 /// A typical tenant answer (about 830 bytes, like the benchmark's).
 const BODY: &str = r##"{"id":"b0000000-0000-4000-8000-000000000100","slug":"northstar-coaching-0100","displayName":"Northstar Coaching 100","tenantType":"consultancy","customDomain":"coach.northstar-coaching-0100.test","enabledAssessments":["industry4"],"brand":{"logo":{"alt":"Northstar Coaching 100","url":"https://cdn.northstar-coaching-0100.test/logo.svg","width":160},"fonts":{"body":"Open Sans","heading":"Montserrat"},"colors":{"text":"#0f172a","border":"#e2e8f0","primary":"#1d3557","secondary":"#e9c46a","textMuted":"#64748b","background":"#ffffff","primaryHover":"#142640","backgroundSubtle":"#f1f5f9"},"tagline":"Find your direction.","showPoweredBy":true,"welcomeMessage":"Welcome to your leadership assessment. It takes about fifteen minutes.","completionMessage":"Thanks! Your coach will review your results with you."}}"##;

@@ -8,9 +8,6 @@
 //! path ([`lookup_header`]); never its tenant, status or other rows. A domain's tenant is looked
 //! up in `tenant_profiles`, which shows it only for an active domain.
 
-/// Where Cloudflare fetches its HTTP ownership token, on the hostname being verified.
-pub const CHALLENGE_PREFIX: &str = "/.well-known/cf-custom-hostname-challenge/";
-
 /// The `x-tenant-lookup` value that names one ownership check: the database's policy shows the
 /// anon key the row of that exact hostname and path, nothing else.
 pub fn lookup_header(host: &str, path: &str) -> String {
@@ -33,16 +30,6 @@ pub fn challenge_body(rows: &str) -> Result<Option<String>, String> {
     };
     let plain = |c: char| !c.is_control() && !c.is_whitespace();
     Ok((!body.is_empty() && body.len() <= 512 && body.chars().all(plain)).then(|| body.into()))
-}
-
-/// Whether `path` is one Cloudflare's HTTP ownership check can be at.
-pub fn is_challenge_path(path: &str) -> bool {
-    path.strip_prefix(CHALLENGE_PREFIX).is_some_and(|id| {
-        (1..=128).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
-    })
 }
 
 #[cfg(test)]
@@ -91,19 +78,6 @@ mod tests {
             r#"[{"body":"a","tenant_id":"x"}]"#,
         ] {
             assert!(challenge_body(body).is_err(), "{body}");
-        }
-    }
-
-    #[test]
-    fn challenges_are_served_only_at_paths_cloudflare_uses() {
-        assert!(is_challenge_path(PATH));
-        for bad in [
-            "/.well-known/cf-custom-hostname-challenge/",
-            "/.well-known/cf-custom-hostname-challenge/a/b",
-            "/.well-known/cf-custom-hostname-challenge/a%2fb",
-            "/.well-known/acme-challenge/x",
-        ] {
-            assert!(!is_challenge_path(bad), "{bad}");
         }
     }
 }

@@ -13,8 +13,7 @@
 
 use std::fmt;
 
-/// Longest piece of client input echoed back in an error message; the rest is cut.
-const ECHO_LIMIT: usize = 80;
+use tenant_common::{invalid_message, Input, Invalid, Misconfigured};
 
 /// A failure to answer a request, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,10 +223,10 @@ impl Error {
     /// A human-readable message: what was wrong and what was expected. Never upstream details.
     pub fn message(&self) -> String {
         match self {
-            Error::InvalidHost { input, expected } => invalid("host", input, expected),
-            Error::InvalidSlug { input, expected } => invalid("slug", input, expected),
-            Error::InvalidDomain { input, expected } => invalid("domain", input, expected),
-            Error::InvalidId { input, expected } => invalid("id", input, expected),
+            Error::InvalidHost { input, expected } => invalid_message("host", input, expected),
+            Error::InvalidSlug { input, expected } => invalid_message("slug", input, expected),
+            Error::InvalidDomain { input, expected } => invalid_message("domain", input, expected),
+            Error::InvalidId { input, expected } => invalid_message("id", input, expected),
             Error::InvalidBody { expected } => format!("invalid request body: expected {expected}"),
             Error::PayloadTooLarge { limit } => {
                 format!("request body too large: at most {limit} bytes")
@@ -257,10 +256,34 @@ impl Error {
     }
 }
 
-fn invalid(what: &str, input: &str, expected: &str) -> String {
-    let shown: String = input.chars().take(ECHO_LIMIT).collect();
-    let cut = if shown.len() < input.len() { "…" } else { "" };
-    format!("invalid {what} {shown:?}{cut}: expected {expected}")
+/// The shared parsers' refusals keep their code and message.
+impl From<Invalid> for Error {
+    fn from(e: Invalid) -> Self {
+        let Invalid {
+            what,
+            input,
+            expected,
+        } = e;
+        match what {
+            Input::Host => Error::InvalidHost { input, expected },
+            Input::Slug => Error::InvalidSlug { input, expected },
+            Input::Domain => Error::InvalidDomain { input, expected },
+            Input::Id => Error::InvalidId { input, expected },
+        }
+    }
+}
+
+/// A request without a user token the resolver could pass on.
+impl From<tenant_common::NoUserToken> for Error {
+    fn from(_: tenant_common::NoUserToken) -> Self {
+        Error::user_unauthorized()
+    }
+}
+
+impl From<Misconfigured> for Error {
+    fn from(Misconfigured { setting, problem }: Misconfigured) -> Self {
+        Error::Misconfigured { setting, problem }
+    }
 }
 
 impl fmt::Display for Error {

@@ -28,7 +28,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::error::UpstreamError;
-use crate::timestamp;
+use tenant_common::{format_ms, parse_ms};
 
 /// How far back each read of the feed goes. The database keeps an hour (see the
 /// `record_tenant_changes` migration); an isolate idle for longer than this re-vouches nothing.
@@ -113,7 +113,7 @@ fn row_fields(row: &serde_json::Value) -> Option<(&str, &str)> {
 impl Snapshot {
     /// Where a read sent at `read_at_ms` starts: the `changed_at=gte.` filter value.
     pub fn since(read_at_ms: u64) -> String {
-        timestamp::format_ms(read_at_ms.saturating_sub(WINDOW_MS))
+        format_ms(read_at_ms.saturating_sub(WINDOW_MS))
     }
 
     /// The snapshot of PostgREST's answer to a read sent at `read_at_ms` (newest first, at most
@@ -127,7 +127,7 @@ impl Snapshot {
             .map(|row| {
                 let (tenant_hash, changed_at) = row_fields(row)
                     .ok_or_else(|| UpstreamError::Decode(format!("a feed row {row}")))?;
-                let at_ms = timestamp::parse_ms(changed_at)
+                let at_ms = parse_ms(changed_at)
                     .ok_or_else(|| UpstreamError::Decode(format!("changed_at {changed_at:?}")))?;
                 let tenant = TenantHash::parse_hex(tenant_hash)
                     .ok_or_else(|| UpstreamError::Decode(format!("tenant_hash {tenant_hash:?}")))?;
@@ -548,7 +548,7 @@ pub(crate) mod tests {
             format!(
                 r#"{{"tenant_hash":"{}","changed_at":"{}"}}"#,
                 hash(1),
-                timestamp::format_ms(T0 - i * 100)
+                format_ms(T0 - i * 100)
             )
         };
         let rows: Vec<String> = (0..READ_LIMIT as u64).map(row).collect();

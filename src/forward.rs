@@ -7,7 +7,7 @@
 //! the Worker then sets exactly one `X-Forwarded-Host`, `X-Forwarded-Proto`, `X-Forwarded-For`
 //! (when the client's address is known) and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
 
-use crate::host::Host;
+use tenant_common::Host;
 
 /// The identity a forwarded request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

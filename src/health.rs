@@ -14,7 +14,7 @@
 //! is then bounded by the number of isolates, not by the number of callers.
 
 use crate::error::UpstreamError;
-use crate::timestamp;
+use tenant_common::format_ms;
 
 /// The shortest time between two deep checks that reach PostgREST, per isolate.
 pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
@@ -102,7 +102,7 @@ impl LastUpstream {
                     Condition::Unavailable => json.push_str("unavailable"),
                 }
                 json.push_str(r#"","since":""#);
-                json.push_str(&timestamp::format_ms(since_ms));
+                json.push_str(&format_ms(since_ms));
                 json.push_str(r#""}"#);
             }
         }

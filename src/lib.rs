@@ -10,9 +10,8 @@
 //! responses. See ARCHITECTURE.md for the request's path through the code.
 
 // Dead code is judged in the Wasm build with the `edge` glue, the only one that calls the whole
-// core; natively (and for the control plane, which links the parsers only) much of the core is
-// reached only by that glue and by tests.
-#![cfg_attr(not(all(target_arch = "wasm32", feature = "edge")), allow(dead_code))]
+// core; natively much of the core is reached only by that glue and by tests.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod brand;
 mod cache;
@@ -23,7 +22,6 @@ mod event;
 mod feed;
 mod forward;
 mod health;
-mod host;
 mod key;
 mod memory;
 pub mod preflight;
@@ -35,26 +33,15 @@ mod route;
 pub mod signature;
 mod site;
 mod tenant;
-mod timestamp;
-mod token;
 mod url;
 
-#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+#[cfg(target_arch = "wasm32")]
 mod edge;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod costs;
 
-// The crate's whole public surface: the parsers of client input, for the property tests
-// (tests/fuzz_parsers.rs) and the control plane (control/), which parses hostnames, tenant ids,
-// bearer tokens, PostgREST's timestamps, Cloudflare's ownership-check paths and the settings
-// naming URLs exactly as the resolver does. Everything else is crate-private, so the compiler
-// finds dead code.
-pub use crate::config::{http_url, platform_domain, rest_url};
-pub use crate::domain::is_challenge_path;
-pub use crate::error::Error;
-pub use crate::host::Host;
-pub use crate::key::{Lookup, Slug, TenantId};
+// The crate's whole public surface: the router, for the property tests (tests/fuzz_parsers.rs).
+// Everything else is crate-private, so the compiler finds dead code.
+pub use crate::key::Lookup;
 pub use crate::route::{route, Asset, Route};
-pub use crate::timestamp::{format_ms, parse_ms};
-pub use crate::token::bearer_token;

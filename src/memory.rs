@@ -172,8 +172,7 @@ impl Memory {
 mod tests {
     use super::*;
     use crate::cache::tests::{found, missing};
-    use crate::key::{Slug, TenantId};
-    use crate::Host;
+    use tenant_common::{Host, Slug, TenantId};
 
     fn slug(s: &str) -> Lookup {
         Lookup::Slug(Slug::parse(s).unwrap())

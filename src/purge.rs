@@ -8,8 +8,9 @@
 //! cannot grow the Worker's memory (Wasm linear memory never shrinks).
 
 use crate::error::Error;
-use crate::host::Host;
-use crate::key::{Lookup, Slug, TenantId};
+use crate::key::Lookup;
+use tenant_common::Host;
+use tenant_common::{Slug, TenantId};
 
 /// Largest purge body read; a key is well under 300 bytes.
 pub const MAX_BODY_BYTES: usize = 4096;

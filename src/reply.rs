@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use crate::error::Error;
 use crate::route::Asset;
-use crate::timestamp;
+use tenant_common::format_ms;
 
 /// A header value or a body: fixed in the code, shared with the cache, or made for this answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Reply {
             "pollSeconds": changes.poll_seconds,
             "lastReadMsAgo": changes.last_read_ms_ago,
             "failing": changes.failing_since_ms.is_some(),
-            "failingSince": changes.failing_since_ms.map(timestamp::format_ms),
+            "failingSince": changes.failing_since_ms.map(format_ms),
             "lastError": changes.last_error,
         });
         let body = format!(

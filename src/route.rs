@@ -7,11 +7,12 @@
 //! paths are answered `not_found`, never forwarded. Matching validates path parameters, so
 //! a [`Route`] carries typed keys and bad input is answered here, before any upstream request.
 
-use crate::domain::CHALLENGE_PREFIX;
 use crate::error::Error;
-use crate::host::Host;
-use crate::key::{Lookup, Slug, TenantId};
+use crate::key::Lookup;
 use crate::reserved::is_reserved;
+use tenant_common::Host;
+use tenant_common::CHALLENGE_PREFIX;
+use tenant_common::{Slug, TenantId};
 
 /// The path prefix reserved for the Worker.
 pub const PREFIX: &str = "/_tenant/";

@@ -1,8 +1,9 @@
 //! What a request's host is: the platform itself, a tenant (by platform subdomain or custom
 //! domain), or nothing we serve.
 
-use crate::host::Host;
-use crate::key::{Lookup, Slug};
+use crate::key::Lookup;
+use tenant_common::Host;
+use tenant_common::Slug;
 
 /// The meaning of a request's host.
 #[derive(Debug, Clone, PartialEq, Eq)]

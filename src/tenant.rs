@@ -8,7 +8,7 @@
 
 use crate::brand::Members;
 use crate::error::UpstreamError;
-use crate::key::{Slug, TenantId};
+use tenant_common::{Slug, TenantId};
 
 /// The `select` of a tenant's public row: the columns of `tenant_profiles` the anon key may
 /// select, named as the public tenant JSON names them, so that PostgREST writes that JSON,

@@ -131,7 +131,7 @@ function filledCopy() {
     fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, f), path.join(copy, f));
   }
-  for (const d of ['src', 'schema', 'control/src', 'build', 'control/build']) {
+  for (const d of ['src', 'schema', 'control/src', 'crates', 'build', 'control/build']) {
     fs.cpSync(path.join(ROOT, d), path.join(copy, d), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));

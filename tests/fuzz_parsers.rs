@@ -7,7 +7,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use tenant_resolver::{bearer_token, route, Asset, Host, Lookup, Route, Slug, TenantId};
+use tenant_common::{bearer_token, Host, Slug, TenantId};
+use tenant_resolver::{route, Asset, Lookup, Route};
 
 /// Cases per property in the test command's short run, unless `PROPTEST_CASES` says otherwise.
 const SHORT_RUN_CASES: u32 = 3000;
@@ -36,7 +37,7 @@ fn hostish() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Cloudflare's HTTP ownership check of a custom hostname, as `src/domain.rs` spells it.
+/// Cloudflare's HTTP ownership check of a custom hostname, as `crates/common/src/challenge.rs` spells it.
 const CHALLENGE_PREFIX: &str = "/.well-known/cf-custom-hostname-challenge/";
 
 /// Paths that reach every route the Worker answers, and the paths beside them: each

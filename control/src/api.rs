@@ -7,7 +7,7 @@
 //! validation message of a refused hostname.
 
 use serde::Deserialize;
-use tenant_resolver::{Host, TenantId};
+use tenant_common::{Host, TenantId};
 
 use crate::error::{Error, Service, UpstreamError};
 

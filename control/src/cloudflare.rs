@@ -164,7 +164,7 @@ impl CustomHostname {
         let http = self.ownership_verification_http.as_ref()?;
         let rest = http.http_url.strip_prefix("http://")?;
         let path = rest.strip_prefix(self.hostname.as_str())?;
-        tenant_resolver::is_challenge_path(path).then_some(path)
+        tenant_common::is_challenge_path(path).then_some(path)
     }
 }
 

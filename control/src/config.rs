@@ -8,7 +8,7 @@
 //! what owners may not) and refuses the anon or publishable key there, while the key it sends
 //! beside a coach's own token must never be a privileged one.
 
-use tenant_resolver::Host;
+use tenant_common::{ApiKey, Host, KeyKind};
 
 use crate::domain::{DomainRow, DomainView};
 use crate::error::Error;
@@ -33,62 +33,6 @@ const MAX_CALLS_PER_RUN: u32 = 200;
 const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 const MAX_PENDING_DAYS: f64 = 365.0;
 const MS_PER_DAY: f64 = 86_400_000.0;
-
-/// A Supabase API key, by what it can do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
-    /// A legacy JWT whose `role` claim is `anon`.
-    AnonJwt,
-    /// `sb_publishable_…`.
-    Publishable,
-    /// A legacy JWT whose `role` claim is `service_role`.
-    ServiceJwt,
-    /// `sb_secret_…`.
-    Secret,
-    /// Anything else (another role, not a JWT).
-    Other,
-}
-
-/// Reads what a key is. A JWT is only decoded, never verified: PostgREST verifies it.
-fn kind_of(key: &str) -> KeyKind {
-    if key.starts_with("sb_publishable_") {
-        return KeyKind::Publishable;
-    }
-    if key.starts_with("sb_secret_") {
-        return KeyKind::Secret;
-    }
-    match crate::token::role(key).as_deref() {
-        Some("anon") => KeyKind::AnonJwt,
-        Some("service_role") => KeyKind::ServiceJwt,
-        _ => KeyKind::Other,
-    }
-}
-
-/// A key PostgREST is called with, and how it is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiKey {
-    /// A legacy JWT: sent as `apikey` and, for the service role, as the bearer token.
-    Jwt(String),
-    /// An opaque `sb_…` key: sent as `apikey` only (the gateway turns it into a role).
-    Opaque(String),
-}
-
-impl ApiKey {
-    /// The key as sent in the `apikey` header.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ApiKey::Jwt(k) | ApiKey::Opaque(k) => k,
-        }
-    }
-
-    /// The bearer token for requests the control plane makes as itself.
-    pub fn bearer(&self) -> Option<&str> {
-        match self {
-            ApiKey::Jwt(k) => Some(k),
-            ApiKey::Opaque(_) => None,
-        }
-    }
-}
 
 /// Where and how to reach Cloudflare's API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +94,7 @@ impl Config {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let rest_url = tenant_resolver::rest_url(get)?;
+        let rest_url = tenant_common::rest_url(get)?;
         let rest_url_setting = match get("SUPABASE_REST_URL") {
             Some(_) => "SUPABASE_REST_URL",
             None => "SUPABASE_URL",
@@ -159,7 +103,7 @@ impl Config {
         let anon_key = get("SUPABASE_ANON_KEY").map(anon_key).transpose()?;
         let cloudflare = Cloudflare {
             api_base: match get("CLOUDFLARE_API_BASE") {
-                Some(base) => tenant_resolver::http_url("CLOUDFLARE_API_BASE", &base)?,
+                Some(base) => tenant_common::http_url("CLOUDFLARE_API_BASE", &base)?,
                 None => DEFAULT_CLOUDFLARE_API_BASE.to_string(),
             },
             token: header_safe("CLOUDFLARE_API_TOKEN", get("CLOUDFLARE_API_TOKEN"))?,
@@ -177,7 +121,7 @@ impl Config {
         let platform_domain = get("PLATFORM_DOMAIN")
             .ok_or(misconfigured("PLATFORM_DOMAIN", "is not set"))
             .and_then(|d| {
-                tenant_resolver::platform_domain(&d)
+                tenant_common::platform_domain(&d)
                     .map_err(|_| misconfigured("PLATFORM_DOMAIN", "is not a domain (or localhost)"))
             })?;
         let reserved_hostnames = get("RESERVED_HOSTNAMES")
@@ -234,7 +178,7 @@ impl Config {
                 MAX_CALLS_PER_RUN,
             )?,
             dns_resolver_url: match get("DNS_RESOLVER_URL") {
-                Some(url) => tenant_resolver::http_url("DNS_RESOLVER_URL", &url)?,
+                Some(url) => tenant_common::http_url("DNS_RESOLVER_URL", &url)?,
                 None => DEFAULT_DNS_RESOLVER_URL.to_string(),
             },
         })
@@ -305,14 +249,14 @@ fn misconfigured(setting: &'static str, problem: &'static str) -> Error {
 fn secret_key(value: Option<String>) -> Result<ApiKey, Error> {
     const NAME: &str = "SUPABASE_SECRET_KEY";
     let key = value.ok_or(misconfigured(NAME, "is not set"))?;
-    match kind_of(&key) {
+    match KeyKind::of(&key) {
         KeyKind::ServiceJwt => Ok(ApiKey::Jwt(key)),
         KeyKind::Secret => Ok(ApiKey::Opaque(key)),
         KeyKind::AnonJwt | KeyKind::Publishable => Err(misconfigured(
             NAME,
             "is the anon or publishable key: the control plane needs the secret (service-role) key",
         )),
-        KeyKind::Other => Err(misconfigured(
+        KeyKind::OtherJwt | KeyKind::Other => Err(misconfigured(
             NAME,
             "is neither a service-role JWT nor an sb_secret_ key",
         )),
@@ -322,14 +266,14 @@ fn secret_key(value: Option<String>) -> Result<ApiKey, Error> {
 /// The key sent beside a coach's token: never one that bypasses row-level security.
 fn anon_key(key: String) -> Result<ApiKey, Error> {
     const NAME: &str = "SUPABASE_ANON_KEY";
-    match kind_of(&key) {
+    match KeyKind::of(&key) {
         KeyKind::AnonJwt => Ok(ApiKey::Jwt(key)),
         KeyKind::Publishable => Ok(ApiKey::Opaque(key)),
         KeyKind::ServiceJwt | KeyKind::Secret => Err(misconfigured(
             NAME,
             "is a privileged key: a coach's requests must never carry one",
         )),
-        KeyKind::Other => Err(misconfigured(
+        KeyKind::OtherJwt | KeyKind::Other => Err(misconfigured(
             NAME,
             "is neither an anon JWT nor an sb_publishable_ key",
         )),

@@ -2,7 +2,7 @@
 //! it (`schema/domain.schema.json`), with the DNS records the coach must add.
 
 use serde::{Deserialize, Serialize};
-use tenant_resolver::Host;
+use tenant_common::Host;
 
 use crate::error::{Service, UpstreamError};
 

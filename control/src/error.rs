@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use tenant_common::Misconfigured;
+
 /// Longest piece of client input (or validation message) echoed back; the rest is cut.
 const ECHO_LIMIT: usize = 200;
 
@@ -314,22 +316,30 @@ fn cut(text: &str) -> String {
     }
 }
 
-/// The resolver's parsers (hostnames, ids, tokens, URL settings) fail with the resolver's error;
-/// the control plane answers with its own.
-impl From<tenant_resolver::Error> for Error {
-    fn from(e: tenant_resolver::Error) -> Self {
-        match e {
-            tenant_resolver::Error::InvalidId { .. } => Error::InvalidId {
+/// The shared parsers' refusals (crates/common): an id keeps its code, every name (a host, a
+/// domain) is `invalid_domain`, each with the parser's message.
+impl From<tenant_common::Invalid> for Error {
+    fn from(e: tenant_common::Invalid) -> Self {
+        match e.what {
+            tenant_common::Input::Id => Error::InvalidId {
                 message: e.message(),
             },
-            tenant_resolver::Error::Unauthorized { .. } => Error::user_unauthorized(),
-            tenant_resolver::Error::Misconfigured { setting, problem } => {
-                Error::Misconfigured { setting, problem }
-            }
             _ => Error::InvalidDomain {
                 message: e.message(),
             },
         }
+    }
+}
+
+impl From<tenant_common::NoUserToken> for Error {
+    fn from(_: tenant_common::NoUserToken) -> Self {
+        Error::user_unauthorized()
+    }
+}
+
+impl From<Misconfigured> for Error {
+    fn from(Misconfigured { setting, problem }: Misconfigured) -> Self {
+        Error::Misconfigured { setting, problem }
     }
 }
 
@@ -455,13 +465,13 @@ mod tests {
     }
 
     #[test]
-    fn the_resolvers_parse_errors_keep_their_code_and_message() {
-        let e = Error::from(tenant_resolver::Host::parse_domain("a..b").unwrap_err());
+    fn the_shared_parse_errors_keep_their_code_and_message() {
+        let e = Error::from(tenant_common::Host::parse_domain("a..b").unwrap_err());
         assert_eq!((e.status(), e.code()), (400, "invalid_domain"));
         assert!(e.message().contains("a..b"));
-        let e = Error::from(tenant_resolver::TenantId::parse("nope").unwrap_err());
+        let e = Error::from(tenant_common::TenantId::parse("nope").unwrap_err());
         assert_eq!(e.code(), "invalid_id");
-        let e = Error::from(tenant_resolver::bearer_token(None).unwrap_err());
+        let e = Error::from(tenant_common::bearer_token(None).unwrap_err());
         assert_eq!((e.status(), e.code()), (401, "unauthorized"));
     }
 

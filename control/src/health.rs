@@ -212,7 +212,7 @@ impl Serialize for Seen {
         State {
             state,
             setting,
-            since: tenant_resolver::format_ms(self.since_ms),
+            since: tenant_common::format_ms(self.since_ms),
         }
         .serialize(serializer)
     }

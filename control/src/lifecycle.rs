@@ -180,7 +180,7 @@ fn step(row: &DomainRow, now_ms: u64, pending_ms: u64) -> Option<Step> {
 /// Whether a pending row has waited longer than `pending_ms` since it was added.
 pub fn is_expired(row: &DomainRow, now_ms: u64, pending_ms: u64) -> bool {
     row.status == Status::Pending
-        && tenant_resolver::parse_ms(&row.created_at)
+        && tenant_common::parse_ms(&row.created_at)
             .is_some_and(|created| now_ms.saturating_sub(created) > pending_ms)
 }
 
@@ -461,7 +461,7 @@ fn gone_fields(patch: Patch) -> Patch {
 /// only from a notice made (`event_ms`) no earlier than the row's last change (`updated_at`):
 /// a replayed or reordered notice, or one without a readable time, changes nothing.
 pub fn certificate(row: &DomainRow, ssl_status: &str, event_ms: Option<u64>) -> Option<Update> {
-    let changed_ms = tenant_resolver::parse_ms(&row.updated_at)?;
+    let changed_ms = tenant_common::parse_ms(&row.updated_at)?;
     if event_ms? < changed_ms || row.ssl_status.as_deref() == Some(ssl_status) {
         return None;
     }
@@ -517,7 +517,7 @@ mod tests {
     #[test]
     fn the_created_at_timestamp_is_read() {
         assert_eq!(
-            tenant_resolver::parse_ms(&row("a.test").created_at),
+            tenant_common::parse_ms(&row("a.test").created_at),
             Some(CREATED)
         );
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use tenant_resolver::preflight::{check, Report, Setting};
+use tenant_common::preflight::{check, Report, Setting};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -77,7 +77,7 @@ pub const CONTROL: &[Setting] = &[
     },
 ];
 
-/// The control plane's preflight (see `tenant_resolver::preflight::check`).
+/// The control plane's preflight (see `tenant_common::preflight::check`).
 pub fn control(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> Report {
     check(
         CONTROL,

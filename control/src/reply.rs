@@ -159,7 +159,7 @@ impl Reply {
 mod tests {
     use super::*;
     use crate::domain::tests::row;
-    use tenant_resolver::Host;
+    use tenant_common::Host;
 
     #[test]
     fn answers_are_json_and_never_cached() {

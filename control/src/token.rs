@@ -6,36 +6,20 @@
 //! request: PostgREST would run a `service_role` token as the service role, bypassing row-level
 //! security, and an `anon` token as nobody.
 
-use base64::Engine as _;
+use tenant_common::jwt_role;
 
 use crate::error::Error;
 
 /// The role a coach's token must claim: a signed-in Supabase user.
 const COACH_ROLE: &str = "authenticated";
 
-/// The `role` claim of a JWT (three dot-separated parts, the second a base64url JSON object
-/// with a string `role`), or `None` for anything else.
-pub fn role(token: &str) -> Option<String> {
-    let mut parts = token.split('.');
-    let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&json).ok()?;
-    claims.get("role")?.as_str().map(str::to_string)
-}
-
-/// The coach's bearer token from an `Authorization` header: a JWT's shape (the resolver's
+/// The coach's bearer token from an `Authorization` header: a JWT's shape (the shared
 /// `bearer_token`) and a `role` claim of exactly `authenticated`. Anything else (no token, a
 /// `service_role` or `anon` token, no role, a payload that is not JSON) is
 /// [`Error::Unauthorized`], before any upstream request.
 pub fn coach_token(authorization: Option<&str>) -> Result<&str, Error> {
-    let token = tenant_resolver::bearer_token(authorization)?;
-    match role(token).as_deref() {
+    let token = tenant_common::bearer_token(authorization)?;
+    match jwt_role(token).as_deref() {
         Some(COACH_ROLE) => Ok(token),
         _ => Err(Error::user_unauthorized()),
     }
@@ -44,6 +28,7 @@ pub fn coach_token(authorization: Option<&str>) -> Result<&str, Error> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use base64::Engine as _;
 
     /// An unsigned token with this payload (the signature is never read here).
     pub(crate) fn jwt(payload: &str) -> String {
@@ -93,10 +78,10 @@ pub(crate) mod tests {
     #[test]
     fn the_role_claim_is_read_from_the_payload() {
         assert_eq!(
-            role(&jwt(r#"{"role":"service_role"}"#)).as_deref(),
+            jwt_role(&jwt(r#"{"role":"service_role"}"#)).as_deref(),
             Some("service_role")
         );
-        assert_eq!(role("sb_secret_abc"), None);
-        assert_eq!(role("a.b.c.d"), None);
+        assert_eq!(jwt_role("sb_secret_abc"), None);
+        assert_eq!(jwt_role("a.b.c.d"), None);
     }
 }

@@ -99,7 +99,7 @@ pub fn parse(body: &[u8]) -> Result<Notice, Error> {
                 .metadata
                 .as_ref()
                 .and_then(|m| m.pointer("/event/created_at")?.as_str())
-                .and_then(tenant_resolver::parse_ms),
+                .and_then(tenant_common::parse_ms),
         }),
         _ => Ok(Notice::Other),
     }
@@ -146,7 +146,7 @@ mod tests {
             Notice::Certificate {
                 id: "0d89c70d-ad9f-4843-b99f-6cc0252067e9".into(),
                 ssl_status: "active".into(),
-                event_ms: tenant_resolver::parse_ms("2026-12-02T00:03:28Z"),
+                event_ms: tenant_common::parse_ms("2026-12-02T00:03:28Z"),
             }
         );
     }

@@ -21,9 +21,9 @@ use crate::cache::{Answer, CacheStatus, Freshness, Policy, Tenant};
 use crate::config::Config;
 use crate::error::UpstreamError;
 use crate::feed::{Applied, Tier, Vouch};
-use crate::host::Host;
 use crate::key::Lookup;
 use crate::memory::Memory;
+use tenant_common::Host;
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
 const KEY_PREFIX: &str = "https://tenant-resolver.internal/v5/";

@@ -25,14 +25,14 @@ use crate::error::Error;
 use crate::event::route_name;
 use crate::forward::{Forwarding, Identity};
 use crate::health::LastUpstream;
-use crate::host::Host;
 use crate::key::Lookup;
 use crate::purge::{self, BodyLimit};
 use crate::reply::{Reply, Scope, Vitals};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
-use crate::token::bearer_token;
 use crate::url::RequestUrl;
+use tenant_common::bearer_token;
+use tenant_common::Host;
 
 #[wasm_bindgen(module = "/src/edge/respond.js")]
 extern "C" {
@@ -75,8 +75,8 @@ impl Incoming {
     /// The validated Host of the request (the header, else the URL's host).
     fn host(&self) -> std::result::Result<Host, Error> {
         match self.header("host") {
-            Some(host) => Host::parse(&host),
-            None => Host::parse(self.url()?.host()),
+            Some(host) => Ok(Host::parse(&host)?),
+            None => Ok(Host::parse(self.url()?.host())?),
         }
     }
 

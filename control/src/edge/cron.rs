@@ -96,7 +96,7 @@ pub async fn run(config: &Config, now_ms: u64) -> Report {
     let mut run = Run {
         config,
         now_ms,
-        now: tenant_resolver::format_ms(now_ms),
+        now: tenant_common::format_ms(now_ms),
         zone_answered: false,
         report: Report::default(),
     };

@@ -179,7 +179,7 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
         current.ssl_status = Some(ssl_status);
         match cloudflare::get(config, &id).await {
             Ok(hostname) => {
-                let now = tenant_resolver::format_ms(now_ms());
+                let now = tenant_common::format_ms(now_ms());
                 if let Some(update) = lifecycle::refreshed(&current, &hostname, &now) {
                     store::update(config, &row.id, &update).await?;
                 }

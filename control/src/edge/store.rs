@@ -5,7 +5,7 @@
 //! PostgREST runs the owner RPCs as that user and row-level security decides what they see.
 
 use postgrest::{Builder, Postgrest};
-use tenant_resolver::{Host, TenantId};
+use tenant_common::{Host, TenantId};
 
 use super::{last, within};
 use crate::api::{read_error, rpc_args, rpc_error};

@@ -1,7 +1,7 @@
 //! `scripts/preflight`'s checker: reads `{"worker":"resolver"|"control","vars":{…},
 //! "secrets":[names]|null}` on stdin and writes `{"problems":[{"setting","problem"}],
 //! "unchecked":[names]}`. A native program, built beside the tests: the checks are the Workers'
-//! own parsers (see `tenant_resolver::preflight`).
+//! own parsers (see `tenant_common::preflight`).
 
 use std::collections::BTreeMap;
 use std::io::Read;

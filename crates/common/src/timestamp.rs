@@ -3,6 +3,7 @@
 //! and "when was this change" in an answer; a date crate would cost Wasm bytes for both.
 
 /// Days from 1970-01-01 to the proleptic Gregorian date `y-m-d` (Howard Hinnant's algorithm).
+#[inline]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -13,6 +14,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// The date `(y, m, d)` of a day count from 1970-01-01 (the inverse of [`days_from_civil`]).
+#[inline]
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
@@ -26,6 +28,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// `ms` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which PostgREST accepts as a `timestamptz` filter value.
+#[inline]
 pub fn format_ms(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
@@ -42,6 +45,7 @@ pub fn format_ms(ms: u64) -> String {
 /// Milliseconds since the epoch of an RFC 3339 timestamp with a `Z` or `±HH[:MM]` offset
 /// (`2026-11-24T23:03:46.123456+00:00`, as PostgREST writes `timestamptz`); a space may stand
 /// for the `T`. Fractions below a millisecond are cut. `None` for anything else, or before 1970.
+#[inline]
 pub fn parse_ms(input: &str) -> Option<u64> {
     let b = input.as_bytes();
     let num = |range: std::ops::Range<usize>| -> Option<i64> {

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::error::Error;
+use crate::error::{Input, Invalid};
 
 const MAX_LEN: usize = 253;
 const MAX_LABEL: usize = 63;
@@ -22,8 +22,10 @@ pub struct Host(String);
 impl Host {
     /// Parses a `Host` header: lowercases it, strips a `:port` and one trailing dot, then checks
     /// the DNS rules. IP literals are rejected: no tenant lives at an address.
-    pub fn parse(input: &str) -> Result<Host, Error> {
-        let err = || Error::InvalidHost {
+    #[inline]
+    pub fn parse(input: &str) -> Result<Host, Invalid> {
+        let err = || Invalid {
+            what: Input::Host,
             input: input.to_string(),
             expected: HOST_EXPECTED,
         };
@@ -39,8 +41,10 @@ impl Host {
 
     /// Parses a custom domain as tenants store it: the host rules, no port, and at least two
     /// labels (a single label can never be a tenant's custom domain).
-    pub fn parse_domain(input: &str) -> Result<Host, Error> {
-        let err = || Error::InvalidDomain {
+    #[inline]
+    pub fn parse_domain(input: &str) -> Result<Host, Invalid> {
+        let err = || Invalid {
+            what: Input::Domain,
             input: input.to_string(),
             expected: DOMAIN_EXPECTED,
         };
@@ -53,12 +57,14 @@ impl Host {
     }
 
     /// The normalised name.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The host with its first label removed when that label is `www`: the apex a `www.`
     /// host may redirect to. `None` when there is no `www.` or nothing would remain but a TLD.
+    #[inline]
     pub fn without_www(&self) -> Option<Host> {
         let rest = self.0.strip_prefix("www.")?;
         rest.contains('.').then(|| Host(rest.to_string()))
@@ -66,12 +72,14 @@ impl Host {
 
     /// The label in front of `parent` when this host is exactly one level below it
     /// (`coach.platform.com` under `platform.com` is `coach`).
+    #[inline]
     pub fn subdomain_of(&self, parent: &Host) -> Option<&str> {
         let label = self.0.strip_suffix(parent.as_str())?.strip_suffix('.')?;
         (!label.is_empty() && !label.contains('.')).then_some(label)
     }
 }
 
+#[inline]
 fn is_port(s: &str) -> bool {
     !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -79,6 +87,7 @@ fn is_port(s: &str) -> bool {
 /// Checks the DNS rules on an already lowercased name without a port; strips one trailing dot.
 /// An IPv4 address in any notation ends in a numeric label, which no DNS name has: digits, or
 /// `0x` and hex digits (`0x7f.0x1` is 127.0.0.1 to a WHATWG URL parser, browsers and workerd).
+#[inline]
 fn normalise(mut name: String) -> Option<Host> {
     if name.ends_with('.') {
         name.pop();
@@ -106,6 +115,7 @@ fn normalise(mut name: String) -> Option<Host> {
 
 /// Whether a label is a number to the WHATWG URL parser's IPv4 reader: decimal digits, or `0x`
 /// followed by hex digits (none at all included).
+#[inline]
 fn is_number(label: &str) -> bool {
     match label.strip_prefix("0x") {
         Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),

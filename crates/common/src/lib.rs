@@ -1,0 +1,28 @@
+//! What both Workers (the resolver and the control plane) share: the parsers of client input and
+//! settings, the Supabase key classification, the preflight's engine, and the errors they fail
+//! with. Pure: no module here imports `worker`, so `cargo test` covers it natively; each Worker
+//! turns these errors into its own HTTP answers.
+//!
+//! Every function is `#[inline]`, which lets the Worker's crate compile it beside its own code:
+//! compiled here, it would bring its own copies of the std code it uses (string search,
+//! formatting), which the Worker's crate compiles for itself anyway, and the resolver's Wasm
+//! would grow by more than a KiB gzipped.
+
+mod apikey;
+mod challenge;
+mod error;
+mod host;
+mod key;
+pub mod preflight;
+mod setting;
+mod timestamp;
+mod token;
+
+pub use crate::apikey::{ApiKey, KeyKind};
+pub use crate::challenge::{is_challenge_path, CHALLENGE_PREFIX};
+pub use crate::error::{invalid_message, Input, Invalid, Misconfigured, NoUserToken};
+pub use crate::host::Host;
+pub use crate::key::{Slug, TenantId};
+pub use crate::setting::{http_url, platform_domain, rest_url};
+pub use crate::timestamp::{format_ms, parse_ms};
+pub use crate::token::{bearer_token, jwt_role};

@@ -1,0 +1,109 @@
+//! The preflight's engine, shared by both Workers' preflights (`tenant_resolver::preflight`,
+//! `tenant_control::preflight`): every missing or invalid setting of an environment, named
+//! before its deploy by the Worker's own settings parser.
+
+use std::collections::BTreeMap;
+
+/// A setting the preflight knows more about than the parser: whether it is a secret (never in
+/// `wrangler.toml`), whether a deploy needs it even where the Worker would run without it, and
+/// a value the parser accepts, put in place of a missing or wrong one so the check can go on.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub name: &'static str,
+    pub secret: bool,
+    pub required: bool,
+    /// Another setting that, when set, makes this one unnecessary (`SUPABASE_REST_URL` for
+    /// `SUPABASE_URL`).
+    pub or: Option<&'static str>,
+    pub stand_in: &'static str,
+}
+
+/// What the preflight found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Each wrong setting once, in the order found: (setting, what is wrong).
+    pub problems: Vec<(String, String)>,
+    /// Secrets it could not see (`wrangler secret list` needs a login): check them by hand.
+    pub unchecked: Vec<&'static str>,
+}
+
+/// A settings parser, as the preflight runs it: `Err((setting, problem))` names the first
+/// wrong setting.
+pub type Parse<'a> =
+    &'a dyn Fn(&dyn Fn(&str) -> Option<String>) -> Result<(), (&'static str, String)>;
+
+/// Checks an environment: `vars` its `[vars]`, `secrets` the names `wrangler secret list`
+/// shows (`None`: unknown), `known` what the preflight knows of the Worker's settings, `parse`
+/// the Worker's parser.
+#[inline]
+pub fn check(
+    known: &[Setting],
+    vars: &BTreeMap<String, String>,
+    secrets: Option<&[String]>,
+    parse: Parse<'_>,
+) -> Report {
+    let mut report = Report::default();
+    let mut values: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let problem = |report: &mut Report, setting: &str, what: String| {
+        if !report.problems.iter().any(|(s, _)| s == setting) {
+            report.problems.push((setting.to_string(), what));
+        }
+    };
+    for setting in known {
+        let set = values.contains_key(setting.name);
+        if setting.secret {
+            if set {
+                problem(
+                    &mut report,
+                    setting.name,
+                    "is a secret: never in wrangler.toml; set it with `wrangler secret put`".into(),
+                );
+            }
+            let listed = match secrets {
+                Some(names) => names.iter().any(|n| n == setting.name),
+                None => {
+                    report.unchecked.push(setting.name);
+                    setting.required
+                }
+            };
+            if !listed && setting.required {
+                problem(
+                    &mut report,
+                    setting.name,
+                    "is not set (a secret: `wrangler secret put`)".into(),
+                );
+            }
+            if listed || setting.required {
+                values.insert(setting.name.into(), setting.stand_in.into());
+            } else {
+                values.remove(setting.name);
+            }
+        } else if !set && setting.required && !setting.or.is_some_and(|o| values.contains_key(o)) {
+            problem(&mut report, setting.name, "is not set".into());
+            values.insert(setting.name.into(), setting.stand_in.into());
+        }
+    }
+    // Each round names one wrong setting and replaces it: by its stand-in, or by nothing (its
+    // default); a setting the parser refuses twice ends the check.
+    let mut replaced: Vec<&'static str> = Vec::new();
+    while let Err((setting, what)) = parse(&|name: &str| values.get(name).cloned()) {
+        problem(&mut report, setting, what);
+        if replaced.iter().filter(|s| **s == setting).count() == 2 {
+            break;
+        }
+        match (
+            replaced.contains(&setting),
+            known.iter().find(|k| k.name == setting),
+        ) {
+            (false, _) => values.remove(setting),
+            (true, Some(k)) => values.insert(setting.into(), k.stand_in.into()),
+            (true, None) => break,
+        };
+        replaced.push(setting);
+    }
+    report
+}
