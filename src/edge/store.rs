@@ -9,9 +9,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use postgrest::{Builder, Postgrest};
 
 use super::now_ms;
@@ -206,14 +204,9 @@ pub async fn my_profile(config: &Config, user_token: &str) -> Result<String, Err
 }
 
 /// Runs `request`, giving up with [`UpstreamError::Timeout`] after `ms` milliseconds.
-pub async fn within<T>(
+pub fn within<T>(
     ms: u32,
     request: impl Future<Output = Result<T, UpstreamError>>,
-) -> Result<T, UpstreamError> {
-    let timer = worker::Delay::from(Duration::from_millis(u64::from(ms)));
-    let request = std::pin::pin!(request);
-    match select(request, timer).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => Err(UpstreamError::Timeout { after_ms: ms }),
-    }
+) -> impl Future<Output = Result<T, UpstreamError>> {
+    tenant_common::within(ms, request, move || UpstreamError::Timeout { after_ms: ms })
 }

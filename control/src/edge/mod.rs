@@ -12,9 +12,7 @@ mod store;
 
 use std::future::Future;
 use std::rc::Rc;
-use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -255,20 +253,15 @@ fn now_ms() -> u64 {
 
 /// Runs `request`, giving up with [`UpstreamError::Timeout`] after `ms` milliseconds (reqwest
 /// has no timeout on Wasm; dropping its future aborts the fetch).
-pub(crate) async fn within<T>(
+pub(crate) fn within<T>(
     service: Service,
     ms: u32,
     request: impl Future<Output = Result<T, UpstreamError>>,
-) -> Result<T, UpstreamError> {
-    let timer = worker::Delay::from(Duration::from_millis(u64::from(ms)));
-    let request = std::pin::pin!(request);
-    match select(request, timer).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) => Err(UpstreamError::Timeout {
-            service,
-            after_ms: ms,
-        }),
-    }
+) -> impl Future<Output = Result<T, UpstreamError>> {
+    tenant_common::within(ms, request, move || UpstreamError::Timeout {
+        service,
+        after_ms: ms,
+    })
 }
 
 /// The request body, read chunk by chunk and never past `limit` bytes.

@@ -1,7 +1,8 @@
 //! What both Workers (the resolver and the control plane) share: the parsers of client input and
 //! settings, the Supabase key classification, the preflight's engine, and the errors they fail
-//! with. Pure: no module here imports `worker`, so `cargo test` covers it natively; each Worker
-//! turns these errors into its own HTTP answers.
+//! with, and the upstream timeout race. Pure but for that race (compiled for Wasm only): no other
+//! module imports `worker`, so `cargo test` covers it natively; each Worker turns these errors
+//! into its own HTTP answers.
 //!
 //! Every function is `#[inline]`, which lets the Worker's crate compile it beside its own code:
 //! compiled here, it would bring its own copies of the std code it uses (string search,
@@ -15,6 +16,8 @@ mod host;
 mod key;
 pub mod preflight;
 mod setting;
+#[cfg(target_arch = "wasm32")]
+mod timeout;
 mod timestamp;
 mod token;
 
@@ -24,5 +27,7 @@ pub use crate::error::{invalid_message, Input, Invalid, Misconfigured, NoUserTok
 pub use crate::host::Host;
 pub use crate::key::{Slug, TenantId};
 pub use crate::setting::{http_url, platform_domain, rest_url};
+#[cfg(target_arch = "wasm32")]
+pub use crate::timeout::within;
 pub use crate::timestamp::{format_ms, parse_ms};
 pub use crate::token::{bearer_token, jwt_role};
