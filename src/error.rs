@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use tenant_common::{invalid_message, Input, Invalid, Misconfigured};
+use tenant_common::{invalid_message, Input, Invalid, Misconfigured, TooLarge};
 
 /// A failure to answer a request, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +277,12 @@ impl From<Invalid> for Error {
 impl From<tenant_common::NoUserToken> for Error {
     fn from(_: tenant_common::NoUserToken) -> Self {
         Error::user_unauthorized()
+    }
+}
+
+impl From<TooLarge> for Error {
+    fn from(TooLarge { limit }: TooLarge) -> Self {
+        Error::PayloadTooLarge { limit }
     }
 }
 

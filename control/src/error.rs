@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use tenant_common::Misconfigured;
+use tenant_common::{Misconfigured, TooLarge};
 
 /// Longest piece of client input (or validation message) echoed back; the rest is cut.
 const ECHO_LIMIT: usize = 200;
@@ -334,6 +334,12 @@ impl From<tenant_common::Invalid> for Error {
 impl From<tenant_common::NoUserToken> for Error {
     fn from(_: tenant_common::NoUserToken) -> Self {
         Error::user_unauthorized()
+    }
+}
+
+impl From<TooLarge> for Error {
+    fn from(TooLarge { limit }: TooLarge) -> Self {
+        Error::PayloadTooLarge { limit }
     }
 }
 

@@ -12,7 +12,6 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 mod api;
-mod body;
 mod cloudflare;
 mod config;
 mod dns;

@@ -8,7 +8,7 @@
 //! row changed since the event (`lifecycle::certificate`: a replayed or reordered notice
 //! changes nothing), and the hostname's own status only ever changes after the cron or the
 //! webhook has read it back from Cloudflare's API, so a notice cannot activate a domain.
-//! Bodies are read through `body::BodyLimit`.
+//! Bodies are read through `tenant_common::BodyLimit`.
 
 use serde::Deserialize;
 

@@ -26,12 +26,13 @@ use crate::event::route_name;
 use crate::forward::{Forwarding, Identity};
 use crate::health::LastUpstream;
 use crate::key::Lookup;
-use crate::purge::{self, BodyLimit};
+use crate::purge;
 use crate::reply::{Reply, Scope, Vitals};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
 use crate::url::RequestUrl;
 use tenant_common::bearer_token;
+use tenant_common::BodyLimit;
 use tenant_common::Host;
 
 #[wasm_bindgen(module = "/src/edge/respond.js")]
@@ -252,7 +253,10 @@ async fn answer(
                     setting: "PURGE_TOKEN",
                 })?;
             purge::authorize(header("authorization").as_deref(), token)?;
-            purge::check_declared_length(header("content-length").as_deref())?;
+            tenant_common::check_declared_length(
+                header("content-length").as_deref(),
+                purge::MAX_BODY_BYTES,
+            )?;
             let body = read_bounded(&req.raw).await?;
             Reply::purged(&cache::purge(&Lookup::from_purge_body(&body)?).await)
         }
@@ -391,12 +395,12 @@ async fn read_bounded(req: &web_sys::Request) -> std::result::Result<String, Err
     let unreadable = || Error::InvalidBody {
         expected: "a readable request body",
     };
-    let mut body = BodyLimit::default();
+    let mut body = BodyLimit::new(purge::MAX_BODY_BYTES);
     let Ok(mut stream) = worker::Request::from(Clone::clone(req)).stream() else {
-        return body.text();
+        return purge::body_text(body.into_bytes());
     };
     while let Some(chunk) = stream.next().await {
         body.push(&chunk.map_err(|_| unreadable())?)?;
     }
-    body.text()
+    purge::body_text(body.into_bytes())
 }

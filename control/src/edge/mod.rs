@@ -19,7 +19,6 @@ use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, S
 use store::Written;
 
 use crate::api::{self, route, Route};
-use crate::body::{check_declared_length, BodyLimit};
 use crate::config::Config;
 use crate::domain::DomainRow;
 use crate::error::{Error, Service, UpstreamError};
@@ -27,6 +26,7 @@ use crate::lifecycle;
 use crate::reply::Reply;
 use crate::token;
 use crate::webhook::{self, Notice};
+use tenant_common::{check_declared_length, BodyLimit};
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {

@@ -1,5 +1,5 @@
 //! What both Workers (the resolver and the control plane) share: the parsers of client input and
-//! settings, the Supabase key classification, the preflight's engine, and the errors they fail
+//! settings, the Supabase key classification, the bounded body reader, the preflight's engine, and the errors they fail
 //! with, and the upstream timeout race. Pure but for that race (compiled for Wasm only): no other
 //! module imports `worker`, so `cargo test` covers it natively; each Worker turns these errors
 //! into its own HTTP answers.
@@ -10,6 +10,7 @@
 //! would grow by more than a KiB gzipped.
 
 mod apikey;
+mod body;
 mod challenge;
 mod error;
 mod host;
@@ -22,6 +23,7 @@ mod timestamp;
 mod token;
 
 pub use crate::apikey::{ApiKey, KeyKind};
+pub use crate::body::{check_declared_length, BodyLimit, TooLarge};
 pub use crate::challenge::{is_challenge_path, CHALLENGE_PREFIX};
 pub use crate::error::{invalid_message, Input, Invalid, Misconfigured, NoUserToken};
 pub use crate::host::Host;
