@@ -1,4 +1,5 @@
-//! The Worker's settings, read from `[vars]` and secrets and validated once per request.
+//! The Worker's settings, read from `[vars]` and secrets and validated once per isolate (the
+//! glue keeps them: an isolate's environment never changes).
 //!
 //! Parsing is pure: [`Config::from_lookup`] takes a function that returns a setting by name, so
 //! tests pass a map and the Worker passes its `Env`. A missing or malformed setting is an
