@@ -2,7 +2,7 @@
 // by puppeteer-core) loads the demo app through the Worker on two tenant hosts. With the page's
 // own scripts switched off, the HTML alone already carries the tenant's colours (nothing waits
 // for a script or for brand.json); with them on, the values are the tenant's at DOMContentLoaded.
-// Screenshots are saved to test-artifacts/ (git-ignored); README.md shows the side-by-side one.
+// Screenshots are saved to test-artifacts/ (git-ignored); docs/branding.md shows the side-by-side one.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,7 +102,7 @@ test("at DOMContentLoaded, before the page's scripts, each tenant's brand is the
   assert.notEqual(fs.readFileSync(shots[0]).toString('base64'), fs.readFileSync(shots[1]).toString('base64'), 'two tenants, two looks');
 });
 
-test('two tenants side by side (the README screenshot)', async () => {
+test('two tenants side by side (the screenshot in docs/branding.md)', async () => {
   const page = await browser.newPage();
   await page.setViewport({ width: 1300, height: 600 });
   await page.setContent(

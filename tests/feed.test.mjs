@@ -280,7 +280,7 @@ test('PostgREST gone for several poll intervals: cached tenants keep answering 2
   } finally {
     if (!restarted) await restartPostgrest(stack);
   }
-  // Failed reads back off (README "When the feed cannot be read"), so the first read after the
+  // Failed reads back off (docs/caching.md, "When the feed cannot be read"), so the first read after the
   // outage is due within the current back-off: each wait at most doubles the last, so it is at
   // most the outage's length plus one interval (then the usual second for the answer). The
   // outage is longer than OUTAGE_MS by PostgREST's restart: allowed for as long again.

@@ -1,4 +1,4 @@
-// The signed tenant identity (README "What the origin receives"): with ORIGIN_SIGNING_SECRET
+// The signed tenant identity (docs/origin.md, "What the origin receives"): with ORIGIN_SIGNING_SECRET
 // every request the Worker forwards carries X-Tenant-Signature, and the app's origin, with
 // origin/verify.mjs, accepts exactly those: a request sent straight to the origin with forged
 // X-Tenant-* headers, or with a signature copied from another request, is refused. Real stack,
@@ -48,7 +48,7 @@ async function direct(path, headers, method = 'GET') {
 
 const verify = (req, options = {}) => verifyTenantRequest(req, { secret: SECRET, ...options });
 
-test('the README test vector: canonical string and HMAC-SHA256', async () => {
+test('the test vector of docs/origin.md: canonical string and HMAC-SHA256', async () => {
   const text = canonical(1767225600, {
     method: 'GET',
     host: 'coach.leadingwithmeaning.com',
