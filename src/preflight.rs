@@ -81,17 +81,7 @@ pub fn resolver(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn named(report: &Report) -> Vec<&str> {
-        report.problems.iter().map(|(s, _)| s.as_str()).collect()
-    }
+    use tenant_common::preflight::vars;
 
     const GOOD: &[(&str, &str)] = &[
         ("SUPABASE_URL", "https://abc.supabase.co"),
@@ -104,7 +94,7 @@ mod tests {
     fn commented_out_settings_are_each_named() {
         let report = resolver(&vars(&[("UPSTREAM_TIMEOUT_MS", "3000")]), None);
         assert_eq!(
-            named(&report),
+            report.settings(),
             ["SUPABASE_URL", "PLATFORM_DOMAIN", "ORIGIN_URL"]
         );
         assert_eq!(
@@ -124,7 +114,7 @@ mod tests {
     fn listed_secrets_are_checked() {
         let listed = ["SUPABASE_ANON_KEY".to_string()];
         let report = resolver(&vars(GOOD), Some(&listed));
-        assert_eq!(named(&report), ["ORIGIN_SIGNING_SECRET"]);
+        assert_eq!(report.settings(), ["ORIGIN_SIGNING_SECRET"]);
         assert!(report.unchecked.is_empty());
     }
 
@@ -141,7 +131,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            named(&report),
+            report.settings(),
             [
                 "SUPABASE_URL",
                 "PLATFORM_DOMAIN",
@@ -157,7 +147,7 @@ mod tests {
     fn a_secret_in_vars_is_refused() {
         let mut v = vars(GOOD);
         v.insert("SUPABASE_ANON_KEY".into(), "sb_publishable_x".into());
-        assert_eq!(named(&resolver(&v, None)), ["SUPABASE_ANON_KEY"]);
+        assert_eq!(resolver(&v, None).settings(), ["SUPABASE_ANON_KEY"]);
     }
 
     #[test]

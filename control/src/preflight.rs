@@ -94,23 +94,13 @@ pub fn control(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn named(report: &Report) -> Vec<&str> {
-        report.problems.iter().map(|(s, _)| s.as_str()).collect()
-    }
+    use tenant_common::preflight::vars;
 
     #[test]
     fn commented_out_settings_are_each_named() {
         let report = control(&vars(&[("DOMAIN_PENDING_DAYS", "7")]), None);
         assert_eq!(
-            named(&report),
+            report.settings(),
             [
                 "SUPABASE_URL",
                 "CLOUDFLARE_ZONE_ID",
@@ -152,7 +142,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            named(&report),
+            report.settings(),
             [
                 "CLOUDFLARE_ZONE_ID",
                 "DOMAIN_PENDING_DAYS",

@@ -27,6 +27,23 @@ pub struct Report {
     pub unchecked: Vec<&'static str>,
 }
 
+impl Report {
+    /// The wrong settings' names, in the order found.
+    #[inline]
+    pub fn settings(&self) -> Vec<&str> {
+        self.problems.iter().map(|(s, _)| s.as_str()).collect()
+    }
+}
+
+/// An environment's `[vars]` from `(name, value)` pairs.
+#[inline]
+pub fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// A settings parser, as the preflight runs it: `Err((setting, problem))` names the first
 /// wrong setting.
 pub type Parse<'a> =
