@@ -1,4 +1,4 @@
-//! `/_tenant/health`: what this isolate's last read of PostgREST found ([`LastUpstream`], no
+//! `/_tenant/health`: what this isolate's last read of PostgREST found ([`Seen`], no
 //! I/O of its own), and `?deep=1`: how often a deep check may reach PostgREST.
 //!
 //! Every read of the tenant directory with the anon key (a lookup, an ownership check, a deep
@@ -14,7 +14,7 @@
 //! is then bounded by the number of isolates, not by the number of callers.
 
 use crate::error::UpstreamError;
-use tenant_common::format_ms;
+use tenant_common::{write_seen, Condition, Seen};
 
 /// The shortest time between two deep checks that reach PostgREST, per isolate.
 pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
@@ -34,81 +34,30 @@ impl DeepCheck {
     }
 }
 
-/// What one read found of PostgREST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
-    /// It answered: a tenant, no such tenant, or a refusal of the request itself.
-    Ok,
-    /// It answered what only a wrong setting explains: this one.
-    Misconfigured(&'static str),
-    /// It failed: a timeout, a refused connection, a 5xx, an unreadable answer.
-    Unavailable,
-}
-
-impl Condition {
-    /// What a read found that failed with `error`, or did not (`None`).
-    pub fn of(error: Option<&UpstreamError>) -> Condition {
-        match error {
-            None => Condition::Ok,
-            Some(UpstreamError::Misconfigured { setting, .. }) => {
-                Condition::Misconfigured(setting.name())
-            }
-            Some(_) => Condition::Unavailable,
+/// What a read of the tenant directory found that failed with `error`, or did not (`None`).
+pub fn found(error: Option<&UpstreamError>) -> Condition {
+    match error {
+        None => Condition::Ok,
+        Some(UpstreamError::Misconfigured { setting, .. }) => {
+            Condition::Misconfigured(setting.name())
         }
+        Some(_) => Condition::Unavailable,
     }
 }
 
-/// This isolate's last read of PostgREST: what it found, and since when (ms) that has held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LastUpstream {
-    pub condition: Condition,
-    pub since_ms: u64,
-}
+/// The settings every read of the tenant directory relies on (its URL, either way it is set,
+/// and the anon key): a read finding PostgREST fine clears any misconfiguration of them.
+pub const READS_RELY_ON: &[&str] = &["SUPABASE_URL", "SUPABASE_REST_URL", "SUPABASE_ANON_KEY"];
 
-impl LastUpstream {
-    /// The state after `previous` when a read at `at_ms` found `found`: the same condition (and
-    /// setting) keeps its `since`.
-    pub fn after(previous: Option<LastUpstream>, found: Condition, at_ms: u64) -> LastUpstream {
-        match previous {
-            Some(last) if last.condition == found => last,
-            _ => LastUpstream {
-                condition: found,
-                since_ms: at_ms,
-            },
-        }
-    }
-
-    /// `body`, a health answer's JSON object (`Reply::health`), with `"lastUpstream"` added
-    /// last: `{"state":"ok"|"misconfigured"|"unavailable","setting":…,"since":"<RFC 3339>"}`
-    /// (`setting` only when misconfigured), or `null` before any read; the shape the control
-    /// plane's `/health` writes too.
-    pub fn added_to(body: &str, last: Option<LastUpstream>) -> String {
-        let mut json = String::from(body.strip_suffix('}').unwrap_or(body));
-        json.push_str(r#","lastUpstream":"#);
-        match last {
-            None => json.push_str("null"),
-            Some(LastUpstream {
-                condition,
-                since_ms,
-            }) => {
-                json.push_str(r#"{"state":""#);
-                // The setting is one of the Worker's own names: nothing to escape.
-                match condition {
-                    Condition::Ok => json.push_str("ok"),
-                    Condition::Misconfigured(setting) => {
-                        json.push_str(r#"misconfigured","setting":""#);
-                        json.push_str(setting);
-                    }
-                    Condition::Unavailable => json.push_str("unavailable"),
-                }
-                json.push_str(r#"","since":""#);
-                json.push_str(&format_ms(since_ms));
-                json.push_str(r#""}"#);
-            }
-        }
-        json.push('}');
-        json
-    }
+/// `body`, a health answer's JSON object (`Reply::health`), with `"lastUpstream"` added last:
+/// this isolate's [`Seen`] of PostgREST in the shape both Workers write, or `null` before any
+/// read.
+pub fn added_to(body: &str, last: Option<Seen>) -> String {
+    let mut json = String::from(body.strip_suffix('}').unwrap_or(body));
+    json.push_str(r#","lastUpstream":"#);
+    write_seen(&mut json, last);
+    json.push('}');
+    json
 }
 
 #[cfg(test)]
@@ -117,34 +66,16 @@ mod tests {
     use crate::error::Setting;
 
     #[test]
-    fn a_condition_keeps_its_since_until_another_is_found() {
-        let misconfigured = Condition::Misconfigured("SUPABASE_ANON_KEY");
-        let first = LastUpstream::after(None, Condition::Ok, 100);
-        assert_eq!(first.since_ms, 100);
-        let same = LastUpstream::after(Some(first), Condition::Ok, 200);
-        assert_eq!(same, first, "ok since the first read");
-        let wrong = LastUpstream::after(Some(same), misconfigured, 300);
-        assert_eq!((wrong.condition, wrong.since_ms), (misconfigured, 300));
-        assert_eq!(LastUpstream::after(Some(wrong), misconfigured, 400), wrong);
-        let other = LastUpstream::after(Some(wrong), Condition::Misconfigured("SUPABASE_URL"), 500);
-        assert_eq!(other.since_ms, 500, "another setting is another condition");
-        assert_eq!(
-            LastUpstream::after(Some(other), Condition::Unavailable, 600).since_ms,
-            600
-        );
-    }
-
-    #[test]
     fn a_read_finds_what_its_error_says() {
         let misconfigured = UpstreamError::Misconfigured {
             setting: Setting::RestUrl,
             problem: "leads to a web page, not to PostgREST",
         };
         assert_eq!(
-            Condition::of(Some(&misconfigured)),
+            found(Some(&misconfigured)),
             Condition::Misconfigured("SUPABASE_REST_URL")
         );
-        assert_eq!(Condition::of(None), Condition::Ok);
+        assert_eq!(found(None), Condition::Ok);
         for failure in [
             UpstreamError::Timeout { after_ms: 300 },
             UpstreamError::Network("refused".into()),
@@ -154,22 +85,21 @@ mod tests {
             },
             UpstreamError::Decode("cut short".into()),
         ] {
-            assert_eq!(Condition::of(Some(&failure)), Condition::Unavailable);
+            assert_eq!(found(Some(&failure)), Condition::Unavailable);
         }
     }
 
     #[test]
     fn health_says_what_the_last_read_found_and_since_when() {
         let body = r#"{"status":"ok","cache":{"memoryEntries":0},"wasmMemoryBytes":1}"#;
-        let parsed = |last| -> serde_json::Value {
-            serde_json::from_str(&LastUpstream::added_to(body, last)).unwrap()
-        };
+        let parsed =
+            |last| -> serde_json::Value { serde_json::from_str(&added_to(body, last)).unwrap() };
         let before = parsed(None);
         assert_eq!(before["lastUpstream"], serde_json::Value::Null);
         assert_eq!(before["status"], "ok", "the other members are kept");
         assert_eq!(before["cache"]["memoryEntries"], 0);
         let since_ms = 1_795_894_426_123;
-        let wrong = parsed(Some(LastUpstream {
+        let wrong = parsed(Some(Seen {
             condition: Condition::Misconfigured("SUPABASE_ANON_KEY"),
             since_ms,
         }));
@@ -181,7 +111,7 @@ mod tests {
             (Condition::Ok, "ok"),
             (Condition::Unavailable, "unavailable"),
         ] {
-            let v = parsed(Some(LastUpstream {
+            let v = parsed(Some(Seen {
                 condition,
                 since_ms,
             }));

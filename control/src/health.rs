@@ -20,7 +20,7 @@
 //! resolver's `/_tenant/health?deep=1` does). Upstream load from health checks is then bounded
 //! by the number of isolates, not by the number of callers.
 
-use serde::Serialize;
+use tenant_common::{write_seen, Condition, Seen};
 
 use crate::cloudflare::Verdict;
 use crate::error::{Error, Key, Service, UpstreamError};
@@ -117,43 +117,21 @@ pub fn read_dns(answer: Result<(), UpstreamError>) -> Result<(), UpstreamError> 
     }
 }
 
-/// What one call found of its upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
-    /// It answered: a success, or a refusal of the request (a coach's token, a hostname).
-    Ok,
-    /// It answered what only a wrong setting explains: this one.
-    Misconfigured(&'static str),
-    /// It failed: a timeout, a refused connection, a 5xx, a 429, an unreadable answer.
-    Unavailable,
+/// What a call that ended in `e` found of its upstream.
+pub fn condition_of_error(e: &UpstreamError) -> Condition {
+    match e {
+        UpstreamError::Misconfigured { setting, .. } => Condition::Misconfigured(setting),
+        _ => Condition::Unavailable,
+    }
 }
 
-impl Condition {
-    /// An upstream that answered with `status`.
-    pub fn of_status(status: u16) -> Condition {
-        if status >= 500 || status == 429 {
-            Condition::Unavailable
-        } else {
-            Condition::Ok
-        }
-    }
-
-    /// An upstream whose call ended in `e`.
-    pub fn of_error(e: &UpstreamError) -> Condition {
-        match e {
-            UpstreamError::Misconfigured { setting, .. } => Condition::Misconfigured(setting),
-            _ => Condition::Unavailable,
-        }
-    }
-
-    /// Cloudflare, after an answer read as `verdict`: a result, a hostname not found or refused
-    /// is Cloudflare answering; a rate limit is Cloudflare unavailable for now.
-    pub fn of_verdict(verdict: &Verdict) -> Condition {
-        match verdict {
-            Verdict::Ok(_) | Verdict::NotFound | Verdict::Refused { .. } => Condition::Ok,
-            Verdict::RateLimited { .. } => Condition::Unavailable,
-            Verdict::Stop(e) => Condition::of_error(e),
-        }
+/// What a Cloudflare answer read as `verdict` found: a result, a hostname not found or refused
+/// is Cloudflare answering; a rate limit is Cloudflare unavailable for now.
+pub fn condition_of_verdict(verdict: &Verdict) -> Condition {
+    match verdict {
+        Verdict::Ok(_) | Verdict::NotFound | Verdict::Refused { .. } => Condition::Ok,
+        Verdict::RateLimited { .. } => Condition::Unavailable,
+        Verdict::Stop(e) => condition_of_error(e),
     }
 }
 
@@ -164,63 +142,9 @@ pub const CLOUDFLARE_SETTINGS: [&str; 3] = [
     "CLOUDFLARE_ZONE_ID",
 ];
 
-/// An upstream's state in this isolate, and since when (ms) it has been in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seen {
-    pub condition: Condition,
-    pub since_ms: u64,
-}
-
-impl Seen {
-    /// The state after `previous`, when a call relying on the settings `uses` found `found` at
-    /// `at_ms`. The same state keeps its `since`. A misconfiguration stays until a call that
-    /// relies on the setting it names finds something else (or another setting is found wrong):
-    /// a call without that setting cannot tell whether it was fixed.
-    pub fn after(previous: Option<Seen>, found: Condition, uses: &[&str], at_ms: u64) -> Seen {
-        match previous {
-            Some(seen) if seen.condition == found => seen,
-            Some(
-                seen @ Seen {
-                    condition: Condition::Misconfigured(setting),
-                    ..
-                },
-            ) if !matches!(found, Condition::Misconfigured(_)) && !uses.contains(&setting) => seen,
-            _ => Seen {
-                condition: found,
-                since_ms: at_ms,
-            },
-        }
-    }
-}
-
-/// `{"state":"ok"|"misconfigured"|"unavailable","setting":…,"since":"<RFC 3339>"}`, `setting`
-/// only when misconfigured. The resolver's `/_tenant/health` writes the same shape.
-impl Serialize for Seen {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct State {
-            state: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            setting: Option<&'static str>,
-            since: String,
-        }
-        let (state, setting) = match self.condition {
-            Condition::Ok => ("ok", None),
-            Condition::Misconfigured(setting) => ("misconfigured", Some(setting)),
-            Condition::Unavailable => ("unavailable", None),
-        };
-        State {
-            state,
-            setting,
-            since: tenant_common::format_ms(self.since_ms),
-        }
-        .serialize(serializer)
-    }
-}
-
 /// What this isolate's last calls found of PostgREST and of Cloudflare (`None` before any
 /// call): plain `/health`'s `lastUpstream`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LastUpstream {
     pub postgrest: Option<Seen>,
     pub cloudflare: Option<Seen>,
@@ -240,6 +164,17 @@ impl LastUpstream {
             &CLOUDFLARE_SETTINGS,
             at_ms,
         ));
+    }
+
+    /// As JSON: `{"postgrest":…,"cloudflare":…}`, each in the shape both Workers write
+    /// (`tenant_common::write_seen`).
+    pub fn json(&self) -> String {
+        let mut json = String::from(r#"{"postgrest":"#);
+        write_seen(&mut json, self.postgrest);
+        json.push_str(r#","cloudflare":"#);
+        write_seen(&mut json, self.cloudflare);
+        json.push('}');
+        json
     }
 }
 
@@ -409,19 +344,16 @@ mod tests {
     #[test]
     fn the_state_json_is_the_contract() {
         let mut last = LastUpstream::default();
-        assert_eq!(
-            serde_json::to_string(&last).unwrap(),
-            r#"{"postgrest":null,"cloudflare":null}"#
-        );
+        assert_eq!(last.json(), r#"{"postgrest":null,"cloudflare":null}"#);
         last.postgrest_found(MISCONFIGURED_KEY, &SERVICE, 1_795_894_426_123);
         last.cloudflare_found(Condition::Ok, 1_795_894_426_000);
         assert_eq!(
-            serde_json::to_string(&last).unwrap(),
+            last.json(),
             r#"{"postgrest":{"state":"misconfigured","setting":"SUPABASE_SECRET_KEY","since":"2026-11-28T19:33:46.123Z"},"cloudflare":{"state":"ok","since":"2026-11-28T19:33:46.000Z"}}"#
         );
         last.cloudflare_found(Condition::Unavailable, 1_795_894_427_000);
         assert_eq!(
-            serde_json::to_value(last.cloudflare).unwrap(),
+            serde_json::from_str::<serde_json::Value>(&last.json()).unwrap()["cloudflare"],
             serde_json::json!({"state": "unavailable", "since": "2026-11-28T19:33:47.000Z"})
         );
     }
@@ -440,21 +372,21 @@ mod tests {
             service: Service::Postgrest,
             after_ms: 5000,
         };
-        assert_eq!(Condition::of_error(&timeout), Condition::Unavailable);
+        assert_eq!(condition_of_error(&timeout), Condition::Unavailable);
         assert_eq!(
-            Condition::of_verdict(&Verdict::RateLimited {
+            condition_of_verdict(&Verdict::RateLimited {
                 retry_after_s: None
             }),
             Condition::Unavailable
         );
-        assert_eq!(Condition::of_verdict(&Verdict::NotFound), Condition::Ok);
+        assert_eq!(condition_of_verdict(&Verdict::NotFound), Condition::Ok);
         let refused = crate::cloudflare::read(
             401,
             None,
             r#"{"success":false,"errors":[{"code":9109,"message":"Invalid access token"}],"messages":[],"result":null}"#,
         );
         assert_eq!(
-            Condition::of_verdict(&refused),
+            condition_of_verdict(&refused),
             Condition::Misconfigured("CLOUDFLARE_API_TOKEN")
         );
     }

@@ -53,17 +53,10 @@ impl Reply {
     /// `GET /health`: the settings are valid (or this is not reached), and what this isolate's
     /// last calls found of PostgREST and Cloudflare: `{"status":"ok","lastUpstream":{…}}`.
     pub fn health(last: &LastUpstream) -> Reply {
-        #[derive(serde::Serialize)]
-        struct Health<'a> {
-            status: &'static str,
-            #[serde(rename = "lastUpstream")]
-            last_upstream: &'a LastUpstream,
-        }
-        let health = Health {
-            status: "ok",
-            last_upstream: last,
-        };
-        Reply::json(200, serde_json::to_string(&health).unwrap_or_default())
+        Reply::json(
+            200,
+            format!(r#"{{"status":"ok","lastUpstream":{}}}"#, last.json()),
+        )
     }
 
     /// `GET /health?deep=1` when PostgREST and Cloudflare both answered, `age_ms` ago (the
@@ -223,7 +216,7 @@ mod tests {
             r#"{"status":"ok","lastUpstream":{"postgrest":null,"cloudflare":null}}"#
         );
         last.cloudflare_found(
-            crate::health::Condition::Misconfigured("CLOUDFLARE_API_TOKEN"),
+            tenant_common::Condition::Misconfigured("CLOUDFLARE_API_TOKEN"),
             0,
         );
         let v: serde_json::Value = serde_json::from_str(&Reply::health(&last).body).unwrap();

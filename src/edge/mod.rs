@@ -24,7 +24,6 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::event::route_name;
 use crate::forward::{Forwarding, Identity};
-use crate::health::LastUpstream;
 use crate::key::Lookup;
 use crate::purge;
 use crate::reply::{Reply, Scope, Vitals};
@@ -194,7 +193,7 @@ async fn answer(
                 upstream_age_ms,
                 changes: feed::vitals(&call.config),
             });
-            reply.body = LastUpstream::added_to(&reply.body, store::last()).into();
+            reply.body = crate::health::added_to(&reply.body, store::last()).into();
             reply
         }
         Route::Tenant(lookup) => {

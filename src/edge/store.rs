@@ -17,17 +17,18 @@ use crate::config::Config;
 use crate::domain;
 use crate::error::{Error, Read, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
-use crate::health::{Condition, LastUpstream};
+use crate::health::{found, READS_RELY_ON};
 use crate::key::Lookup;
 use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_SELECT};
+use tenant_common::Seen;
 
 thread_local! {
     /// What this isolate's last read of the tenant directory found, and since when.
-    static LAST: Cell<Option<LastUpstream>> = const { Cell::new(None) };
+    static LAST: Cell<Option<Seen>> = const { Cell::new(None) };
 }
 
 /// What this isolate's last read of the tenant directory found (`None` before any).
-pub fn last() -> Option<LastUpstream> {
+pub fn last() -> Option<Seen> {
     LAST.get()
 }
 
@@ -39,8 +40,15 @@ fn unexpected(config: &Config, read: Read, (status, body): (u16, String)) -> Ups
 
 /// Notes what a read of the tenant directory came to: no error, or `error`.
 fn note(error: Option<&UpstreamError>) {
-    let found = Condition::of(error);
-    LAST.with(|last| last.set(Some(LastUpstream::after(last.get(), found, now_ms()))));
+    let found = found(error);
+    LAST.with(|last| {
+        last.set(Some(Seen::after(
+            last.get(),
+            found,
+            READS_RELY_ON,
+            now_ms(),
+        )))
+    });
 }
 
 /// PostgREST's error code for "a single object was requested and no row matched".

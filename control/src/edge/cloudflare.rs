@@ -12,7 +12,8 @@ use crate::cloudflare::{
 };
 use crate::config::Config;
 use crate::error::{Service, UpstreamError};
-use crate::health::Condition;
+use crate::health::condition_of_verdict;
+use tenant_common::Condition;
 
 /// An answer: status, `retry-after`, body.
 type Answer = (u16, Option<String>, String);
@@ -88,7 +89,7 @@ async fn found(config: &Config, verdict: Verdict) -> Verdict {
     } else {
         verdict
     };
-    last::cloudflare(Condition::of_verdict(&verdict));
+    last::cloudflare(condition_of_verdict(&verdict));
     verdict
 }
 

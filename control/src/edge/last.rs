@@ -5,7 +5,8 @@
 use std::cell::RefCell;
 
 use super::now_ms;
-use crate::health::{Condition, LastUpstream};
+use crate::health::LastUpstream;
+use tenant_common::Condition;
 
 thread_local! {
     static LAST: RefCell<LastUpstream> = RefCell::new(LastUpstream::default());

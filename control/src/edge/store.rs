@@ -12,8 +12,9 @@ use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
 use crate::error::{Error, Key, Service, UpstreamError};
-use crate::health::{read_postgrest, Condition};
+use crate::health::{condition_of_error, read_postgrest};
 use crate::lifecycle::{Guard, Update, CANDIDATES, CANDIDATE_LIMIT};
+use tenant_common::Condition;
 
 const TABLE: &str = "tenant_domains";
 
@@ -87,7 +88,7 @@ async fn send(
     });
     let found = match &answer {
         Ok((status, _)) => Condition::of_status(*status),
-        Err(e) => Condition::of_error(e),
+        Err(e) => condition_of_error(e),
     };
     last::postgrest(found, &[config.rest_url_setting, key.setting()]);
     answer

@@ -21,6 +21,7 @@ mod setting;
 mod timeout;
 mod timestamp;
 mod token;
+mod upstream;
 
 pub use crate::apikey::{ApiKey, KeyKind};
 pub use crate::body::{check_declared_length, BodyLimit, TooLarge};
@@ -33,3 +34,4 @@ pub use crate::setting::{http_url, platform_domain, rest_url};
 pub use crate::timeout::within;
 pub use crate::timestamp::{format_ms, parse_ms};
 pub use crate::token::{bearer_token, jwt_role};
+pub use crate::upstream::{write_seen, Condition, Seen};
