@@ -1,7 +1,8 @@
-//! The caching policy for tenant lookups: what a cached answer is worth, and for how long.
+//! The caching policy for tenant lookups: what a cached answer is worth, for how long, and the
+//! `Cache-Control` it is served with ([`CacheControl`]).
 //!
-//! A lookup's answer (a tenant, or "no such tenant") is an [`Answer`] stamped with the time it
-//! was fetched. [`Policy::freshness`] says what that answer is worth now, given its age and what
+//! A lookup's answer (a tenant, or "no such tenant") is an [`Entry`] stamped with the time it
+//! was fetched, kept in the Cache API as text ([`Entry::to_text`]). [`Policy::freshness`] says what that answer is worth now, given its age and what
 //! the change feed says of it ([`Vouch`]): fresh (serve it), stale (serve it and refresh in the
 //! background: stale-while-revalidate), changed (fetch first), or expired (fetch first). When a
 //! fetch fails, a stale or changed tenant is still served (stale-if-error, [`Freshness::serves_on_error`]).
@@ -14,16 +15,12 @@
 //! The first tier, isolate memory, is `crate::memory`; the Workers Cache API, the second tier, is
 //! I/O and lives in `edge`.
 
-use std::cell::OnceCell;
 use std::rc::Rc;
 
 use crate::feed::{TenantHash, Vouch};
 use crate::key::Lookup;
-use crate::render::Rendered;
-use crate::reply::etag;
-use crate::reply::Scope;
-use crate::route::Asset;
-use crate::tenant::TenantRow;
+use crate::reply::{Scope, Text};
+use crate::tenant::Tenant;
 use tenant_common::Host;
 use tenant_common::{Slug, TenantId};
 
@@ -46,85 +43,16 @@ pub const DEFAULT_CHANGES_POLL_SECONDS: u32 = 5;
 /// After a failed background refresh, wait this long before trying again.
 pub const REFRESH_BACKOFF_MS: u64 = 5_000;
 
-/// A tenant as the cache keeps it: its keys, its public JSON already serialised with its ETag,
-/// and the hash the change feed names it by. Everything derived is computed once, when the
-/// tenant enters the cache.
+/// A cache entry: the answer to one lookup, the tenant or `None` for "no such tenant".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tenant {
-    pub id: TenantId,
-    pub slug: Slug,
-    pub domain: Option<Host>,
-    /// The public tenant JSON served by every public route.
-    pub json: Rc<str>,
-    /// The strong ETag of `json`.
-    pub etag: Rc<str>,
-    /// The SHA-256 of `id`, as the change feed names the tenant.
-    pub hash: TenantHash,
-    /// Its branding written out, on first use.
-    rendered: OnceCell<Rendered>,
-}
-
-impl Tenant {
-    fn new(id: TenantId, slug: Slug, domain: Option<Host>, json: String) -> Tenant {
-        Tenant {
-            hash: TenantHash::of(id.as_str()),
-            etag: etag(&json).into(),
-            id,
-            slug,
-            domain,
-            json: json.into(),
-            rendered: OnceCell::new(),
-        }
-    }
-
-    /// The body and ETag of one of its host-bound answers.
-    pub fn asset(&self, asset: Asset) -> (Rc<str>, Rc<str>) {
-        let (body, tag) = match asset {
-            Asset::Json => (&self.json, &self.etag),
-            Asset::Css => (&self.rendered().css, &self.rendered().css_etag),
-            Asset::Manifest => (&self.rendered().manifest, &self.rendered().manifest_etag),
-        };
-        (body.clone(), tag.clone())
-    }
-
-    /// Its `brand.css`, manifest and injected `<head>` block, rendered the first time they are
-    /// asked for and kept as long as the tenant.
-    pub fn rendered(&self) -> &Rendered {
-        self.rendered
-            .get_or_init(|| Rendered::for_tenant(&self.json))
-    }
-
-    /// The tenant a row describes (already checked by `TenantRow::from_json`), or `None` if its id
-    /// or slug is not one.
-    pub fn of(row: &TenantRow) -> Option<Tenant> {
-        Some(Tenant::new(
-            TenantId::parse(&row.id).ok()?,
-            Slug::parse(&row.slug).ok()?,
-            row.custom_domain
-                .as_deref()
-                .and_then(|d| Host::parse_domain(d).ok()),
-            row.json.clone(),
-        ))
-    }
-
-    /// Every key this tenant is reachable by: slug, id and custom domain.
-    pub fn keys(&self) -> Vec<Lookup> {
-        let mut keys = vec![Lookup::Slug(self.slug.clone()), Lookup::Id(self.id.clone())];
-        keys.extend(self.domain.clone().map(Lookup::Domain));
-        keys
-    }
-}
-
-/// A cached answer to one lookup: the tenant, or `None` for "no such tenant".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct Entry {
     pub tenant: Option<Rc<Tenant>>,
     /// When the answer was asked of PostgREST (ms since the epoch): the request went out then,
     /// so it saw every change committed before.
     pub fetched_at_ms: u64,
 }
 
-impl Answer {
+impl Entry {
     /// The keys this answer to `lookup` is cached under, and what a purge of `lookup` drops:
     /// every key of its tenant and `lookup` (an alias domain beside the primary), or `lookup`
     /// alone for "no such tenant". Each key once.
@@ -140,7 +68,7 @@ impl Answer {
     ///
     /// ```text
     /// <fetched_at_ms>
-    /// <tenant id> <slug> <custom domain or ->, or - for no such tenant
+    /// <tenant id> <slug> <primary domain or ->, or - for no such tenant
     /// <the tenant's public JSON, to the end>
     /// ```
     ///
@@ -152,24 +80,24 @@ impl Answer {
                 self.fetched_at_ms,
                 t.id.as_str(),
                 t.slug.as_str(),
-                t.domain.as_ref().map_or("-", |d| d.as_str()),
+                t.primary.as_ref().map_or("-", |d| d.as_str()),
                 t.json
             ),
             None => format!("{}\n-\n", self.fetched_at_ms),
         }
     }
 
-    /// Reads [`Answer::to_text`]'s format; `None` for anything else (an entry of another
+    /// Reads [`Entry::to_text`]'s format; `None` for anything else (an entry of another
     /// version, say: it is then fetched again).
-    pub fn from_text(text: &str) -> Option<Answer> {
+    pub fn from_text(text: &str) -> Option<Entry> {
         let (fetched_at, rest) = text.split_once('\n')?;
         let (keys, json) = rest.split_once('\n')?;
         let tenant = match keys.split(' ').collect::<Vec<_>>().as_slice() {
             ["-"] => None,
-            [id, slug, domain] => Some(Rc::new(Tenant::new(
+            [id, slug, primary] => Some(Rc::new(Tenant::new(
                 TenantId::parse(id).ok()?,
                 Slug::parse(slug).ok()?,
-                match *domain {
+                match *primary {
                     "-" => None,
                     d => Some(Host::parse_domain(d).ok()?),
                 },
@@ -177,7 +105,7 @@ impl Answer {
             ))),
             _ => return None,
         };
-        Some(Answer {
+        Some(Entry {
             tenant,
             fetched_at_ms: fetched_at.parse().ok()?,
         })
@@ -262,12 +190,12 @@ impl Policy {
         self.changes_poll_s > 0
     }
 
-    /// What `answer` is worth at `now_ms`, given what the change feed says of it (`Trusted`
+    /// What `entry` is worth at `now_ms`, given what the change feed says of it (`Trusted`
     /// when the feed is off). A `Provisional` answer (fetched while the feed cannot be read)
     /// is fresh for `failing_ttl_s` at most: then stale, and refreshed once in the background.
-    pub fn freshness(&self, answer: &Answer, now_ms: u64, vouch: Vouch) -> Freshness {
-        let age_ms = now_ms.saturating_sub(answer.fetched_at_ms);
-        let positive = answer.tenant.is_some();
+    pub fn freshness(&self, entry: &Entry, now_ms: u64, vouch: Vouch) -> Freshness {
+        let age_ms = now_ms.saturating_sub(entry.fetched_at_ms);
+        let positive = entry.tenant.is_some();
         let ttl_s = if positive {
             self.ttl_s
         } else {
@@ -299,10 +227,10 @@ impl Policy {
         }
     }
 
-    /// How long a shared cache (the Workers Cache API) should keep `answer`: through its stale
+    /// How long a shared cache (the Workers Cache API) should keep `entry`: through its stale
     /// window for a tenant, its negative TTL for "no such tenant".
-    pub fn shared_lifetime_s(&self, answer: &Answer) -> u32 {
-        if answer.tenant.is_some() {
+    pub fn shared_lifetime_s(&self, entry: &Entry) -> u32 {
+        if entry.tenant.is_some() {
             self.ttl_s.saturating_add(self.stale_s)
         } else {
             self.negative_ttl_s
@@ -331,26 +259,62 @@ impl Policy {
     }
 }
 
+/// The `Cache-Control` values of tenant answers under one [`Policy`]. With the change feed on,
+/// a fresh answer's is the same for every answer, so it is formatted once (public and
+/// host-bound) and shared, never formatted again on a hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheControl {
+    policy: Policy,
+    /// A fresh answer's with the feed on, by [`Scope`].
+    fresh: [Rc<str>; 2],
+}
+
+impl CacheControl {
+    /// The values of `policy`, a fresh answer's formatted now.
+    pub fn new(policy: Policy) -> CacheControl {
+        let fresh = Freshness::Fresh {
+            remaining_s: policy.changes_poll_s,
+        };
+        CacheControl {
+            fresh: [Scope::Public, Scope::HostBound]
+                .map(|scope| Rc::from(policy.cache_control(scope, fresh))),
+            policy,
+        }
+    }
+
+    /// The `Cache-Control` of a tenant answer served with `freshness` ([`Policy::cache_control`]).
+    pub fn value(&self, scope: Scope, freshness: Freshness) -> Text {
+        match freshness {
+            Freshness::Fresh { remaining_s }
+                if self.policy.feed_on() && remaining_s >= self.policy.changes_poll_s =>
+            {
+                Text::Shared(self.fresh[scope as usize].clone())
+            }
+            _ => Text::Owned(self.policy.cache_control(scope, freshness)),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
     /// A found tenant `slug`, fetched at `at` ms, with every key (slug, domain, id) set.
-    pub(crate) fn found(slug: &str, at: u64) -> Answer {
+    pub(crate) fn found(slug: &str, at: u64) -> Entry {
         let tenant = Tenant::new(
             TenantId::parse(&format!("00000000-0000-4000-8000-{:012}", slug.len())).unwrap(),
             Slug::parse(slug).unwrap(),
             Some(Host::parse_domain(&format!("coach.{slug}.com")).unwrap()),
             format!(r#"{{"slug":"{slug}"}}"#),
         );
-        Answer {
+        Entry {
             tenant: Some(Rc::new(tenant)),
             fetched_at_ms: at,
         }
     }
 
-    pub(crate) fn missing(at: u64) -> Answer {
-        Answer {
+    pub(crate) fn missing(at: u64) -> Entry {
+        Entry {
             tenant: None,
             fetched_at_ms: at,
         }
@@ -491,6 +455,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_fresh_answer_with_the_feed_on_gets_the_same_cache_control_every_time() {
+        let c = CacheControl::new(Policy::default());
+        let fresh = Freshness::Fresh { remaining_s: 3000 };
+        let a = c.value(Scope::Public, fresh);
+        let b = c.value(Scope::Public, fresh);
+        assert!(matches!((&a, &b), (Text::Shared(x), Text::Shared(y)) if Rc::ptr_eq(x, y)));
+        assert_eq!(&*a, "public, max-age=5, stale-while-revalidate=86400");
+        assert_eq!(
+            &*c.value(Scope::HostBound, fresh),
+            "private, max-age=5, stale-while-revalidate=86400"
+        );
+        let ending = c.value(Scope::Public, Freshness::Fresh { remaining_s: 2 });
+        assert_eq!(&*ending, "public, max-age=2, stale-while-revalidate=86400");
+        assert_eq!(
+            &*c.value(Scope::Public, Freshness::Stale),
+            "public, max-age=0, stale-while-revalidate=86400"
+        );
+    }
+
+    #[test]
     fn a_tenant_is_cached_under_each_of_its_keys_once() {
         let e = found("acme", 0);
         let by_slug = Lookup::Slug(Slug::parse("acme").unwrap());
@@ -515,13 +499,13 @@ pub(crate) mod tests {
     #[test]
     fn entries_round_trip_through_their_text() {
         let e = found("acme", 7);
-        assert_eq!(Answer::from_text(&e.to_text()), Some(e.clone()));
+        assert_eq!(Entry::from_text(&e.to_text()), Some(e.clone()));
         let stored = e.to_text();
         assert!(
             !stored.contains("etag") && !stored.contains("hash"),
             "{stored}"
         );
-        assert_eq!(Answer::from_text(&missing(9).to_text()), Some(missing(9)));
+        assert_eq!(Entry::from_text(&missing(9).to_text()), Some(missing(9)));
         let mut lines = found("acme", 7);
         let tenant = lines.tenant.take().unwrap();
         let multi = Tenant::new(
@@ -532,12 +516,12 @@ pub(crate) mod tests {
         );
         lines.tenant = Some(Rc::new(multi));
         assert_eq!(
-            Answer::from_text(&lines.to_text()),
+            Entry::from_text(&lines.to_text()),
             Some(lines),
             "the JSON is the rest"
         );
         for bad in ["", "7", "7\n-", "x\n-\n", "7\nnot-a-uuid acme -\n{}"] {
-            assert_eq!(Answer::from_text(bad), None, "{bad:?}");
+            assert_eq!(Entry::from_text(bad), None, "{bad:?}");
         }
     }
 }

@@ -7,15 +7,12 @@
 //! 500 `misconfigured` instead of panicking or half-working.
 
 use crate::cache::{
-    Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_FAILING_TTL_SECONDS, DEFAULT_MEMORY_ENTRIES,
-    DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS, DEFAULT_TTL_SECONDS,
-    DEFAULT_TTL_SECONDS_WITHOUT_FEED,
+    CacheControl, Policy, DEFAULT_CHANGES_POLL_SECONDS, DEFAULT_FAILING_TTL_SECONDS,
+    DEFAULT_MEMORY_ENTRIES, DEFAULT_NEGATIVE_TTL_SECONDS, DEFAULT_STALE_SECONDS,
+    DEFAULT_TTL_SECONDS, DEFAULT_TTL_SECONDS_WITHOUT_FEED,
 };
-use std::rc::Rc;
 
-use crate::cache::Freshness;
 use crate::error::{Error, Setting};
-use crate::reply::{Scope, Text};
 use crate::signature;
 use tenant_common::{http_url, platform_domain, rest_url, ApiKey, Host, KeyKind};
 
@@ -23,6 +20,12 @@ use tenant_common::{http_url, platform_domain, rest_url, ApiKey, Host, KeyKind};
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 3000;
 /// Largest `UPSTREAM_TIMEOUT_MS` accepted: past this a client has long given up.
 const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
+/// Default for `ORIGIN_TIMEOUT_MS`: an app that has not begun its answer by then is failing,
+/// and the time includes the upload of a request's body, which a slow client takes long over.
+pub const DEFAULT_ORIGIN_TIMEOUT_MS: u32 = 30_000;
+/// Largest `ORIGIN_TIMEOUT_MS` accepted: Cloudflare's own proxy gives an origin 100 s before
+/// answering 524.
+const MAX_ORIGIN_TIMEOUT_MS: u32 = 100_000;
 /// Largest cache lifetime accepted (a year), so sums of lifetimes cannot overflow.
 const MAX_CACHE_SECONDS: u32 = 31_536_000;
 /// Largest `CHANGES_POLL_SECONDS` accepted: past an hour the TTL backstop would decide anyway.
@@ -46,6 +49,8 @@ pub struct Config {
     pub origin_url: Option<String>,
     /// Timeout for every PostgREST request.
     pub upstream_timeout_ms: u32,
+    /// How long the origin has to begin its answer to a forwarded request (its headers).
+    pub origin_timeout_ms: u32,
     /// Cache lifetimes and the memory tier's size.
     pub cache: Policy,
     /// The bearer token `POST /_tenant/purge` requires; `None` turns purging off.
@@ -57,9 +62,8 @@ pub struct Config {
     pub redirect_to_primary: bool,
     /// The secret forwarded requests are signed with (`ORIGIN_SIGNING_SECRET`); `None`: unsigned.
     pub signing_secret: Option<String>,
-    /// The `Cache-Control` of a fresh tenant answer with the change feed on, public and
-    /// host-bound: the same for every such answer, so computed once.
-    fresh_cache_control: [Rc<str>; 2],
+    /// The `Cache-Control` values of tenant answers under `cache`.
+    pub cache_control: CacheControl,
 }
 
 impl Config {
@@ -92,17 +96,21 @@ impl Config {
                 .filter(|n| *n <= max)
                 .ok_or(misconfigured(name, "must be a whole number in range")),
         };
-        let upstream_timeout_ms = number(
+        let timeout = |name: &'static str, default: u32, max: u32| match number(name, default, max)
+        {
+            Ok(0) => Err(misconfigured(name, "must be a whole number in range")),
+            other => other,
+        };
+        let upstream_timeout_ms = timeout(
             "UPSTREAM_TIMEOUT_MS",
             DEFAULT_UPSTREAM_TIMEOUT_MS,
             MAX_UPSTREAM_TIMEOUT_MS,
         )?;
-        if upstream_timeout_ms == 0 {
-            return Err(misconfigured(
-                "UPSTREAM_TIMEOUT_MS",
-                "must be a whole number in range",
-            ));
-        }
+        let origin_timeout_ms = timeout(
+            "ORIGIN_TIMEOUT_MS",
+            DEFAULT_ORIGIN_TIMEOUT_MS,
+            MAX_ORIGIN_TIMEOUT_MS,
+        )?;
         let memory_entries =
             number("CACHE_MEMORY_ENTRIES", DEFAULT_MEMORY_ENTRIES, 1_000_000)?.max(1);
         let changes_poll_s = number(
@@ -175,11 +183,6 @@ impl Config {
                 "must be at least 32 bytes",
             ));
         }
-        let fresh = Freshness::Fresh {
-            remaining_s: cache.changes_poll_s,
-        };
-        let fresh_cache_control = [Scope::Public, Scope::HostBound]
-            .map(|scope| Rc::from(cache.cache_control(scope, fresh)));
         Ok(Config {
             rest_url,
             rest_url_setting,
@@ -187,28 +190,14 @@ impl Config {
             platform_domain,
             origin_url,
             upstream_timeout_ms,
+            origin_timeout_ms,
             cache,
             purge_token,
             inject_branding,
             redirect_to_primary,
             signing_secret,
-            fresh_cache_control,
+            cache_control: CacheControl::new(cache),
         })
-    }
-}
-
-impl Config {
-    /// The `Cache-Control` of a tenant answer served with `freshness`. With the change feed
-    /// on, a fresh answer's is the same for every answer and is not formatted again.
-    pub fn cache_control(&self, scope: Scope, freshness: Freshness) -> Text {
-        match freshness {
-            Freshness::Fresh { remaining_s }
-                if self.cache.feed_on() && remaining_s >= self.cache.changes_poll_s =>
-            {
-                Text::Shared(self.fresh_cache_control[scope as usize].clone())
-            }
-            _ => Text::Owned(self.cache.cache_control(scope, freshness)),
-        }
     }
 }
 
@@ -279,6 +268,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.rest_url, "https://abc.supabase.co/rest/v1");
         assert_eq!(c.upstream_timeout_ms, 3000);
+        assert_eq!(c.origin_timeout_ms, DEFAULT_ORIGIN_TIMEOUT_MS);
         assert_eq!(c.platform_domain, None);
         assert_eq!(c.origin_url, None);
         assert_eq!(c.anon_key.bearer(), Some(anon.as_str()));
@@ -399,6 +389,9 @@ mod tests {
         for (name, value) in [
             ("UPSTREAM_TIMEOUT_MS", "soon"),
             ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("ORIGIN_TIMEOUT_MS", "0"),
+            ("ORIGIN_TIMEOUT_MS", "100001"),
+            ("ORIGIN_TIMEOUT_MS", "10s"),
             ("INJECT_BRANDING", "sometimes"),
             ("REDIRECT_TO_PRIMARY_DOMAIN", "yes"),
             ("ORIGIN_SIGNING_SECRET", "too-short-a-secret-31-bytes-xxx"),
@@ -424,6 +417,7 @@ mod tests {
             ("PLATFORM_DOMAIN", "CoachPlatform.com"),
             ("ORIGIN_URL", "https://app.example.com/"),
             ("UPSTREAM_TIMEOUT_MS", "250"),
+            ("ORIGIN_TIMEOUT_MS", "100000"),
             ("INJECT_BRANDING", "FALSE"),
             ("REDIRECT_TO_PRIMARY_DOMAIN", "true"),
         ])
@@ -442,6 +436,7 @@ mod tests {
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);
+        assert_eq!(c.origin_timeout_ms, 100_000);
     }
 
     #[test]
@@ -503,31 +498,6 @@ mod tests {
             }
         );
         assert_eq!(c.purge_token.as_deref(), Some("0123456789abcdef"));
-    }
-
-    #[test]
-    fn a_fresh_answer_with_the_feed_on_gets_the_same_cache_control_every_time() {
-        let anon = jwt("anon");
-        let c = config(&[
-            ("SUPABASE_URL", "https://x.co"),
-            ("SUPABASE_ANON_KEY", &anon),
-        ])
-        .unwrap();
-        let fresh = Freshness::Fresh { remaining_s: 3000 };
-        let a = c.cache_control(Scope::Public, fresh);
-        let b = c.cache_control(Scope::Public, fresh);
-        assert!(matches!((&a, &b), (Text::Shared(x), Text::Shared(y)) if Rc::ptr_eq(x, y)));
-        assert_eq!(&*a, "public, max-age=5, stale-while-revalidate=86400");
-        assert_eq!(
-            &*c.cache_control(Scope::HostBound, fresh),
-            "private, max-age=5, stale-while-revalidate=86400"
-        );
-        let ending = c.cache_control(Scope::Public, Freshness::Fresh { remaining_s: 2 });
-        assert_eq!(&*ending, "public, max-age=2, stale-while-revalidate=86400");
-        assert_eq!(
-            &*c.cache_control(Scope::Public, Freshness::Stale),
-            "public, max-age=0, stale-while-revalidate=86400"
-        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The one error type of the resolver and its mapping to the HTTP error contract.
 //!
-//! Every failure a client can see is a variant here. [`Error::status`], [`Error::code`] and
-//! [`Error::message`] are the only place where failures become HTTP: the body is always
-//! `{"error":{"code":"…","message":"…"}}`. Upstream details (PostgREST messages, SQL errors,
-//! network failures) are kept in [`UpstreamError`] for the log and never sent to the client.
+//! Every failure a client can see is a variant here. [`Error::describe`] is the only place where
+//! failures become HTTP, each variant's status, code and message declared together: the body is
+//! always `{"error":{"code":"…","message":"…"}}` ([`tenant_common::envelope`]). Upstream details
+//! (PostgREST messages, SQL errors, network failures) are kept in [`UpstreamError`] for the log
+//! and never sent to the client.
 //!
 //! A PostgREST answer that only a wrong setting explains (the key refused, the URL leading to a
 //! web page, a gateway without that route or a project without the table) is
@@ -13,7 +14,7 @@
 
 use std::fmt;
 
-use tenant_common::{invalid_message, Input, Invalid, Misconfigured, TooLarge};
+use tenant_common::{invalid_message, Description, Input, Invalid};
 
 /// A failure to answer a request, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,11 @@ pub enum Error {
     UpstreamUnavailable(UpstreamError),
     /// The app origin could not be reached while forwarding. The detail is logged.
     OriginUnavailable(String),
+    /// The app origin did not begin its answer within `ORIGIN_TIMEOUT_MS`. Its own code and a
+    /// 504, as a gateway answers one, rather than `origin_unavailable`'s 502: an operator
+    /// then reads "the app is slow" (raise the setting or speed the app up), not "the app is
+    /// down or unreachable".
+    OriginTimeout { after_ms: u32 },
 }
 
 /// Why PostgREST could not answer. Logged in full, shown to clients only as
@@ -178,81 +184,61 @@ impl Error {
         }
     }
 
-    /// The HTTP status of this error.
-    pub fn status(&self) -> u16 {
+    /// What the client sees of this error: its status, code and message, declared together for
+    /// each variant. The message says what was wrong and what was expected, never upstream
+    /// details.
+    pub fn describe(&self) -> Description {
+        let invalid = |code, what, input: &str, expected| {
+            Description::new(400, code, invalid_message(what, input, expected))
+        };
         match self {
-            Error::InvalidHost { .. }
-            | Error::InvalidSlug { .. }
-            | Error::InvalidDomain { .. }
-            | Error::InvalidId { .. }
-            | Error::InvalidBody { .. } => 400,
-            Error::Unauthorized { .. } => 401,
-            Error::TenantNotFound
-            | Error::NoOrigin
-            | Error::RouteNotFound
-            | Error::NotEnabled { .. } => 404,
-            Error::MethodNotAllowed { .. } => 405,
-            Error::PayloadTooLarge { .. } => 413,
-            Error::Misconfigured { .. } => 500,
-            Error::OriginUnavailable(_) => 502,
-            Error::UpstreamUnavailable(_) => 503,
-        }
-    }
-
-    /// The stable, machine-readable code clients switch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidHost { .. } => "invalid_host",
-            Error::InvalidSlug { .. } => "invalid_slug",
-            Error::InvalidDomain { .. } => "invalid_domain",
-            Error::InvalidId { .. } => "invalid_id",
-            Error::InvalidBody { .. } => "invalid_body",
-            Error::PayloadTooLarge { .. } => "payload_too_large",
-            Error::Unauthorized { .. } => "unauthorized",
-            Error::TenantNotFound => "tenant_not_found",
-            Error::NoOrigin => "no_origin",
-            Error::RouteNotFound => "not_found",
-            Error::MethodNotAllowed { .. } => "method_not_allowed",
-            Error::NotEnabled { .. } => "not_enabled",
-            Error::Misconfigured { .. } => "misconfigured",
-            Error::UpstreamUnavailable(_) => "upstream_unavailable",
-            Error::OriginUnavailable(_) => "origin_unavailable",
-        }
-    }
-
-    /// A human-readable message: what was wrong and what was expected. Never upstream details.
-    pub fn message(&self) -> String {
-        match self {
-            Error::InvalidHost { input, expected } => invalid_message("host", input, expected),
-            Error::InvalidSlug { input, expected } => invalid_message("slug", input, expected),
-            Error::InvalidDomain { input, expected } => invalid_message("domain", input, expected),
-            Error::InvalidId { input, expected } => invalid_message("id", input, expected),
-            Error::InvalidBody { expected } => format!("invalid request body: expected {expected}"),
-            Error::PayloadTooLarge { limit } => {
-                format!("request body too large: at most {limit} bytes")
+            Error::InvalidHost { input, expected } => {
+                invalid("invalid_host", "host", input, expected)
             }
-            Error::Unauthorized { expected } => format!("{expected} is required"),
-            Error::TenantNotFound => "no tenant answers to this key".into(),
-            Error::NoOrigin => {
-                "this request would be forwarded, but no origin is configured".into()
+            Error::InvalidSlug { input, expected } => {
+                invalid("invalid_slug", "slug", input, expected)
             }
-            Error::RouteNotFound => "no such route under /_tenant/".into(),
-            Error::MethodNotAllowed { allow } => format!("method not allowed: use {allow}"),
-            Error::NotEnabled { setting } => format!("this route is off: {setting} is not set"),
+            Error::InvalidDomain { input, expected } => {
+                invalid("invalid_domain", "domain", input, expected)
+            }
+            Error::InvalidId { input, expected } => invalid("invalid_id", "id", input, expected),
+            Error::InvalidBody { expected } => Description::new(
+                400,
+                "invalid_body",
+                format!("invalid request body: expected {expected}"),
+            ),
+            Error::PayloadTooLarge { limit } => Description::too_large(*limit),
+            Error::Unauthorized { expected } => Description::unauthorized(expected),
+            Error::TenantNotFound => {
+                Description::new(404, "tenant_not_found", "no tenant answers to this key")
+            }
+            Error::NoOrigin => Description::new(
+                404,
+                "no_origin",
+                "this request would be forwarded, but no origin is configured",
+            ),
+            Error::RouteNotFound => {
+                Description::new(404, "not_found", "no such route under /_tenant/")
+            }
+            Error::MethodNotAllowed { allow } => Description::method_not_allowed(allow),
+            Error::NotEnabled { setting } => Description::not_enabled(setting),
             Error::Misconfigured { setting, problem } => {
-                format!("the worker is misconfigured: {setting} {problem}")
+                Description::misconfigured("worker", setting, problem)
             }
-            Error::UpstreamUnavailable(_) => {
-                "the tenant directory is unavailable, retry later".into()
+            Error::UpstreamUnavailable(_) => Description::new(
+                503,
+                "upstream_unavailable",
+                "the tenant directory is unavailable, retry later",
+            ),
+            Error::OriginUnavailable(_) => {
+                Description::new(502, "origin_unavailable", "the app origin did not answer")
             }
-            Error::OriginUnavailable(_) => "the app origin did not answer".into(),
+            Error::OriginTimeout { after_ms } => Description::new(
+                504,
+                "origin_timeout",
+                format!("the app origin did not answer within {after_ms} ms"),
+            ),
         }
-    }
-
-    /// The JSON error body of the HTTP contract.
-    pub fn body(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code(), "message": self.message() } })
-            .to_string()
     }
 }
 
@@ -273,39 +259,9 @@ impl From<Invalid> for Error {
     }
 }
 
-/// A request without a user token the resolver could pass on.
-impl From<tenant_common::NoUserToken> for Error {
-    fn from(_: tenant_common::NoUserToken) -> Self {
-        Error::user_unauthorized()
-    }
-}
-
-impl From<TooLarge> for Error {
-    fn from(TooLarge { limit }: TooLarge) -> Self {
-        Error::PayloadTooLarge { limit }
-    }
-}
-
-impl From<Misconfigured> for Error {
-    fn from(Misconfigured { setting, problem }: Misconfigured) -> Self {
-        Error::Misconfigured { setting, problem }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::UpstreamUnavailable(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// What every Worker's error has: `status()`, `code()`, `message()` and `body()` read from
+// `describe()`, `From` the shared refusals, the preflight's reading, `Display` and `source()`.
+tenant_common::worker_error!(Error);
 
 impl fmt::Display for UpstreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -450,6 +406,22 @@ mod tests {
 
     fn parsed(e: &Error) -> serde_json::Value {
         serde_json::from_str(&e.body()).unwrap()
+    }
+
+    #[test]
+    fn the_body_is_these_bytes() {
+        assert_eq!(
+            Error::TenantNotFound.body(),
+            r#"{"error":{"code":"tenant_not_found","message":"no tenant answers to this key"}}"#
+        );
+        let e = Error::InvalidHost {
+            input: "a\"b".into(),
+            expected: "a hostname",
+        };
+        assert_eq!(
+            e.body(),
+            r#"{"error":{"code":"invalid_host","message":"invalid host \"a\\\"b\": expected a hostname"}}"#
+        );
     }
 
     #[test]

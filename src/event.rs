@@ -241,6 +241,7 @@ mod tests {
             Error::RouteNotFound,
             Error::NoOrigin,
             Error::MethodNotAllowed { allow: "GET" },
+            Error::OriginTimeout { after_ms: 500 },
         ] {
             assert_eq!(error_code(&error.body()), Some(error.code()), "{error:?}");
         }

@@ -6,8 +6,17 @@
 //! is dropped when its name, compared that way, names tenant identity or the request's origin;
 //! the Worker then sets exactly one `X-Forwarded-Host`, `X-Forwarded-Proto`, `X-Forwarded-For`
 //! (when the client's address is known) and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
+//!
+//! The origin's answer is host-bound: [`answer_edits`] are its headers' edits, from the rule
+//! every host-bound answer follows ([`host_bound_headers`]). Headers cross to and from the JS
+//! in the [`lines`] format: the request's (`forward.js`'s `headerLines`, read by
+//! [`request_lines`]), the origin's answer as the rules read it ([`OriginAnswer::read`]) and
+//! the edits.
 
 use tenant_common::Host;
+
+use crate::lines;
+use crate::reply::{host_bound_headers, Text};
 
 /// The identity a forwarded request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +103,17 @@ pub fn request_target(url: &str) -> &str {
 /// request for HTML is sent without them, and the origin answers it in full.
 const CONDITIONAL_HEADERS: &[&str] = &["if-none-match", "if-modified-since"];
 
+/// The headers sent to the origin, in the [`lines`] format: [`forwarded_headers`] of the
+/// client's, which `client` holds in that format.
+pub fn request_lines(client: &str, forwarding: Forwarding<'_>) -> String {
+    let pairs = lines::read(client).map(|(name, value)| (name.to_string(), value.to_string()));
+    let mut out = String::with_capacity(client.len() + 128);
+    for (name, value) in forwarded_headers(pairs, forwarding) {
+        lines::write(&mut out, &name, &value);
+    }
+    out
+}
+
 /// The headers sent to the origin: the client's, less every [`is_reserved_header`] (and, for
 /// a branded request for HTML, the conditional ones); then the Worker's own `X-Forwarded-*`
 /// and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
@@ -151,7 +171,62 @@ pub fn injects(method: &str, status: u16, content_type: Option<&str>) -> bool {
 
 /// Response headers that no longer describe a branded page: its length and validators are
 /// those of the origin's bytes.
-pub const REWRITTEN_PAGE_DROPS: &[&str] = &["content-length", "etag", "last-modified"];
+const REWRITTEN_PAGE_DROPS: &[&str] = &["content-length", "etag", "last-modified"];
+
+/// What the rules read of the origin's answer: its status and three headers (`None` when
+/// absent or empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OriginAnswer<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub vary: Option<&'a str>,
+    pub cache_control: Option<&'a str>,
+}
+
+impl<'a> OriginAnswer<'a> {
+    /// The answer as `forward.js`'s `describe` writes it, in the [`lines`] format: the status
+    /// as `:status`, then the headers it has of `content-type`, `vary` and `cache-control`.
+    /// A status that is missing or not a number reads as 0, which no rule treats as 200.
+    pub fn read(described: &'a str) -> OriginAnswer<'a> {
+        let mut answer = OriginAnswer::default();
+        for (name, value) in lines::read(described) {
+            let value = Some(value).filter(|v| !v.is_empty());
+            match name {
+                ":status" => answer.status = value.and_then(|s| s.parse().ok()).unwrap_or(0),
+                "content-type" => answer.content_type = value,
+                "vary" => answer.vary = value,
+                "cache-control" => answer.cache_control = value,
+                _ => {}
+            }
+        }
+        answer
+    }
+}
+
+/// The header edits of every forwarded answer, in the [`lines`] format: the
+/// [`host_bound_headers`] with the origin's `Vary` plus `Host` ([`vary_with_host`]) and its
+/// `Cache-Control` made private ([`private_cache_control`]). The JS sets each.
+pub fn answer_edits(origin: &OriginAnswer<'_>) -> String {
+    let headers = host_bound_headers(
+        Text::Owned(vary_with_host(origin.vary)),
+        Text::Owned(private_cache_control(origin.cache_control)),
+    );
+    let mut edits = String::with_capacity(128);
+    for (name, value) in &headers {
+        lines::write(&mut edits, name, value);
+    }
+    edits
+}
+
+/// The further edits of a page once branded, in the [`lines`] format: each of
+/// [`REWRITTEN_PAGE_DROPS`] with an empty value, which removes it.
+pub fn branded_page_edits() -> String {
+    let mut edits = String::with_capacity(48);
+    for name in REWRITTEN_PAGE_DROPS {
+        lines::write(&mut edits, name, "");
+    }
+    edits
+}
 
 /// Directives that let a shared cache store an answer; a host-bound answer drops them.
 const SHARED_CACHE_DIRECTIVES: &[&str] = &["public", "private", "s-maxage", "proxy-revalidate"];
@@ -361,6 +436,67 @@ mod tests {
         ] {
             assert!(!injects(method, status, kind), "{method} {status} {kind:?}");
         }
+    }
+
+    #[test]
+    fn the_origins_answer_is_read_by_name() {
+        let answer = OriginAnswer::read(
+            ":status: 200\ncontent-type: text/html\ncache-control: public, max-age=60\n",
+        );
+        assert_eq!(
+            answer,
+            OriginAnswer {
+                status: 200,
+                content_type: Some("text/html"),
+                vary: None,
+                cache_control: Some("public, max-age=60"),
+            }
+        );
+        assert_eq!(
+            OriginAnswer::read(":status: x\nvary: \n"),
+            OriginAnswer::default()
+        );
+    }
+
+    #[test]
+    fn a_forwarded_answer_gets_the_host_bound_headers() {
+        let edits = answer_edits(&OriginAnswer {
+            status: 200,
+            vary: Some("Accept-Encoding"),
+            cache_control: Some("public, max-age=60"),
+            ..OriginAnswer::default()
+        });
+        assert_eq!(
+            lines::read(&edits).collect::<Vec<_>>(),
+            [
+                ("vary", "Accept-Encoding, Host"),
+                ("cache-control", "private, max-age=60"),
+                ("cdn-cache-control", "no-store"),
+                ("cloudflare-cdn-cache-control", "no-store"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_branded_page_loses_its_length_and_validators() {
+        assert_eq!(
+            lines::read(&branded_page_edits()).collect::<Vec<_>>(),
+            [("content-length", ""), ("etag", ""), ("last-modified", "")]
+        );
+    }
+
+    #[test]
+    fn the_clients_headers_are_read_and_written_as_lines() {
+        let host = Host::parse("coach.example.com").unwrap();
+        let sent = request_lines(
+            "accept: text/html\nx-tenant-id: evil\ncookie: a=b: c\n",
+            forwarding(&host, None),
+        );
+        assert_eq!(
+            sent,
+            "accept: text/html\ncookie: a=b: c\nx-forwarded-host: coach.example.com\n\
+             x-forwarded-proto: https\nx-forwarded-for: 203.0.113.7\n"
+        );
     }
 
     #[test]

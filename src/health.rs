@@ -9,30 +9,16 @@
 //! token, which says nothing of the anon key.
 //!
 //! A deep check is a real PostgREST round trip, and anyone may ask for one. So an isolate runs
-//! at most one per [`DEEP_CHECK_INTERVAL_MS`]: repeated and concurrent checks share the last
-//! result, and the answer says how old that result is. Load on the database from health checks
-//! is then bounded by the number of isolates, not by the number of callers.
+//! at most one per [`DEEP_CHECK_INTERVAL_MS`](tenant_common::DEEP_CHECK_INTERVAL_MS): repeated
+//! and concurrent checks share the last result, and the answer says how old that result is.
+//! Load on the database from health checks is then bounded by the number of isolates, not by
+//! the number of callers.
 
 use crate::error::UpstreamError;
 use tenant_common::{write_seen, Condition, Seen};
 
-/// The shortest time between two deep checks that reach PostgREST, per isolate.
-pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
-
 /// The last deep check: when it ran and what PostgREST answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeepCheck {
-    pub checked_at_ms: u64,
-    pub result: Result<(), UpstreamError>,
-}
-
-impl DeepCheck {
-    /// How old this check is at `now_ms` (in ms), if it is young enough to share.
-    pub fn shareable_age(&self, now_ms: u64) -> Option<u64> {
-        let age = now_ms.saturating_sub(self.checked_at_ms);
-        (age < DEEP_CHECK_INTERVAL_MS).then_some(age)
-    }
-}
+pub type DeepCheck = tenant_common::DeepCheck<Result<(), UpstreamError>>;
 
 /// What a read of the tenant directory found that failed with `error`, or did not (`None`).
 pub fn found(error: Option<&UpstreamError>) -> Condition {
@@ -121,17 +107,5 @@ mod tests {
                 "no setting unless misconfigured"
             );
         }
-    }
-
-    #[test]
-    fn a_check_is_shared_for_one_interval() {
-        let check = DeepCheck {
-            checked_at_ms: 10_000,
-            result: Ok(()),
-        };
-        assert_eq!(check.shareable_age(10_000), Some(0));
-        assert_eq!(check.shareable_age(10_999), Some(999));
-        assert_eq!(check.shareable_age(11_000), None);
-        assert_eq!(check.shareable_age(9_000), Some(0), "a clock step back");
     }
 }

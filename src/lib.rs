@@ -15,14 +15,15 @@
 
 mod brand;
 mod cache;
+mod challenge;
 mod config;
-mod domain;
 mod error;
 mod event;
 mod feed;
 mod forward;
 mod health;
 mod key;
+mod lines;
 mod memory;
 pub mod preflight;
 mod purge;
@@ -30,7 +31,7 @@ mod render;
 mod reply;
 mod reserved;
 mod route;
-pub mod signature;
+mod signature;
 mod site;
 mod tenant;
 mod url;
@@ -38,7 +39,10 @@ mod url;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
+// What each step of a cache hit costs, measured natively: an ignored test kept beside the
+// benchmark it feeds (bench/README.md).
 #[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "../bench/costs.rs"]
 mod costs;
 
 // The crate's whole public surface: the router, for the property tests (tests/fuzz_parsers.rs).

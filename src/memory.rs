@@ -1,7 +1,7 @@
 //! The in-isolate memory tier of the tenant cache.
 //!
-//! A bounded map from lookup key to [`Answer`], evicting the least recently used key. A tenant is
-//! stored once (one `Rc<Answer>`) and reachable by each of its keys, so a lookup by slug warms the
+//! A bounded map from lookup key to [`Entry`], evicting the least recently used key. A tenant is
+//! stored once (one `Rc<Entry>`) and reachable by each of its keys, so a lookup by slug warms the
 //! lookups by domain and id. It lives as long as the isolate, shared by the requests it serves.
 //!
 //! When the change feed reports a change, a tenant's keys are marked changed rather than
@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::cache::{Answer, REFRESH_BACKOFF_MS};
+use crate::cache::{Entry, REFRESH_BACKOFF_MS};
 use crate::feed::Applied;
 use crate::key::Lookup;
 
@@ -20,7 +20,7 @@ use crate::key::Lookup;
 /// whether the change feed reported its tenant changed.
 #[derive(Debug)]
 struct Slot {
-    answer: Rc<Answer>,
+    entry: Rc<Entry>,
     used: u64,
     retry_refresh_at_ms: u64,
     changed: bool,
@@ -29,7 +29,7 @@ struct Slot {
 /// What memory holds for a key.
 #[derive(Debug, Clone)]
 pub struct Held {
-    pub answer: Rc<Answer>,
+    pub entry: Rc<Entry>,
     /// The change feed reported a change of its tenant after it was fetched.
     pub changed: bool,
 }
@@ -76,7 +76,7 @@ impl Memory {
         let slot = self.slots.get_mut(lookup)?;
         slot.used = self.clock;
         Some(Held {
-            answer: slot.answer.clone(),
+            entry: slot.entry.clone(),
             changed: slot.changed,
         })
     }
@@ -87,12 +87,12 @@ impl Memory {
     }
 
     /// Stores the answer to `lookup` under its key and, for a tenant, under every key of the
-    /// tenant, all sharing one `Rc<Answer>`.
-    pub fn put(&mut self, lookup: &Lookup, answer: Rc<Answer>) {
-        for key in answer.keys(lookup) {
+    /// tenant, all sharing one `Rc<Entry>`.
+    pub fn put(&mut self, lookup: &Lookup, entry: Rc<Entry>) {
+        for key in entry.keys(lookup) {
             self.clock += 1;
             let slot = Slot {
-                answer: answer.clone(),
+                entry: entry.clone(),
                 used: self.clock,
                 retry_refresh_at_ms: 0,
                 changed: false,
@@ -108,13 +108,13 @@ impl Memory {
     /// key or any other key holding the same answer: a tenant asked for by slug and by domain
     /// at the moment it goes stale is refreshed once, not once per key.
     pub fn claim_refresh(&mut self, lookup: &Lookup, now_ms: u64) -> bool {
-        let answer = match self.slots.get(lookup) {
-            Some(slot) if slot.retry_refresh_at_ms <= now_ms => slot.answer.clone(),
+        let entry = match self.slots.get(lookup) {
+            Some(slot) if slot.retry_refresh_at_ms <= now_ms => slot.entry.clone(),
             _ => return false,
         };
-        for key in answer.keys(lookup) {
+        for key in entry.keys(lookup) {
             if let Some(slot) = self.slots.get_mut(&key) {
-                if Rc::ptr_eq(&slot.answer, &answer) {
+                if Rc::ptr_eq(&slot.entry, &entry) {
                     slot.retry_refresh_at_ms = now_ms + REFRESH_BACKOFF_MS;
                 }
             }
@@ -126,7 +126,7 @@ impl Memory {
     /// dropped.
     pub fn purge(&mut self, lookup: &Lookup) -> Vec<Lookup> {
         let keys = match self.slots.get(lookup) {
-            Some(slot) => slot.answer.keys(lookup),
+            Some(slot) => slot.entry.keys(lookup),
             None => vec![lookup.clone()],
         };
         keys.into_iter()
@@ -141,8 +141,8 @@ impl Memory {
     pub fn apply_changes(&mut self, applied: &Applied) -> usize {
         let mut touched = 0;
         self.slots.retain(|_, slot| {
-            let fetched = slot.answer.fetched_at_ms;
-            let changed_at = match slot.answer.hash() {
+            let fetched = slot.entry.fetched_at_ms;
+            let changed_at = match slot.entry.hash() {
                 Some(tenant) => applied.tenants.get(tenant).copied(),
                 None => applied.newest_ms,
             };
@@ -151,7 +151,7 @@ impl Memory {
             }
             touched += 1;
             slot.changed = true;
-            slot.answer.tenant.is_some()
+            slot.entry.tenant.is_some()
         });
         touched
     }
@@ -193,8 +193,8 @@ mod tests {
             ))
             .unwrap();
         assert!(
-            Rc::ptr_eq(&by_domain.answer, &by_id.answer),
-            "one answer shared by all keys"
+            Rc::ptr_eq(&by_domain.entry, &by_id.entry),
+            "one entry shared by all keys"
         );
         assert_eq!(m.len(), 3);
     }
@@ -255,12 +255,12 @@ mod tests {
         m.put(&slug("other"), Rc::new(found("other", 0)));
         let by_domain = Lookup::Domain(Host::parse_domain("coach.acme.com").unwrap());
         assert!(m.claim_refresh(&slug("acme"), 100));
-        assert!(!m.claim_refresh(&by_domain, 100), "the same answer");
-        assert!(m.claim_refresh(&slug("other"), 100), "another answer");
+        assert!(!m.claim_refresh(&by_domain, 100), "the same entry");
+        assert!(m.claim_refresh(&slug("other"), 100), "another entry");
         m.put(&by_domain, Rc::new(found("acme", 50)));
         assert!(
             m.claim_refresh(&slug("acme"), 100),
-            "a new answer starts without a claim"
+            "a new entry starts without a claim"
         );
     }
 
@@ -300,7 +300,7 @@ mod tests {
         m.put(&slug("acme"), Rc::new(found("acme", 6_000)));
         assert!(
             !m.get(&by_domain).unwrap().changed,
-            "a new answer clears the mark"
+            "a new entry clears the mark"
         );
     }
 }

@@ -11,29 +11,18 @@
 
 use std::collections::BTreeMap;
 
-use tenant_common::preflight::{check, Report, Setting};
+use tenant_common::preflight::{
+    check, Report, Setting, PLATFORM_DOMAIN, SUPABASE_ANON_KEY, SUPABASE_URL,
+};
 
 use crate::config::Config;
-use crate::error::Error;
 
 /// The resolver's settings a deploy needs beyond what the Worker needs to start: without
 /// `PLATFORM_DOMAIN` no subdomain resolves, without `ORIGIN_URL` nothing is forwarded, without
 /// `ORIGIN_SIGNING_SECRET` the app cannot trust what is.
 pub const RESOLVER: &[Setting] = &[
-    Setting {
-        name: "SUPABASE_URL",
-        secret: false,
-        required: true,
-        or: Some("SUPABASE_REST_URL"),
-        stand_in: "https://preflight.supabase.co",
-    },
-    Setting {
-        name: "PLATFORM_DOMAIN",
-        secret: false,
-        required: true,
-        or: None,
-        stand_in: "coachplatform.com",
-    },
+    SUPABASE_URL,
+    PLATFORM_DOMAIN,
     Setting {
         name: "ORIGIN_URL",
         secret: false,
@@ -41,13 +30,7 @@ pub const RESOLVER: &[Setting] = &[
         or: None,
         stand_in: "https://app.coachplatform.com",
     },
-    Setting {
-        name: "SUPABASE_ANON_KEY",
-        secret: true,
-        required: true,
-        or: None,
-        stand_in: "sb_publishable_preflight",
-    },
+    SUPABASE_ANON_KEY,
     Setting {
         name: "ORIGIN_SIGNING_SECRET",
         secret: true,
@@ -66,16 +49,9 @@ pub const RESOLVER: &[Setting] = &[
 
 /// The resolver's preflight (see [`check`]).
 pub fn resolver(vars: &BTreeMap<String, String>, secrets: Option<&[String]>) -> Report {
-    check(
-        RESOLVER,
-        vars,
-        secrets,
-        &|get| match Config::from_lookup(get) {
-            Ok(_) => Ok(()),
-            Err(Error::Misconfigured { setting, problem }) => Err((setting, problem.to_string())),
-            Err(other) => Err(("?", other.message())),
-        },
-    )
+    check(RESOLVER, vars, secrets, &|get| {
+        Config::from_lookup(get).map(drop)
+    })
 }
 
 #[cfg(test)]

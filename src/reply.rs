@@ -108,8 +108,25 @@ pub enum Scope {
     Public,
     /// Depends on the Host (`brand.json`, redirects, forwarded pages). A shared cache that keys
     /// by path alone would hand one tenant's answer to another, so shared caches must not
-    /// store it: `Cache-Control: private`, `CDN-Cache-Control: no-store`, `Vary: Host`.
+    /// store it: it carries [`host_bound_headers`].
     HostBound,
+}
+
+/// The headers of every host-bound answer, the Worker's own and the origin's it forwards: the
+/// one place the rule "a host-bound answer is never kept by a shared cache" is written.
+/// `Vary` naming `Host` (for any cache that keys by URL without it), a `private`
+/// `Cache-Control` for the browser (the caller makes it: `CacheControl::value`,
+/// `forward::private_cache_control`), and `no-store` for the CDNs that read their own header
+/// first: `CDN-Cache-Control` (RFC 9213, every CDN) and `Cloudflare-CDN-Cache-Control`
+/// (Cloudflare's alone, which it reads before the other two:
+/// <https://developers.cloudflare.com/cache/concepts/cdn-cache-control/>).
+pub fn host_bound_headers(vary: Text, cache_control: Text) -> [(&'static str, Text); 4] {
+    [
+        ("vary", vary),
+        ("cache-control", cache_control),
+        ("cdn-cache-control", Text::Static("no-store")),
+        ("cloudflare-cdn-cache-control", Text::Static("no-store")),
+    ]
 }
 
 impl Reply {
@@ -133,8 +150,9 @@ impl Reply {
     /// The error contract: `{"error":{"code","message"}}`, never cached, with `Retry-After` on
     /// 503 and `Allow` on 405.
     pub fn error(error: &Error) -> Reply {
+        let described = error.describe();
         let mut reply =
-            Reply::json(error.status(), error.body()).header("cache-control", "no-store");
+            Reply::json(described.status, described.body()).header("cache-control", "no-store");
         match error {
             Error::UpstreamUnavailable(_) => {
                 reply = reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string());
@@ -199,10 +217,12 @@ impl Reply {
         };
         let mut reply = Reply::readable(status, asset.content_type(), body);
         reply.headers.push(("etag", Text::Shared(tag)));
-        reply.headers.push(("cache-control", cache_control));
         match scope {
-            Scope::Public => reply,
-            Scope::HostBound => reply.host_bound(),
+            Scope::Public => {
+                reply.headers.push(("cache-control", cache_control));
+                reply
+            }
+            Scope::HostBound => reply.host_bound(cache_control),
         }
     }
 
@@ -251,8 +271,7 @@ impl Reply {
             body: Text::Static(""),
         }
         .header("location", location)
-        .header("cache-control", "private, max-age=60")
-        .host_bound()
+        .host_bound(Text::Static("private, max-age=60"))
     }
 
     /// Cloudflare's HTTP ownership check of a custom hostname: its token as plain text, kept by
@@ -266,10 +285,13 @@ impl Reply {
         .header("cache-control", "no-store")
     }
 
-    /// Marks an answer that depends on the Host so shared caches do not store it.
-    fn host_bound(self) -> Reply {
-        self.header("cdn-cache-control", "no-store")
-            .header("vary", "Host")
+    /// Marks an answer that depends on the Host so shared caches do not store it: the
+    /// [`host_bound_headers`] with `Vary: Host` and `cache_control` (`private`). The answer
+    /// has none of them yet.
+    fn host_bound(mut self, cache_control: Text) -> Reply {
+        let headers = host_bound_headers(Text::Static("Host"), cache_control);
+        self.headers.extend(headers);
+        self
     }
 
     /// Adds (or replaces) a header.
@@ -285,8 +307,8 @@ impl Reply {
         self
     }
 
-    /// The headers as lines of `name: value\n`, the form the glue hands to the runtime in one
-    /// call (one string instead of one call per header).
+    /// The headers in the [`lines`](crate::lines) format, the form the glue hands to the
+    /// runtime in one call (one string instead of one call per header).
     pub fn header_lines(&self) -> String {
         let len = self
             .headers
@@ -295,10 +317,7 @@ impl Reply {
             .sum();
         let mut lines = String::with_capacity(len);
         for (name, value) in &self.headers {
-            lines.push_str(name);
-            lines.push_str(": ");
-            lines.push_str(value);
-            lines.push('\n');
+            crate::lines::write(&mut lines, name, value);
         }
         lines
     }
@@ -506,8 +525,19 @@ mod tests {
         ] {
             assert!(r.get("cache-control").unwrap().starts_with("private"));
             assert_eq!(r.get("cdn-cache-control"), Some("no-store"));
+            assert_eq!(r.get("cloudflare-cdn-cache-control"), Some("no-store"));
             assert_eq!(r.get("vary"), Some("Host"));
         }
+    }
+
+    #[test]
+    fn a_host_bound_answer_has_each_header_once() {
+        let r = Reply::redirect("https://a.example/".into(), "GET");
+        let mut names: Vec<&str> = r.headers.iter().map(|(n, _)| *n).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "{names:?}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Tenant rows as PostgREST returns them, and the JSON shapes the Worker serves.
+//! Tenant rows as PostgREST returns them, the JSON shapes the Worker serves, and the [`Tenant`]
+//! the cache keeps of a row.
 //!
 //! The anon key can read only the public columns; PostgREST writes them as the public tenant
 //! JSON ([`PUBLIC_SELECT`]), camelCase as frontends consume it, and [`TenantRow`] checks that it
@@ -6,9 +7,17 @@
 //! `/_tenant/me`, is written by PostgREST itself ([`PROFILE_SELECT`]) and only checked here
 //! ([`active_profile`]).
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use crate::brand::Members;
 use crate::error::UpstreamError;
-use tenant_common::{Slug, TenantId};
+use crate::feed::TenantHash;
+use crate::key::Lookup;
+use crate::render::Rendered;
+use crate::reply::etag;
+use crate::route::Asset;
+use tenant_common::{Host, Slug, TenantId};
 
 /// The `select` of a tenant's public row: the columns of `tenant_profiles` the anon key may
 /// select, named as the public tenant JSON names them, so that PostgREST writes that JSON,
@@ -82,6 +91,77 @@ impl TenantRow {
             custom_domain,
             json: body.trim().to_string(),
         })
+    }
+}
+
+/// A tenant as the cache keeps it: its keys, its public JSON already serialised with its ETag,
+/// and the hash the change feed names it by. Everything derived is computed once, when the
+/// tenant enters the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub slug: Slug,
+    /// Its primary custom domain (`custom_domain`), if it has one: where its other domains
+    /// redirect.
+    pub primary: Option<Host>,
+    /// The public tenant JSON served by every public route.
+    pub json: Rc<str>,
+    /// The strong ETag of `json`.
+    pub etag: Rc<str>,
+    /// The SHA-256 of `id`, as the change feed names the tenant.
+    pub hash: TenantHash,
+    /// Its branding written out, on first use.
+    rendered: OnceCell<Rendered>,
+}
+
+impl Tenant {
+    pub fn new(id: TenantId, slug: Slug, primary: Option<Host>, json: String) -> Tenant {
+        Tenant {
+            hash: TenantHash::of(id.as_str()),
+            etag: etag(&json).into(),
+            id,
+            slug,
+            primary,
+            json: json.into(),
+            rendered: OnceCell::new(),
+        }
+    }
+
+    /// The body and ETag of one of its host-bound answers.
+    pub fn asset(&self, asset: Asset) -> (Rc<str>, Rc<str>) {
+        let (body, tag) = match asset {
+            Asset::Json => (&self.json, &self.etag),
+            Asset::Css => (&self.rendered().css, &self.rendered().css_etag),
+            Asset::Manifest => (&self.rendered().manifest, &self.rendered().manifest_etag),
+        };
+        (body.clone(), tag.clone())
+    }
+
+    /// Its `brand.css`, manifest and injected `<head>` block, rendered the first time they are
+    /// asked for and kept as long as the tenant.
+    pub fn rendered(&self) -> &Rendered {
+        self.rendered
+            .get_or_init(|| Rendered::for_tenant(&self.json))
+    }
+
+    /// The tenant a row describes (already checked by `TenantRow::from_json`), or `None` if its id
+    /// or slug is not one.
+    pub fn of(row: &TenantRow) -> Option<Tenant> {
+        Some(Tenant::new(
+            TenantId::parse(&row.id).ok()?,
+            Slug::parse(&row.slug).ok()?,
+            row.custom_domain
+                .as_deref()
+                .and_then(|d| Host::parse_domain(d).ok()),
+            row.json.clone(),
+        ))
+    }
+
+    /// Every key this tenant is reachable by: slug, id and primary domain.
+    pub fn keys(&self) -> Vec<Lookup> {
+        let mut keys = vec![Lookup::Slug(self.slug.clone()), Lookup::Id(self.id.clone())];
+        keys.extend(self.primary.clone().map(Lookup::Domain));
+        keys
     }
 }
 

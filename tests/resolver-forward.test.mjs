@@ -23,11 +23,19 @@ const PLATFORM = 'coachplatform.test';
 
 /** Where the origin answers with a body and a Cache-Control of its choosing. */
 const CACHEABLE_ICON = '/favicon.ico';
+/** Where the origin reads the request and never answers. */
+const NEVER_ANSWERS = '/reports/never';
+/** Where the origin sends its headers at once and the rest of its body after ORIGIN_TIMEOUT_MS. */
+const SLOW_BODY = '/reports/slow';
+/** The Worker's ORIGIN_TIMEOUT_MS here: short, so a test can wait it out. */
+const ORIGIN_TIMEOUT_MS = 1000;
 
 let origin;
 let stack;
 let call;
 let lwm; // Leading with Meaning
+/** Resolves when the request the origin is not answering is closed by the Worker. */
+let unanswered;
 before(async () => {
   origin = await startOrigin({
     routes: {
@@ -35,9 +43,17 @@ before(async () => {
         res.writeHead(200, { 'content-type': 'image/x-icon', 'cache-control': 'public, max-age=86400, s-maxage=604800' });
         res.end(`icon of ${req.headers['x-tenant-slug'] ?? 'the platform'}`);
       },
+      [NEVER_ANSWERS]: (req, res) => {
+        unanswered = new Promise((resolve) => res.on('close', resolve));
+      },
+      [SLOW_BODY]: (req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('begun, ');
+        setTimeout(() => res.end('ended'), ORIGIN_TIMEOUT_MS * 1.5);
+      },
     },
   });
-  stack = await startStack({ vars: { PLATFORM_DOMAIN: PLATFORM, ORIGIN_URL: origin.url } });
+  stack = await startStack({ vars: { PLATFORM_DOMAIN: PLATFORM, ORIGIN_URL: origin.url, ORIGIN_TIMEOUT_MS: `${ORIGIN_TIMEOUT_MS}` } });
   call = client(stack.worker.url);
   lwm = leadingWithMeaning(stack);
 });
@@ -271,6 +287,27 @@ test('forwarded answers are never stored by a shared cache under a key without t
     assert.equal(res.status, 200, `${host}: ${res.body}`);
     assertHostBound(res);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The origin's timeout (ORIGIN_TIMEOUT_MS)
+
+test('an origin that does not answer within ORIGIN_TIMEOUT_MS is 504 origin_timeout, and the request to it is aborted', async () => {
+  unanswered = undefined;
+  const started = Date.now();
+  const { res, seen } = await through(NEVER_ANSWERS, { method: 'POST', host: TENANTS.northstar.domain, body: 'a form' });
+  const took = Date.now() - started;
+  assertError(res, 504, 'origin_timeout');
+  assert.equal(seen.length, 1, 'the request reached the origin');
+  assert.ok(took >= ORIGIN_TIMEOUT_MS && took < ORIGIN_TIMEOUT_MS + 3000, `answered after ${took} ms`);
+  const closed = await Promise.race([unanswered.then(() => true), new Promise((resolve) => setTimeout(resolve, 3000, false))]);
+  assert.ok(closed, "the Worker's request to the origin is closed, not left open");
+});
+
+test('the timeout ends with the headers: a body that takes longer streams through whole', async () => {
+  const { res } = await through(SLOW_BODY, { host: TENANTS.northstar.domain });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.body, 'begun, ended');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 //! The one error type of the control plane and its mapping to the HTTP error contract.
 //!
-//! The body is the resolver's: `{"error":{"code":"…","message":"…"}}`. [`Error::status`],
-//! [`Error::code`] and [`Error::message`] are the only place a failure becomes HTTP. What
-//! PostgREST or Cloudflare said is kept in [`UpstreamError`] for the log and never shown to a
-//! coach; the one exception is the database's validation message of a refused hostname.
+//! The body is the resolver's: `{"error":{"code":"…","message":"…"}}`
+//! ([`tenant_common::envelope`]). [`Error::describe`] is the only place a failure becomes HTTP,
+//! each variant's status, code and message declared together. What PostgREST or Cloudflare said
+//! is kept in [`UpstreamError`] for the log and never shown to a coach; the one exception is the
+//! database's validation message of a refused hostname.
 
 use std::fmt;
 
-use tenant_common::{Misconfigured, TooLarge};
+use tenant_common::Description;
 
 /// Longest piece of client input (or validation message) echoed back; the rest is cut.
 const ECHO_LIMIT: usize = 200;
@@ -222,87 +223,69 @@ impl Error {
         }
     }
 
-    /// The HTTP status of this error.
-    pub fn status(&self) -> u16 {
+    /// What the caller sees of this error: its status, code and message, declared together for
+    /// each variant. The message is never an upstream's body.
+    pub fn describe(&self) -> Description {
         match self {
-            Error::InvalidDomain { .. }
-            | Error::InvalidId { .. }
-            | Error::InvalidBody { .. }
-            | Error::TooManyDomains => 400,
-            Error::Unauthorized { .. } => 401,
-            Error::NotOwner | Error::TenantInactive => 403,
-            Error::DomainNotFound | Error::RouteNotFound | Error::NotEnabled { .. } => 404,
-            Error::MethodNotAllowed { .. } => 405,
-            Error::DomainTaken | Error::DomainNotActive => 409,
-            Error::PayloadTooLarge { .. } => 413,
-            Error::RateLimited { .. } => 429,
-            Error::Misconfigured { .. } => 500,
-            Error::UpstreamUnavailable(_) | Error::NotReady => 503,
-        }
-    }
-
-    /// The stable, machine-readable code callers switch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidDomain { .. } => "invalid_domain",
-            Error::InvalidId { .. } => "invalid_id",
-            Error::InvalidBody { .. } => "invalid_body",
-            Error::PayloadTooLarge { .. } => "payload_too_large",
-            Error::Unauthorized { .. } => "unauthorized",
-            Error::NotOwner => "not_owner",
-            Error::DomainNotFound => "domain_not_found",
-            Error::DomainTaken => "domain_taken",
-            Error::TooManyDomains => "too_many_domains",
-            Error::DomainNotActive => "domain_not_active",
-            Error::TenantInactive => "tenant_inactive",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::NotReady => "not_ready",
-            Error::RouteNotFound => "not_found",
-            Error::MethodNotAllowed { .. } => "method_not_allowed",
-            Error::NotEnabled { .. } => "not_enabled",
-            Error::Misconfigured { .. } => "misconfigured",
-            Error::UpstreamUnavailable(_) => "upstream_unavailable",
-        }
-    }
-
-    /// A human-readable message. Never an upstream's body.
-    pub fn message(&self) -> String {
-        match self {
-            Error::InvalidDomain { message } | Error::InvalidId { message } => cut(message),
-            Error::InvalidBody { expected } => format!("invalid request: expected {expected}"),
-            Error::PayloadTooLarge { limit } => {
-                format!("request body too large: at most {limit} bytes")
+            Error::InvalidDomain { message } => {
+                Description::new(400, "invalid_domain", cut(message))
             }
-            Error::Unauthorized { expected } => format!("{expected} is required"),
-            Error::NotOwner => "you do not own this tenant".into(),
-            Error::DomainNotFound => "this tenant has no such domain".into(),
-            Error::DomainTaken => "this tenant already has this domain".into(),
-            Error::TooManyDomains => "this tenant has as many domains as it may have".into(),
-            Error::DomainNotActive => "only an active domain can be the primary".into(),
-            Error::TenantInactive => "this tenant is not active: it cannot add domains".into(),
-            Error::RateLimited { retry_after_s } => format!(
-                "too many domain changes for this tenant: try again in {retry_after_s} seconds"
+            Error::InvalidId { message } => Description::new(400, "invalid_id", cut(message)),
+            Error::InvalidBody { expected } => Description::new(
+                400,
+                "invalid_body",
+                format!("invalid request: expected {expected}"),
             ),
-            Error::NotReady => "custom domains are not available yet: the control plane's cron \
-                has not told the database which hostnames are the platform's (it does on every \
-                run: check that its Cron Trigger runs)"
-                .into(),
-            Error::RouteNotFound => "no such route".into(),
-            Error::MethodNotAllowed { allow } => format!("method not allowed: use {allow}"),
-            Error::NotEnabled { setting } => format!("this route is off: {setting} is not set"),
+            Error::PayloadTooLarge { limit } => Description::too_large(*limit),
+            Error::Unauthorized { expected } => Description::unauthorized(expected),
+            Error::NotOwner => Description::new(403, "not_owner", "you do not own this tenant"),
+            Error::DomainNotFound => {
+                Description::new(404, "domain_not_found", "this tenant has no such domain")
+            }
+            Error::DomainTaken => {
+                Description::new(409, "domain_taken", "this tenant already has this domain")
+            }
+            Error::TooManyDomains => Description::new(
+                400,
+                "too_many_domains",
+                "this tenant has as many domains as it may have",
+            ),
+            Error::DomainNotActive => Description::new(
+                409,
+                "domain_not_active",
+                "only an active domain can be the primary",
+            ),
+            Error::TenantInactive => Description::new(
+                403,
+                "tenant_inactive",
+                "this tenant is not active: it cannot add domains",
+            ),
+            Error::RateLimited { retry_after_s } => Description::new(
+                429,
+                "rate_limited",
+                format!(
+                    "too many domain changes for this tenant: try again in {retry_after_s} seconds"
+                ),
+            ),
+            Error::NotReady => Description::new(
+                503,
+                "not_ready",
+                "custom domains are not available yet: the control plane's cron has not told \
+                the database which hostnames are the platform's (it does on every run: check \
+                that its Cron Trigger runs)",
+            ),
+            Error::RouteNotFound => Description::new(404, "not_found", "no such route"),
+            Error::MethodNotAllowed { allow } => Description::method_not_allowed(allow),
+            Error::NotEnabled { setting } => Description::not_enabled(setting),
             Error::Misconfigured { setting, problem } => {
-                format!("the control plane is misconfigured: {setting} {problem}")
+                Description::misconfigured("control plane", setting, problem)
             }
-            Error::UpstreamUnavailable(_) => {
-                "the domain service is unavailable, retry later".into()
-            }
+            Error::UpstreamUnavailable(_) => Description::new(
+                503,
+                "upstream_unavailable",
+                "the domain service is unavailable, retry later",
+            ),
         }
-    }
-
-    /// The JSON error body of the HTTP contract.
-    pub fn body(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code(), "message": self.message() } })
-            .to_string()
     }
 }
 
@@ -331,38 +314,9 @@ impl From<tenant_common::Invalid> for Error {
     }
 }
 
-impl From<tenant_common::NoUserToken> for Error {
-    fn from(_: tenant_common::NoUserToken) -> Self {
-        Error::user_unauthorized()
-    }
-}
-
-impl From<TooLarge> for Error {
-    fn from(TooLarge { limit }: TooLarge) -> Self {
-        Error::PayloadTooLarge { limit }
-    }
-}
-
-impl From<Misconfigured> for Error {
-    fn from(Misconfigured { setting, problem }: Misconfigured) -> Self {
-        Error::Misconfigured { setting, problem }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::UpstreamUnavailable(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// What every Worker's error has: `status()`, `code()`, `message()` and `body()` read from
+// `describe()`, `From` the shared refusals, the preflight's reading, `Display` and `source()`.
+tenant_common::worker_error!(Error);
 
 /// An upstream failing is `upstream_unavailable`; an answer that names a wrong setting is
 /// `misconfigured`, naming it.
@@ -433,6 +387,19 @@ mod tests {
 
     fn parsed(e: &Error) -> serde_json::Value {
         serde_json::from_str(&e.body()).unwrap()
+    }
+
+    #[test]
+    fn the_body_is_these_bytes() {
+        assert_eq!(
+            Error::NotOwner.body(),
+            r#"{"error":{"code":"not_owner","message":"you do not own this tenant"}}"#
+        );
+        let e = Error::RateLimited { retry_after_s: 60 };
+        assert_eq!(
+            e.body(),
+            r#"{"error":{"code":"rate_limited","message":"too many domain changes for this tenant: try again in 60 seconds"}}"#
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! that only a wrong setting explains is [`UpstreamError::Misconfigured`], so the check says
 //! `500 misconfigured` naming the setting; an upstream failing is `503 upstream_unavailable`.
 //! Anyone may ask for a deep check, so an isolate runs at most one per
-//! [`DEEP_CHECK_INTERVAL_MS`]: repeated and concurrent checks share the last result (as the
-//! resolver's `/_tenant/health?deep=1` does). Upstream load from health checks is then bounded
+//! [`DEEP_CHECK_INTERVAL_MS`](tenant_common::DEEP_CHECK_INTERVAL_MS): repeated and concurrent
+//! checks share the last result (as the resolver's `/_tenant/health?deep=1` does). Upstream load from health checks is then bounded
 //! by the number of isolates, not by the number of callers.
 
 use tenant_common::{write_seen, Condition, Seen};
@@ -25,26 +25,11 @@ use tenant_common::{write_seen, Condition, Seen};
 use crate::cloudflare::Verdict;
 use crate::error::{Error, Key, Service, UpstreamError};
 
-/// The shortest time between two deep checks that reach upstream, per isolate.
-pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
-
 /// What a deep check found: `Ok`, or the error it answers with.
 pub type Health = Result<(), Error>;
 
 /// The last deep check: when it ran and what it found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeepCheck {
-    pub checked_at_ms: u64,
-    pub result: Health,
-}
-
-impl DeepCheck {
-    /// How old this check is at `now_ms` (in ms), if it is young enough to share.
-    pub fn shareable_age(&self, now_ms: u64) -> Option<u64> {
-        let age = now_ms.saturating_sub(self.checked_at_ms);
-        (age < DEEP_CHECK_INTERVAL_MS).then_some(age)
-    }
-}
+pub type DeepCheck = tenant_common::DeepCheck<Health>;
 
 /// Reads PostgREST's answer to the check's read (`GET /tenant_domains?select=id&limit=1` with
 /// the secret key): a 200 with a JSON array is healthy; an answer only a wrong setting explains
@@ -209,18 +194,6 @@ mod tests {
             Err(UpstreamError::Misconfigured { setting, .. }) => Some(setting),
             _ => None,
         }
-    }
-
-    #[test]
-    fn a_check_is_shared_for_one_interval() {
-        let check = DeepCheck {
-            checked_at_ms: 10_000,
-            result: Ok(()),
-        };
-        assert_eq!(check.shareable_age(10_000), Some(0));
-        assert_eq!(check.shareable_age(10_999), Some(999));
-        assert_eq!(check.shareable_age(11_000), None);
-        assert_eq!(check.shareable_age(9_000), Some(0), "a clock step back");
     }
 
     #[test]

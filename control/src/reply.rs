@@ -85,7 +85,8 @@ impl Reply {
     /// An error of the contract, with `Allow`, `Retry-After` or `WWW-Authenticate` where they
     /// apply.
     pub fn error(error: &Error) -> Reply {
-        let reply = Reply::json(error.status(), error.body());
+        let described = error.describe();
+        let reply = Reply::json(described.status, described.body());
         match error {
             Error::MethodNotAllowed { allow } => reply.header("allow", *allow),
             Error::UpstreamUnavailable(_) | Error::NotReady => {

@@ -17,18 +17,19 @@ use worker::{Cache, Context, Response};
 
 use super::flight::{Flights, Outcome};
 use super::{feed, now_ms, store};
-use crate::cache::{Answer, CacheStatus, Freshness, Policy, Tenant};
+use crate::cache::{CacheStatus, Entry, Freshness, Policy};
 use crate::config::Config;
 use crate::error::UpstreamError;
 use crate::feed::{Applied, Tier, Vouch};
 use crate::key::Lookup;
 use crate::memory::Memory;
+use crate::tenant::Tenant;
 use tenant_common::Host;
 
 /// Synthetic Cache API keys: never a real URL, versioned so a format change starts afresh.
 const KEY_PREFIX: &str = "https://tenant-resolver.internal/v5/";
 
-type LoadResult = Outcome<(Rc<Answer>, CacheStatus)>;
+type LoadResult = Outcome<(Rc<Entry>, CacheStatus)>;
 
 /// How long a found ownership check is kept in the Cache API.
 const CHALLENGE_TTL_S: u32 = 300;
@@ -38,14 +39,14 @@ thread_local! {
     /// it lives as long as the isolate.
     static MEMORY: RefCell<Memory> = RefCell::new(Memory::new(Policy::default().memory_entries));
     /// Loads in flight, by key: concurrent misses wait for the same one.
-    static LOADS: Rc<Flights<(Rc<Answer>, CacheStatus)>> = Flights::new();
+    static LOADS: Rc<Flights<(Rc<Entry>, CacheStatus)>> = Flights::new();
     /// Reads of ownership checks in flight, by key.
     static CHALLENGES: Rc<Flights<Option<Rc<str>>>> = Flights::new();
 }
 
 /// A lookup's answer and how the cache produced it.
 pub struct Served {
-    pub answer: Rc<Answer>,
+    pub entry: Rc<Entry>,
     pub status: CacheStatus,
     pub freshness: Freshness,
 }
@@ -53,7 +54,7 @@ pub struct Served {
 impl Served {
     /// The tenant found, if any.
     pub fn tenant(&self) -> Option<&Rc<Tenant>> {
-        self.answer.tenant.as_ref()
+        self.entry.tenant.as_ref()
     }
 }
 
@@ -62,8 +63,8 @@ pub fn memory_size() -> (usize, usize) {
     MEMORY.with_borrow(|m| (m.len(), m.capacity()))
 }
 
-/// Marks in memory what the change feed says changed.
-pub fn apply_changes(applied: &Applied) {
+/// Marks in memory what the change feed says changed (`feed::sync` calls it back).
+fn apply_changes(applied: &Applied) {
     MEMORY.with_borrow_mut(|m| m.apply_changes(applied));
 }
 
@@ -75,7 +76,7 @@ pub async fn resolve(
     lookup: &Lookup,
 ) -> Result<Served, UpstreamError> {
     let now = now_ms();
-    feed::sync(config, ctx, now).await;
+    feed::sync(config, ctx, now, apply_changes).await;
     let policy = config.cache;
     let held = MEMORY.with_borrow_mut(|m| {
         if m.capacity() != policy.memory_entries {
@@ -84,16 +85,16 @@ pub async fn resolve(
         m.get(lookup)
     });
     if let Some(held) = held {
-        let answer = held.answer;
+        let entry = held.entry;
         let vouch = if held.changed {
             Vouch::Changed
         } else {
-            feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Memory)
+            feed::vouch(config, entry.fetched_at_ms, entry.hash(), Tier::Memory)
         };
-        match policy.freshness(&answer, now, vouch) {
+        match policy.freshness(&entry, now, vouch) {
             freshness @ Freshness::Fresh { .. } => {
                 return Ok(Served {
-                    answer,
+                    entry,
                     status: CacheStatus::Hit,
                     freshness,
                 });
@@ -103,13 +104,13 @@ pub async fn resolve(
                     ctx.wait_until(refresh(config.clone(), lookup.clone()));
                 }
                 return Ok(Served {
-                    answer,
+                    entry,
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
             }
             Freshness::Changed => {
-                if let Some(served) = reload_changed(config, ctx, lookup, &answer).await {
+                if let Some(served) = reload_changed(config, ctx, lookup, &entry).await {
                     return Ok(served);
                 }
             }
@@ -117,9 +118,9 @@ pub async fn resolve(
         }
     }
     let (leader, result) = load_once(config, lookup).await;
-    let (answer, status) = result?;
-    share(config, ctx, lookup, leader, &answer, status);
-    Ok(served(config, answer, status))
+    let (entry, status) = result?;
+    share(config, ctx, lookup, leader, &entry, status);
+    Ok(served(config, entry, status))
 }
 
 /// The body of Cloudflare's ownership check of `host` at `path`, if any. Read from PostgREST
@@ -169,20 +170,20 @@ fn share(
     ctx: &Context,
     lookup: &Lookup,
     leader: bool,
-    answer: &Rc<Answer>,
+    entry: &Rc<Entry>,
     status: CacheStatus,
 ) {
     if leader && status == CacheStatus::Miss {
-        ctx.wait_until(put_shared(config.clone(), lookup.clone(), answer.clone()));
+        ctx.wait_until(put_shared(config.clone(), lookup.clone(), entry.clone()));
     }
 }
 
 /// A loaded answer as served, with what it is worth now.
-fn served(config: &Config, answer: Rc<Answer>, status: CacheStatus) -> Served {
-    let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Memory);
+fn served(config: &Config, entry: Rc<Entry>, status: CacheStatus) -> Served {
+    let vouch = feed::vouch(config, entry.fetched_at_ms, entry.hash(), Tier::Memory);
     Served {
-        freshness: config.cache.freshness(&answer, now_ms(), vouch),
-        answer,
+        freshness: config.cache.freshness(&entry, now_ms(), vouch),
+        entry,
         status,
     }
 }
@@ -196,33 +197,33 @@ async fn reload_changed(
     config: &Rc<Config>,
     ctx: &Context,
     lookup: &Lookup,
-    old: &Rc<Answer>,
+    old: &Rc<Entry>,
 ) -> Option<Served> {
     let by_id = Lookup::Id(old.tenant.as_ref()?.id.clone());
     let known = MEMORY
         .with_borrow_mut(|m| m.get(&by_id))
         .filter(|held| !held.changed);
-    let (answer, status) = match known {
-        Some(held) => (held.answer, CacheStatus::Hit),
+    let (entry, status) = match known {
+        Some(held) => (held.entry, CacheStatus::Hit),
         None => match load_once(config, &by_id).await {
-            (leader, Ok((answer, status))) => {
-                share(config, ctx, &by_id, leader, &answer, status);
-                (answer, status)
+            (leader, Ok((entry, status))) => {
+                share(config, ctx, &by_id, leader, &entry, status);
+                (entry, status)
             }
             (_, Err(error)) => {
                 worker::console_error!(
                     "re-reading changed {lookup} failed, serving stale: {error}"
                 );
                 return Some(Served {
-                    answer: old.clone(),
+                    entry: old.clone(),
                     status: CacheStatus::Stale,
                     freshness: Freshness::Stale,
                 });
             }
         },
     };
-    if answer.keys(&by_id).contains(lookup) {
-        return Some(served(config, answer, status));
+    if entry.keys(&by_id).contains(lookup) {
+        return Some(served(config, entry, status));
     }
     MEMORY.with_borrow_mut(|m| m.remove(lookup));
     None
@@ -267,28 +268,28 @@ async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
 /// if the policy still serves it (stale-if-error). The result goes into memory.
 async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let policy = config.cache;
-    let shared = get_shared(lookup).await.map(|answer| {
-        let vouch = feed::vouch(config, answer.fetched_at_ms, answer.hash(), Tier::Shared);
-        let freshness = policy.freshness(&answer, now_ms(), vouch);
-        (answer, freshness)
+    let shared = get_shared(lookup).await.map(|entry| {
+        let vouch = feed::vouch(config, entry.fetched_at_ms, entry.hash(), Tier::Shared);
+        let freshness = policy.freshness(&entry, now_ms(), vouch);
+        (entry, freshness)
     });
-    let (answer, status) = match shared {
-        Some((answer, Freshness::Fresh { .. })) => (answer, CacheStatus::Hit),
+    let (entry, status) = match shared {
+        Some((entry, Freshness::Fresh { .. })) => (entry, CacheStatus::Hit),
         shared => {
             let asked_at_ms = now_ms();
             match store::find(config, lookup).await {
                 Ok(row) => {
                     let tenant = row.and_then(|r| Tenant::of(&r)).map(Rc::new);
-                    let answer = Answer {
+                    let entry = Entry {
                         tenant,
                         fetched_at_ms: asked_at_ms,
                     };
-                    (Rc::new(answer), CacheStatus::Miss)
+                    (Rc::new(entry), CacheStatus::Miss)
                 }
                 Err(error) => match shared {
-                    Some((answer, freshness)) if freshness.serves_on_error() => {
+                    Some((entry, freshness)) if freshness.serves_on_error() => {
                         worker::console_error!("serving {lookup} stale: {error}");
-                        (answer, CacheStatus::Stale)
+                        (entry, CacheStatus::Stale)
                     }
                     _ => return Err(error),
                 },
@@ -299,17 +300,17 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     // refresh back-off of the answer memory already serves.
     MEMORY.with_borrow_mut(|m| {
         if status != CacheStatus::Stale || m.get(lookup).is_none() {
-            m.put(lookup, answer.clone());
+            m.put(lookup, entry.clone());
         }
     });
-    Ok((answer, status))
+    Ok((entry, status))
 }
 
 /// The background refresh of a stale memory answer; on failure the answer stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Rc<Config>, lookup: Lookup) {
     match load_once(&config, &lookup).await {
-        (true, Ok((answer, CacheStatus::Miss))) => put_shared(config, lookup, answer).await,
+        (true, Ok((entry, CacheStatus::Miss))) => put_shared(config, lookup, entry).await,
         (_, Ok(_)) => {}
         (_, Err(error)) => {
             worker::console_error!("refresh of {lookup} failed, serving stale: {error}")
@@ -318,21 +319,21 @@ async fn refresh(config: Rc<Config>, lookup: Lookup) {
 }
 
 /// The Cache API answer for `lookup`, if any and readable.
-async fn get_shared(lookup: &Lookup) -> Option<Rc<Answer>> {
+async fn get_shared(lookup: &Lookup) -> Option<Rc<Entry>> {
     let mut response = Cache::default()
         .get(format!("{KEY_PREFIX}{lookup}"), true)
         .await
         .ok()??;
     let body = response.text().await.ok()?;
-    Answer::from_text(&body).map(Rc::new)
+    Entry::from_text(&body).map(Rc::new)
 }
 
-/// Stores `answer` in the Cache API under every key it answers (`Answer::keys`), for as long as
+/// Stores `entry` in the Cache API under every key it answers (`Entry::keys`), for as long as
 /// it may be served.
-async fn put_shared(config: Rc<Config>, lookup: Lookup, answer: Rc<Answer>) {
-    let body = answer.to_text();
-    let max_age_s = config.cache.shared_lifetime_s(&answer);
-    for key in answer.keys(&lookup) {
+async fn put_shared(config: Rc<Config>, lookup: Lookup, entry: Rc<Entry>) {
+    let body = entry.to_text();
+    let max_age_s = config.cache.shared_lifetime_s(&entry);
+    for key in entry.keys(&lookup) {
         put(&format!("{KEY_PREFIX}{key}"), &body, max_age_s).await;
     }
 }

@@ -7,8 +7,9 @@ use std::rc::Rc;
 use worker::js_sys;
 
 use super::{now_ms, Incoming};
-use crate::cache::{CacheStatus, Tenant};
+use crate::cache::CacheStatus;
 use crate::event::{error_code, RequestEvent};
+use crate::tenant::Tenant;
 
 /// A request on its way through the Worker: what it asked, when it arrived, and what the
 /// handling found out so far (the route, the tenant, how the cache answered, the error code).

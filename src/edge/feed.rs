@@ -1,7 +1,8 @@
 //! The change feed's I/O: a data center reads it about once per `CHANGES_POLL_SECONDS`, and its
-//! isolates share that read through the Cache API; each isolate applies what it has not seen
-//! yet to its memory tier. The policy (when a read is due, the back-off, what a snapshot
-//! changes, what the feed says of a cached answer) is `crate::feed`.
+//! isolates share that read through the Cache API; each isolate hands what it has not seen yet
+//! to its memory tier, through the callback `edge/cache.rs` passes to [`sync`] (this module
+//! never calls the cache by name: the cache calls it). The policy (when a read is due, the
+//! back-off, what a snapshot changes, what the feed says of a cached answer) is `crate::feed`.
 //!
 //! A read runs in the background (`ctx.wait_until`). The request that finds one due, and every
 //! request arriving while it runs, wait for it at most [`WAIT_BUDGET_MS`] from its start: long
@@ -23,9 +24,9 @@ use std::time::Duration;
 
 use worker::{js_sys, Cache, Context, Delay, Response};
 
-use super::{cache, now_ms, store};
+use super::{now_ms, store};
 use crate::config::Config;
-use crate::feed::{Feed, Lease, Snapshot, TenantHash, Tier, Vouch};
+use crate::feed::{Applied, Feed, Lease, Snapshot, TenantHash, Tier, Vouch};
 use crate::reply::FeedVitals;
 
 /// Where a data center keeps its newest read of the feed (a synthetic Cache API key).
@@ -44,14 +45,19 @@ thread_local! {
     static FEED: RefCell<Feed> = RefCell::new(Feed::default());
 }
 
+/// What a read that found changes hands them to: the memory tier (`edge/cache.rs`), which
+/// calls [`sync`] and so is not called from here by name.
+pub type OnChanges = fn(&Applied);
+
 /// Brings this isolate's knowledge of the feed up to date if a read is due at `now_ms`, waiting
 /// for it (or for one already running) no longer than `feed::WAIT_BUDGET_MS` from its start.
-pub async fn sync(config: &Rc<Config>, ctx: &Context, now_ms: u64) {
+/// What the read finds changed is handed to `on_changes`.
+pub async fn sync(config: &Rc<Config>, ctx: &Context, now_ms: u64, on_changes: OnChanges) {
     if !config.cache.feed_on() {
         return;
     }
     if FEED.with_borrow_mut(|f| f.start_read(now_ms, timeout_ms(config))) {
-        ctx.wait_until(read(config.clone()));
+        ctx.wait_until(read(config.clone(), on_changes));
     }
     let Some(deadline) = FEED.with_borrow(|f| f.wait_deadline()) else {
         return;
@@ -91,12 +97,12 @@ fn timeout_ms(config: &Config) -> u64 {
 
 /// One read: the data center's snapshot if it is newer and young enough; else, unless another
 /// isolate holds the lease, PostgREST (and the snapshot is shared with the data center).
-async fn read(config: Rc<Config>) {
+async fn read(config: Rc<Config>, on_changes: OnChanges) {
     let poll_ms = u64::from(config.cache.changes_poll_s) * 1000;
     let now = now_ms();
     if let Some(snapshot) = get_shared().await {
         if FEED.with_borrow(|f| f.wants(snapshot.read_at_ms, now, poll_ms)) {
-            apply(&snapshot, poll_ms);
+            apply(&snapshot, poll_ms, on_changes);
             return;
         }
     }
@@ -111,7 +117,7 @@ async fn read(config: Rc<Config>) {
     match store::changes(&config, now).await {
         Ok((snapshot, rows)) => {
             put_shared(rows, now, config.cache.changes_poll_s).await;
-            apply(&snapshot, poll_ms);
+            apply(&snapshot, poll_ms, on_changes);
             if let Err(e) = Cache::default().delete(LEASE_KEY, true).await {
                 worker::console_error!("releasing the change feed lease failed: {e}");
             }
@@ -149,11 +155,12 @@ fn jitter() -> f64 {
     js_sys::Math::random()
 }
 
-/// Applies a snapshot to this isolate: what changed is marked in (or leaves) its memory tier.
-fn apply(snapshot: &Snapshot, poll_ms: u64) {
+/// Applies a snapshot to this isolate: what changed goes to `on_changes` (the memory tier marks
+/// it, or drops it).
+fn apply(snapshot: &Snapshot, poll_ms: u64, on_changes: OnChanges) {
     let applied = FEED.with_borrow_mut(|f| f.apply(snapshot, poll_ms, jitter()));
     if applied.newest_ms.is_some() {
-        cache::apply_changes(&applied);
+        on_changes(&applied);
     }
     if let Some(ended) = applied.ended {
         worker::console_log!(

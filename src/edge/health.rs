@@ -1,5 +1,5 @@
 //! The deep health check's I/O: at most one PostgREST round trip per isolate per
-//! [`DEEP_CHECK_INTERVAL_MS`](crate::health::DEEP_CHECK_INTERVAL_MS); concurrent and repeated
+//! [`DEEP_CHECK_INTERVAL_MS`](tenant_common::DEEP_CHECK_INTERVAL_MS); concurrent and repeated
 //! checks share the last one (the policy is `crate::health`).
 
 use std::cell::RefCell;

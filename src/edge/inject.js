@@ -42,7 +42,7 @@
 // answers arrive decompressed (fetch decodes them) and leave compressed again: the runtime
 // encodes a body by its Content-Encoding header.
 
-import { settle } from './respond.js';
+import { apply } from './forward.js';
 
 /** How much of a page is held back, at most, before the branding is placed or given up. */
 const PREFIX_LIMIT_BYTES = 256 * 1024;
@@ -85,11 +85,11 @@ function encoded(head) {
 
 /**
  * The answer with `head` at the start of its <head> and data-tenant on <html>, or unbranded;
- * its headers edited as `finish` (respond.js) edits a forwarded answer's, with `vary`,
- * `cacheControl`, and none of `drops` (comma-separated) once branded: one new response.
+ * its headers edited as `finish` (forward.js) edits a forwarded answer's, with the lines
+ * `edits` and, once branded, `brandedEdits` applied: one new response.
  */
-export function inject(response, head, slug, vary, cacheControl, drops) {
-  return brand(response, head, slug, { vary, cacheControl, drops });
+export function inject(response, head, slug, edits, brandedEdits) {
+  return brand(response, head, slug, { edits, brandedEdits });
 }
 
 async function brand(response, head, slug, edits) {
@@ -437,7 +437,7 @@ function skipName(page, i) {
  * The answer: `parts`, then (unless the origin's body ended) the rest of it, piped through
  * natively after `rest`'s pending read. Branded, or with `reason` why not, logged.
  */
-function answer(response, parts, rest, slug, reason, { vary, cacheControl, drops }) {
+function answer(response, parts, rest, slug, reason, { edits, brandedEdits }) {
   const headers = new Headers(response.headers); // a fetched answer's headers are immutable
   headers.delete('content-length');
   if (reason) {
@@ -446,7 +446,8 @@ function answer(response, parts, rest, slug, reason, { vary, cacheControl, drops
   } else {
     headers.set('x-tenant-branding', 'injected');
   }
-  settle(headers, !reason, vary, cacheControl, drops);
+  apply(headers, edits);
+  if (!reason) apply(headers, brandedEdits);
   let body = concat(parts);
   if (rest) {
     const { readable, writable } = new IdentityTransformStream();

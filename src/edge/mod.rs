@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::{event, web_sys, Context, Env, Result};
 
-use crate::cache::{CacheStatus, Tenant};
+use crate::cache::CacheStatus;
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::route_name;
@@ -29,14 +29,16 @@ use crate::purge;
 use crate::reply::{Reply, Scope, Vitals};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
+use crate::tenant::Tenant;
 use crate::url::RequestUrl;
 use tenant_common::bearer_token;
 use tenant_common::BodyLimit;
 use tenant_common::Host;
 
-#[wasm_bindgen(module = "/src/edge/respond.js")]
+#[wasm_bindgen(module = "/src/edge/answer.js")]
 extern "C" {
-    /// A response of `status` with `body` (copied) and the headers of `header_lines`.
+    /// A response of `status` with `body` (copied) and the headers of `header_lines` (the
+    /// `crate::lines` format).
     /// `catch`: the runtime throws on a status or header it refuses, and a JS exception that
     /// crossed into Wasm uncaught would trap the instance.
     #[wasm_bindgen(catch)]
@@ -47,8 +49,8 @@ extern "C" {
     ) -> std::result::Result<web_sys::Response, JsValue>;
 }
 
-/// What handling a request produced: an answer of our own, or the origin's.
-enum Outcome {
+/// The Worker's answer to a request: one of its own, or the origin's.
+enum Answer {
     Reply(Reply),
     Forwarded(web_sys::Response),
 }
@@ -117,13 +119,13 @@ async fn serve(
 ) -> web_sys::Response {
     let head = req.method == "HEAD";
     let reply = match handle(req, env, ctx, trace).await {
-        Ok(Outcome::Forwarded(response)) => {
+        Ok(Answer::Forwarded(response)) => {
             let _ = response
                 .headers()
                 .set("x-tenant-cache", trace.cache.as_str());
             return response;
         }
-        Ok(Outcome::Reply(reply)) => reply,
+        Ok(Answer::Reply(reply)) => reply,
         Err(error) => {
             if error.status() >= 500 {
                 worker::console_error!("{}: {error:?}", error.code());
@@ -148,7 +150,7 @@ async fn handle(
     env: &Env,
     ctx: &Context,
     trace: &mut event::Trace,
-) -> std::result::Result<Outcome, Error> {
+) -> std::result::Result<Answer, Error> {
     let config = config(env)?;
     let mut call = Call {
         config,
@@ -169,7 +171,7 @@ async fn answer(
     call: &mut Call<'_>,
     req: Incoming,
     route: Route,
-) -> std::result::Result<Outcome, Error> {
+) -> std::result::Result<Answer, Error> {
     let header = |name: &str| req.header(name);
     let reply = match route {
         Route::Health { deep } => {
@@ -179,7 +181,7 @@ async fn answer(
                     worker::console_error!("deep health: {error}");
                     let reply = Reply::error(&Error::from(error))
                         .header("age", (age_ms / 1000).to_string());
-                    return Ok(Outcome::Reply(reply));
+                    return Ok(Answer::Reply(reply));
                 }
                 Some(age_ms)
             } else {
@@ -202,7 +204,9 @@ async fn answer(
                 Asset::Json,
                 tenant.asset(Asset::Json),
                 Scope::Public,
-                call.config.cache_control(Scope::Public, served.freshness),
+                call.config
+                    .cache_control
+                    .value(Scope::Public, served.freshness),
                 header("if-none-match").as_deref(),
             )
         }
@@ -215,7 +219,8 @@ async fn answer(
                     tenant.asset(asset),
                     Scope::HostBound,
                     call.config
-                        .cache_control(Scope::HostBound, served.freshness),
+                        .cache_control
+                        .value(Scope::HostBound, served.freshness),
                     header("if-none-match").as_deref(),
                 ),
                 Resolution::Redirect(target) => {
@@ -264,16 +269,16 @@ async fn answer(
             let host = req.host()?;
             let tenant = match call.host_tenant(&host).await? {
                 Resolution::Redirect(target) => {
-                    return Ok(Outcome::Reply(Reply::redirect(
+                    return Ok(Answer::Reply(Reply::redirect(
                         req.redirect_location(&target)?,
                         &req.method,
                     )))
                 }
                 Resolution::Tenant((tenant, _), lookup) => {
-                    let primary = tenant.domain.as_ref();
+                    let primary = tenant.primary.as_ref();
                     let to_primary = call.config.redirect_to_primary;
                     if let Some(target) = page_redirect(&lookup, &host, primary, to_primary) {
-                        return Ok(Outcome::Reply(Reply::redirect(
+                        return Ok(Answer::Reply(Reply::redirect(
                             req.redirect_location(&target)?,
                             &req.method,
                         )));
@@ -305,8 +310,9 @@ async fn answer(
                 path: url.path,
                 query: url.query,
                 method: &req.method,
+                timeout_ms: call.config.origin_timeout_ms,
             };
-            return Ok(Outcome::Forwarded(
+            return Ok(Answer::Forwarded(
                 origin::forward(
                     &req.raw,
                     target,
@@ -318,7 +324,7 @@ async fn answer(
             ));
         }
     };
-    Ok(Outcome::Reply(reply))
+    Ok(Answer::Reply(reply))
 }
 
 impl Call<'_> {
@@ -361,7 +367,7 @@ impl Call<'_> {
             if let Some((tenant, _)) = self.find(&lookup).await? {
                 return Ok(Resolution::Redirect(www_target(
                     apex,
-                    tenant.domain.as_ref(),
+                    tenant.primary.as_ref(),
                 )));
             }
         }
@@ -369,19 +375,11 @@ impl Call<'_> {
     }
 }
 
-thread_local! {
-    /// Settings parsed once per isolate: an isolate's environment never changes.
-    static CONFIG: std::cell::OnceCell<std::result::Result<Rc<Config>, Error>> = const { std::cell::OnceCell::new() };
-}
-
-/// The validated settings, parsed on the isolate's first request.
+/// The validated settings, parsed on the isolate's first request (or the wrong setting found).
 fn config(env: &Env) -> std::result::Result<Rc<Config>, Error> {
-    CONFIG.with(|cell| {
-        cell.get_or_init(|| {
-            Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
-        })
-        .clone()
-    })
+    use tenant_common::SettingsCell;
+    thread_local!(static CONFIG: SettingsCell<Config, Error> = const { SettingsCell::new() });
+    CONFIG.with(|cell| cell.get_or_parse(|| Config::from_lookup(tenant_common::env_vars(env))))
 }
 
 /// The runtime's clock, in ms since the epoch.

@@ -11,8 +11,10 @@
 //! answer (it does for static file extensions by default) it would hand one tenant's page to
 //! another. With `cache: "no-store"` the runtime neither looks in nor adds to that cache
 //! (<https://developers.cloudflare.com/changelog/2024-11-11-cache-no-store/>).
-
-use std::fmt::Write;
+//!
+//! The origin has `ORIGIN_TIMEOUT_MS` to send its answer's headers: `forward.js` aborts the
+//! request then (its body stream with it, which a race in Rust would leave to the runtime),
+//! and the client gets `504 origin_timeout`. The body then streams for as long as it takes.
 
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
@@ -21,39 +23,41 @@ use worker::{js_sys, web_sys};
 
 use crate::error::Error;
 use crate::forward::{
-    forwarded_headers, injects, private_cache_control, request_target, target_url, vary_with_host,
-    Forwarding, REWRITTEN_PAGE_DROPS,
+    answer_edits, branded_page_edits, injects, request_lines, request_target, target_url,
+    Forwarding, OriginAnswer,
 };
 use crate::signature::{self, Signed};
 
 #[wasm_bindgen(module = "/src/edge/inject.js")]
 extern "C" {
     /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
-    /// streamed; or, when the page cannot be branded, the page unbranded and whole; with
-    /// `finish`'s header edits. Resolves once that is decided, with `X-Tenant-Branding` saying
-    /// which. `catch`: a JS exception that crossed into Wasm uncaught would trap the instance
-    /// (its memory tier and feed state lost, the requests in flight on it failed).
+    /// streamed; or, when the page cannot be branded, the page unbranded and whole; with the
+    /// header `edits` (and, once branded, `branded_edits`) applied as `finish` applies them.
+    /// Resolves once that is decided, with `X-Tenant-Branding` saying which. `catch`: a JS
+    /// exception that crossed into Wasm uncaught would trap the instance (its memory tier and
+    /// feed state lost, the requests in flight on it failed).
     #[wasm_bindgen(catch)]
     fn inject(
         response: &web_sys::Response,
         head: &str,
         slug: &str,
-        vary: &str,
-        cache_control: &str,
-        drops: &str,
+        edits: &str,
+        branded_edits: &str,
     ) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// The forward path's calls into the runtime, one per step rather than one per header (the
-/// crossings were most of its cost). `catch` on each, for the reason above.
-#[wasm_bindgen(module = "/src/edge/respond.js")]
+/// crossings were most of its cost); every list of headers in the `crate::lines` format.
+/// `catch` on each, for the reason above.
+#[wasm_bindgen(module = "/src/edge/forward.js")]
 extern "C" {
-    /// The request's headers, as `name: value\n` lines.
+    /// The request's headers.
     #[wasm_bindgen(catch, js_name = headerLines)]
     fn header_lines(request: &web_sys::Request) -> Result<String, JsValue>;
 
     /// Sends the forwarded request (with `X-Tenant-Signature` over `canonical` when `secret`
-    /// is not empty); resolves with the origin's answer.
+    /// is not empty); resolves with the origin's answer, or with `null` when its headers have
+    /// not arrived within `timeout_ms` (the request aborted).
     #[wasm_bindgen(catch)]
     fn send(
         request: &web_sys::Request,
@@ -63,19 +67,24 @@ extern "C" {
         secret: &str,
         t: f64,
         canonical: &str,
+        timeout_ms: u32,
     ) -> Result<js_sys::Promise, JsValue>;
 
-    /// `status\ncontent-type\nvary\ncache-control` of the origin's answer.
+    /// What the rules read of the origin's answer: [`OriginAnswer::read`] reads it.
     #[wasm_bindgen(catch)]
     fn describe(response: &web_sys::Response) -> Result<String, JsValue>;
 
-    /// The answer: the origin's, with `Vary` and `Cache-Control` set and no shared cache.
+    /// The answer: the origin's, with the header `edits` applied.
     #[wasm_bindgen(catch)]
-    fn finish(
-        response: &web_sys::Response,
-        vary: &str,
-        cache_control: &str,
-    ) -> Result<web_sys::Response, JsValue>;
+    fn finish(response: &web_sys::Response, edits: &str) -> Result<web_sys::Response, JsValue>;
+}
+
+/// The line format's JS (`crate::lines`), which `forward.js`, `answer.js` and `inject.js`
+/// import: wasm-bindgen copies a script into the Worker only when a block names it.
+#[wasm_bindgen(module = "/src/edge/lines.js")]
+extern "C" {
+    /// The line of one header; never called (the Rust writer is `crate::lines::write`).
+    fn line(name: &str, value: &str) -> String;
 }
 
 /// What branding an HTML answer gets: the `<head>` block and the tenant's slug.
@@ -84,18 +93,21 @@ pub struct Branding<'a> {
     pub slug: &'a str,
 }
 
-/// Where a forwarded request goes: the origin, and the request's path, query and raw method.
+/// Where a forwarded request goes: the origin, and the request's path, query and raw method;
+/// and how long the origin has to answer (`ORIGIN_TIMEOUT_MS`).
 pub struct Target<'a> {
     pub origin: &'a str,
     pub path: &'a str,
     pub query: &'a str,
     pub method: &'a str,
+    pub timeout_ms: u32,
 }
 
 /// Sends `req` to the origin and returns the origin's answer, streamed, with `branding` in it
 /// when it is a full HTML page. With `signing_secret`, the request carries
 /// `X-Tenant-Signature` over what the origin reads (`crate::signature`); the HMAC itself is
-/// Web Crypto's, in `respond.js`, which costs the Wasm no bytes.
+/// Web Crypto's, in `forward.js`, which costs the Wasm no bytes. An origin that sends no
+/// answer within `target.timeout_ms` is [`Error::OriginTimeout`].
 pub async fn forward(
     req: &web_sys::Request,
     target: Target<'_>,
@@ -105,15 +117,7 @@ pub async fn forward(
 ) -> Result<web_sys::Response, Error> {
     let failed = |e: JsValue| Error::OriginUnavailable(worker::Error::from(e).to_string());
     let url = target_url(target.origin, target.path, Some(target.query));
-    let client = header_lines(req).map_err(failed)?;
-    let pairs = client
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .map(|(name, value)| (name.to_string(), value.to_string()));
-    let mut lines = String::new();
-    for (name, value) in forwarded_headers(pairs, forwarding) {
-        let _ = writeln!(lines, "{name}: {value}");
-    }
+    let lines = request_lines(&header_lines(req).map_err(failed)?, forwarding);
     let t = (js_sys::Date::now() / 1000.0).floor();
     let canonical = match signing_secret {
         Some(_) => signature::canonical(
@@ -129,42 +133,52 @@ pub async fn forward(
         None => String::new(),
     };
     let secret = signing_secret.unwrap_or_default();
-    let sent = send(req, &url, target.method, &lines, secret, t, &canonical).map_err(failed)?;
-    let response: web_sys::Response = JsFuture::from(sent).await.map_err(failed)?.unchecked_into();
+    let sent = send(
+        req,
+        &url,
+        target.method,
+        &lines,
+        secret,
+        t,
+        &canonical,
+        target.timeout_ms,
+    )
+    .map_err(failed)?;
+    let answered = JsFuture::from(sent).await.map_err(failed)?;
+    if answered.is_null() {
+        return Err(Error::OriginTimeout {
+            after_ms: target.timeout_ms,
+        });
+    }
+    let response: web_sys::Response = answered.unchecked_into();
 
-    let facts = describe(&response).map_err(failed)?;
-    let mut facts = facts.split('\n');
-    let mut fact = || facts.next().filter(|v| !v.is_empty());
-    let status = fact().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let content_type = fact();
-    let vary = vary_with_host(fact());
-    let cache_control = private_cache_control(fact());
-    if let Some(b) = branding.filter(|_| injects(target.method, status, content_type)) {
-        if let Some(page) = branded(&response, &b, &vary, &cache_control).await? {
+    let described = describe(&response).map_err(failed)?;
+    let origin = OriginAnswer::read(&described);
+    let edits = answer_edits(&origin);
+    if let Some(b) = branding.filter(|_| injects(target.method, origin.status, origin.content_type))
+    {
+        if let Some(page) = branded(&response, &b, &edits).await? {
             return Ok(page);
         }
     }
-    finish(&response, &vary, &cache_control).map_err(failed)
+    finish(&response, &edits).map_err(failed)
 }
 
-/// The page through `inject.js`, with `finish`'s header edits (and, once branded, none of
-/// `REWRITTEN_PAGE_DROPS`). A synchronous exception (none is expected: the script turns every failure of the rewriter
+/// The page through `inject.js`, with `edits` (and, once branded, `branded_page_edits`). A
+/// synchronous exception (none is expected: the script turns every failure of the rewriter
 /// into an unbranded page) gives `None`: the page goes out as the origin sent it. A rejection
 /// means the origin's body failed before the injection point.
 async fn branded(
     response: &web_sys::Response,
     branding: &Branding<'_>,
-    vary: &str,
-    cache_control: &str,
+    edits: &str,
 ) -> Result<Option<web_sys::Response>, Error> {
-    let drops = REWRITTEN_PAGE_DROPS.join(",");
     let Ok(promise) = inject(
         response,
         branding.head,
         branding.slug,
-        vary,
-        cache_control,
-        &drops,
+        edits,
+        &branded_page_edits(),
     ) else {
         return Ok(None);
     };

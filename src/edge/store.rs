@@ -13,8 +13,8 @@ use std::future::Future;
 use postgrest::{Builder, Postgrest};
 
 use super::now_ms;
+use crate::challenge;
 use crate::config::Config;
-use crate::domain;
 use crate::error::{Error, Read, UpstreamError};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::health::{found, READS_RELY_ON};
@@ -103,7 +103,7 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
                     .or_wrong_url(&body, config.rest_url_setting),
             ),
         },
-        Ok(answer) => Err(unexpected(config, Read::Tenants, answer)),
+        Ok(other) => Err(unexpected(config, Read::Tenants, other)),
         Err(e) => Err(e),
     };
     note(result.as_ref().err());
@@ -131,7 +131,7 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>,
             .map(Some)
             .map_err(|e| e.or_wrong_url(&body, config.rest_url_setting)),
         Ok((406, body)) if body.contains(NO_ROWS) => Ok(None),
-        Ok(answer) => Err(unexpected(config, Read::Tenants, answer)),
+        Ok(other) => Err(unexpected(config, Read::Tenants, other)),
         Err(e) => Err(e),
     };
     note(result.as_ref().err());
@@ -140,22 +140,22 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>,
 
 /// The body of Cloudflare's ownership check of `host` at `path`, if a domain of that hostname
 /// has one there (whatever its status): the one row the database shows a request naming that
-/// exact path (`domain::lookup_header`).
+/// exact path (`challenge::lookup_header`).
 pub async fn challenge(
     config: &Config,
     host: &str,
     path: &str,
 ) -> Result<Option<String>, UpstreamError> {
     let request = client(config)
-        .insert_header(LOOKUP_HEADER, domain::lookup_header(host, path))
+        .insert_header(LOOKUP_HEADER, challenge::lookup_header(host, path))
         .from("domain_challenges")
         .select("body")
         .eq("hostname", host)
         .eq("path", path);
     let result = match send(config, request).await {
-        Ok((200, body)) => domain::challenge_body(&body)
+        Ok((200, body)) => challenge::challenge_body(&body)
             .map_err(|e| UpstreamError::Decode(e).or_wrong_url(&body, config.rest_url_setting)),
-        Ok(answer) => Err(unexpected(config, Read::Challenges, answer)),
+        Ok(other) => Err(unexpected(config, Read::Challenges, other)),
         Err(e) => Err(e),
     };
     note(result.as_ref().err());
@@ -202,7 +202,7 @@ pub async fn my_profile(config: &Config, user_token: &str) -> Result<String, Err
             None => Err(Error::TenantNotFound),
         },
         (406, body) if body.contains(NO_ROWS) => Err(Error::TenantNotFound),
-        answer => match unexpected(config, Read::Profile, answer) {
+        other => match unexpected(config, Read::Profile, other) {
             UpstreamError::Status {
                 status: 401 | 403, ..
             } => Err(Error::user_unauthorized()),

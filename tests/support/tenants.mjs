@@ -115,6 +115,8 @@ export const varies = (res, name) =>
 /** Asserts that a host-dependent response cannot be stored by a shared cache keyed without the host. */
 export function assertHostBound(res) {
   assert.equal(res.headers['cdn-cache-control'], 'no-store', 'CDN-Cache-Control');
+  assert.equal(res.headers['cloudflare-cdn-cache-control'], 'no-store', 'Cloudflare-CDN-Cache-Control');
+  assert.match(res.headers['cache-control'] ?? '', /^private\b/, 'Cache-Control');
   assert.ok(varies(res, 'Host'), `Vary includes Host: ${res.headers.vary}`);
 }
 

@@ -1,5 +1,5 @@
 //! The deep health check's I/O: PostgREST, Cloudflare and the DNS resolver asked side by side, at most once per
-//! isolate per [`DEEP_CHECK_INTERVAL_MS`](crate::health::DEEP_CHECK_INTERVAL_MS); concurrent
+//! isolate per [`DEEP_CHECK_INTERVAL_MS`](tenant_common::DEEP_CHECK_INTERVAL_MS); concurrent
 //! and repeated checks share the last one (the policy is `crate::health`).
 //!
 //! A check that arrives while another runs waits for it by polling on its own timer, as the

@@ -232,19 +232,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-thread_local! {
-    /// Settings parsed once per isolate: an isolate's environment never changes.
-    static CONFIG: std::cell::OnceCell<Result<Rc<Config>, Error>> = const { std::cell::OnceCell::new() };
-}
-
-/// The validated settings, parsed on the isolate's first event.
+/// The validated settings, parsed on the isolate's first event (or the wrong setting found).
 fn config(env: &Env) -> Result<Rc<Config>, Error> {
-    CONFIG.with(|cell| {
-        cell.get_or_init(|| {
-            Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
-        })
-        .clone()
-    })
+    use tenant_common::SettingsCell;
+    thread_local!(static CONFIG: SettingsCell<Config, Error> = const { SettingsCell::new() });
+    CONFIG.with(|cell| cell.get_or_parse(|| Config::from_lookup(tenant_common::env_vars(env))))
 }
 
 fn now_ms() -> u64 {

@@ -112,3 +112,91 @@ impl fmt::Display for Misconfigured {
 }
 
 impl std::error::Error for Misconfigured {}
+
+/// Implements what every Worker's `Error` has in common, as axum's `define_rejection!` does for
+/// its rejections, so that the two Workers' errors cannot drift apart:
+///
+/// - `status()`, `code()`, `message()` and `body()` (the JSON [`envelope`](crate::envelope())),
+///   each read from its `describe()`, where each variant's status, code and message are declared
+///   together;
+/// - `From` the shared refusals: a [`TooLarge`](crate::TooLarge) is `PayloadTooLarge { limit }`,
+///   a [`Misconfigured`] is `Misconfigured { setting, problem }` and [`NoUserToken`] is
+///   `user_unauthorized()` (each Worker says which credential it takes);
+/// - back: the setting an `Error::Misconfigured` names, for the preflight
+///   ([`SettingsError`](crate::preflight::SettingsError));
+/// - `Display` as the message of its `describe()`, and as `source()` the upstream failure an
+///   `UpstreamUnavailable` keeps for the log.
+///
+/// The Worker's `Error` has those three variants, `user_unauthorized()` and
+/// `describe() -> Description`.
+#[macro_export]
+macro_rules! worker_error {
+    ($error:ident) => {
+        impl $error {
+            /// The HTTP status of this error.
+            pub fn status(&self) -> u16 {
+                self.describe().status
+            }
+
+            /// The stable, machine-readable code clients switch on.
+            pub fn code(&self) -> &'static str {
+                self.describe().code
+            }
+
+            /// A human-readable message: what was wrong and what was expected. Never an
+            /// upstream's details.
+            pub fn message(&self) -> String {
+                self.describe().message
+            }
+
+            /// The JSON error body of the HTTP contract: `{"error":{"code":"…","message":"…"}}`.
+            pub fn body(&self) -> String {
+                self.describe().body()
+            }
+        }
+
+        impl From<$crate::TooLarge> for $error {
+            fn from($crate::TooLarge { limit }: $crate::TooLarge) -> Self {
+                Self::PayloadTooLarge { limit }
+            }
+        }
+
+        impl From<$crate::Misconfigured> for $error {
+            fn from($crate::Misconfigured { setting, problem }: $crate::Misconfigured) -> Self {
+                Self::Misconfigured { setting, problem }
+            }
+        }
+
+        impl From<$crate::NoUserToken> for $error {
+            fn from(_: $crate::NoUserToken) -> Self {
+                Self::user_unauthorized()
+            }
+        }
+
+        impl $crate::preflight::SettingsError for $error {
+            fn misconfigured(&self) -> Option<$crate::Misconfigured> {
+                match *self {
+                    Self::Misconfigured { setting, problem } => {
+                        Some($crate::Misconfigured { setting, problem })
+                    }
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $error {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.describe().message)
+            }
+        }
+
+        impl ::std::error::Error for $error {
+            fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
+                match self {
+                    Self::UpstreamUnavailable(e) => Some(e),
+                    _ => None,
+                }
+            }
+        }
+    };
+}

@@ -3,6 +3,9 @@
 //! before its deploy by the Worker's own settings parser.
 
 use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::Misconfigured;
 
 /// A setting the preflight knows more about than the parser: whether it is a secret (never in
 /// `wrangler.toml`), whether a deploy needs it even where the Worker would run without it, and
@@ -17,6 +20,34 @@ pub struct Setting {
     pub or: Option<&'static str>,
     pub stand_in: &'static str,
 }
+
+/// `SUPABASE_URL`, as both Workers read it ([`crate::rest_url`]): unneeded when
+/// `SUPABASE_REST_URL` is set.
+pub const SUPABASE_URL: Setting = Setting {
+    name: "SUPABASE_URL",
+    secret: false,
+    required: true,
+    or: Some("SUPABASE_REST_URL"),
+    stand_in: "https://preflight.supabase.co",
+};
+
+/// `PLATFORM_DOMAIN`, as both Workers read it ([`crate::platform_domain`]).
+pub const PLATFORM_DOMAIN: Setting = Setting {
+    name: "PLATFORM_DOMAIN",
+    secret: false,
+    required: true,
+    or: None,
+    stand_in: "coachplatform.com",
+};
+
+/// `SUPABASE_ANON_KEY`, the project's publishable key: both Workers send it to Supabase.
+pub const SUPABASE_ANON_KEY: Setting = Setting {
+    name: "SUPABASE_ANON_KEY",
+    secret: true,
+    required: true,
+    or: None,
+    stand_in: "sb_publishable_preflight",
+};
 
 /// What the preflight found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -44,20 +75,27 @@ pub fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A settings parser, as the preflight runs it: `Err((setting, problem))` names the first
-/// wrong setting.
-pub type Parse<'a> =
-    &'a dyn Fn(&dyn Fn(&str) -> Option<String>) -> Result<(), (&'static str, String)>;
+/// A Worker's settings error, as the preflight reads it: each Worker's `Error`, whose
+/// `Display` is its message.
+pub trait SettingsError: fmt::Display {
+    /// The setting this error names and what is wrong with it; `None` when it names none (the
+    /// preflight then reports it under `?`, with its message).
+    fn misconfigured(&self) -> Option<Misconfigured>;
+}
+
+/// A settings parser, as the preflight runs it: `get` reads a setting by name, and an error
+/// names the first wrong setting.
+pub type Parse<'a, E> = &'a dyn Fn(&dyn Fn(&str) -> Option<String>) -> Result<(), E>;
 
 /// Checks an environment: `vars` its `[vars]`, `secrets` the names `wrangler secret list`
 /// shows (`None`: unknown), `known` what the preflight knows of the Worker's settings, `parse`
 /// the Worker's parser.
 #[inline]
-pub fn check(
+pub fn check<E: SettingsError>(
     known: &[Setting],
     vars: &BTreeMap<String, String>,
     secrets: Option<&[String]>,
-    parse: Parse<'_>,
+    parse: Parse<'_, E>,
 ) -> Report {
     let mut report = Report::default();
     let mut values: BTreeMap<String, String> = vars
@@ -107,7 +145,11 @@ pub fn check(
     // Each round names one wrong setting and replaces it: by its stand-in, or by nothing (its
     // default); a setting the parser refuses twice ends the check.
     let mut replaced: Vec<&'static str> = Vec::new();
-    while let Err((setting, what)) = parse(&|name: &str| values.get(name).cloned()) {
+    while let Err(e) = parse(&|name: &str| values.get(name).cloned()) {
+        let (setting, what) = match e.misconfigured() {
+            Some(Misconfigured { setting, problem }) => (setting, problem.to_string()),
+            None => ("?", e.to_string()),
+        };
         problem(&mut report, setting, what);
         if replaced.iter().filter(|s| **s == setting).count() == 2 {
             break;

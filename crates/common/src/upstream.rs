@@ -87,9 +87,42 @@ pub fn write_seen(json: &mut String, seen: Option<Seen>) {
     json.push_str(r#""}"#);
 }
 
+/// The shortest time between two deep health checks that reach upstream, per isolate.
+pub const DEEP_CHECK_INTERVAL_MS: u64 = 1000;
+
+/// The last deep health check an isolate ran: when, and what it found. Every check asked within
+/// [`DEEP_CHECK_INTERVAL_MS`] of it shares its result, so however often `?deep=1` is asked, an
+/// isolate reaches upstream for it at most once a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepCheck<R> {
+    pub checked_at_ms: u64,
+    pub result: R,
+}
+
+impl<R> DeepCheck<R> {
+    /// How old this check is at `now_ms` (in ms), if it is young enough to share.
+    #[inline]
+    pub fn shareable_age(&self, now_ms: u64) -> Option<u64> {
+        let age = now_ms.saturating_sub(self.checked_at_ms);
+        (age < DEEP_CHECK_INTERVAL_MS).then_some(age)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deep_check_is_shared_for_one_interval() {
+        let check = DeepCheck {
+            checked_at_ms: 10_000,
+            result: (),
+        };
+        assert_eq!(check.shareable_age(10_000), Some(0));
+        assert_eq!(check.shareable_age(10_999), Some(999));
+        assert_eq!(check.shareable_age(11_000), None);
+        assert_eq!(check.shareable_age(9_000), Some(0), "a clock step back");
+    }
 
     const USES: &[&str] = &["SUPABASE_URL", "SUPABASE_ANON_KEY"];
 

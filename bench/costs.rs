@@ -62,8 +62,8 @@ fn costs_of_a_cache_hit() {
             Rc::new(found(&slug, 0)),
         );
     }
-    let answer = Rc::new(found("acme", 0));
-    memory.put(&lookup, answer.clone());
+    let entry = Rc::new(found("acme", 0));
+    memory.put(&lookup, entry.clone());
     let memory = std::cell::RefCell::new(memory);
     let mut feed = Feed::default();
     feed.apply(
@@ -75,7 +75,7 @@ fn costs_of_a_cache_hit() {
         5000,
         0.0,
     );
-    let tenant = answer.tenant.clone().unwrap();
+    let tenant = entry.tenant.clone().unwrap();
     let shared: (Rc<str>, Rc<str>) = (BODY.into(), etag(BODY).into());
     let fresh = Freshness::Fresh { remaining_s: 3000 };
 
@@ -99,13 +99,13 @@ fn costs_of_a_cache_hit() {
         (
             "what the feed vouches + freshness",
             time(|| {
-                let vouch = feed.vouch(answer.fetched_at_ms, answer.hash(), Tier::Memory);
-                policy.freshness(&answer, 10_000, vouch)
+                let vouch = feed.vouch(entry.fetched_at_ms, entry.hash(), Tier::Memory);
+                policy.freshness(&entry, 10_000, vouch)
             }),
         ),
         (
             "Cache-Control, precomputed (feed on)",
-            time(|| config.cache_control(Scope::Public, fresh)),
+            time(|| config.cache_control.value(Scope::Public, fresh)),
         ),
         (
             "Cache-Control, formatted (what it was)",
@@ -118,7 +118,7 @@ fn costs_of_a_cache_hit() {
                     Asset::Json,
                     shared.clone(),
                     Scope::Public,
-                    config.cache_control(Scope::Public, fresh),
+                    config.cache_control.value(Scope::Public, fresh),
                     None,
                 )
             }),
