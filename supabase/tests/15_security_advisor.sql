@@ -1,5 +1,5 @@
 -- Supabase's Security and Performance Advisors find nothing on this schema but
--- the exceptions ARCHITECTURE.md names ("Advisor exceptions").
+-- the exceptions docs/database.md names ("Advisor exceptions").
 --
 -- The dashboard's advisors run splinter (repository supabase/splinter, lints/,
 -- Apache-2.0). Its SQL is not vendored here: each lint adopted below is
@@ -8,7 +8,7 @@
 -- place, pg_temp.findings, so that a failing test says what it found.
 -- Every adopted lint must find nothing, whatever its level, except the named
 -- exceptions; and every named exception must still be found (an exception
--- that no longer applies is dropped, here and in ARCHITECTURE.md).
+-- that no longer applies is dropped, here and in docs/database.md).
 --
 -- Scope as splinter's: schemas the Data API exposes (supabase/config.toml
 -- [api] schemas: public, graphql_public) for the lints about the API, and
@@ -328,7 +328,7 @@ join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
 where c.relkind in ('r', 'm') and pg_temp.user_schema(n.nspname)
   and lower(c.reloptions::text)::text[] && array['autovacuum_enabled=false', 'autovacuum_enabled=off', 'autovacuum_enabled=0'];
 
--- The exceptions ARCHITECTURE.md names, with its reasons ("Advisor exceptions").
+-- The exceptions docs/database.md names, with its reasons ("Advisor exceptions").
 -- advisor exceptions: begin
 create temp table exceptions (lint, object) as values
   ('authenticated_security_definer_function_executable', 'public.my_tenant_profile()'),
