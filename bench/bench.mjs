@@ -1,12 +1,18 @@
-// The benchmark (issue 6): the resolver beside two baselines in the same runtime, in one run.
+// The benchmark (issue 6): the resolver beside its baselines in the same runtime, in one run.
 //
 //   resolver  the repo's Worker (Rust → Wasm), CACHE_TTL_SECONDS longer than the whole run
 //   ceiling   bench/ceiling: a Rust Worker answering a constant copy of a tenant body
 //   ts        bench/ts-resolver: the resolver as a typical team writes it (supabase-js + Cache API)
+//   jsconst   bench/js-constant: a JS Worker answering the same constant body (issue 26): the
+//             least a Worker answering from memory costs; beside the ceiling, the `worker`
+//             crate's own cost per request
+//   thin      bench/thin: the ceiling without the `worker` crate (a wasm-bindgen export called
+//             from a few lines of JS): what a thinner entry would save
 //
-// All three run under `wrangler dev` against one local stack (scripts/stack.mjs) loaded with
+// All five run under `wrangler dev` against one local stack (scripts/stack.mjs) loaded with
 // 1000 tenants. After a warm-up, wrk loads 100 of them by slug, then by Host, so the measured
-// requests are cache hits. Each worker is measured on two paths: wrangler dev's own port (what
+// requests are cache hits; on the direct path the CPU each answer costs the Worker's workerd is
+// measured too. Each worker is measured on two paths: wrangler dev's own port (what
 // `scripts/dev` serves, through wrangler's proxy) and the Worker's workerd directly (the inner
 // mode; `bench/run --inner` measures only that path). Runs alternate (resolver, ceiling, ts,
 // resolver, …) and ratios are taken within a round, so drift of the shared machine cancels out.
@@ -35,7 +41,7 @@ import { startCountingProxy } from '../tests/support/counting-proxy.mjs';
 import { measureFeed } from './feed.mjs';
 import { measureOutage } from './outage.mjs';
 import { cpuSample, otherCores, waitForQuiet } from './proc.mjs';
-import { cpuMs } from '../scripts/proc.mjs';
+import { cpuMs, portOwner } from '../scripts/proc.mjs';
 import { measureHtml } from './html.mjs';
 import { MIXES, NAMES, PATHS, median, ms, report, rps } from './report.mjs';
 import { request } from '../tests/support/http.mjs';
@@ -53,8 +59,8 @@ const OUTAGE_SECONDS = setting('BENCH_OUTAGE_SECONDS', 90);
 const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 5);
 const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
 const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
-/** The workers compared at a fixed load. */
-const PACED_NAMES = ['resolver', 'ceiling'];
+/** The workers compared at a fixed load (where CPU per answer is judged, as for forwarded pages). */
+const PACED_NAMES = ['resolver', 'ceiling', 'jsconst', 'thin'];
 /** The paths measured: both, or the Worker's own workerd alone (the inner mode). */
 const MEASURED_PATHS = process.env.BENCH_INNER ? ['direct'] : PATHS;
 const TENANTS = 1000;
@@ -82,16 +88,22 @@ async function startWrangler(stack, config, vars = {}) {
 
 /**
  * Starts a worker, timing `wrangler dev` start → first 200 (wrangler's start and build
- * included). `upstream()` counts the PostgREST requests it makes that read tenants.
+ * included). `upstream()` counts the PostgREST requests it makes that read tenants; `pid` is
+ * the Worker's own workerd process (the one behind the direct path), whose CPU is measured.
  */
 async function timedStart(name, start, upstream) {
   const t0 = performance.now();
   const worker = await start();
   const startMs = performance.now() - t0;
   const url = { proxy: worker.url, direct: await directUrl(worker) };
-  say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct})`);
-  return { name, url, startMs, upstream };
+  const pid = portOwner(worker.proc.pid, Number(new URL(url.direct).port));
+  if (!pid) throw new Error(`${name}: no process listens on ${url.direct}`);
+  say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct}, workerd ${pid})`);
+  return { name, url, startMs, upstream, pid };
 }
+
+/** The process whose CPU a run on path `p` is charged: the Worker's workerd, on the direct path. */
+const cpuPid = (worker, p) => (p === 'direct' ? worker.pid : undefined);
 
 // ---------------------------------------------------------------------------------------------
 // Warm-up and load.
@@ -245,9 +257,11 @@ try {
   const warmed = { resolver: await warm(workers.resolver, targets) };
   const bodies = [...warmed.resolver.bodies].sort((a, b) => a.length - b.length);
   const typical = bodies[Math.floor(bodies.length / 2)];
-  const bodyFile = path.join(BENCH, 'ceiling', 'body.json');
-  // Rewritten only when it changes, so the ceiling is not rebuilt on every run.
-  if (!fs.existsSync(bodyFile) || fs.readFileSync(bodyFile, 'utf8') !== typical) fs.writeFileSync(bodyFile, typical);
+  // Rewritten only when it changes, so the ceiling and the thin entry (which read it) are not
+  // rebuilt on every run; the JS constant imports its copy as text.
+  for (const bodyFile of [path.join(BENCH, 'ceiling', 'body.json'), path.join(BENCH, 'js-constant', 'body.txt')]) {
+    if (!fs.existsSync(bodyFile) || fs.readFileSync(bodyFile, 'utf8') !== typical) fs.writeFileSync(bodyFile, typical);
+  }
 
   const postgrestCount = () => stack.postgrest.requests();
   workers.ceiling = await timedStart('ceiling', () => startWrangler(stack, path.join(BENCH, 'ceiling', 'wrangler.toml')), postgrestCount);
@@ -263,8 +277,16 @@ try {
     postgrestCount,
   );
   warmed.ts = await warm(workers.ts, targets);
+  workers.jsconst = await timedStart(
+    'jsconst',
+    () => startWrangler(stack, path.join(BENCH, 'js-constant', 'wrangler.toml')),
+    postgrestCount,
+  );
+  warmed.jsconst = await warm(workers.jsconst, targets);
+  workers.thin = await timedStart('thin', () => startWrangler(stack, path.join(BENCH, 'thin', 'wrangler.toml')), postgrestCount);
+  warmed.thin = await warm(workers.thin, targets);
 
-  const afterWarm = { resolver: 0, ceiling: 0, ts: 0 };
+  const afterWarm = Object.fromEntries(NAMES.map((n) => [n, 0]));
   for (const p of MEASURED_PATHS) {
     for (const n of NAMES) {
       say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
@@ -282,11 +304,11 @@ try {
         for (const n of NAMES) {
           const before = await waitForQuiet();
           if (before >= 0.25) say(`other processes use ${before.toFixed(2)} cores: measuring anyway`);
-          const x = await load(workers[n], workers[n].url[p], targetsFiles[mix], SECONDS);
+          const x = await load(workers[n], workers[n].url[p], targetsFiles[mix], SECONDS, { pid: cpuPid(workers[n], p) });
           result[p][mix][n] = x;
           afterWarm[n] += x.upstream;
           say(
-            `round ${round} ${p} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`,
+            `round ${round} ${p} by ${mix} ${n}: ${rps(x.rps)} req/s${x.cpuPerRequestUs == null ? '' : `, ${x.cpuPerRequestUs.toFixed(0)} µs CPU per answer`}, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors} (timeouts ${x.timeouts}), upstream ${x.upstream}, other CPU ${x.other.toFixed(2)} cores`,
           );
         }
       }
@@ -301,11 +323,14 @@ try {
       result[mix] = {};
       for (const n of PACED_NAMES) {
         await waitForQuiet();
-        const x = await load(workers[n], workers[n].url.direct, targetsFiles[mix], SECONDS, { delayMs: PACED_DELAY_MS });
+        const x = await load(workers[n], workers[n].url.direct, targetsFiles[mix], SECONDS, {
+          delayMs: PACED_DELAY_MS,
+          pid: workers[n].pid,
+        });
         result[mix][n] = x;
         afterWarm[n] += x.upstream;
         say(
-          `paced round ${round} by ${mix} ${n}: ${rps(x.rps)} req/s, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors}`,
+          `paced round ${round} by ${mix} ${n}: ${rps(x.rps)} req/s, ${x.cpuPerRequestUs.toFixed(0)} µs CPU per answer, p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, non-2xx ${x.non2xx}, socket errors ${x.socketErrors}`,
         );
       }
     }
@@ -317,6 +342,7 @@ try {
 
   const html = await measureHtml(stack, {
     domain: targets[0].customDomain,
+    tenants: all,
     rounds: HTML_ROUNDS,
     seconds: SECONDS,
     load,
@@ -331,6 +357,8 @@ try {
   startup.resolver = await checkStartup(path.join(ROOT, 'wrangler.toml'), stack.dir);
   startup.ceiling = await checkStartup(path.join(BENCH, 'ceiling', 'wrangler.toml'), stack.dir);
   startup.ts = await checkStartup(path.join(BENCH, 'ts-resolver', 'wrangler.toml'), stack.dir);
+  startup.jsconst = await checkStartup(path.join(BENCH, 'js-constant', 'wrangler.toml'), stack.dir);
+  startup.thin = await checkStartup(path.join(BENCH, 'thin', 'wrangler.toml'), stack.dir);
 
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -382,6 +410,7 @@ try {
     wasm: {
       resolver: wasmSize(),
       ceiling: wasmSize(path.join(BENCH, 'ceiling', 'build', 'index_bg.wasm')),
+      thin: wasmSize(path.join(BENCH, 'thin', 'build', 'bench_thin_bg.wasm')),
     },
     startup,
     devStart: Object.fromEntries(NAMES.map((n) => [n, workers[n].startMs])),

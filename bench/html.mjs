@@ -1,9 +1,10 @@
-// The forwarded-page path (issues 11, 12 and 18): an app page through the resolver, branded or
-// not (INJECT_BRANDING), signed or not (ORIGIN_SIGNING_SECRET), beside a pass-through Worker
+// The forwarded-page path (issues 11, 12, 18 and 26): an app page through the resolver, branded
+// or not (INJECT_BRANDING), signed or not (ORIGIN_SIGNING_SECRET), beside a pass-through Worker
 // (bench/passthrough: `fetch(new Request(origin + path, request))`, what any forwarding Worker
-// costs at the least), in interleaved rounds on the Workers' own workerd (wrangler's proxy
-// bypassed). The origin is a keep-alive node server answering a 7 KiB page; requests carry a
-// browser's headers.
+// costs at the least) and the JS peer (bench/js-peer: the same job, branded and signed, as a
+// team would write it in JS with HTMLRewriter and Web Crypto), in interleaved rounds on the
+// Workers' own workerd (wrangler's proxy bypassed). The origin is a keep-alive node server
+// answering a 7 KiB page; requests carry a browser's headers.
 //
 // Every page view of every coach's site takes this path, so what matters is the CPU each
 // answer costs the Worker (what Cloudflare bills, and what adds to every page's latency): the
@@ -19,7 +20,10 @@ import path from 'node:path';
 import { addWorker, directUrl, startWorker } from '../scripts/stack.mjs';
 import { portOwner } from '../scripts/proc.mjs';
 import { request } from '../tests/support/http.mjs';
+import { verifyTenantRequest } from '../origin/verify.mjs';
 import { disableNetworkDomain } from './devtools.mjs';
+
+const BENCH = path.dirname(new URL(import.meta.url).pathname);
 
 /** A typical app page of about 7 KiB: a head with a few tags, a body of questions. */
 const PAGE = `<!doctype html>
@@ -43,8 +47,25 @@ ${Array.from({ length: 28 }, (_, i) => `<section class="question"><h2>Question $
 /** What a signed variant signs with. */
 const SECRET = 'bench-origin-signing-secret-0123456789abcdef';
 
-/** The variants: the pass-through first, then the resolver's four. */
-export const HTML_NAMES = ['passthrough', 'branded_signed', 'branded', 'unbranded_signed', 'unbranded'];
+/** The variants: the pass-through and the JS peer first, then the resolver's four. */
+export const HTML_NAMES = ['passthrough', 'js_peer', 'branded_signed', 'branded', 'unbranded_signed', 'unbranded'];
+/** The JS Workers of this section, with their own wrangler.toml, and what each is started with. */
+const JS_WORKERS = {
+  passthrough: () => ({}),
+  js_peer: () => ({ ORIGIN_SIGNING_SECRET: SECRET }),
+};
+/** What the check request sends besides Host: what each Worker forwards is compared. */
+const CHECK_HEADERS = {
+  accept: 'text/html,application/xhtml+xml',
+  'if-none-match': '"an-older-page"',
+  cookie: 'theme=light',
+  'x-tenant-id': 'forged',
+  'x-forwarded-host': 'forged.example',
+  'x-real-ip': '192.0.2.1',
+};
+/** The resolver's `select` of a tenant's public row (src/tenant.rs, PUBLIC_SELECT). */
+const PUBLIC_SELECT =
+  'id,slug,displayName:display_name,tenantType:tenant_type,customDomain:custom_domain,enabledAssessments:enabled_assessments,brand:brand_config';
 const SETTINGS = {
   branded_signed: { ORIGIN_SIGNING_SECRET: SECRET },
   branded: {},
@@ -53,13 +74,40 @@ const SETTINGS = {
 };
 
 /**
- * Starts the origin and the Workers, checks what each answers, turns DevTools' Network domain
- * off in each, then measures them in `rounds` interleaved rounds of `seconds` at a paced load
- * (`connections` connections each pausing `delayMs`) with `load(worker, url, targetsFile,
- * seconds, options)`.
+ * The JS peer's tenants (bench/js-peer/tenants.json): each of `tenants` (the fixture's rows) as
+ * `{ host, id, slug, json }`, `json` its public JSON exactly as PostgREST serves it to the
+ * resolver (one object per request, the resolver's `select`), so the peer injects the same bytes.
  */
-export async function measureHtml(stack, { domain, rounds, seconds, load, say, dir, connections = 8, delayMs = 10 }) {
+async function writePeerTenants(stack, tenants) {
+  const headers = { apikey: stack.anonKey, authorization: `Bearer ${stack.anonKey}`, accept: 'application/vnd.pgrst.object+json' };
+  const rows = [];
+  for (let i = 0; i < tenants.length; i += 16) {
+    const batch = tenants.slice(i, i + 16).map(async (t) => {
+      // x-tenant-lookup: the anon key sees only the row a request names (the tenant_profiles policy).
+      const res = await fetch(`${stack.postgrest.url}/tenant_profiles?select=${PUBLIC_SELECT}&id=eq.${t.id}`, {
+        headers: { ...headers, 'x-tenant-lookup': `id:${t.id}` },
+      });
+      if (!res.ok) throw new Error(`PostgREST: tenant ${t.id} answered ${res.status}`);
+      return { host: t.customDomain, id: t.id, slug: t.slug, json: (await res.text()).trim() };
+    });
+    rows.push(...(await Promise.all(batch)));
+  }
+  fs.writeFileSync(path.join(BENCH, 'js-peer', 'tenants.json'), JSON.stringify(rows));
+}
+
+/**
+ * Starts the origin and the Workers, checks what each answers (the JS peer: the resolver's
+ * branded page, but for where data-tenant sits among <html>'s attributes), turns DevTools'
+ * Network domain off in each, then measures them in `rounds` interleaved rounds of `seconds`
+ * at a paced load (`connections` connections each pausing `delayMs`) with `load(worker, url,
+ * targetsFile, seconds, options)`. `tenants`: the fixture's, for the JS peer's memory.
+ */
+export async function measureHtml(stack, { domain, tenants, rounds, seconds, load, say, dir, connections = 8, delayMs = 10 }) {
+  // The last request the origin received, to check what each Worker forwards (an assignment
+  // per request: nothing is read during the measured runs).
+  let seen = null;
   const origin = http.createServer({ keepAlive: true }, (req, res) => {
+    seen = { method: req.method, url: req.url, headers: req.headers };
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
     res.end(PAGE);
   });
@@ -67,28 +115,64 @@ export async function measureHtml(stack, { domain, rounds, seconds, load, say, d
   await new Promise((resolve) => origin.listen(0, '127.0.0.1', resolve));
   const originUrl = `http://127.0.0.1:${origin.address().port}`;
   try {
-    const started = {
-      passthrough: await startWorker({
-        dir,
-        config: path.join(path.dirname(new URL(import.meta.url).pathname), 'passthrough', 'wrangler.toml'),
-        vars: { ORIGIN_URL: originUrl },
-      }),
-    };
-    stack.processes.push(started.passthrough.proc);
-    for (const name of HTML_NAMES.slice(1)) started[name] = await addWorker(stack, { ORIGIN_URL: originUrl, ...SETTINGS[name] });
+    await writePeerTenants(stack, tenants);
+    const started = {};
+    for (const [name, vars] of Object.entries(JS_WORKERS)) {
+      const config = path.join(BENCH, name.replace('_', '-'), 'wrangler.toml');
+      started[name] = await startWorker({ dir, config, vars: { ORIGIN_URL: originUrl, ...vars() } });
+      stack.processes.push(started[name].proc);
+    }
+    for (const name of HTML_NAMES.filter((n) => !JS_WORKERS[n]))
+      started[name] = await addWorker(stack, { ORIGIN_URL: originUrl, ...SETTINGS[name] });
     const workers = {};
+    const pages = {};
+    const forwarded = {};
     for (const name of HTML_NAMES) {
-      // The pass-through Worker has no health route: it is found by the page it forwards.
-      const url = await directUrl(started[name], name === 'passthrough' ? { probe: '/', type: /html/ } : {});
-      const res = await request(`${url}/`, { host: domain });
+      // The JS Workers have no health route: each is found by the page it forwards.
+      const url = await directUrl(started[name], JS_WORKERS[name] ? { probe: '/', type: /html/ } : {});
+      // Twice: the first finds the tenant (the resolver reads it from PostgREST), the second is
+      // what every measured request is, a hit.
+      await request(`${url}/?check=1`, { host: domain, headers: CHECK_HEADERS });
+      const res = await request(`${url}/?check=1`, { host: domain, headers: CHECK_HEADERS });
       if (res.status !== 200) throw new Error(`${name}: / answered ${res.status}`);
       const branded = res.body.includes('id="tenant-brand"');
-      if (branded !== name.startsWith('branded')) throw new Error(`${name}: branded ${branded}`);
+      if (branded !== (name.startsWith('branded') || name === 'js_peer')) throw new Error(`${name}: branded ${branded}`);
+      pages[name] = res;
+      forwarded[name] = seen;
+      if (SETTINGS[name]?.ORIGIN_SIGNING_SECRET || name === 'js_peer') {
+        const verdict = await verifyTenantRequest(seen, { secret: SECRET });
+        if (!verdict.ok) throw new Error(`${name}: the origin refuses its signature: ${verdict.reason}`);
+      }
       const pid = portOwner(started[name].proc.pid, Number(new URL(url).port));
       if (!pid) throw new Error(`${name}: no process listens on ${url}`);
       await disableNetworkDomain(started[name].inspectorPort);
       workers[name] = { name, url, pid, upstream: () => 0, bytes: res.bytes.length };
       say(`html: ${name} answers ${res.bytes.length} bytes on ${url} (workerd ${pid})`);
+    }
+    // The peer's page is the resolver's: the same block at the same place; only data-tenant may
+    // sit elsewhere among <html>'s attributes (HTMLRewriter's setAttribute appends it). A page
+    // that differs stops the run: the comparison would mean nothing.
+    const bare = (page) => page.body.replace(/ data-tenant="[^"]*"/, '');
+    if (bare(pages.js_peer) !== bare(pages.branded_signed))
+      throw new Error(
+        `js_peer: its page differs from the resolver's:\n${pages.js_peer.body.slice(0, 2000)}\n---\n${pages.branded_signed.body.slice(0, 2000)}`,
+      );
+    // Headers that differ, the origin's request's and the answer's, are reported (RESULTS.md)
+    // rather than fatal, so a header the resolver adds later shows there instead of stopping the
+    // run. Not compared: what differs by time or by the sending Worker's name, and the framing
+    // (the resolver answers a page whose end has arrived as bytes, with its length; the peer
+    // streams it through the rewriter, chunked).
+    const VARIES = new Set(['date', 'x-tenant-signature', 'cf-worker', 'keep-alive', 'connection', 'content-length', 'transfer-encoding']);
+    const differing = (a, b) => [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((h) => !VARIES.has(h) && a[h] !== b[h]).sort();
+    const peerDiffers = {
+      forwarded: differing(forwarded.js_peer.headers, forwarded.branded_signed.headers),
+      answer: differing(pages.js_peer.headers, pages.branded_signed.headers),
+    };
+    for (const [what, names] of Object.entries(peerDiffers)) {
+      for (const h of names)
+        say(
+          `html: js_peer's ${what} ${h}: ${pages.js_peer.headers[h] ?? forwarded.js_peer.headers[h] ?? '(none)'}, the resolver's: ${pages.branded_signed.headers[h] ?? forwarded.branded_signed.headers[h] ?? '(none)'}`,
+        );
     }
     const targetsFile = path.join(dir, 'html-targets.txt');
     fs.writeFileSync(targetsFile, `/ ${domain}\n`);
@@ -111,6 +195,7 @@ export async function measureHtml(stack, { domain, rounds, seconds, load, say, d
       delayMs,
       bytes: Object.fromEntries(HTML_NAMES.map((n) => [n, workers[n].bytes])),
       pageBytes: Buffer.byteLength(PAGE),
+      peerDiffers,
     };
   } finally {
     origin.closeAllConnections();
