@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { quietDevTools } from './devtools.mjs';
 import { ROOT, addWorker, directUrl, psql, sleep, startStack, startWorker } from '../scripts/stack.mjs';
 import { fixtureSql, tenants } from './fixture.mjs';
 import { WASM_GZIP_BUDGET_BYTES, wasmSize } from '../scripts/wasm.mjs';
@@ -98,6 +99,8 @@ async function timedStart(name, start, upstream) {
   const url = { proxy: worker.url, direct: await directUrl(worker) };
   const pid = portOwner(worker.proc.pid, Number(new URL(url.direct).port));
   if (!pid) throw new Error(`${name}: no process listens on ${url.direct}`);
+  // As production: no DevTools session turning each log line into an inspector event.
+  if (worker.inspectorPort) await quietDevTools(worker.inspectorPort);
   say(`${name} up after ${(startMs / 1000).toFixed(1)} s: ${url.proxy} (direct ${url.direct}, workerd ${pid})`);
   return { name, url, startMs, upstream, pid };
 }

@@ -21,7 +21,7 @@ import { addWorker, directUrl, startWorker } from '../scripts/stack.mjs';
 import { portOwner } from '../scripts/proc.mjs';
 import { request } from '../tests/support/http.mjs';
 import { verifyTenantRequest } from '../origin/verify.mjs';
-import { disableNetworkDomain } from './devtools.mjs';
+import { quietDevTools } from './devtools.mjs';
 
 const BENCH = path.dirname(new URL(import.meta.url).pathname);
 
@@ -145,7 +145,7 @@ export async function measureHtml(stack, { domain, tenants, rounds, seconds, loa
       }
       const pid = portOwner(started[name].proc.pid, Number(new URL(url).port));
       if (!pid) throw new Error(`${name}: no process listens on ${url}`);
-      await disableNetworkDomain(started[name].inspectorPort);
+      await quietDevTools(started[name].inspectorPort);
       workers[name] = { name, url, pid, upstream: () => 0, bytes: res.bytes.length };
       say(`html: ${name} answers ${res.bytes.length} bytes on ${url} (workerd ${pid})`);
     }

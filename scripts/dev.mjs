@@ -139,8 +139,8 @@ const NOISE = [
 /**
  * What scripts/dev shows of a line of a Worker's wrangler output (`name`: resolver or control),
  * or null: a request event as `requestLine` (once the stack is up: not its own readiness
- * checks), the control plane's cron report prefixed `[cron]` (both off with `quiet`), wrangler's
- * noise dropped, anything else (warnings, errors) as it is.
+ * checks), the control plane's events as `controlLine`, wrangler's noise dropped, anything else
+ * (warnings, errors) as it is.
  */
 function shown(name, line, quiet) {
   const text = line.trim();
@@ -153,9 +153,31 @@ function shown(name, line, quiet) {
       return `[${name}] ${text}`;
     }
   }
-  const cron = text.match(/^(?:(▲ \[WARNING\]|✘ \[ERROR\]) )?cron: (.*)$/);
-  if (cron) return quiet && !cron[1] ? null : `[cron] ${cron[1] ? `${cron[1]} ` : ''}${cron[2]}`;
+  if (name === 'control' && text.startsWith('{"event":')) return controlLine(text, quiet);
   return `[${name}] ${text}`;
+}
+
+/**
+ * What scripts/dev shows of one of the control plane's events (`control/src/event.rs`): a cron
+ * run as `[cron] lookups 0, proven 0, …, cloudflare calls 0 (12 ms)` (off with `quiet` unless
+ * it is a warning or an error); any other event only when it is a warning or an error, as it is.
+ */
+function controlLine(text, quiet) {
+  let event;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    return `[control] ${text}`;
+  }
+  const info = event.level === 'info';
+  if (event.event !== 'cron') return info || !up ? null : `[control] ${text}`;
+  if (quiet && info) return null;
+  const steps = ['lookups', 'proven', 'created', 'updated', 'vanished', 'refused', 'expired', 'deleted', 'failed'];
+  const counts = steps.map((step) => `${step} ${event[step]}`).join(', ');
+  const stopped = event.halt ? `; stopped: ${event.halt}${event.detail ? ` (${event.detail})` : ''}` : '';
+  const problems = event.problems?.length ? `; ${event.problems.map((p) => `${p.hostname}: ${p.kind} ${p.detail}`).join('; ')}` : '';
+  const level = info ? '' : `${event.level}: `;
+  return `[cron] ${level}${counts}, cloudflare calls ${event.cloudflare_calls} (${event.duration_ms} ms)${stopped}${problems}`;
 }
 
 /** A build's progress lines (`buildWorker`'s `stream`), announced once it turns out to be a real build. */

@@ -779,10 +779,11 @@ export async function restartPostgrest(stack) {
 
 /**
  * Starts another Worker instance against the same stack, with `vars` overriding its settings;
- * `persistTo` as for `startWorker` (the same directory: another isolate of that data center).
+ * `persistTo` as for `startWorker` (the same directory: another isolate of that data center);
+ * `logLevel` as for `startWorker` (`log` to read the Worker's events: `worker.proc.onLine`).
  */
-export async function addWorker(stack, vars = {}, { persistTo } = {}) {
-  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars }, persistTo });
+export async function addWorker(stack, vars = {}, { persistTo, logLevel } = {}) {
+  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars }, persistTo, logLevel });
   stack.processes.push(worker.proc);
   return worker;
 }

@@ -1,46 +1,70 @@
-//! One request as an event: what the Worker logs of every request, once, when it has answered
-//! (`edge/event.rs` writes it with `console.log`, one line of JSON). It is the start of a wide
-//! event, so its field names are snake_case and stable, and a field with nothing to say is
-//! `null` rather than absent: a log search can rely on every key.
+//! The Worker's log, as events: one per request, written once when it has answered
+//! ([`RequestEvent`]), and one for each other thing worth an operator's attention (a failed
+//! refresh, a change feed that cannot be read, …), each one line of JSON written by [`Line`]
+//! (`edge/event.rs` hands it to `console.log`). The fields are snake_case and stable, and a
+//! field with nothing to say is `null` rather than absent: a log search can rely on every key.
+//! `schema/event.schema.json` is the contract; `docs/operations.md` says what each field means.
 //!
-//! It holds what the request asked (method, host, path) and what the Worker made of it (route,
-//! tenant, cache, status, error code, time), never a key, token, cookie, query string or body:
-//! the path comes without its query, and the host and path are clipped, so a client cannot
-//! make one line as long as it likes.
+//! A request's event holds what the request asked (method, host, path) and what the Worker made
+//! of it (route, tenant, how it was found, cache, branding, status, error code, PostgREST calls,
+//! time), never a key, token, cookie, query string or body: the path comes without its query,
+//! and the host and path are clipped, so a client cannot make one line as long as it likes.
+//! Other events name a tenant by its key (`slug:acme`) and a failure by its code, never by a
+//! message an upstream wrote.
 
 use crate::cache::CacheStatus;
+use crate::key::Lookup;
 use crate::route::Route;
+pub use tenant_common::Level;
+
+/// The Worker's version in every event: the crate's (`Cargo.toml`), set at build time.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The longest host an event holds, in bytes: a hostname's 253 and a port.
 const HOST_LIMIT: usize = 260;
 /// The longest path an event holds, in bytes.
 const PATH_LIMIT: usize = 1024;
 
-/// How a request went, by its status: `error` for a 5xx, `warn` for a 4xx, `info` otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
+/// One event as one line of JSON, written field by field (less Wasm than a derived or `json!`
+/// serialization; each string value escaped by serde_json, so a value cannot break the line).
+/// Every event starts with `event` and `level`.
+pub struct Line(String);
 
-impl Level {
-    /// The level of an answer with `status`.
-    pub fn of(status: u16) -> Level {
-        match status {
-            500.. => Level::Error,
-            400..=499 => Level::Warn,
-            _ => Level::Info,
-        }
+impl Line {
+    /// An event of kind `event` at `level`.
+    pub fn new(event: &str, level: Level) -> Line {
+        let mut line = Line(String::with_capacity(320));
+        line.0.push('{');
+        line.str("event", Some(event))
+            .str("level", Some(level.as_str()))
     }
 
-    /// As the event writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
+    /// Adds the field `name` with a string, or `null`.
+    pub fn str(self, name: &str, value: Option<&str>) -> Line {
+        let value = serde_json::to_string(&value).unwrap_or_default();
+        self.raw(name, &value)
+    }
+
+    /// Adds the field `name` with a number.
+    pub fn num(self, name: &str, value: u64) -> Line {
+        self.raw(name, &value.to_string())
+    }
+
+    fn raw(mut self, name: &str, value: &str) -> Line {
+        if self.0.len() > 1 {
+            self.0.push(',');
         }
+        self.0.push('"');
+        self.0.push_str(name);
+        self.0.push_str("\":");
+        self.0.push_str(value);
+        self
+    }
+
+    /// The line.
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
     }
 }
 
@@ -60,9 +84,45 @@ pub fn route_name(route: &Route) -> Option<&'static str> {
     })
 }
 
-/// One request, as logged: `{"event":"request","level":…,"request_id":…,"method":…,"host":…,
-/// "path":…,"route":…,"tenant_id":…,"tenant_slug":…,"cache":…,"status":…,"error_code":…,
-/// "duration_ms":…}`. The level is the status's ([`Level::of`]).
+/// How a request's tenant was found (`resolved_by`): by the `lookup` of a `/_tenant/` path
+/// (`slug`, `domain`, `id`), or of the request's host (`subdomain` for `<slug>.<platform
+/// domain>`, `domain` for a custom domain). [`RESOLVED_BY_REDIRECT`] is the third way.
+pub fn resolved_by(lookup: &Lookup, by_host: bool) -> &'static str {
+    match lookup {
+        Lookup::Slug(_) if by_host => "subdomain",
+        Lookup::Slug(_) => "slug",
+        Lookup::Domain(_) => "domain",
+        Lookup::Id(_) => "id",
+    }
+}
+
+/// `resolved_by` of a host no tenant has whose `www.`-less apex one has: the answer redirects
+/// there (`site::www_fallback`).
+pub const RESOLVED_BY_REDIRECT: &str = "redirect";
+
+/// The branding outcome of a forwarded page, from its `X-Tenant-Branding` header (`injected`,
+/// `skipped; reason=…`): `injected`, or `skipped:<reason>`; `None` without the header (no page
+/// was branded: not HTML, not a tenant, branding off).
+pub fn branding(header: Option<&str>) -> Option<String> {
+    let header = header?;
+    match header.strip_prefix("skipped; reason=") {
+        Some(reason) => Some(format!("skipped:{}", clip(reason, 32))),
+        None => (header == "injected").then(|| header.to_owned()),
+    }
+}
+
+/// What a request's PostgREST calls came to: the calls it sent and awaited itself (a request
+/// that waits for another's identical read, single flight, sends none), the ms it waited for
+/// them, and whether one failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Upstream {
+    pub calls: u32,
+    pub ms: u64,
+    pub failed: bool,
+}
+
+/// One request, as logged: `event` (`"request"`), `level`, `version` ([`VERSION`]), then the
+/// fields in the order below. The level is the status's ([`Level::of`]), `error` when a PostgREST call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestEvent<'a> {
     /// The `cf-ray` header when Cloudflare sent one, else an id of the Worker's own.
@@ -76,42 +136,51 @@ pub struct RequestEvent<'a> {
     pub route: Option<&'static str>,
     pub tenant_id: Option<&'a str>,
     pub tenant_slug: Option<&'a str>,
+    /// [`resolved_by`] or [`RESOLVED_BY_REDIRECT`]; `None` when no tenant was found.
+    pub resolved_by: Option<&'static str>,
     /// How the answer used the cache, as `X-Tenant-Cache` says.
     pub cache: CacheStatus,
+    /// [`branding`].
+    pub branding: Option<&'a str>,
     pub status: u16,
     /// The error contract's `code`, when the Worker answered with an error of its own.
     pub error_code: Option<&'a str>,
+    pub upstream: Upstream,
     pub duration_ms: u64,
+    /// The Cloudflare data center (`request.cf.colo`), when the runtime says.
+    pub colo: Option<&'a str>,
 }
 
 impl RequestEvent<'_> {
-    /// The event as one line of JSON, its fields in the order above: written field by field
-    /// (less Wasm than a derived or `json!` serialization), each value by serde_json.
+    /// The event's level: its status's, or `error` when a PostgREST call failed.
+    pub fn level(&self) -> Level {
+        match self.upstream.failed {
+            true => Level::Error,
+            false => Level::of(self.status),
+        }
+    }
+
+    /// The event as one line of JSON, its fields in the order above.
     pub fn to_json(&self) -> String {
-        let string = |value: Option<&str>| serde_json::to_string(&value).unwrap_or_default();
-        let mut json = String::with_capacity(384);
-        let mut field = |name: &str, value: &str| {
-            json.push(if json.is_empty() { '{' } else { ',' });
-            json.push('"');
-            json.push_str(name);
-            json.push_str("\":");
-            json.push_str(value);
-        };
-        field("event", r#""request""#);
-        field("level", &string(Some(Level::of(self.status).as_str())));
-        field("request_id", &string(Some(self.request_id)));
-        field("method", &string(Some(self.method)));
-        field("host", &string(self.host.map(|h| clip(h, HOST_LIMIT))));
-        field("path", &string(self.path.map(|p| clip(p, PATH_LIMIT))));
-        field("route", &string(self.route));
-        field("tenant_id", &string(self.tenant_id));
-        field("tenant_slug", &string(self.tenant_slug));
-        field("cache", &string(Some(self.cache.as_str())));
-        field("status", &self.status.to_string());
-        field("error_code", &string(self.error_code));
-        field("duration_ms", &self.duration_ms.to_string());
-        json.push('}');
-        json
+        Line::new("request", self.level())
+            .str("version", Some(VERSION))
+            .str("request_id", Some(self.request_id))
+            .str("method", Some(self.method))
+            .str("host", self.host.map(|h| clip(h, HOST_LIMIT)))
+            .str("path", self.path.map(|p| clip(p, PATH_LIMIT)))
+            .str("route", self.route)
+            .str("tenant_id", self.tenant_id)
+            .str("tenant_slug", self.tenant_slug)
+            .str("resolved_by", self.resolved_by)
+            .str("cache", Some(self.cache.as_str()))
+            .str("branding", self.branding)
+            .num("status", self.status.into())
+            .str("error_code", self.error_code)
+            .num("upstream_calls", self.upstream.calls.into())
+            .num("upstream_ms", self.upstream.ms)
+            .num("duration_ms", self.duration_ms)
+            .str("colo", self.colo.map(|c| clip(c, 8)))
+            .end()
     }
 }
 
@@ -150,10 +219,14 @@ mod tests {
             route: Some("forward"),
             tenant_id: Some("7e000000-0000-4000-8000-000000000002"),
             tenant_slug: Some("northstar"),
+            resolved_by: Some("subdomain"),
             cache: CacheStatus::Hit,
+            branding: Some("injected"),
             status: 200,
             error_code: None,
+            upstream: Upstream::default(),
             duration_ms: 3,
+            colo: Some("FRA"),
         }
     }
 
@@ -165,7 +238,9 @@ mod tests {
     fn an_event_is_one_line_with_every_field_in_order() {
         assert_eq!(
             served().to_json(),
-            r#"{"event":"request","level":"info","request_id":"8f1d2c3b4a596877","method":"GET","host":"coach.northstar.localhost:8787","path":"/","route":"forward","tenant_id":"7e000000-0000-4000-8000-000000000002","tenant_slug":"northstar","cache":"hit","status":200,"error_code":null,"duration_ms":3}"#
+            format!(
+                r#"{{"event":"request","level":"info","version":"{VERSION}","request_id":"8f1d2c3b4a596877","method":"GET","host":"coach.northstar.localhost:8787","path":"/","route":"forward","tenant_id":"7e000000-0000-4000-8000-000000000002","tenant_slug":"northstar","resolved_by":"subdomain","cache":"hit","branding":"injected","status":200,"error_code":null,"upstream_calls":0,"upstream_ms":0,"duration_ms":3,"colo":"FRA"}}"#
+            )
         );
     }
 
@@ -177,16 +252,28 @@ mod tests {
             route: None,
             tenant_id: None,
             tenant_slug: None,
+            resolved_by: None,
             cache: CacheStatus::Bypass,
+            branding: None,
             status: 404,
             error_code: Some("route_not_found"),
+            colo: None,
             ..served()
         };
         let v = json(&event);
-        for key in ["host", "path", "route", "tenant_id", "tenant_slug"] {
+        for key in [
+            "host",
+            "path",
+            "route",
+            "tenant_id",
+            "tenant_slug",
+            "resolved_by",
+            "branding",
+            "colo",
+        ] {
             assert_eq!(v[key], serde_json::Value::Null, "{key}");
         }
-        assert_eq!(v.as_object().unwrap().len(), 13);
+        assert_eq!(v.as_object().unwrap().len(), 19);
         assert_eq!(v["error_code"], "route_not_found");
         assert_eq!(v["cache"], "bypass");
     }
@@ -205,6 +292,57 @@ mod tests {
         ] {
             assert_eq!(json(&RequestEvent { status, ..served() })["level"], level);
         }
+    }
+
+    #[test]
+    fn a_failed_upstream_call_is_an_error_whatever_the_status() {
+        let upstream = Upstream {
+            calls: 1,
+            ms: 3000,
+            failed: true,
+        };
+        let v = json(&RequestEvent {
+            cache: CacheStatus::Stale,
+            upstream,
+            ..served()
+        });
+        assert_eq!(v["level"], "error");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["upstream_calls"], 1);
+        assert_eq!(v["upstream_ms"], 3000);
+    }
+
+    #[test]
+    fn another_event_starts_with_its_kind_and_level() {
+        let line = Line::new("refresh_failed", Level::Error)
+            .str("lookup", Some("slug:northstar"))
+            .str("upstream_error", None)
+            .num("failed_reads", 2)
+            .end();
+        assert_eq!(
+            line,
+            r#"{"event":"refresh_failed","level":"error","lookup":"slug:northstar","upstream_error":null,"failed_reads":2}"#
+        );
+    }
+
+    #[test]
+    fn resolved_by_names_the_key_and_a_host_slug_is_a_subdomain() {
+        let slug = Lookup::Slug(tenant_common::Slug::parse("northstar").unwrap());
+        assert_eq!(resolved_by(&slug, true), "subdomain");
+        assert_eq!(resolved_by(&slug, false), "slug");
+        let domain = Lookup::Domain(tenant_common::Host::parse("coach.example.com").unwrap());
+        assert_eq!(resolved_by(&domain, true), "domain");
+    }
+
+    #[test]
+    fn branding_reads_the_header_and_nothing_else() {
+        assert_eq!(branding(Some("injected")).as_deref(), Some("injected"));
+        assert_eq!(
+            branding(Some("skipped; reason=no-head")).as_deref(),
+            Some("skipped:no-head")
+        );
+        assert_eq!(branding(Some("something else")), None);
+        assert_eq!(branding(None), None);
     }
 
     #[test]

@@ -74,7 +74,7 @@ describe('on the real stack', () => {
 });
 
 test('the committed TypeScript types are what the schemas generate', async () => {
-  for (const name of ['brand-config', 'tenant']) {
+  for (const name of ['brand-config', 'tenant', 'event', 'control-event']) {
     const generated = await compileFromFile(path.join(SCHEMA, `${name}.schema.json`), { cwd: SCHEMA });
     const committed = fs.readFileSync(path.join(SCHEMA, `${name}.d.ts`), 'utf8');
     assert.equal(committed, generated, `schema/${name}.d.ts is stale: run npm run types`);

@@ -373,7 +373,8 @@ let unbranded; // INJECT_BRANDING=false
 let worst; // the tenant with the worst strings the contract allows
 before(async () => {
   origin = await startOrigin({ routes });
-  stack = await startStack({ vars: { PLATFORM_DOMAIN: PLATFORM, ORIGIN_URL: origin.url } });
+  // logLevel 'log': the Worker's events, `branding_skipped` among them, are console.log lines.
+  stack = await startStack({ vars: { PLATFORM_DOMAIN: PLATFORM, ORIGIN_URL: origin.url }, logLevel: 'log' });
   call = client(stack.worker.url);
   unbranded = client((await addWorker(stack, { INJECT_BRANDING: 'false' })).url);
   const brand = storedTenant(stack, 'acme-leadership').brand;
@@ -710,7 +711,8 @@ describe('origin pages the rewriter cannot read whole', () => {
   });
 
   test('an unbranded page is logged once per tenant and reason, not per request', async () => {
-    const lines = (reason) => logs.filter((l) => l.includes('branding skipped for northstar-coaching') && l.includes(`reason=${reason}`));
+    const skipped = logs.filter((l) => l.startsWith('{"event":"branding_skipped"')).map((l) => JSON.parse(l));
+    const lines = (reason) => skipped.filter((e) => e.tenant_slug === 'northstar-coaching' && e.reason === reason);
     assert.equal(lines('charset').length, 1, logs.join('\n'));
     assert.equal(lines('limit').length, 1, logs.join('\n'));
   });

@@ -18,11 +18,17 @@
 //   cron run logs it and stops, and plain `/health` says what this isolate's last calls found
 //   (`lastUpstream`): Cloudflare refusing the token (rolled at Cloudflare) or the zone (another
 //   zone's id), PostgREST refusing the secret key, a URL that leads to no PostgREST, Supabase's
-//   gateway refusing the anon key sent beside a coach's token (tests/support/gateway.mjs).
+//   gateway refusing the anon key sent beside a coach's token (tests/support/gateway.mjs);
+// - the log is events (issue 27): a coach's API call, a webhook and a cron run each write one
+//   line of JSON of its kind, as schema/control-event.schema.json describes, and no line holds
+//   the coach's token, the secret key or the webhook secret.
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mintJwt, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { ROOT, mintJwt, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
 import { startGateway } from './support/gateway.mjs';
 import { request } from './support/http.mjs';
 import { TENANTS, USERS, assertError, countUpstream, userToken } from './support/tenants.mjs';
@@ -44,6 +50,8 @@ before(async () => {
     vars: { CLOUDFLARE_CALLS_PER_RUN: String(CALLS_PER_RUN) },
     cloudflare: { allowTopDomains: ['test'] },
     echo: Boolean(process.env.CONTROL_ECHO),
+    // Every event is a console.log (crates/common/src/log.js), whatever its level.
+    logLevel: 'log',
   });
   cf = control.cloudflare;
 });
@@ -121,12 +129,16 @@ function stateOf(seen) {
   return 'setting' in seen ? { state: seen.state, setting: seen.setting } : { state: seen.state };
 }
 
-/** The lines `plane`'s wrangler dev prints from now on; `waitFor(re)` resolves with the first to match. */
+/**
+ * The lines `plane`'s wrangler dev prints from now on; `waitFor(re)` resolves with the first to
+ * match; `events()`, the control plane's events among them, parsed.
+ */
 function logOf(plane) {
   const lines = [];
   plane.proc.onLine((line) => lines.push(line));
   return {
     lines,
+    events: () => lines.filter((l) => l.startsWith('{"event":')).map((l) => JSON.parse(l)),
     async waitFor(re, timeoutMs = 5000) {
       for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(50)) {
         const found = lines.find((l) => re.test(l));
@@ -429,7 +441,10 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
     const gateway = await startGateway({ rest: stack.postgrest.url, keys: [serviceKey] });
     stack.servers.push(gateway);
     [wrongKey, wrongUrl, wrongResolver, wrongAnon] = await Promise.all([
-      startControl(stack, { vars: { SUPABASE_SECRET_KEY: mintJwt('not-this-projects-secret-0123456789', { role: 'service_role' }) } }),
+      startControl(stack, {
+        vars: { SUPABASE_SECRET_KEY: mintJwt('not-this-projects-secret-0123456789', { role: 'service_role' }) },
+        logLevel: 'log',
+      }),
       startControl(stack, { vars: { SUPABASE_REST_URL: `${stack.postgrest.url}/not/postgrest` } }),
       // Something that answers HTTP, but not DNS over HTTPS: 404 for the query.
       startControl(stack, { vars: { DNS_RESOLVER_URL: `${stack.postgrest.url}/dns-query` } }),
@@ -499,5 +514,172 @@ describe('a wrong PostgREST or DNS resolver setting', () => {
     assert.deepEqual(stateOf(last.postgrest), { state: 'misconfigured', setting: 'SUPABASE_ANON_KEY' });
     assert.equal(last.postgrest.since, since);
     assert.deepEqual(stateOf(last.cloudflare), { state: 'ok' });
+  });
+});
+
+describe('the log is events (issue 27)', () => {
+  const host = 'hook.faults.test';
+  const validate = new Ajv2020({ allErrors: true, strict: true }).compile(
+    JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'control-event.schema.json'), 'utf8')),
+  );
+
+  /** Waits until `log` holds `count` events of kind `kind`, then a moment for any extra one. */
+  async function eventsOf(log, kind, count) {
+    const of = () => log.events().filter((e) => e.event === kind);
+    for (const until = Date.now() + 5000; of().length < count && Date.now() < until; ) await sleep(50);
+    await sleep(300);
+    return of();
+  }
+
+  /** Every event of `log` valid against the schema, at its level, and no line holding a secret. */
+  function assertClean(log, secrets) {
+    for (const event of log.events()) {
+      assert.ok(validate(event), `${JSON.stringify(event)}: ${JSON.stringify(validate.errors)}`);
+      assert.ok(!event.path?.includes('?'), `no query string: ${event.path}`);
+    }
+    for (const [name, secret] of Object.entries(secrets)) {
+      assert.ok(secret && secret.length > 8, name);
+      for (const line of log.lines) assert.ok(!line.includes(secret), `a line holds ${name}: ${line}`);
+    }
+  }
+
+  test("a coach's API call, a webhook and a cron run each write one event of its kind, with the documented fields, and never a secret", async () => {
+    const hostname = await hostnameAtCloudflare(host);
+    insertRow(hostname, 'pending', 'pending_deployment');
+    cf.reset();
+    const token = userToken(stack, USERS.nora);
+    const log = logOf(control);
+
+    const listed = await listDomains(control, token);
+    assert.equal(listed.status, 200, listed.body);
+    const [api, ...moreApi] = await eventsOf(log, 'api', 1);
+    assert.deepEqual(moreApi, [], 'one event for one call');
+    assert.deepEqual(
+      {
+        ...api,
+        request_id: typeof api.request_id,
+        version: typeof api.version,
+        upstream_ms: typeof api.upstream_ms,
+        duration_ms: typeof api.duration_ms,
+      },
+      {
+        event: 'api',
+        level: 'info',
+        version: 'string',
+        request_id: 'string',
+        method: 'GET',
+        path: '/domains',
+        action: 'list_domains',
+        tenant_id: NORA.id,
+        hostname: null,
+        status: 200,
+        error_code: null,
+        detail: null,
+        upstream_calls: 1,
+        upstream_ms: 'number',
+        duration_ms: 'number',
+      },
+    );
+
+    const hook = await notice(control, hostname.id, 'active');
+    assert.deepEqual([hook.status, hook.json()], [200, { received: true, known: true }]);
+    const [webhook, ...moreWebhooks] = await eventsOf(log, 'webhook', 1);
+    assert.deepEqual(moreWebhooks, []);
+    const { request_id, version, upstream_ms, duration_ms, ...fields } = webhook;
+    assert.deepEqual(fields, {
+      event: 'webhook',
+      level: 'info',
+      cloudflare_id: hostname.id,
+      known: true,
+      hostname: host,
+      domain_id: row(host).id,
+      tenant_id: NORA.id,
+      ssl_status_before: 'pending_deployment',
+      ssl_status_after: 'active',
+      changed: true,
+      read_back: 'updated',
+      status: 200,
+      error_code: null,
+      detail: null,
+      // The row, the write, the webhooks' budget, Cloudflare's read, the write of what it found.
+      upstream_calls: 5,
+    });
+    assert.equal(row(host).status, 'active', 'the read-back activated it');
+
+    const calls = await cron();
+    const [run, ...moreRuns] = await eventsOf(log, 'cron', 1);
+    assert.deepEqual(moreRuns, []);
+    assert.deepEqual(
+      { level: run.level, halt: run.halt, deleted: run.deleted, cloudflare_calls: run.cloudflare_calls, rate_limits: run.rate_limits },
+      { level: 'info', halt: null, deleted: 1, cloudflare_calls: calls.filter(onZone).length, rate_limits: 0 },
+      JSON.stringify(run),
+    );
+    assert.ok(run.cloudflare_calls >= 7, 'the removed domain deleted and the six active ones checked');
+    assert.equal(typeof run.duration_ms, 'number');
+    assert.deepEqual(
+      log.events().map((e) => e.event),
+      ['api', 'webhook', 'cron'],
+      'nothing else logged',
+    );
+
+    assertClean(log, {
+      "the coach's token": token,
+      "the token's signature": token.split('.')[2],
+      'the secret key': control.vars.SUPABASE_SECRET_KEY,
+      'the webhook secret': control.vars.CLOUDFLARE_WEBHOOK_SECRET,
+      "Cloudflare's token": control.vars.CLOUDFLARE_API_TOKEN,
+    });
+  });
+
+  test('a refused call is a warn event with its code and what it named; a failing upstream is an error event that says what failed', async () => {
+    const log = logOf(control);
+    const token = userToken(stack, USERS.nora);
+    const gone = await request(`${control.url}/domains/nobody.faults.test?tenant_id=${NORA.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assertError(gone, 404, 'domain_not_found');
+    const stranger = await request(`${control.url}/webhooks/cloudflare`, {
+      method: 'POST',
+      headers: { 'cf-webhook-auth': 'not-the-secret' },
+      body: '{}',
+    });
+    assertError(stranger, 401, 'unauthorized');
+    const [api] = await eventsOf(log, 'api', 1);
+    assert.deepEqual(
+      [api.level, api.action, api.hostname, api.tenant_id, api.status, api.error_code, api.detail],
+      ['warn', 'remove_domain', 'nobody.faults.test', NORA.id, 404, 'domain_not_found', null],
+    );
+    const [webhook] = await eventsOf(log, 'webhook', 1);
+    assert.deepEqual(
+      [webhook.level, webhook.status, webhook.error_code, webhook.known, webhook.upstream_calls],
+      ['warn', 401, 'unauthorized', null, 0],
+    );
+
+    cf.answerAll(502, { error: 'bad gateway' });
+    await sleep(1100);
+    const deep = await request(`${control.url}/health?deep=1`);
+    cf.answerAll(null);
+    assertError(deep, 503, 'upstream_unavailable');
+    const [, health] = await eventsOf(log, 'api', 2);
+    assert.deepEqual(
+      [health.level, health.action, health.status, health.error_code, health.upstream_calls],
+      ['error', 'deep_health', 503, 'upstream_unavailable', 3],
+    );
+    assert.match(health.detail, /cloudflare/);
+    assertClean(log, { "the coach's token": token, 'the webhook secret': control.vars.CLOUDFLARE_WEBHOOK_SECRET });
+  });
+
+  test('a run a rate limit stops says so: halt rate_limited, one rate limit met, when to retry, at level warn', async () => {
+    const log = logOf(control);
+    cf.failNext(1, 429);
+    await cron();
+    const [run] = await eventsOf(log, 'cron', 1);
+    assert.deepEqual(
+      [run.level, run.halt, run.rate_limits, run.retry_after_s, run.cloudflare_calls, run.deleted],
+      ['warn', 'rate_limited', 1, 60, 1, 0],
+      JSON.stringify(run),
+    );
+    assert.ok(validate(run), JSON.stringify(validate.errors));
   });
 });

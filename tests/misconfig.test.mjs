@@ -95,7 +95,8 @@ const CASES = [
 async function startCase(c) {
   const vars = await c.vars();
   c.key = vars.SUPABASE_ANON_KEY ?? stack.anonKey;
-  c.worker = await addWorker(stack, vars);
+  // logLevel 'log': the Worker's events are console.log lines (crates/common/src/log.js).
+  c.worker = await addWorker(stack, vars, { logLevel: 'log' });
   c.lines = [];
   c.worker.proc.onLine((line) => c.lines.push(line));
 }

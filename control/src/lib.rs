@@ -17,6 +17,7 @@ mod config;
 mod dns;
 mod domain;
 mod error;
+mod event;
 mod health;
 mod lifecycle;
 pub mod preflight;

@@ -15,11 +15,13 @@ use std::rc::Rc;
 
 use worker::{Cache, Context, Response};
 
+use super::event::{log, Calls};
 use super::flight::{Flights, Outcome};
 use super::{feed, now_ms, store};
 use crate::cache::{CacheStatus, Entry, Freshness, Policy};
 use crate::config::Config;
 use crate::error::UpstreamError;
+use crate::event::{Level, Line};
 use crate::feed::{Applied, Tier, Vouch};
 use crate::key::Lookup;
 use crate::memory::Memory;
@@ -69,11 +71,13 @@ fn apply_changes(applied: &Applied) {
 }
 
 /// Resolves `lookup` through the tiers. Every lookup is the same anon lookup whoever asks, so
-/// every request shares the tiers and single flight.
+/// every request shares the tiers and single flight. The PostgREST reads this request leads
+/// are counted in `calls`.
 pub async fn resolve(
     config: &Rc<Config>,
     ctx: &Context,
     lookup: &Lookup,
+    calls: &Calls,
 ) -> Result<Served, UpstreamError> {
     let now = now_ms();
     feed::sync(config, ctx, now, apply_changes).await;
@@ -110,14 +114,14 @@ pub async fn resolve(
                 });
             }
             Freshness::Changed => {
-                if let Some(served) = reload_changed(config, ctx, lookup, &entry).await {
+                if let Some(served) = reload_changed(config, ctx, lookup, &entry, calls).await {
                     return Ok(served);
                 }
             }
             Freshness::Expired => {}
         }
     }
-    let (leader, result) = load_once(config, lookup).await;
+    let (leader, result) = load_once(config, lookup, calls).await;
     let (entry, status) = result?;
     share(config, ctx, lookup, leader, &entry, status);
     Ok(served(config, entry, status))
@@ -127,12 +131,14 @@ pub async fn resolve(
 /// once per isolate at a time (single flight) and kept in the data center's Cache API: found for
 /// [`CHALLENGE_TTL_S`], not found for `NEGATIVE_TTL_SECONDS`, so the same check asked again and
 /// again costs the database nothing. (A check is the Cloudflare hostname's: its body never
-/// changes, and one served a little after its domain is gone verifies nothing.)
+/// changes, and one served a little after its domain is gone verifies nothing.) A read this
+/// request leads is counted in `calls`.
 pub async fn challenge(
     config: &Rc<Config>,
     ctx: &Context,
     host: &Host,
     path: &str,
+    calls: &Calls,
 ) -> Result<Option<Rc<str>>, UpstreamError> {
     let key = format!("{KEY_PREFIX}challenge:{host}{path}");
     if let Some(mut cached) = Cache::default()
@@ -147,8 +153,10 @@ pub async fn challenge(
     }
     let checks = CHALLENGES.with(Rc::clone);
     let read = async {
-        let body = store::challenge(config, host.as_str(), path).await?;
-        Ok(body.map(Rc::from))
+        let started_ms = calls.start();
+        let body = store::challenge(config, host.as_str(), path).await;
+        calls.end(started_ms, body.is_err());
+        Ok(body?.map(Rc::from))
     };
     let (leader, body) = checks.run(&key, config.upstream_timeout_ms, read).await;
     let body = body?;
@@ -198,6 +206,7 @@ async fn reload_changed(
     ctx: &Context,
     lookup: &Lookup,
     old: &Rc<Entry>,
+    calls: &Calls,
 ) -> Option<Served> {
     let by_id = Lookup::Id(old.tenant.as_ref()?.id.clone());
     let known = MEMORY
@@ -205,15 +214,13 @@ async fn reload_changed(
         .filter(|held| !held.changed);
     let (entry, status) = match known {
         Some(held) => (held.entry, CacheStatus::Hit),
-        None => match load_once(config, &by_id).await {
+        None => match load_once(config, &by_id, calls).await {
             (leader, Ok((entry, status))) => {
                 share(config, ctx, &by_id, leader, &entry, status);
                 (entry, status)
             }
             (_, Err(error)) => {
-                worker::console_error!(
-                    "re-reading changed {lookup} failed, serving stale: {error}"
-                );
+                log_stale(lookup, &error);
                 return Some(Served {
                     entry: old.clone(),
                     status: CacheStatus::Stale,
@@ -242,8 +249,12 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
     let cache = Cache::default();
     let mut names = Vec::with_capacity(keys.len());
     for key in keys {
-        if let Err(e) = cache.delete(format!("{KEY_PREFIX}{key}"), true).await {
-            worker::console_error!("cache purge of {key} failed: {e}");
+        if cache
+            .delete(format!("{KEY_PREFIX}{key}"), true)
+            .await
+            .is_err()
+        {
+            log_cache_failed("cache_purge_failed", &key.to_string());
         }
         names.push(key.to_string());
     }
@@ -251,22 +262,23 @@ pub async fn purge(lookup: &Lookup) -> Vec<String> {
     names
 }
 
-/// Loads `lookup` once per isolate: the first caller leads, concurrent callers wait for its
-/// result. Returns whether this caller led, and the result.
-async fn load_once(config: &Config, lookup: &Lookup) -> (bool, LoadResult) {
+/// Loads `lookup` once per isolate: the first caller leads (its PostgREST read counted in its
+/// `calls`), concurrent callers wait for its result. Returns whether this caller led, and the
+/// result.
+async fn load_once(config: &Config, lookup: &Lookup, calls: &Calls) -> (bool, LoadResult) {
     let loads = LOADS.with(Rc::clone);
     loads
         .run(
             &lookup.to_string(),
             config.upstream_timeout_ms,
-            load(config, lookup),
+            load(config, lookup, calls),
         )
         .await
 }
 
 /// One load: a fresh Cache API answer, else PostgREST; when PostgREST fails, the Cache API answer
 /// if the policy still serves it (stale-if-error). The result goes into memory.
-async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
+async fn load(config: &Config, lookup: &Lookup, calls: &Calls) -> LoadResult {
     let policy = config.cache;
     let shared = get_shared(lookup).await.map(|entry| {
         let vouch = feed::vouch(config, entry.fetched_at_ms, entry.hash(), Tier::Shared);
@@ -276,8 +288,10 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
     let (entry, status) = match shared {
         Some((entry, Freshness::Fresh { .. })) => (entry, CacheStatus::Hit),
         shared => {
-            let asked_at_ms = now_ms();
-            match store::find(config, lookup).await {
+            let asked_at_ms = calls.start();
+            let found = store::find(config, lookup).await;
+            calls.end(asked_at_ms, found.is_err());
+            match found {
                 Ok(row) => {
                     let tenant = row.and_then(|r| Tenant::of(&r)).map(Rc::new);
                     let entry = Entry {
@@ -288,7 +302,7 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
                 }
                 Err(error) => match shared {
                     Some((entry, freshness)) if freshness.serves_on_error() => {
-                        worker::console_error!("serving {lookup} stale: {error}");
+                        log_stale(lookup, &error);
                         (entry, CacheStatus::Stale)
                     }
                     _ => return Err(error),
@@ -309,13 +323,25 @@ async fn load(config: &Config, lookup: &Lookup) -> LoadResult {
 /// The background refresh of a stale memory answer; on failure the answer stays (stale-if-error)
 /// and the next refresh waits for the back-off.
 async fn refresh(config: Rc<Config>, lookup: Lookup) {
-    match load_once(&config, &lookup).await {
+    match load_once(&config, &lookup, &Calls::default()).await {
         (true, Ok((entry, CacheStatus::Miss))) => put_shared(config, lookup, entry).await,
         (_, Ok(_)) => {}
-        (_, Err(error)) => {
-            worker::console_error!("refresh of {lookup} failed, serving stale: {error}")
-        }
+        (_, Err(error)) => log(Line::new("refresh_failed", Level::Error)
+            .str("lookup", Some(&lookup.to_string()))
+            .str("upstream_error", Some(&error.code()))),
     }
+}
+
+/// Logs that PostgREST failed to answer `lookup` and an older answer is served instead.
+fn log_stale(lookup: &Lookup, error: &UpstreamError) {
+    log(Line::new("stale_served", Level::Error)
+        .str("lookup", Some(&lookup.to_string()))
+        .str("upstream_error", Some(&error.code())));
+}
+
+/// Logs that the Cache API refused a step (`event`) on `key`.
+fn log_cache_failed(event: &str, key: &str) {
+    log(Line::new(event, Level::Error).str("key", Some(key)));
 }
 
 /// The Cache API answer for `lookup`, if any and readable.
@@ -347,7 +373,10 @@ async fn put(key: &str, body: &str, max_age_s: u32) {
         Ok(response) => Cache::default().put(key, response).await,
         Err(e) => Err(e),
     };
-    if let Err(e) = stored {
-        worker::console_error!("cache put of {key} failed: {e}");
+    if stored.is_err() {
+        log_cache_failed(
+            "cache_put_failed",
+            key.strip_prefix(KEY_PREFIX).unwrap_or(key),
+        );
     }
 }

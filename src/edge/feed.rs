@@ -24,8 +24,10 @@ use std::time::Duration;
 
 use worker::{js_sys, Cache, Context, Delay, Response};
 
+use super::event::log;
 use super::{now_ms, store};
 use crate::config::Config;
+use crate::event::{Level, Line};
 use crate::feed::{Applied, Feed, Lease, Snapshot, TenantHash, Tier, Vouch};
 use crate::reply::FeedVitals;
 
@@ -118,8 +120,8 @@ async fn read(config: Rc<Config>, on_changes: OnChanges) {
         Ok((snapshot, rows)) => {
             put_shared(rows, now, config.cache.changes_poll_s).await;
             apply(&snapshot, poll_ms, on_changes);
-            if let Err(e) = Cache::default().delete(LEASE_KEY, true).await {
-                worker::console_error!("releasing the change feed lease failed: {e}");
+            if Cache::default().delete(LEASE_KEY, true).await.is_err() {
+                log_cache_failed("release_lease");
             }
         }
         Err(error) => {
@@ -134,13 +136,18 @@ async fn read(config: Rc<Config>, on_changes: OnChanges) {
     }
 }
 
-/// Logs, once per failing episode, that the feed cannot be read and what the cache does now.
+/// Logs, once per failing episode, that the feed cannot be read (`upstream_error`) and what the
+/// cache does now: answers fetched from now on are fresh for `fresh_for_s`; reads back off up
+/// to a minute; `feed_recovered` says when it is back.
 fn log_failing(code: &str, config: &Config) {
-    worker::console_error!(
-        "change feed unreadable ({code}): answers fetched from now on are fresh for {} s; \
-         reads back off up to a minute; logged once until it is back",
-        config.cache.failing_ttl_s
-    );
+    log(Line::new("feed_read_failed", Level::Error)
+        .str("upstream_error", Some(code))
+        .num("fresh_for_s", config.cache.failing_ttl_s.into()));
+}
+
+/// Logs that the data center's Cache API refused a `step` of sharing the feed.
+fn log_cache_failed(step: &str) {
+    log(Line::new("feed_cache_failed", Level::Error).str("step", Some(step)));
 }
 
 fn lease_code(lease: &Lease) -> String {
@@ -163,12 +170,13 @@ fn apply(snapshot: &Snapshot, poll_ms: u64, on_changes: OnChanges) {
         on_changes(&applied);
     }
     if let Some(ended) = applied.ended {
-        worker::console_log!(
-            "change feed readable again after {} s ({} failed reads, last: {})",
-            snapshot.read_at_ms.saturating_sub(ended.since_ms) / 1000,
-            ended.attempts,
-            ended.code
-        );
+        log(Line::new("feed_recovered", Level::Info)
+            .num(
+                "down_s",
+                snapshot.read_at_ms.saturating_sub(ended.since_ms) / 1000,
+            )
+            .num("failed_reads", ended.attempts.into())
+            .str("upstream_error", Some(&ended.code)));
     }
 }
 
@@ -184,8 +192,11 @@ async fn get_shared() -> Option<Snapshot> {
 async fn put_shared(rows: String, read_at_ms: u64, poll_s: u32) {
     let read_at = read_at_ms.to_string();
     let headers = [(READ_AT, read_at.as_str())];
-    if let Err(e) = put(SNAPSHOT_KEY, rows, u64::from(poll_s), &headers).await {
-        worker::console_error!("sharing the change feed snapshot failed: {e}");
+    if put(SNAPSHOT_KEY, rows, u64::from(poll_s), &headers)
+        .await
+        .is_err()
+    {
+        log_cache_failed("share_snapshot");
     }
 }
 
@@ -198,8 +209,11 @@ async fn get_lease() -> Option<Lease> {
 /// Tells the data center's other isolates `lease`, for as long as it holds after `now_ms`.
 async fn put_lease(lease: &Lease, now_ms: u64) {
     let max_age_s = lease.until_ms.saturating_sub(now_ms).div_ceil(1000).max(1);
-    if let Err(e) = put(LEASE_KEY, lease.to_text(), max_age_s, &[]).await {
-        worker::console_error!("sharing the change feed lease failed: {e}");
+    if put(LEASE_KEY, lease.to_text(), max_age_s, &[])
+        .await
+        .is_err()
+    {
+        log_cache_failed("share_lease");
     }
 }
 

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::event::Calls;
 use super::flight::{Flights, Outcome};
 use super::{now_ms, store};
 use crate::config::Config;
@@ -17,8 +18,9 @@ thread_local! {
     static CHECKS: Rc<Flights<()>> = Flights::new();
 }
 
-/// PostgREST's health, and how old (ms) the round trip that says so is.
-pub async fn deep(config: &Config) -> (Outcome<()>, u64) {
+/// PostgREST's health, and how old (ms) the round trip that says so is; a round trip this
+/// request makes is counted in `calls`.
+pub async fn deep(config: &Config, calls: &Calls) -> (Outcome<()>, u64) {
     let now = now_ms();
     let shared = LAST.with_borrow(|last| {
         let last = last.as_ref()?;
@@ -30,8 +32,9 @@ pub async fn deep(config: &Config) -> (Outcome<()>, u64) {
     let checks = CHECKS.with(Rc::clone);
     let (_, result) = checks
         .run("deep", config.upstream_timeout_ms, async {
-            let checked_at_ms = now_ms();
+            let checked_at_ms = calls.start();
             let result = store::ping(config).await;
+            calls.end(checked_at_ms, result.is_err());
             LAST.set(Some(DeepCheck {
                 checked_at_ms,
                 result: result.clone(),

@@ -33,7 +33,8 @@
 // - a page the rewriter cannot read (a charset it does not support), fails on before the
 //   injection point, or has none in its first PREFIX_LIMIT_BYTES or at all goes out unbranded
 //   and whole: the held bytes, then the rest. X-Tenant-Branding says why (`skipped;
-//   reason=…`), and each tenant and reason is logged once per isolate.
+//   reason=…`), and each tenant and reason is logged once per isolate (a `branding_skipped`
+//   event, ./log.js).
 //
 // The answer (headers included) is returned once that is decided, so the header can say what
 // happened. A page the origin sends uncompressed with a Content-Length of at most WHOLE_BYTES
@@ -483,7 +484,12 @@ function note(slug, reason) {
   if (logged.has(key)) return;
   if (logged.size >= 10000) logged.clear();
   logged.add(key);
-  console.warn(`branding skipped for ${slug}: reason=${reason} (logged once per tenant and reason)`);
+  // Logged as the Rust side logs every event (crates/common/src/log.js, which a snippet of this
+  // crate cannot import): an object Workers Logs indexes, printed as its line of JSON.
+  const event = { event: 'branding_skipped', level: 'warn', tenant_slug: slug, reason };
+  const line = JSON.stringify(event);
+  Object.defineProperty(event, Symbol.for('nodejs.util.inspect.custom'), { value: () => line });
+  console.log(event);
 }
 
 /** Where `needle` (starting with a byte pages practically never hold) first is in `haystack` from `from`. */

@@ -22,7 +22,7 @@ use worker::{event, web_sys, Context, Env, Result};
 use crate::cache::CacheStatus;
 use crate::config::Config;
 use crate::error::Error;
-use crate::event::route_name;
+use crate::event::{resolved_by, route_name, Level, Line, RESOLVED_BY_REDIRECT};
 use crate::forward::{Forwarding, Identity};
 use crate::key::Lookup;
 use crate::purge;
@@ -88,13 +88,15 @@ impl Incoming {
     }
 }
 
-/// One request's context: its settings, the runtime context, how it used the cache and the
-/// tenant it found.
+/// One request's context: its settings, the runtime context, how it used the cache, the tenant
+/// it found and how, and the PostgREST calls it makes.
 struct Call<'a> {
     config: Rc<Config>,
     ctx: &'a Context,
     cache: CacheStatus,
     tenant: Option<Rc<Tenant>>,
+    resolved_by: Option<&'static str>,
+    calls: Rc<event::Calls>,
 }
 
 #[event(fetch)]
@@ -120,15 +122,28 @@ async fn serve(
     let head = req.method == "HEAD";
     let reply = match handle(req, env, ctx, trace).await {
         Ok(Answer::Forwarded(response)) => {
-            let _ = response
-                .headers()
-                .set("x-tenant-cache", trace.cache.as_str());
+            let headers = response.headers();
+            let _ = headers.set("x-tenant-cache", trace.cache.as_str());
+            trace.forwarded(headers.get("x-tenant-branding").ok().flatten());
             return response;
         }
         Ok(Answer::Reply(reply)) => reply,
         Err(error) => {
-            if error.status() >= 500 {
-                worker::console_error!("{}: {error:?}", error.code());
+            let failed = |event| {
+                Line::new(event, Level::Error)
+                    .str("request_id", Some(&trace.request_id))
+                    .str("error_code", Some(error.code()))
+            };
+            match &error {
+                Error::UpstreamUnavailable(e) => {
+                    event::log(failed("upstream_failed").str("upstream_error", Some(&e.code())))
+                }
+                Error::Misconfigured { setting, problem } => event::log(
+                    failed("misconfigured")
+                        .str("setting", Some(setting))
+                        .str("problem", Some(problem)),
+                ),
+                _ => {}
             }
             Reply::error(&error)
         }
@@ -157,6 +172,8 @@ async fn handle(
         ctx,
         cache: CacheStatus::Bypass,
         tenant: None,
+        resolved_by: None,
+        calls: trace.calls.clone(),
     };
     let url = req.url()?;
     let route = route(&req.method, url.path, url.query)?;
@@ -164,6 +181,7 @@ async fn handle(
     let result = answer(&mut call, req, route).await;
     trace.cache = call.cache;
     trace.tenant = call.tenant;
+    trace.resolved_by = call.resolved_by;
     result
 }
 
@@ -176,9 +194,12 @@ async fn answer(
     let reply = match route {
         Route::Health { deep } => {
             let upstream_age_ms = if deep {
-                let (result, age_ms) = health::deep(&call.config).await;
+                let (result, age_ms) = health::deep(&call.config, &call.calls).await;
                 if let Err(error) = result {
-                    worker::console_error!("deep health: {error}");
+                    event::log(
+                        Line::new("health_check_failed", Level::Error)
+                            .str("upstream_error", Some(&error.code())),
+                    );
                     let reply = Reply::error(&Error::from(error))
                         .header("age", (age_ms / 1000).to_string());
                     return Ok(Answer::Reply(reply));
@@ -237,16 +258,22 @@ async fn answer(
                 return Err(Error::RouteNotFound);
             };
             let path = req.url()?.path;
-            match cache::challenge(&call.config, call.ctx, &host, path).await? {
+            match cache::challenge(&call.config, call.ctx, &host, path, &call.calls).await? {
                 Some(body) => Reply::challenge(&body),
                 None => return Err(Error::RouteNotFound),
             }
         }
         Route::Me => {
             let authorization = header("authorization");
-            let profile =
-                store::my_profile(&call.config, bearer_token(authorization.as_deref())?).await?;
-            Reply::profile(profile)
+            let token = bearer_token(authorization.as_deref())?;
+            let started_ms = call.calls.start();
+            let profile = store::my_profile(&call.config, token).await;
+            let failed = matches!(
+                profile,
+                Err(Error::UpstreamUnavailable(_) | Error::Misconfigured { .. })
+            );
+            call.calls.end(started_ms, failed);
+            Reply::profile(profile?)
         }
         Route::Purge => {
             let token = call
@@ -328,12 +355,14 @@ async fn answer(
 }
 
 impl Call<'_> {
-    /// The answer to `lookup` through the cache tiers; records how the cache answered.
+    /// The answer to `lookup` through the cache tiers; records how the cache answered, and the
+    /// tenant found and by which key.
     async fn resolve(&mut self, lookup: &Lookup) -> std::result::Result<cache::Served, Error> {
-        let served = cache::resolve(&self.config, self.ctx, lookup).await?;
+        let served = cache::resolve(&self.config, self.ctx, lookup, &self.calls).await?;
         self.cache = served.status;
         if let Some(tenant) = served.tenant() {
             self.tenant = Some(tenant.clone());
+            self.resolved_by = Some(resolved_by(lookup, false));
         }
         Ok(served)
     }
@@ -361,10 +390,12 @@ impl Call<'_> {
         };
         let served = self.resolve(&lookup).await?;
         if let Some(tenant) = served.tenant().cloned() {
+            self.resolved_by = Some(resolved_by(&lookup, true));
             return Ok(Resolution::Tenant((tenant, served), lookup));
         }
         if let Some((lookup, apex)) = www_fallback(host) {
             if let Some((tenant, _)) = self.find(&lookup).await? {
+                self.resolved_by = Some(RESOLVED_BY_REDIRECT);
                 return Ok(Resolution::Redirect(www_target(
                     apex,
                     tenant.primary.as_ref(),

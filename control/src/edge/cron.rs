@@ -3,7 +3,8 @@
 //! budget stops the run; the rows not reached are as they were and come first next minute.
 //! A refusal or a bad row concerns that row alone. A hostname Cloudflare says it no longer has
 //! fails its row only once the zone has answered a listing in the same run: an API or zone
-//! that is not what the settings say can then never fail a row.
+//! that is not what the settings say can then never fail a row. What a run did is its
+//! [`CronEvent`], row problems included.
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::dns::{has_token, Lookup};
 use crate::domain::DomainRow;
 use crate::error::UpstreamError;
+use crate::event::{CronEvent, HaltKind, ProblemKind};
 use crate::health::read_dns;
 use crate::lifecycle::{self, Guard, Step, Update};
 
@@ -60,48 +62,32 @@ impl fmt::Display for Halt {
     }
 }
 
-/// What a run did, for the log.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// TXT records looked up, and claims found proven by them.
-    pub lookups: u32,
-    pub proven: u32,
-    pub calls: u32,
-    pub deleted: u32,
-    pub expired: u32,
-    pub created: u32,
-    pub refused: u32,
-    pub updated: u32,
-    pub vanished: u32,
-    pub stopped: Option<Halt>,
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "txt lookups {}, proven {}, cloudflare calls {}, deleted {}, expired {}, created {}, refused {}, updated {}, vanished {}",
-            self.lookups, self.proven, self.calls, self.deleted, self.expired, self.created, self.refused, self.updated, self.vanished
-        )?;
-        match &self.stopped {
-            Some(halt) => write!(f, "; stopped: {halt}"),
-            None => Ok(()),
+impl Halt {
+    /// How the run's event says it stopped: its kind and the retry-after Cloudflare gave.
+    fn kind(&self) -> (HaltKind, Option<u32>) {
+        match self {
+            Halt::Budget => (HaltKind::Budget, None),
+            Halt::RateLimited { retry_after_s } => (HaltKind::RateLimited, *retry_after_s),
+            Halt::Upstream(UpstreamError::Misconfigured { .. }) => (HaltKind::Misconfigured, None),
+            Halt::Upstream(_) => (HaltKind::Upstream, None),
+            Halt::Unconfirmed(_) => (HaltKind::Unconfirmed, None),
         }
     }
 }
 
 /// One run: the platform's rules told to the database, the claims' proofs looked up, then the
-/// rows' Cloudflare work, in order, until done or stopped.
-pub async fn run(config: &Config, now_ms: u64) -> Report {
+/// rows' Cloudflare work, in order, until done or stopped. Its event, but for its duration.
+pub async fn run(config: &Config, now_ms: u64) -> CronEvent {
     let mut run = Run {
         config,
         now_ms,
         now: tenant_common::format_ms(now_ms),
         zone_answered: false,
-        report: Report::default(),
+        report: CronEvent::default(),
     };
     if let Err(halt) = run.work().await {
-        run.report.stopped = Some(halt);
+        let (kind, retry_after_s) = halt.kind();
+        run.report.halted(kind, retry_after_s, &halt.to_string());
     }
     run.report
 }
@@ -113,7 +99,7 @@ struct Run<'a> {
     now: String,
     /// Whether the zone answered a listing in this run ([`Run::confirm_zone`]).
     zone_answered: bool,
-    report: Report,
+    report: CronEvent,
 }
 
 impl Run<'_> {
@@ -133,7 +119,7 @@ impl Run<'_> {
     /// the claims whose token is there as proven; the others learn what is missing, and fail
     /// once too old. Stops asking at the first failure of the resolver itself (logged: a run
     /// never waits on it more than once), and never gives a claim up on an answer that is not
-    /// definitive.
+    /// definitive. Each problem is the run's event's.
     async fn prove_claims(&mut self, rows: &[DomainRow], turn: u64) {
         for claim in lifecycle::proofs(rows, turn) {
             let record = self.config.challenge_record(&claim.hostname);
@@ -142,7 +128,8 @@ impl Run<'_> {
                 Ok(Lookup::Found(values)) => values,
                 Ok(Lookup::Absent) => Vec::new(),
                 Ok(Lookup::Unknown(why)) => {
-                    worker::console_warn!("cron: txt {record} not read: {why}");
+                    let detail = format!("txt {record} not read: {why}");
+                    self.problem(ProblemKind::LookupUnknown, &claim, None, &detail);
                     continue;
                 }
                 Err(e) => {
@@ -151,16 +138,13 @@ impl Run<'_> {
                         .err()
                         .map(|e| e.to_string())
                         .unwrap_or_default();
-                    worker::console_error!("cron: the dns resolver failed, proofs wait: {e}");
+                    let detail = format!("the dns resolver failed, proofs wait: {e}");
+                    self.problem(ProblemKind::ResolverFailed, &claim, None, &detail);
                     break;
                 }
             };
             if let Err(e) = self.settle_claim(&claim, &record, &found).await {
-                worker::console_error!(
-                    "cron: claim {} ({}) not settled: {e}",
-                    claim.hostname,
-                    claim.id
-                );
+                self.problem(ProblemKind::NotSettled, &claim, None, &e.to_string());
                 break;
             }
         }
@@ -190,7 +174,7 @@ impl Run<'_> {
         };
         if let Some(update) = update {
             if let Written::Refused(body) = store::update(self.config, &claim.id, &update).await? {
-                log_refused(claim, &body);
+                self.problem(ProblemKind::WriteRefused, claim, None, &body);
             }
         }
         Ok(())
@@ -201,10 +185,10 @@ impl Run<'_> {
         &mut self,
         call: impl std::future::Future<Output = Result<T, Verdict>>,
     ) -> Result<Result<T, Verdict>, Halt> {
-        if self.report.calls >= self.config.calls_per_run {
+        if self.report.cloudflare_calls >= self.config.calls_per_run {
             return Err(Halt::Budget);
         }
-        self.report.calls += 1;
+        self.report.cloudflare_calls += 1;
         match call.await {
             Err(Verdict::RateLimited { retry_after_s }) => Err(Halt::RateLimited { retry_after_s }),
             Err(Verdict::Stop(e)) => Err(Halt::Upstream(e)),
@@ -229,7 +213,7 @@ impl Run<'_> {
     }
 
     /// Writes `update`, guarded; whether it was written. A write the database refuses is this
-    /// row's problem: logged, and the run goes on.
+    /// row's problem: noted, and the run goes on.
     async fn write(&mut self, row: &DomainRow, update: &Update) -> Result<bool, Halt> {
         match store::update(self.config, &row.id, update).await? {
             Written::Matched => {
@@ -238,7 +222,7 @@ impl Run<'_> {
             }
             Written::Unmatched => Ok(false),
             Written::Refused(body) => {
-                log_refused(row, &body);
+                self.problem(ProblemKind::WriteRefused, row, None, &body);
                 Ok(false)
             }
         }
@@ -283,7 +267,7 @@ impl Run<'_> {
         if let Some(id) = row.cloudflare_id.as_deref().filter(|id| is_id(id)) {
             if let Err(verdict) = self.spend(cf::delete(self.config, id)).await? {
                 // Cloudflare deletes a hostname pending 7 days itself: the row fails anyway.
-                log_skip(row, "delete", &verdict);
+                self.skipped(row, "delete", &verdict);
             }
         }
         let reason = lifecycle::expired_reason(
@@ -357,7 +341,7 @@ impl Run<'_> {
         };
         let written = store::update(self.config, &row.id, &ids).await?;
         if let Written::Refused(body) = &written {
-            log_refused(row, body);
+            self.problem(ProblemKind::WriteRefused, row, None, body);
         }
         if written != Written::Matched {
             // The row is gone, got a hostname meanwhile, or cannot hold this one: do not leave
@@ -365,7 +349,7 @@ impl Run<'_> {
             let holder = store::by_id(self.config, &row.id).await?;
             if holder.and_then(|r| r.cloudflare_id) != Some(hostname.id.clone()) {
                 if let Err(verdict) = self.spend(cf::delete(self.config, &hostname.id)).await? {
-                    log_skip(row, "delete", &verdict);
+                    self.skipped(row, "delete", &verdict);
                 }
             }
             return Ok(());
@@ -396,31 +380,32 @@ impl Run<'_> {
                     self.report.vanished += 1;
                 }
             }
-            Err(verdict) => log_skip(row, "get", &verdict),
+            Err(verdict) => self.skipped(row, "get", &verdict),
         }
         Ok(())
     }
 
-    /// A call Cloudflare refused for this row: logged, the row left for the next run.
-    fn skip(&self, row: &DomainRow, what: &str, verdict: &Verdict) -> Result<(), Halt> {
-        log_skip(row, what, verdict);
+    /// A call Cloudflare refused for this row: noted, the row left for the next run.
+    fn skip(&mut self, row: &DomainRow, what: &'static str, verdict: &Verdict) -> Result<(), Halt> {
+        self.skipped(row, what, verdict);
         Ok(())
     }
-}
 
-fn log_refused(row: &DomainRow, body: &str) {
-    let body: String = body.chars().take(200).collect();
-    worker::console_error!(
-        "cron: the database refused a write of {} ({}): {body}",
-        row.hostname,
-        row.id
-    );
-}
+    /// Notes Cloudflare's `verdict` on call `what` for `row`, which waits for the next run.
+    fn skipped(&mut self, row: &DomainRow, what: &'static str, verdict: &Verdict) {
+        let detail = format!("{verdict:?}");
+        self.problem(ProblemKind::CallSkipped, row, Some(what), &detail);
+    }
 
-fn log_skip(row: &DomainRow, what: &str, verdict: &Verdict) {
-    worker::console_warn!(
-        "cron: cloudflare {what} for {} ({}) not done: {verdict:?}",
-        row.hostname,
-        row.id
-    );
+    /// Notes a problem of `row` in the run's event.
+    fn problem(
+        &mut self,
+        kind: ProblemKind,
+        row: &DomainRow,
+        call: Option<&'static str>,
+        detail: &str,
+    ) {
+        self.report
+            .problem(kind, &row.hostname, &row.id, call, detail);
+    }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures_util::future::join3;
 use worker::Delay;
 
+use super::event::Trace;
 use super::{cloudflare, dns, now_ms, store};
 use crate::config::Config;
 use crate::error::{Error, Service, UpstreamError};
@@ -32,8 +33,8 @@ thread_local! {
 }
 
 /// PostgREST's, Cloudflare's and the DNS resolver's health, and how old (ms) the check that
-/// says so is.
-pub async fn deep(config: &Config) -> (Health, u64) {
+/// says so is. A check this request runs notes its three calls and what failed in `trace`.
+pub async fn deep(config: &Config, trace: &mut Trace) -> (Health, u64) {
     let now = now_ms();
     let shared = LAST.with_borrow(|last| {
         let last = last.as_ref()?;
@@ -48,19 +49,24 @@ pub async fn deep(config: &Config) -> (Health, u64) {
     let leading = Leading::start();
     let checked_at_ms = now_ms();
     let platform = config.platform_domain.as_str();
-    let (postgrest, listing, answer) = join3(
-        store::ping(config),
-        cloudflare::zone_answers(config),
-        dns::txt(config, platform),
-    )
-    .await;
+    let (postgrest, listing, answer) = trace
+        .upstream(
+            3,
+            join3(
+                store::ping(config),
+                cloudflare::zone_answers(config),
+                dns::txt(config, platform),
+            ),
+        )
+        .await;
     let cloudflare = read_cloudflare(listing);
     let dns = read_dns(answer.map(|_| ()));
-    for e in [&postgrest, &cloudflare, &dns]
+    let failed: Vec<String> = [&postgrest, &cloudflare, &dns]
         .into_iter()
-        .filter_map(|r| r.as_ref().err())
-    {
-        worker::console_error!("deep health: {e}");
+        .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+        .collect();
+    if !failed.is_empty() {
+        trace.note(&failed.join("; "));
     }
     let result = verdict(postgrest, cloudflare, dns);
     LAST.set(Some(DeepCheck {

@@ -6,6 +6,7 @@
 mod cloudflare;
 mod cron;
 mod dns;
+mod event;
 mod health;
 mod last;
 mod store;
@@ -16,12 +17,14 @@ use std::rc::Rc;
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
+use event::Trace;
 use store::Written;
 
 use crate::api::{self, route, Route};
 use crate::config::Config;
 use crate::domain::DomainRow;
 use crate::error::{Error, Service, UpstreamError};
+use crate::event::{action_name, clip_detail, route_names, CronEvent, HaltKind, ReadBack};
 use crate::lifecycle;
 use crate::reply::Reply;
 use crate::token;
@@ -32,12 +35,11 @@ use tenant_common::{check_declared_length, BodyLimit};
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let method = req.inner().method();
     let origin = req.headers().get("origin").ok().flatten();
-    let (reply, coach_api) = match handle(&mut req, &method, &env).await {
+    let mut trace = Trace::start(&req);
+    let (reply, coach_api) = match handle(&mut req, &method, &env, &mut trace).await {
         Ok((reply, route)) => (reply, route.is_coach_api()),
         Err((error, coach_api)) => {
-            if error.status() >= 500 {
-                worker::console_error!("{}: {error:?}", error.code());
-            }
+            trace.failed(&error);
             (Reply::error(&error), coach_api)
         }
     };
@@ -49,14 +51,17 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     } else {
         reply
     };
+    trace.emit(reply.status);
     respond(reply, method == "HEAD")
 }
 
-/// Routes and answers a request; an error says whether it was on the coach's API (CORS).
+/// Routes and answers a request, noting what it finds in `trace`; an error says whether it
+/// was on the coach's API (CORS).
 async fn handle(
     req: &mut Request,
     method: &str,
     env: &Env,
+    trace: &mut Trace,
 ) -> Result<(Reply, Route), (Error, bool)> {
     let route = route(
         method,
@@ -65,23 +70,35 @@ async fn handle(
             .as_str(),
     )
     .map_err(|e| (e, true))?;
+    trace.action = Some(action_name(&route));
+    let (tenant_id, hostname) = route_names(&route);
+    trace.tenant_id = tenant_id.map(str::to_string);
+    trace.hostname = hostname.map(str::to_string);
     let coach_api = route.is_coach_api();
     let config = config(env).map_err(|e| (e, coach_api))?;
-    answer(req, &config, &route)
+    answer(req, &config, &route, trace)
         .await
         .map(|reply| (reply, route))
         .map_err(|e| (e, coach_api))
 }
 
-async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Reply, Error> {
+async fn answer(
+    req: &mut Request,
+    config: &Config,
+    route: &Route,
+    trace: &mut Trace,
+) -> Result<Reply, Error> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     match route {
         Route::Health { deep: false } => Ok(Reply::health(&last::seen())),
         Route::Health { deep: true } => {
-            let (result, age_ms) = health::deep(config).await;
+            let (result, age_ms) = health::deep(config, trace).await;
             Ok(match result {
                 Ok(()) => Reply::deep_health(age_ms),
-                Err(error) => Reply::deep_health_failed(&error, age_ms),
+                Err(error) => {
+                    trace.failed(&error);
+                    Reply::deep_health_failed(&error, age_ms)
+                }
             })
         }
         Route::Preflight { allow } => Ok(Reply::preflight(allow)),
@@ -92,11 +109,13 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
             webhook::authorize(header("cf-webhook-auth").as_deref(), secret)?;
             check_declared_length(header("content-length").as_deref(), webhook::MAX_BODY_BYTES)?;
             let body = read_bounded(req, webhook::MAX_BODY_BYTES).await?;
-            take_notice(config, webhook::parse(&body)?).await
+            take_notice(config, webhook::parse(&body)?, trace).await
         }
         Route::List { tenant } => {
             let token = coach_token(header("authorization"))?;
-            let rows = store::coach_domains(config, &token, tenant).await?;
+            let rows = trace
+                .upstream(1, store::coach_domains(config, &token, tenant))
+                .await?;
             let domains: Vec<_> = rows.iter().map(|r| config.view(r)).collect();
             Ok(Reply::domains(&domains))
         }
@@ -105,6 +124,8 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
             check_declared_length(header("content-length").as_deref(), api::MAX_BODY_BYTES)?;
             let body = read_bounded(req, api::MAX_BODY_BYTES).await?;
             let (tenant, hostname) = api::add_body(&body)?;
+            trace.tenant_id = Some(tenant.as_str().to_string());
+            trace.hostname = Some(hostname.as_str().to_string());
             if config.is_reserved(&hostname) {
                 return Err(Error::InvalidDomain {
                     message: format!(
@@ -112,26 +133,26 @@ async fn answer(req: &mut Request, config: &Config, route: &Route) -> Result<Rep
                     ),
                 });
             }
-            let row =
-                store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname).await?;
+            let add = store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname);
+            let row = trace.upstream(1, add).await?;
             Ok(Reply::domain(201, &config.view(&row)))
         }
         Route::Remove { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;
-            let row =
-                store::owner_rpc(config, &token, "remove_tenant_domain", tenant, hostname).await?;
+            let remove = store::owner_rpc(config, &token, "remove_tenant_domain", tenant, hostname);
+            let row = trace.upstream(1, remove).await?;
             Ok(Reply::domain(200, &config.view(&row)))
         }
         Route::Primary { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;
-            let row = store::owner_rpc(
+            let primary = store::owner_rpc(
                 config,
                 &token,
                 "set_primary_tenant_domain",
                 tenant,
                 hostname,
-            )
-            .await?;
+            );
+            let row = trace.upstream(1, primary).await?;
             Ok(Reply::domain(200, &config.view(&row)))
         }
     }
@@ -148,8 +169,9 @@ fn coach_token(authorization: Option<String>) -> Result<String, Error> {
 /// hostname back from Cloudflare at once, so the domain turns active within seconds. That read
 /// is spent from the webhooks' budget, shared by every isolate through the database
 /// (`store::spend_cloudflare_calls`: `CLOUDFLARE_CALLS_PER_RUN` a minute); the budget spent,
-/// or the read failing, only leaves the row to the next cron run.
-async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
+/// or the read failing, only leaves the row to the next cron run. What it finds and does is
+/// noted in `trace.webhook`.
+async fn take_notice(config: &Config, notice: Notice, trace: &mut Trace) -> Result<Reply, Error> {
     let Notice::Certificate {
         id,
         ssl_status,
@@ -158,78 +180,105 @@ async fn take_notice(config: &Config, notice: Notice) -> Result<Reply, Error> {
     else {
         return Ok(Reply::received(false));
     };
-    let Some(row) = store::by_cloudflare_id(config, &id).await? else {
+    trace.webhook.cloudflare_id = Some(id.clone());
+    let held = trace
+        .upstream(1, store::by_cloudflare_id(config, &id))
+        .await?;
+    trace.webhook.known = Some(held.is_some());
+    let Some(row) = held else {
         return Ok(Reply::received(false));
     };
+    let seen = &mut trace.webhook;
+    seen.hostname = Some(row.hostname.clone());
+    seen.domain_id = Some(row.id.clone());
+    seen.tenant_id = Some(row.tenant_id.clone());
+    seen.ssl_status_before = row.ssl_status.clone();
+    seen.ssl_status_after = row.ssl_status.clone();
     let Some(update) = lifecycle::certificate(&row, &ssl_status, event_ms) else {
         return Ok(Reply::received(true));
     };
-    let written = match store::update(config, &row.id, &update).await? {
+    let written = match trace
+        .upstream(1, store::update(config, &row.id, &update))
+        .await?
+    {
         Written::Matched => true,
         Written::Unmatched => false,
         Written::Refused(body) => {
-            worker::console_error!("webhook: write refused: {body:.200}");
+            trace.note(&format!("the database refused the write: {body}"));
             false
         }
     };
-    if written && lifecycle::activates(&row, &ssl_status) && webhook_budget(config, &id).await {
-        let mut current: DomainRow = row.clone();
-        current.ssl_status = Some(ssl_status);
-        match cloudflare::get(config, &id).await {
-            Ok(hostname) => {
-                let now = tenant_common::format_ms(now_ms());
-                if let Some(update) = lifecycle::refreshed(&current, &hostname, &now) {
-                    store::update(config, &row.id, &update).await?;
-                }
-            }
-            Err(crate::cloudflare::Verdict::Stop(e @ UpstreamError::Misconfigured { .. })) => {
-                worker::console_error!("webhook: reading {id} back: {e}; left to the cron");
-            }
-            Err(verdict) => {
-                worker::console_warn!("webhook: reading {id} back failed: {verdict:?}");
-            }
-        }
+    if written {
+        trace.webhook.ssl_status_after = Some(ssl_status.clone());
+        trace.webhook.changed = true;
+    }
+    if written && lifecycle::activates(&row, &ssl_status) {
+        let read_back = read_back(config, &id, &row, ssl_status, trace).await?;
+        trace.webhook.read_back = Some(read_back);
     }
     Ok(Reply::received(true))
 }
 
-/// Whether the webhooks' Cloudflare budget of this minute has a call left for reading `id`
-/// back, spending it; a budget that cannot be read is as good as spent.
-async fn webhook_budget(config: &Config, id: &str) -> bool {
-    let spent =
-        store::spend_cloudflare_calls(config, webhook::BUDGET_KIND, 1, config.calls_per_run).await;
-    match spent {
-        Ok(true) => true,
-        Ok(false) => {
-            worker::console_warn!("webhook: cloudflare budget spent, {id} left to the cron");
-            false
-        }
+/// Reads a deployed certificate's hostname (`id`, `row`'s) back from Cloudflare, within the webhooks' budget,
+/// and applies what changed; what became of it.
+async fn read_back(
+    config: &Config,
+    id: &str,
+    row: &DomainRow,
+    ssl_status: String,
+    trace: &mut Trace,
+) -> Result<ReadBack, Error> {
+    let spend =
+        store::spend_cloudflare_calls(config, webhook::BUDGET_KIND, 1, config.calls_per_run);
+    match trace.upstream(1, spend).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(ReadBack::BudgetSpent),
         Err(e) => {
-            worker::console_warn!(
-                "webhook: cloudflare budget unknown ({e}), {id} left to the cron"
-            );
-            false
+            trace.note(&format!("the webhooks' budget unknown: {e}"));
+            return Ok(ReadBack::BudgetUnknown);
+        }
+    }
+    let mut current: DomainRow = row.clone();
+    current.ssl_status = Some(ssl_status);
+    match trace.upstream(1, cloudflare::get(config, id)).await {
+        Ok(hostname) => {
+            let now = tenant_common::format_ms(now_ms());
+            let Some(update) = lifecycle::refreshed(&current, &hostname, &now) else {
+                return Ok(ReadBack::Unchanged);
+            };
+            trace
+                .upstream(1, store::update(config, &row.id, &update))
+                .await?;
+            Ok(ReadBack::Updated)
+        }
+        Err(crate::cloudflare::Verdict::RateLimited { .. }) => Ok(ReadBack::RateLimited),
+        Err(crate::cloudflare::Verdict::Stop(e)) => {
+            trace.note(&e.to_string());
+            Ok(ReadBack::Failed)
+        }
+        Err(verdict) => {
+            trace.note(&clip_detail(&format!("{verdict:?}")));
+            Ok(ReadBack::Failed)
         }
     }
 }
 
+/// One run of the Cron Trigger, and its event. A wrong setting stops the run at the first
+/// answer naming it (its event an error), and the next minute's run asks once more (one call),
+/// no sooner.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match config(&env) {
-        Ok(config) => {
-            let report = cron::run(&config, now_ms()).await;
-            match &report.stopped {
-                // A wrong setting: the run stopped at the first answer naming it, and the next
-                // minute's run asks once more (one call), no sooner.
-                Some(cron::Halt::Upstream(UpstreamError::Misconfigured { .. })) => {
-                    worker::console_error!("cron: {report}");
-                }
-                Some(_) => worker::console_warn!("cron: {report}"),
-                None => worker::console_log!("cron: {report}"),
-            }
+    let started_ms = now_ms();
+    let mut run = match config(&env) {
+        Ok(config) => cron::run(&config, started_ms).await,
+        Err(e) => {
+            let mut run = CronEvent::default();
+            run.halted(HaltKind::Misconfigured, None, &e.to_string());
+            run
         }
-        Err(e) => worker::console_error!("cron: {e}"),
-    }
+    };
+    run.duration_ms = now_ms().saturating_sub(started_ms);
+    event::write(&run);
 }
 
 /// The validated settings, parsed on the isolate's first event (or the wrong setting found).

@@ -7,11 +7,12 @@
 use postgrest::{Builder, Postgrest};
 use tenant_common::{Host, TenantId};
 
-use super::{last, within};
+use super::{event, last, within};
 use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
 use crate::domain::{DomainRow, COLUMNS};
 use crate::error::{Error, Key, Service, UpstreamError};
+use crate::event::{clip_detail, RowSkippedEvent};
 use crate::health::{condition_of_error, read_postgrest};
 use crate::lifecycle::{Guard, Update, CANDIDATES, CANDIDATE_LIMIT};
 use tenant_common::Condition;
@@ -110,8 +111,12 @@ fn rows(status: u16, body: String) -> Result<Vec<DomainRow>, UpstreamError> {
     Ok(DomainRow::from_rows(&body)?
         .into_iter()
         .filter_map(|row| {
-            row.map_err(|e| worker::console_error!("tenant_domains row skipped: {e}"))
-                .ok()
+            row.map_err(|e| {
+                event::write(&RowSkippedEvent {
+                    detail: clip_detail(&e),
+                })
+            })
+            .ok()
         })
         .collect())
 }

@@ -18,6 +18,7 @@ mod envelope;
 mod error;
 mod host;
 mod key;
+mod log;
 pub mod preflight;
 mod setting;
 mod settings_cell;
@@ -34,6 +35,9 @@ pub use crate::envelope::{envelope, Description};
 pub use crate::error::{invalid_message, Input, Invalid, Misconfigured, NoUserToken};
 pub use crate::host::Host;
 pub use crate::key::{Slug, TenantId};
+#[cfg(target_arch = "wasm32")]
+pub use crate::log::emit;
+pub use crate::log::Level;
 pub use crate::setting::{http_url, platform_domain, rest_url};
 #[cfg(target_arch = "wasm32")]
 pub use crate::settings_cell::env_vars;
