@@ -201,8 +201,8 @@ function htmlSection(h) {
   return `## Forwarded pages (inner mode)
 
 A ${(h.pageBytes / 1024).toFixed(1)} KiB app page from a keep-alive node origin on loopback, \`GET /\` with a tenant's Host and a
-browser's headers, on each Worker's own workerd with the DevTools Network domain turned off (as in
-production); a paced load (${h.connections} connections, each pausing ${h.delayMs} ms between requests); ${h.runs.length} interleaved
+browser's headers, on each Worker's own workerd with the DevTools Network and Runtime domains turned off (as
+in production); a paced load (${h.connections} connections, each pausing ${h.delayMs} ms between requests); ${h.runs.length} interleaved
 rounds, medians (ratios paired within a round). **CPU per answer** is the utime + stime of the
 Worker's own workerd process over a run, divided by its answers: what Cloudflare bills.
 
