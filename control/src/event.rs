@@ -101,10 +101,18 @@ pub struct ApiEvent {
     pub tenant_id: Option<String>,
     /// The hostname the call names, once validated.
     pub hostname: Option<String>,
+    #[serde(flatten)]
+    pub answered: Answered,
+}
+
+/// How a request (an API call or the webhook) was answered: the fields every request's event
+/// ends with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Answered {
     pub status: u16,
     /// The error contract's `code`, when the answer is an error.
     pub error_code: Option<String>,
-    /// For a 5xx, what failed (an upstream's answer, clipped); `None` otherwise.
+    /// For a 5xx, or the webhook's failed write or read-back, what failed (clipped).
     pub detail: Option<String>,
     /// Requests made to PostgREST, Cloudflare or the DNS resolver, and the time spent waiting
     /// for them (calls made side by side count their wall time once).
@@ -116,7 +124,7 @@ pub struct ApiEvent {
 impl Event for ApiEvent {
     const KIND: &'static str = "api";
     fn level(&self) -> Level {
-        Level::of(self.status)
+        Level::of(self.answered.status)
     }
 }
 
@@ -169,25 +177,20 @@ pub struct WebhookEvent {
     pub changed: bool,
     /// The read-back of a deployed certificate, when one was asked for.
     pub read_back: Option<ReadBack>,
-    pub status: u16,
-    pub error_code: Option<String>,
-    /// For a 5xx or a failed write or read-back, what failed (clipped).
-    pub detail: Option<String>,
-    pub upstream_calls: u32,
-    pub upstream_ms: u64,
-    pub duration_ms: u64,
+    #[serde(flatten)]
+    pub answered: Answered,
 }
 
 impl Event for WebhookEvent {
     const KIND: &'static str = "webhook";
     fn level(&self) -> Level {
         let read_back = self.read_back.map_or(Level::Info, ReadBack::level);
-        let refused = if self.detail.is_some() {
+        let refused = if self.answered.detail.is_some() {
             Level::Error
         } else {
             Level::Info
         };
-        Level::of(self.status).max(read_back).max(refused)
+        Level::of(self.answered.status).max(read_back).max(refused)
     }
 }
 
@@ -388,12 +391,14 @@ mod tests {
             action: Some("list_domains"),
             tenant_id: Some("7e000000-0000-4000-8000-000000000002".into()),
             hostname: None,
-            status: 200,
-            error_code: None,
-            detail: None,
-            upstream_calls: 1,
-            upstream_ms: 4,
-            duration_ms: 6,
+            answered: Answered {
+                status: 200,
+                error_code: None,
+                detail: None,
+                upstream_calls: 1,
+                upstream_ms: 4,
+                duration_ms: 6,
+            },
         }
     }
 
@@ -423,7 +428,16 @@ mod tests {
             (500, "error"),
             (503, "error"),
         ] {
-            assert_eq!(json(&ApiEvent { status, ..listed() })["level"], level);
+            assert_eq!(
+                json(&ApiEvent {
+                    answered: Answered {
+                        status,
+                        ..listed().answered
+                    },
+                    ..listed()
+                })["level"],
+                level
+            );
         }
     }
 
@@ -483,7 +497,10 @@ mod tests {
             ssl_status_after: Some("active".into()),
             changed: true,
             read_back: Some(ReadBack::Updated),
-            status: 200,
+            answered: Answered {
+                status: 200,
+                ..Answered::default()
+            },
             ..WebhookEvent::default()
         };
         let v = json(&applied);
@@ -505,13 +522,19 @@ mod tests {
             assert_eq!(json(&event)["level"], level, "{read_back:?}");
         }
         let refused = WebhookEvent {
-            detail: Some("the database refused the write".into()),
+            answered: Answered {
+                detail: Some("the database refused the write".into()),
+                ..applied.answered.clone()
+            },
             ..applied.clone()
         };
         assert_eq!(json(&refused)["level"], "error");
         let unauthorized = WebhookEvent {
-            status: 401,
-            error_code: Some("unauthorized".into()),
+            answered: Answered {
+                status: 401,
+                error_code: Some("unauthorized".into()),
+                ..Answered::default()
+            },
             ..WebhookEvent::default()
         };
         assert_eq!(json(&unauthorized)["level"], "warn");

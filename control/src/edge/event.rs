@@ -10,7 +10,9 @@ use worker::{js_sys, Request};
 
 use super::now_ms;
 use crate::error::Error;
-use crate::event::{self, clip_detail, clip_path, error_detail, ApiEvent, Event, WebhookEvent};
+use crate::event::{
+    self, clip_detail, clip_path, error_detail, Answered, ApiEvent, Event, WebhookEvent,
+};
 
 /// Logs `event`: one line of JSON under `wrangler dev`, an object in Workers Logs.
 pub fn write<E: Event>(event: &E) {
@@ -83,15 +85,18 @@ impl Trace {
     /// webhook's route, an API event for any other.
     pub fn emit(self, status: u16) {
         let duration_ms = now_ms().saturating_sub(self.started_ms);
+        let answered = Answered {
+            status,
+            error_code: self.error_code,
+            detail: self.detail,
+            upstream_calls: self.upstream_calls,
+            upstream_ms: self.upstream_ms,
+            duration_ms,
+        };
         if self.action == Some("webhook") {
             write(&WebhookEvent {
                 request_id: self.request_id,
-                status,
-                error_code: self.error_code,
-                detail: self.detail,
-                upstream_calls: self.upstream_calls,
-                upstream_ms: self.upstream_ms,
-                duration_ms,
+                answered,
                 ..self.webhook
             });
         } else {
@@ -102,12 +107,7 @@ impl Trace {
                 action: self.action,
                 tenant_id: self.tenant_id,
                 hostname: self.hostname,
-                status,
-                error_code: self.error_code,
-                detail: self.detail,
-                upstream_calls: self.upstream_calls,
-                upstream_ms: self.upstream_ms,
-                duration_ms,
+                answered,
             });
         }
     }
