@@ -61,7 +61,7 @@ const HTML_ROUNDS = setting('BENCH_HTML_ROUNDS', 5);
 const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
 const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
 /** The workers compared at a fixed load (where CPU per answer is judged, as for forwarded pages). */
-const PACED_NAMES = ['resolver', 'ceiling', 'jsconst', 'thin'];
+const PACED_NAMES = ['resolver', 'quiet', 'ceiling', 'jsconst', 'thin'];
 /** The paths measured: both, or the Worker's own workerd alone (the inner mode). */
 const MEASURED_PATHS = process.env.BENCH_INNER ? ['direct'] : PATHS;
 const TENANTS = 1000;
@@ -288,10 +288,21 @@ try {
   warmed.jsconst = await warm(workers.jsconst, targets);
   workers.thin = await timedStart('thin', () => startWrangler(stack, path.join(BENCH, 'thin', 'wrangler.toml')), postgrestCount);
   warmed.thin = await warm(workers.thin, targets);
+  // The resolver with events and analytics off (bench/quiet): measured at the fixed load only.
+  workers.quiet = await timedStart(
+    'quiet',
+    () =>
+      startWrangler(stack, path.join(BENCH, 'quiet', 'wrangler.toml'), {
+        ...stack.workerVars,
+        CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      }),
+    postgrestCount,
+  );
+  warmed.quiet = await warm(workers.quiet, targets);
 
-  const afterWarm = Object.fromEntries(NAMES.map((n) => [n, 0]));
+  const afterWarm = Object.fromEntries([...NAMES, 'quiet'].map((n) => [n, 0]));
   for (const p of MEASURED_PATHS) {
-    for (const n of NAMES) {
+    for (const n of [...NAMES, 'quiet']) {
       say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
       afterWarm[n] += (await load(workers[n], workers[n].url[p], targetsFiles.both, WARMUP_SECONDS)).upstream;
     }

@@ -11,9 +11,12 @@ const LABEL = {
   ts: 'TypeScript (supabase-js + Cache API)',
   jsconst: 'JS constant (constant body, JS)',
   thin: 'thin entry (constant body, Rust without the `worker` crate)',
+  quiet: 'resolver, events and analytics off',
 };
 /** The most a cached hit may cost, as a multiple of the JS constant Worker's (issue 26). */
 const HIT_VS_JS = 1.15;
+/** The most a cached hit with events and analytics on may cost against off (issue 27). */
+const EVENTS_ON_VS_OFF = 1.05;
 /** The most a branded, signed page may cost, as a multiple of the pass-through's (issue 26). */
 const PAGE_VS_PASSTHROUGH = 1.3;
 const PATH_LABEL = { proxy: "through wrangler dev's port (proxy → workerd)", direct: "direct to the Worker's workerd" };
@@ -99,6 +102,25 @@ function pacedSection(r) {
     ];
     return `| ${MIX_LABEL[mix]} | **${ratio(hit.median)}** (${range(hit.each)}) | ${ratio(crate.median)} (${range(crate.each)}) | ${ratio(thin.median)} (${range(thin.each)}) | ${gap(mix, 'ceiling', 'jsconst')} | ${gap(mix, 'ceiling', 'thin')} | ${gap(mix, 'resolver', 'ceiling')} |`;
   });
+  const events = pacedNames(r).includes('quiet')
+    ? MIXES.map((mix) => {
+        const on = pacedCpu(r, mix, 'resolver', 'quiet');
+        return `| ${MIX_LABEL[mix]} | ${us(per(mix, 'resolver', 'cpuPerRequestUs'))} | ${us(per(mix, 'quiet', 'cpuPerRequestUs'))} | ${gap(mix, 'resolver', 'quiet')} | **${ratio(on.median)}** (${range(on.each)}) | ${met(on.median <= EVENTS_ON_VS_OFF)} |`;
+      })
+    : [];
+  const eventsTable = events.length
+    ? `
+What the request event and the analytics data point cost on a cached hit (issue 27): the
+resolver as deployed (the event logged, the data point written: the binding is miniflare's,
+whose \`writeDataPoint\` keeps nothing, as the real one returns at once) against the same Wasm
+with \`console.log\` a no-op and no \`ANALYTICS\` binding (bench/quiet). Paired within a round.
+Goal: at most ${ratio(EVENTS_ON_VS_OFF)}.
+
+| mix | on | off | on − off | on ÷ off | goal |
+|---|---:|---:|---:|---:|---|
+${events.join('\n')}
+`
+    : '';
   return `## Latency and CPU at a fixed load (direct)
 
 The same ${r.settings.connections} connections, each pausing ${r.settings.pacedDelayMs} ms between requests, so the
@@ -119,7 +141,7 @@ body without the crate); then differences in µs, medians of the rounds' differe
 | mix | resolver ÷ JS constant | ceiling ÷ JS constant | thin entry ÷ JS constant | ceiling − JS constant (the crate and Wasm) | ceiling − thin entry (what a thinner entry saves) | resolver − ceiling (the resolver's own work) |
 |---|---:|---:|---:|---:|---:|---:|
 ${cpuRows.join('\n')}
-`;
+${eventsTable}`;
 }
 
 /** The change feed's section: PostgREST requests per minute, feed on vs off, and edit → visible. */

@@ -4,6 +4,10 @@
 // Supabase token, and re-reads the list every 5 seconds, as Vercel's domain widget does, so a
 // status change shows without a reload. Everything from the API is written as text, never HTML.
 //
+// Each domain shows its last 24 hours of traffic (GET /analytics, hourly buckets: requests,
+// errors, the share answered from the edge cache), re-read every minute; where the control
+// plane has no analytics (404 not_enabled), the page shows none.
+//
 // The page reads its settings from the URL fragment (never sent to a server):
 //   /domains#api=<control plane URL>&token=<the coach's Supabase JWT>
 // scripts/dev prints such a link; the tenant is the coach's own, from /_tenant/me.
@@ -25,6 +29,11 @@
   };
   const headers = { authorization: `Bearer ${token}` };
   let tenantId = null;
+  const TRAFFIC_MS = 60_000;
+  const HOURS = 24;
+  /** host → hourly buckets of the last 24 hours; null while unknown or off. */
+  let traffic = null;
+  let trafficSince = 0;
 
   /** Calls the coach API; resolves with the JSON body, or throws its error message. */
   async function call(method, path, body) {
@@ -86,6 +95,69 @@
     );
   }
 
+  /** The last 24 hours of `host`: a bar per hour (errors in red) and a line of totals. */
+  function trafficChart(host) {
+    const buckets = traffic?.get(host) ?? [];
+    const byHour = new Map(buckets.map((b) => [Date.parse(b.start), b]));
+    const svgNs = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(svgNs, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${HOURS * 10} 40`);
+    svg.setAttribute('class', 'chart');
+    svg.setAttribute('role', 'img');
+    const hours = Array.from({ length: HOURS }, (_, i) => trafficSince + i * 3_600_000);
+    const max = Math.max(1, ...hours.map((h) => byHour.get(h)?.requests ?? 0));
+    const bar = (x, height, kind, title) => {
+      const rect = document.createElementNS(svgNs, 'rect');
+      for (const [k, v] of Object.entries({ x, y: 40 - height, width: 8, height, class: kind })) rect.setAttribute(k, v);
+      const t = document.createElementNS(svgNs, 'title');
+      t.textContent = title;
+      rect.append(t);
+      svg.append(rect);
+    };
+    let requests = 0;
+    let errors = 0;
+    let hits = 0;
+    hours.forEach((h, i) => {
+      const b = byHour.get(h);
+      if (!b) return;
+      const failed = b.status4xx + b.status5xx;
+      requests += b.requests;
+      errors += failed;
+      hits += b.cacheHitRatio * b.requests;
+      const when = new Date(h).toISOString().slice(11, 16);
+      const title = `${when} UTC: ${b.requests} requests, ${failed} errors, ${Math.round(b.cacheHitRatio * 100)}% from cache`;
+      bar(i * 10, Math.max(1, (b.requests / max) * 40), 'requests', title);
+      if (failed > 0) bar(i * 10, Math.max(1, (failed / max) * 40), 'errors', title);
+    });
+    const summary =
+      requests === 0
+        ? 'No traffic in the last 24 hours.'
+        : `Last 24 hours: ${requests} requests, ${errors} errors, ${Math.round((hits / requests) * 100)}% from cache.`;
+    svg.setAttribute('aria-label', summary);
+    return el(
+      'div',
+      { class: 'traffic', 'data-requests': String(requests), 'data-errors': String(errors) },
+      svg,
+      el('p', { class: 'traffic-summary', textContent: summary }),
+    );
+  }
+
+  async function loadTraffic() {
+    const since = new Date(Date.now() - (HOURS - 1) * 3_600_000);
+    since.setUTCMinutes(0, 0, 0);
+    try {
+      const { buckets } = await call(
+        'GET',
+        `/analytics?tenant_id=${tenantId}&since=${encodeURIComponent(since.toISOString())}&bucket=hour`,
+      );
+      traffic = new Map();
+      for (const b of buckets) traffic.set(b.host, [...(traffic.get(b.host) ?? []), b]);
+      trafficSince = since.getTime();
+    } catch {
+      traffic = null;
+    }
+  }
+
   function render(domains) {
     const list = $('domains');
     list.replaceChildren(
@@ -118,6 +190,7 @@
           item.append(el('p', { textContent: 'Add these records at your DNS provider:' }), dnsTable(d));
         }
         if (d.errors.length > 0) item.append(el('ul', { class: 'problem' }, ...d.errors.map((e) => el('li', { textContent: e }))));
+        if (traffic) item.append(trafficChart(d.hostname));
         item.append(actions);
         return item;
       }),
@@ -174,8 +247,10 @@
     const me = await res.json();
     tenantId = me.id;
     $('signed-in').textContent = `Signed in to ${me.displayName}.`;
+    await loadTraffic();
     await refresh();
     setInterval(refresh, POLL_MS);
+    setInterval(() => loadTraffic().then(refresh), TRAFFIC_MS);
   }
 
   start();

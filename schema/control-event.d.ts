@@ -53,7 +53,15 @@ export interface ApiEvent {
    * What the request asked for; null when no route took it (a 404 or 405).
    */
   action:
-    "list_domains" | "add_domain" | "remove_domain" | "set_primary" | "health" | "deep_health" | "preflight" | null;
+    | "list_domains"
+    | "add_domain"
+    | "remove_domain"
+    | "set_primary"
+    | "analytics"
+    | "health"
+    | "deep_health"
+    | "preflight"
+    | null;
   /**
    * The tenant the call names, once validated.
    */

@@ -20,7 +20,8 @@ export type ResolverEvent =
   | FeedReadFailedEvent
   | FeedRecoveredEvent
   | FeedCacheFailedEvent
-  | BrandingSkippedEvent;
+  | BrandingSkippedEvent
+  | AnalyticsFailedEvent;
 /**
  * error: a 5xx, a PostgREST call that failed, or a failure in the background; warn: a 4xx, or a page left unbranded; info otherwise.
  */
@@ -225,4 +226,16 @@ export interface BrandingSkippedEvent {
   level: "warn";
   tenant_slug: string;
   reason: "charset" | "markup" | "no-head" | "limit";
+}
+/**
+ * The ANALYTICS binding refused a request's data point (a binding that is not an Analytics Engine dataset); the request was answered as usual (docs/operations.md, "Per-tenant analytics").
+ */
+export interface AnalyticsFailedEvent {
+  event: "analytics_failed";
+  level: "error";
+  request_id: RequestId;
+  /**
+   * The name of what the binding threw (TypeError, …).
+   */
+  error: string;
 }

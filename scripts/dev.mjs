@@ -279,6 +279,9 @@ const withControl = !attach || Boolean(attach.secretKey);
 const options = {
   seed: true,
   demo: true,
+  // The resolver's data points go to a local stand-in for Analytics Engine, which the control
+  // plane's GET /analytics queries: traffic here shows in the demo coach's analytics.
+  analytics: true,
   workerPort: port,
   ...output('resolver', 'the resolver'),
   vars: { PLATFORM_DOMAIN: 'localhost' },
@@ -372,6 +375,8 @@ if (control && !attach) {
     `    -d '{"tenantId":"${NORA.tenant}","hostname":"coach.nora.test"}'`,
     `  curl -H "Authorization: Bearer $NORA" '${control.url}/domains?tenant_id=${NORA.tenant}'`,
     `  curl '${control.url}/__scheduled?cron=*+*+*+*+*'     # run the Cron Trigger now`,
+    "Northstar's traffic on this stack, by hour (the Domains page charts it per domain):",
+    `  curl -H "Authorization: Bearer $NORA" "${control.url}/analytics?tenant_id=${NORA.tenant}&since=$(date -u -d '-1 day' +%Y-%m-%dT%H:00:00Z 2>/dev/null || date -u -v-1d +%Y-%m-%dT%H:00:00Z)&bucket=hour"`,
   );
 } else if (control) {
   const dnsAdmin = control.dns.url.replace(/\/dns-query$/, '/records');

@@ -395,6 +395,7 @@ export async function startWorker({
   testScheduled = false,
   logLevel = 'warn',
   build = {},
+  analytics,
 }) {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -410,6 +411,7 @@ export async function startWorker({
         testScheduled,
         logLevel,
         build,
+        analytics,
       });
     } catch (e) {
       if (attempt === 3 || !/address already in use/i.test(e.message)) throw e;
@@ -467,7 +469,20 @@ export async function buildWorker(config = path.join(ROOT, 'wrangler.toml'), { s
   if (code !== 0) throw new Error(`${command} failed (exit ${code}):\n${lines.join('\n')}`);
 }
 
-async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeoutMs, readyPath, testScheduled, logLevel, build }) {
+async function startWorkerOnce({
+  dir,
+  vars,
+  port,
+  config,
+  persistTo,
+  echo,
+  timeoutMs,
+  readyPath,
+  testScheduled,
+  logLevel,
+  build,
+  analytics,
+}) {
   await buildWorker(config, build);
   const persist = persistTo ?? path.join(dir, `wrangler-${port}`);
   const inspectorPort = await freePort();
@@ -492,7 +507,16 @@ async function startWorkerOnce({ dir, vars, port, config, persistTo, echo, timeo
     '--env-file',
     envFile,
   ];
-  if (config) args.push('--config', config);
+  if (analytics === undefined) {
+    if (config) args.push('--config', config);
+  } else {
+    // The Worker's Analytics Engine bindings swapped for the recorder that sends each data point
+    // to the stand-in at `analytics`, in this same process; `null`: the bindings removed.
+    const { recorderConfigs } = await import('../tests/support/analytics.mjs');
+    const original = config ?? path.join(ROOT, 'wrangler.toml');
+    const { configs } = recorderConfigs({ config: original, dir: path.join(dir, `analytics-${port}`), url: analytics });
+    for (const c of configs) args.push('--config', c);
+  }
   if (testScheduled) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && v !== null) args.push('--var', `${k}:${v}`);
@@ -621,6 +645,7 @@ export async function startStack({
   postgres = DEFAULT_POSTGRES,
   exposeNewTables = true,
   migrationsBefore,
+  analytics = false,
 } = {}) {
   const stack = emptyStack();
   const { dir } = stack;
@@ -649,6 +674,7 @@ export async function startStack({
         echo,
         logLevel,
         build,
+        analytics,
       },
     );
     return stack;
@@ -682,6 +708,7 @@ export async function attachStack({
   echo = Boolean(process.env.STACK_ECHO),
   logLevel,
   build,
+  analytics = false,
 }) {
   if (control && !secretKey) throw new Error("the control plane needs the project's secret key (secretKey)");
   const stack = emptyStack();
@@ -706,6 +733,7 @@ export async function attachStack({
         echo,
         logLevel,
         build,
+        analytics,
       },
     );
     return stack;
@@ -746,7 +774,13 @@ function emptyStack() {
  * What runs on top of the database, in order: the demo app, the Worker (`supabase`: the
  * settings naming its PostgREST) and the control plane; options as `startStack`'s.
  */
-async function startApps(stack, supabase, { worker, demo, control, vars, workerPort, echo, logLevel, build }) {
+async function startApps(stack, supabase, { worker, demo, control, vars, workerPort, echo, logLevel, build, analytics }) {
+  if (analytics) {
+    const { startAnalytics } = await import('../tests/support/analytics.mjs');
+    stack.analytics = await startAnalytics();
+    stack.servers.push(stack.analytics);
+    log(`Analytics Engine stand-in on ${stack.analytics.url}`);
+  }
   if (demo) {
     // The demo app stands for the app: the Worker signs what it forwards, the app checks.
     stack.signingSecret = vars.ORIGIN_SIGNING_SECRET ?? randomBytes(32).toString('hex');
@@ -759,7 +793,15 @@ async function startApps(stack, supabase, { worker, demo, control, vars, workerP
     ...vars,
   };
   if (worker) {
-    stack.worker = await startWorker({ dir: stack.dir, vars: stack.workerVars, port: workerPort, echo, logLevel, build });
+    stack.worker = await startWorker({
+      dir: stack.dir,
+      vars: stack.workerVars,
+      port: workerPort,
+      echo,
+      logLevel,
+      build,
+      analytics: stack.analytics?.url,
+    });
     stack.processes.push(stack.worker.proc);
   }
   if (control) stack.control = await startControl(stack, control === true ? {} : control);
@@ -780,10 +822,12 @@ export async function restartPostgrest(stack) {
 /**
  * Starts another Worker instance against the same stack, with `vars` overriding its settings;
  * `persistTo` as for `startWorker` (the same directory: another isolate of that data center);
- * `logLevel` as for `startWorker` (`log` to read the Worker's events: `worker.proc.onLine`).
+ * `logLevel` as for `startWorker` (`log` to read the Worker's events: `worker.proc.onLine`);
+ * `analytics` as for `startWorker`: by default the stack's Analytics Engine stand-in, if it has
+ * one (else miniflare's binding, which drops every point); `null` runs it without the binding.
  */
-export async function addWorker(stack, vars = {}, { persistTo, logLevel } = {}) {
-  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars }, persistTo, logLevel });
+export async function addWorker(stack, vars = {}, { persistTo, logLevel, analytics = stack.analytics?.url } = {}) {
+  const worker = await startWorker({ dir: stack.dir, vars: { ...stack.workerVars, ...vars }, persistTo, logLevel, analytics });
   stack.processes.push(worker.proc);
   return worker;
 }
@@ -827,7 +871,7 @@ export async function startControl(
 ) {
   const { startCloudflare } = await import('../tests/support/cloudflare.mjs');
   const { startDns } = await import('../tests/support/dns.mjs');
-  const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, ...cloudflare });
+  const cf = await startCloudflare({ resolver: resolver ?? stack.worker?.url, analytics: stack.analytics?.url, ...cloudflare });
   stack.servers.push(cf);
   const dns = await startDns(dnsOptions);
   stack.servers.push(dns);
@@ -843,6 +887,8 @@ export async function startControl(
     CUSTOM_HOSTNAME_TARGET,
     PLATFORM_DOMAIN: stack.workerVars?.PLATFORM_DOMAIN ?? 'localhost',
     DNS_RESOLVER_URL: dns.url,
+    // The stack's Analytics Engine stand-in, reached through the Cloudflare stand-in's API base.
+    ...(stack.analytics ? { CLOUDFLARE_ACCOUNT_ID: stack.analytics.accountId, CLOUDFLARE_ANALYTICS_TOKEN: stack.analytics.token } : {}),
     ...vars,
   };
   const worker = await startWorker({

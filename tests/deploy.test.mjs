@@ -147,7 +147,8 @@ function filledCopy() {
         return line
           .slice(2)
           .replace(/<[a-z-]*project-ref>/, 'abcdefghijklmnopqrst')
-          .replace(/<the [a-z ]*SaaS zone's id>/, '023e105f4ecef8ad9ca31a8372d0c353');
+          .replace(/<the [a-z ]*SaaS zone's id>/, '023e105f4ecef8ad9ca31a8372d0c353')
+          .replace(/<the account id>/, '01a7362d577a6c3019a474fd6f485823');
       });
     fs.writeFileSync(path.join(copy, config), lines.join('\n'));
   }

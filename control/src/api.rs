@@ -9,6 +9,7 @@
 use serde::Deserialize;
 use tenant_common::{Host, TenantId};
 
+use crate::analytics::Query;
 use crate::error::{Error, Service, UpstreamError};
 
 /// Largest body of `POST /domains`; a hostname and an id are well under 400 bytes.
@@ -30,6 +31,8 @@ pub enum Route {
     Remove { tenant: TenantId, hostname: Host },
     /// `POST /domains/{hostname}/primary?tenant_id=…`
     Primary { tenant: TenantId, hostname: Host },
+    /// `GET /analytics?tenant_id=…&since=…&bucket=hour|day` (`crate::analytics`).
+    Analytics(Query),
     /// `POST /webhooks/cloudflare`
     Webhook,
     /// A CORS preflight (`OPTIONS`) of a domains route; `allow` lists its methods.
@@ -94,6 +97,23 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
                 hostname: Host::parse_domain(host)?,
                 tenant: tenant()?,
             })
+        }
+        ["analytics"] => {
+            const ALLOW: &str = "GET";
+            if let Some(p) = preflight(ALLOW) {
+                return Ok(p);
+            }
+            allowed(ALLOW)?;
+            let values = |name: &str| -> Vec<String> {
+                url.query_pairs()
+                    .filter(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+                    .collect()
+            };
+            let (since, bucket) = (values("since"), values("bucket"));
+            let since: Vec<&str> = since.iter().map(String::as_str).collect();
+            let bucket: Vec<&str> = bucket.iter().map(String::as_str).collect();
+            Ok(Route::Analytics(Query::parse(tenant()?, &since, &bucket)?))
         }
         ["webhooks", "cloudflare"] => allowed("POST").map(|_| Route::Webhook),
         _ => Err(Error::RouteNotFound),
@@ -284,6 +304,37 @@ mod tests {
         assert_eq!(
             at("OPTIONS", "/domains/a.test/primary"),
             Ok(Route::Preflight { allow: "POST" })
+        );
+    }
+
+    #[test]
+    fn analytics_takes_a_tenant_a_time_and_a_bucket() {
+        let since = "2026-12-06T10%3A00%3A00Z";
+        let route = at(
+            "GET",
+            &format!("/analytics?tenant_id={TENANT}&since={since}&bucket=day"),
+        );
+        let Ok(Route::Analytics(query)) = route else {
+            panic!("{route:?}");
+        };
+        assert_eq!(query.tenant, tenant());
+        assert_eq!(query.bucket, crate::analytics::Bucket::Day);
+        let code = |r: Result<Route, Error>| r.unwrap_err().code();
+        for bad in [
+            format!("/analytics?tenant_id={TENANT}"),
+            format!("/analytics?tenant_id={TENANT}&since=soon"),
+            format!("/analytics?tenant_id={TENANT}&since={since}&bucket=week"),
+            format!("/analytics?since={since}"),
+        ] {
+            assert_eq!(code(at("GET", &bad)), "invalid_body", "{bad}");
+        }
+        assert_eq!(
+            code(at("POST", &format!("/analytics?tenant_id={TENANT}"))),
+            "method_not_allowed"
+        );
+        assert_eq!(
+            at("OPTIONS", "/analytics"),
+            Ok(Route::Preflight { allow: "GET" })
         );
     }
 

@@ -45,6 +45,33 @@ pub struct Cloudflare {
     pub zone_id: String,
 }
 
+/// Default for `ANALYTICS_DATASET`: the resolver's `[[analytics_engine_datasets]]` in production.
+pub const DEFAULT_ANALYTICS_DATASET: &str = "tenant_requests";
+
+/// Where the resolver's per-tenant analytics are read (`GET /analytics`): Analytics Engine's SQL
+/// API at `{CLOUDFLARE_API_BASE}/accounts/{account_id}/analytics_engine/sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analytics {
+    /// `CLOUDFLARE_ACCOUNT_ID`: the account that holds the dataset.
+    pub account_id: String,
+    /// `CLOUDFLARE_ANALYTICS_TOKEN` (secret): an account token with "Account Analytics: Read"
+    /// and nothing else.
+    pub token: String,
+    /// `ANALYTICS_DATASET`: the resolver's dataset (letters, digits and `_`: it is written into
+    /// the SQL).
+    pub dataset: String,
+}
+
+impl Analytics {
+    /// The SQL API's URL under `api_base`.
+    pub fn sql_url(&self, api_base: &str) -> String {
+        format!(
+            "{api_base}/accounts/{}/analytics_engine/sql",
+            self.account_id
+        )
+    }
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -84,6 +111,8 @@ pub struct Config {
     pub calls_per_run: u32,
     /// Where TXT records are looked up (DNS over HTTPS, JSON API), without a trailing slash.
     pub dns_resolver_url: String,
+    /// Per-tenant analytics; `None` (no `CLOUDFLARE_ACCOUNT_ID`) switches `GET /analytics` off.
+    pub analytics: Option<Analytics>,
 }
 
 impl Config {
@@ -181,6 +210,11 @@ impl Config {
                 Some(url) => tenant_common::http_url("DNS_RESOLVER_URL", &url)?,
                 None => DEFAULT_DNS_RESOLVER_URL.to_string(),
             },
+            analytics: analytics(
+                get("CLOUDFLARE_ACCOUNT_ID"),
+                get("CLOUDFLARE_ANALYTICS_TOKEN"),
+                get("ANALYTICS_DATASET"),
+            )?,
         })
     }
 
@@ -309,6 +343,47 @@ fn header_safe(setting: &'static str, value: Option<String>) -> Result<String, E
             "must be visible ASCII without spaces",
         ))
     }
+}
+
+/// The analytics settings: on when `CLOUDFLARE_ACCOUNT_ID` is set, and then its token is
+/// required (a token alone switches nothing on); the dataset's name is written into SQL, so it
+/// is letters, digits and `_` only.
+fn analytics(
+    account_id: Option<String>,
+    token: Option<String>,
+    dataset: Option<String>,
+) -> Result<Option<Analytics>, Error> {
+    const ACCOUNT: &str = "CLOUDFLARE_ACCOUNT_ID";
+    const TOKEN: &str = "CLOUDFLARE_ANALYTICS_TOKEN";
+    let Some(account_id) = account_id else {
+        return Ok(None);
+    };
+    let token = token.ok_or(misconfigured(
+        TOKEN,
+        "is not set: CLOUDFLARE_ACCOUNT_ID is, which switches analytics on (unset it to switch them off)",
+    ))?;
+    if account_id.len() != 32 || !account_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(misconfigured(
+            ACCOUNT,
+            "must be a Cloudflare account id (32 hexadecimal digits)",
+        ));
+    }
+    let dataset = dataset.unwrap_or_else(|| DEFAULT_ANALYTICS_DATASET.to_string());
+    if !(1..=64).contains(&dataset.len())
+        || !dataset
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(misconfigured(
+            "ANALYTICS_DATASET",
+            "must be a dataset name: letters, digits and _",
+        ));
+    }
+    Ok(Some(Analytics {
+        account_id,
+        token: header_safe(TOKEN, Some(token))?,
+        dataset,
+    }))
 }
 
 /// A zone id goes into URL paths: letters, digits, `-` and `_` only.
@@ -612,6 +687,42 @@ mod tests {
             let e = with("DNS_RESOLVER_URL", bad).unwrap_err();
             assert_eq!(setting_of(e), "DNS_RESOLVER_URL", "{bad}");
         }
+    }
+
+    #[test]
+    fn analytics_is_on_with_an_account_and_then_needs_its_token() {
+        const ACCOUNT: &str = "01a7362d577a6c3019a474fd6f485823";
+        assert_eq!(config(&base()).unwrap().analytics, None);
+        let both = |extra: &[(&'static str, &str)]| {
+            let mut pairs = base();
+            pairs.push(("CLOUDFLARE_ACCOUNT_ID", ACCOUNT.into()));
+            pairs.push(("CLOUDFLARE_ANALYTICS_TOKEN", "cf-analytics-token".into()));
+            for (k, v) in extra {
+                pairs.retain(|(name, _)| name != k);
+                pairs.push((*k, v.to_string()));
+            }
+            config(&pairs)
+        };
+        let a = both(&[]).unwrap().analytics.unwrap();
+        assert_eq!(a.dataset, DEFAULT_ANALYTICS_DATASET);
+        assert_eq!(
+            a.sql_url("https://api.cloudflare.com/client/v4"),
+            format!("https://api.cloudflare.com/client/v4/accounts/{ACCOUNT}/analytics_engine/sql")
+        );
+        let e = with("CLOUDFLARE_ACCOUNT_ID", ACCOUNT).unwrap_err();
+        assert_eq!(setting_of(e), "CLOUDFLARE_ANALYTICS_TOKEN");
+        assert_eq!(
+            with("CLOUDFLARE_ANALYTICS_TOKEN", "t").unwrap().analytics,
+            None
+        );
+        let e = both(&[("CLOUDFLARE_ACCOUNT_ID", "acct")]).unwrap_err();
+        assert_eq!(setting_of(e), "CLOUDFLARE_ACCOUNT_ID");
+        for bad in ["tenant requests", "t;DROP", "x'y"] {
+            let e = both(&[("ANALYTICS_DATASET", bad)]).unwrap_err();
+            assert_eq!(setting_of(e), "ANALYTICS_DATASET", "{bad}");
+        }
+        let e = both(&[("CLOUDFLARE_ANALYTICS_TOKEN", "two words")]).unwrap_err();
+        assert_eq!(setting_of(e), "CLOUDFLARE_ANALYTICS_TOKEN");
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum Error {
     /// The tenant changed its domains as often as it may for now: `retry_after_s` until the
     /// next change (the database's per-tenant budget).
     RateLimited { retry_after_s: u32 },
+    /// The tenant asked for its analytics as often as it may for now (`GET /analytics`,
+    /// `crate::analytics::QUERIES_PER_MINUTE` per isolate): `retry_after_s` until it may again.
+    QueriesLimited { retry_after_s: u32 },
     /// The database takes no claim yet: the cron has not told it the platform's reserved names.
     NotReady,
     /// No route has this path.
@@ -66,6 +69,8 @@ pub enum Service {
     Cloudflare,
     /// The DNS over HTTPS resolver (`DNS_RESOLVER_URL`).
     Dns,
+    /// Workers Analytics Engine's SQL API (`GET /analytics`).
+    Analytics,
 }
 
 /// Why an upstream could not answer. Logged (bodies cut short), never shown to a caller.
@@ -267,6 +272,13 @@ impl Error {
                     "too many domain changes for this tenant: try again in {retry_after_s} seconds"
                 ),
             ),
+            Error::QueriesLimited { retry_after_s } => Description::new(
+                429,
+                "rate_limited",
+                format!(
+                    "too many analytics queries for this tenant: try again in {retry_after_s} seconds"
+                ),
+            ),
             Error::NotReady => Description::new(
                 503,
                 "not_ready",
@@ -337,6 +349,7 @@ impl fmt::Display for Service {
             Service::Postgrest => "postgrest",
             Service::Cloudflare => "cloudflare",
             Service::Dns => "dns resolver",
+            Service::Analytics => "analytics engine",
         })
     }
 }

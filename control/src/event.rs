@@ -68,6 +68,7 @@ pub fn action_name(route: &Route) -> &'static str {
         Route::Add => "add_domain",
         Route::Remove { .. } => "remove_domain",
         Route::Primary { .. } => "set_primary",
+        Route::Analytics(_) => "analytics",
         Route::Webhook => "webhook",
         Route::Preflight { .. } => "preflight",
     }
@@ -78,6 +79,7 @@ pub fn action_name(route: &Route) -> &'static str {
 pub fn route_names(route: &Route) -> (Option<&str>, Option<&str>) {
     match route {
         Route::List { tenant } => (Some(tenant.as_str()), None),
+        Route::Analytics(query) => (Some(query.tenant.as_str()), None),
         Route::Remove { tenant, hostname } | Route::Primary { tenant, hostname } => {
             (Some(tenant.as_str()), Some(hostname.as_str()))
         }

@@ -11,6 +11,7 @@
 // Dead code is judged in the Wasm build, the only one with the `edge` glue calling the core.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+mod analytics;
 mod api;
 mod cloudflare;
 mod config;

@@ -58,6 +58,13 @@ pub const CONTROL: &[Setting] = &[
         or: None,
         stand_in: "preflight-webhook-secret-of-32-bytes",
     },
+    Setting {
+        name: "CLOUDFLARE_ANALYTICS_TOKEN",
+        secret: true,
+        required: false,
+        or: None,
+        stand_in: "preflight-analytics-token",
+    },
 ];
 
 /// The control plane's preflight (see `tenant_common::preflight::check`).
@@ -85,7 +92,7 @@ mod tests {
                 "DASHBOARD_ORIGIN"
             ]
         );
-        assert_eq!(report.unchecked.len(), 4);
+        assert_eq!(report.unchecked.len(), 5);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Everything the control plane answers is JSON, never cached (`no-store`: a coach's domains
 //! are theirs alone), and readable cross-origin only by the dashboard's origins.
 
+use crate::analytics::BucketView;
 use crate::domain::DomainView;
 use crate::error::Error;
 use crate::health::LastUpstream;
@@ -50,6 +51,18 @@ impl Reply {
         )
     }
 
+    /// A tenant's traffic: `{"buckets":[…]}` (`crate::analytics`).
+    pub fn analytics(buckets: &[BucketView]) -> Reply {
+        #[derive(serde::Serialize)]
+        struct Buckets<'a> {
+            buckets: &'a [BucketView],
+        }
+        Reply::json(
+            200,
+            serde_json::to_string(&Buckets { buckets }).unwrap_or_default(),
+        )
+    }
+
     /// `GET /health`: the settings are valid (or this is not reached), and what this isolate's
     /// last calls found of PostgREST and Cloudflare: `{"status":"ok","lastUpstream":{…}}`.
     pub fn health(last: &LastUpstream) -> Reply {
@@ -92,7 +105,7 @@ impl Reply {
             Error::UpstreamUnavailable(_) | Error::NotReady => {
                 reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string())
             }
-            Error::RateLimited { retry_after_s } => {
+            Error::RateLimited { retry_after_s } | Error::QueriesLimited { retry_after_s } => {
                 reply.header("retry-after", retry_after_s.to_string())
             }
             Error::Unauthorized { expected } if *expected == Error::USER_TOKEN => {

@@ -6,16 +6,24 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use tenant_common::emit;
+use wasm_bindgen::prelude::*;
 use worker::js_sys;
 
 use super::{now_ms, Incoming};
 use crate::cache::CacheStatus;
-use crate::event::{branding, error_code, Line, RequestEvent, Upstream};
+use crate::event::{branding, error_code, Level, Line, RequestEvent, Upstream};
 use crate::tenant::Tenant;
 
 /// Logs an event.
 pub(super) fn log(line: Line) {
     emit(&line.end());
+}
+
+#[wasm_bindgen(module = "/src/edge/analytics.js")]
+extern "C" {
+    /// Writes the request's analytics data point, made from its logged `event`, when the
+    /// Worker has the `ANALYTICS` binding and the request found its tenant; a failure's name.
+    fn record(env: &JsValue, event: &JsValue, bytes: f64) -> Option<String>;
 }
 
 /// The PostgREST calls a request sends and awaits itself, counted where the glue calls
@@ -58,6 +66,8 @@ pub(super) struct Trace {
     pub calls: Rc<Calls>,
     branding: Option<String>,
     error_code: Option<String>,
+    /// The answer's body in bytes, where known before it is sent (0 for a streamed one).
+    pub bytes: u64,
 }
 
 impl Trace {
@@ -80,6 +90,7 @@ impl Trace {
             calls: Rc::default(),
             branding: None,
             error_code: None,
+            bytes: 0,
         }
     }
 
@@ -93,8 +104,9 @@ impl Trace {
         self.branding = branding(branding_header.as_deref());
     }
 
-    /// Writes the event of the request, answered with `status`.
-    pub fn emit(&self, status: u16) {
+    /// Writes the event of the request, answered with `status`, and its analytics data point
+    /// (`env`'s `ANALYTICS` binding).
+    pub fn emit(&self, env: &JsValue, status: u16) {
         let event = RequestEvent {
             request_id: &self.request_id,
             method: &self.method,
@@ -112,7 +124,12 @@ impl Trace {
             duration_ms: now_ms().saturating_sub(self.started_ms),
             colo: self.colo.as_deref(),
         };
-        emit(&event.to_json());
+        let event = emit(&event.to_json());
+        if let Some(error) = record(env, &event, self.bytes as f64) {
+            log(Line::new("analytics_failed", Level::Error)
+                .str("request_id", Some(&self.request_id))
+                .str("error", Some(&error)));
+        }
     }
 }
 

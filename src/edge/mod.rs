@@ -108,7 +108,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
     };
     let mut trace = event::Trace::start(&req);
     let response = serve(req, &env, &ctx, &mut trace).await;
-    trace.emit(response.status());
+    trace.emit(&env, response.status());
     Ok(response)
 }
 
@@ -125,6 +125,12 @@ async fn serve(
             let headers = response.headers();
             let _ = headers.set("x-tenant-cache", trace.cache.as_str());
             trace.forwarded(headers.get("x-tenant-branding").ok().flatten());
+            trace.bytes = headers
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             return response;
         }
         Ok(Answer::Reply(reply)) => reply,
@@ -152,6 +158,7 @@ async fn serve(
     let reply = reply.header("x-tenant-cache", trace.cache.as_str());
     let reply = if head { reply.without_body() } else { reply };
     let body = Some(reply.body.as_bytes()).filter(|b| !b.is_empty());
+    trace.bytes = reply.body.len() as u64;
     // A header or status the runtime refuses is not expected (all are the Worker's own): then
     // the answer without its headers, else a bare 500, which the runtime cannot refuse.
     respond(reply.status, body, &reply.header_lines())

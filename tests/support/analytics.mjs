@@ -306,8 +306,10 @@ export async function startAnalytics({
  * it with each dataset binding replaced by a service binding of the same name to a recorder,
  * and one recorder configuration per dataset. Start them in one process:
  * `wrangler dev -c <configs[0]> -c <configs[1]> …` (the first is the Worker served). The copy
- * has no `[build]`: build with the original first. Returns `{ configs, datasets }`; a
- * configuration without datasets comes back as the only entry, unchanged.
+ * has no `[build]`: build with the original first. `url` null: the copy without its dataset
+ * bindings and no recorder (the Worker as deployed without analytics). Returns
+ * `{ configs, datasets }`; a configuration without datasets comes back as the only entry,
+ * unchanged.
  */
 export function recorderConfigs({ config, dir, url }) {
   const worker = parseToml(fs.readFileSync(config, 'utf8'));
@@ -316,6 +318,12 @@ export function recorderConfigs({ config, dir, url }) {
   delete worker.analytics_engine_datasets;
   delete worker.build;
   worker.main = path.resolve(path.dirname(config), worker.main);
+  if (url === null) {
+    fs.mkdirSync(dir, { recursive: true });
+    const bare = path.join(dir, `${worker.name}.no-analytics.toml`);
+    fs.writeFileSync(bare, stringifyToml(worker));
+    return { configs: [bare], datasets: [] };
+  }
   const recorderName = (dataset) => `analytics-recorder-${dataset.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
   worker.services = [
     ...(worker.services ?? []),

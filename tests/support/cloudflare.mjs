@@ -86,7 +86,8 @@ function refusal(hostname, allowTopDomains) {
  * URL ownership checks connect to), `webhook` (`{ url, secret }`: where certificate events are
  * posted), `allowTopDomains` (reserved top domains to accept, e.g. ['test'] for a local
  * hostname), `quota` (hostnames the zone may hold), `limit` (requests per 5 minutes),
- * `autoAdvanceMs` (run `advance()` on a timer, as Cloudflare keeps retrying).
+ * `autoAdvanceMs` (run `advance()` on a timer, as Cloudflare keeps retrying), `analytics` (the
+ * Analytics Engine stand-in's URL: the SQL API's calls under this API base are passed on to it).
  * Returns `{ url, apiBase, webhook, hostnames, requests, webhooks, advance(), advanceUntil(),
  * failNext(), byName(), sendWebhook(), reset(), stop() }`; `webhook` can be set later.
  */
@@ -99,6 +100,7 @@ export async function startCloudflare({
   quota = 1000,
   limit = 1200,
   autoAdvanceMs,
+  analytics,
 } = {}) {
   /** The token the API knows and the zone it may use (settable: see `token`, `zoneId` below). */
   let token = configuredToken;
@@ -263,7 +265,24 @@ export async function startCloudflare({
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      // Analytics Engine's SQL API shares the API base (and not the zone's rate limit): passed
+      // on to the Analytics Engine stand-in, which answers it (analytics.mjs).
+      if (analytics && /^\/client\/v4\/accounts\/[^/]+\/analytics_engine\//.test(req.url)) {
+        try {
+          const upstream = await fetch(`${analytics}${req.url}`, {
+            method: req.method,
+            headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))),
+            body: ['GET', 'HEAD'].includes(req.method) ? undefined : Buffer.concat(chunks),
+          });
+          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        } catch (e) {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`analytics stand-in: ${e.message}`);
+        }
+        return;
+      }
       const [status, body, headers = {}] = answer(req, Buffer.concat(chunks).toString('utf8'));
       requests.push({ method: req.method, path: req.url, status, at: Date.now() });
       res.writeHead(status, {

@@ -3,6 +3,7 @@
 //! for Wasm. Routing, validation, the lifecycle's decisions, Cloudflare's answers and error
 //! mapping are the core's; what stays here is sequencing I/O.
 
+mod analytics;
 mod cloudflare;
 mod cron;
 mod dns;
@@ -136,6 +137,22 @@ async fn answer(
             let add = store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname);
             let row = trace.upstream(1, add).await?;
             Ok(Reply::domain(201, &config.view(&row)))
+        }
+        Route::Analytics(query) => {
+            query.within_reach(now_ms())?;
+            let token = coach_token(header("authorization"))?;
+            let settings = config.analytics.as_ref().ok_or(Error::NotEnabled {
+                setting: "CLOUDFLARE_ANALYTICS_TOKEN",
+            })?;
+            // Another tenant's id gets what GET /domains gives it: nothing, and no query.
+            let owner = trace.upstream(1, store::owns_tenant(config, &token, &query.tenant));
+            if !owner.await? {
+                return Ok(Reply::analytics(&[]));
+            }
+            thread_local!(static LIMITER: std::cell::RefCell<crate::analytics::Limiter> = Default::default());
+            LIMITER.with(|l| l.borrow_mut().admit(&query.tenant, now_ms()))?;
+            let buckets = analytics::buckets(config, settings, query);
+            Ok(Reply::analytics(&trace.upstream(1, buckets).await?))
         }
         Route::Remove { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;

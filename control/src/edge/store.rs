@@ -323,3 +323,16 @@ pub async fn owner_rpc(
         (status, body) => Err(rpc_error(status, &body)),
     }
 }
+
+/// Whether the coach whose token this is owns `tenant` (active or not): `my_tenant_profile()`,
+/// the owner's own view, filtered to that id. Another tenant's id, or an unknown one, is `false`.
+pub async fn owns_tenant(config: &Config, token: &str, tenant: &TenantId) -> Result<bool, Error> {
+    let request = client(config, Caller::Coach(token))
+        .rpc("my_tenant_profile", "{}")
+        .select("id")
+        .eq("id", tenant.as_str());
+    match send(config, Caller::Coach(token), request).await? {
+        (200, body) => Ok(body.trim() != "[]"),
+        (status, body) => Err(read_error(status, &body)),
+    }
+}

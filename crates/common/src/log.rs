@@ -40,14 +40,14 @@ impl Level {
 
 #[cfg(target_arch = "wasm32")]
 mod glue {
-    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 
     #[wasm_bindgen(module = "/src/log.js")]
     extern "C" {
         /// Logs the event `line` (one JSON object) as an object that Workers Logs indexes and
-        /// `wrangler dev` prints as `line`. No `catch`: the line is one a Worker's event writer
-        /// wrote, and `console.log` does not throw.
-        pub fn emit(line: &str);
+        /// `wrangler dev` prints as `line`; returns that object. No `catch`: the line is one a
+        /// Worker's event writer wrote, and `console.log` does not throw.
+        pub fn emit(line: &str) -> JsValue;
     }
 }
 

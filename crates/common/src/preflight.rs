@@ -132,7 +132,9 @@ pub fn check<E: SettingsError>(
                     "is not set (a secret: `wrangler secret put`)".into(),
                 );
             }
-            if listed || setting.required {
+            // Unlisted (wrangler not logged in), an optional secret may be set: it stands in,
+            // so a setting that needs it is not reported missing on a guess.
+            if listed || setting.required || secrets.is_none() {
                 values.insert(setting.name.into(), setting.stand_in.into());
             } else {
                 values.remove(setting.name);
