@@ -62,6 +62,21 @@ const PACED_ROUNDS = setting('BENCH_PACED_ROUNDS', 3);
 const PACED_DELAY_MS = setting('BENCH_PACED_DELAY_MS', 20);
 /** The workers compared at a fixed load (where CPU per answer is judged, as for forwarded pages). */
 const PACED_NAMES = ['resolver', 'quiet', 'ceiling', 'jsconst', 'thin'];
+/**
+ * BENCH_BEFORE: another build of the resolver (a `build/` directory, e.g. an older commit's made
+ * by `scripts/build-worker` in a worktree), measured beside this one at the fixed load and on
+ * forwarded pages, so "before and after" is one run; BENCH_BEFORE_LABEL names it.
+ */
+const BEFORE = process.env.BENCH_BEFORE;
+const BEFORE_LABEL = process.env.BENCH_BEFORE_LABEL ?? 'an earlier build';
+if (BEFORE) PACED_NAMES.splice(2, 0, 'before');
+
+/** A configuration in `dir` running the resolver built in `build` (no [build], no bindings). */
+function buildConfig(dir, build, name) {
+  const config = path.join(dir, `${name}.toml`);
+  fs.writeFileSync(config, `name = "${name}"\nmain = "${path.resolve(build, 'worker', 'shim.mjs')}"\ncompatibility_date = "2026-04-01"\n`);
+  return config;
+}
 /** The paths measured: both, or the Worker's own workerd alone (the inner mode). */
 const MEASURED_PATHS = process.env.BENCH_INNER ? ['direct'] : PATHS;
 const TENANTS = 1000;
@@ -299,10 +314,23 @@ try {
     postgrestCount,
   );
   warmed.quiet = await warm(workers.quiet, targets);
+  if (BEFORE) {
+    workers.before = await timedStart(
+      'before',
+      () =>
+        startWrangler(stack, buildConfig(stack.dir, BEFORE, 'bench-before'), {
+          ...stack.workerVars,
+          CACHE_TTL_SECONDS: String(TTL_SECONDS),
+        }),
+      postgrestCount,
+    );
+    warmed.before = await warm(workers.before, targets);
+  }
 
-  const afterWarm = Object.fromEntries([...NAMES, 'quiet'].map((n) => [n, 0]));
+  const extra = ['quiet', ...(BEFORE ? ['before'] : [])];
+  const afterWarm = Object.fromEntries([...NAMES, ...extra].map((n) => [n, 0]));
   for (const p of MEASURED_PATHS) {
-    for (const n of [...NAMES, 'quiet']) {
+    for (const n of [...NAMES, ...extra]) {
       say(`wrk warm-up: ${n} (${p}), ${WARMUP_SECONDS} s`);
       afterWarm[n] += (await load(workers[n], workers[n].url[p], targetsFiles.both, WARMUP_SECONDS)).upstream;
     }
@@ -362,6 +390,7 @@ try {
     load,
     say,
     dir: stack.dir,
+    before: BEFORE && buildConfig(stack.dir, BEFORE, 'bench-before-html'),
   });
   const feed = FEED_SECONDS > 0 ? await measureFeed(stack, { targets, seconds: FEED_SECONDS, say }) : null;
   const outage = OUTAGE_SECONDS > 0 ? await measureOutage(stack, { targets, outageSeconds: OUTAGE_SECONDS, say }) : null;
@@ -407,6 +436,7 @@ try {
       paths: MEASURED_PATHS,
       htmlRounds: HTML_ROUNDS,
       pacedDelayMs: PACED_DELAY_MS,
+      before: BEFORE ? BEFORE_LABEL : null,
     },
     runs,
     paced,

@@ -47,8 +47,20 @@ ${Array.from({ length: 28 }, (_, i) => `<section class="question"><h2>Question $
 /** What a signed variant signs with. */
 const SECRET = 'bench-origin-signing-secret-0123456789abcdef';
 
-/** The variants: the pass-through and the JS peer first, then the resolver's four. */
-export const HTML_NAMES = ['passthrough', 'js_peer', 'branded_signed', 'branded', 'unbranded_signed', 'unbranded'];
+/** The variants: the pass-through and the JS peer first, then the resolver's. */
+export const HTML_NAMES = [
+  'passthrough',
+  'js_peer',
+  'branded_signed',
+  'quiet_signed',
+  'before_signed',
+  'branded',
+  'unbranded_signed',
+  'unbranded',
+];
+/** Resolver variants run from another configuration, each like one of the above: bench/quiet
+ * (events and analytics off) and, with BENCH_BEFORE, an earlier build (`before_signed`). */
+const QUIET = { quiet_signed: 'branded_signed', before_signed: 'branded_signed' };
 /** The JS Workers of this section, with their own wrangler.toml, and what each is started with. */
 const JS_WORKERS = {
   passthrough: () => ({}),
@@ -102,7 +114,8 @@ async function writePeerTenants(stack, tenants) {
  * at a paced load (`connections` connections each pausing `delayMs`) with `load(worker, url,
  * targetsFile, seconds, options)`. `tenants`: the fixture's, for the JS peer's memory.
  */
-export async function measureHtml(stack, { domain, tenants, rounds, seconds, load, say, dir, connections = 8, delayMs = 10 }) {
+export async function measureHtml(stack, { domain, tenants, rounds, seconds, load, say, dir, connections = 8, delayMs = 10, before }) {
+  const names = HTML_NAMES.filter((n) => n !== 'before_signed' || before);
   // The last request the origin received, to check what each Worker forwards (an assignment
   // per request: nothing is read during the measured runs).
   let seen = null;
@@ -122,12 +135,17 @@ export async function measureHtml(stack, { domain, tenants, rounds, seconds, loa
       started[name] = await startWorker({ dir, config, vars: { ORIGIN_URL: originUrl, ...vars() } });
       stack.processes.push(started[name].proc);
     }
-    for (const name of HTML_NAMES.filter((n) => !JS_WORKERS[n]))
+    for (const name of names.filter((n) => !JS_WORKERS[n] && !QUIET[n]))
       started[name] = await addWorker(stack, { ORIGIN_URL: originUrl, ...SETTINGS[name] });
+    for (const [name, like] of Object.entries(QUIET).filter(([n]) => names.includes(n))) {
+      const config = name === 'before_signed' ? before : path.join(BENCH, 'quiet', 'wrangler.toml');
+      started[name] = await startWorker({ dir, config, vars: { ...stack.workerVars, ORIGIN_URL: originUrl, ...SETTINGS[like] } });
+      stack.processes.push(started[name].proc);
+    }
     const workers = {};
     const pages = {};
     const forwarded = {};
-    for (const name of HTML_NAMES) {
+    for (const name of names) {
       // The JS Workers have no health route: each is found by the page it forwards.
       const url = await directUrl(started[name], JS_WORKERS[name] ? { probe: '/', type: /html/ } : {});
       // Twice: the first finds the tenant (the resolver reads it from PostgREST), the second is
@@ -136,10 +154,11 @@ export async function measureHtml(stack, { domain, tenants, rounds, seconds, loa
       const res = await request(`${url}/?check=1`, { host: domain, headers: CHECK_HEADERS });
       if (res.status !== 200) throw new Error(`${name}: / answered ${res.status}`);
       const branded = res.body.includes('id="tenant-brand"');
-      if (branded !== (name.startsWith('branded') || name === 'js_peer')) throw new Error(`${name}: branded ${branded}`);
+      if (branded !== (name.startsWith('branded') || name === 'js_peer' || Boolean(QUIET[name])))
+        throw new Error(`${name}: branded ${branded}`);
       pages[name] = res;
       forwarded[name] = seen;
-      if (SETTINGS[name]?.ORIGIN_SIGNING_SECRET || name === 'js_peer') {
+      if (SETTINGS[QUIET[name] ?? name]?.ORIGIN_SIGNING_SECRET || name === 'js_peer') {
         const verdict = await verifyTenantRequest(seen, { secret: SECRET });
         if (!verdict.ok) throw new Error(`${name}: the origin refuses its signature: ${verdict.reason}`);
       }
@@ -177,11 +196,11 @@ export async function measureHtml(stack, { domain, tenants, rounds, seconds, loa
     const targetsFile = path.join(dir, 'html-targets.txt');
     fs.writeFileSync(targetsFile, `/ ${domain}\n`);
     const options = (w) => ({ connections, delayMs, browser: true, pid: w.pid });
-    for (const name of HTML_NAMES) await load(workers[name], workers[name].url, targetsFile, 2, options(workers[name]));
+    for (const name of names) await load(workers[name], workers[name].url, targetsFile, 2, options(workers[name]));
     const runs = [];
     for (let round = 1; round <= rounds; round += 1) {
       const result = {};
-      for (const name of HTML_NAMES) {
+      for (const name of names) {
         result[name] = await load(workers[name], workers[name].url, targetsFile, seconds, options(workers[name]));
         say(
           `html round ${round} ${name}: ${Math.round(result[name].rps)} req/s, ${result[name].cpuPerRequestUs.toFixed(0)} µs CPU per answer, p50 ${result[name].p50Ms.toFixed(2)} ms`,
@@ -193,7 +212,7 @@ export async function measureHtml(stack, { domain, tenants, rounds, seconds, loa
       runs,
       connections,
       delayMs,
-      bytes: Object.fromEntries(HTML_NAMES.map((n) => [n, workers[n].bytes])),
+      bytes: Object.fromEntries(names.map((n) => [n, workers[n].bytes])),
       pageBytes: Buffer.byteLength(PAGE),
       peerDiffers,
     };

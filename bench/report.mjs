@@ -86,6 +86,7 @@ function pacedCpu(r, mix, a, b) {
 /** Latency and CPU per answer at a fixed load, each connection pausing between requests. */
 function pacedSection(r) {
   if (!r.paced.length) return '';
+  LABEL.before = `resolver, ${r.settings.before ?? 'before'}`;
   const per = (mix, n, key) => median(r.paced.map((round) => round[mix][n][key]));
   const rows = MIXES.flatMap((mix) =>
     pacedNames(r).map(
@@ -108,6 +109,23 @@ function pacedSection(r) {
         return `| ${MIX_LABEL[mix]} | ${us(per(mix, 'resolver', 'cpuPerRequestUs'))} | ${us(per(mix, 'quiet', 'cpuPerRequestUs'))} | ${gap(mix, 'resolver', 'quiet')} | **${ratio(on.median)}** (${range(on.each)}) | ${met(on.median <= EVENTS_ON_VS_OFF)} |`;
       })
     : [];
+  const beforeRows = pacedNames(r).includes('before')
+    ? MIXES.map((mix) => {
+        const now = pacedCpu(r, mix, 'resolver', 'before');
+        const quiet = pacedCpu(r, mix, 'quiet', 'before');
+        return `| ${MIX_LABEL[mix]} | ${us(per(mix, 'before', 'cpuPerRequestUs'))} | ${us(per(mix, 'resolver', 'cpuPerRequestUs'))} | **${ratio(now.median)}** (${range(now.each)}) | ${ratio(quiet.median)} (${range(quiet.each)}) |`;
+      })
+    : [];
+  const beforeTable = beforeRows.length
+    ? `
+Before and after in this run: ${r.settings.before} against this build, CPU per cached hit, paired
+within a round; the last column takes this build with its events and analytics off (bench/quiet).
+
+| mix | before | now | now ÷ before | now, events and analytics off ÷ before |
+|---|---:|---:|---:|---:|
+${beforeRows.join('\n')}
+`
+    : '';
   const eventsTable = events.length
     ? `
 What the request event and the analytics data point cost on a cached hit (issue 27): the
@@ -141,7 +159,7 @@ body without the crate); then differences in µs, medians of the rounds' differe
 | mix | resolver ÷ JS constant | ceiling ÷ JS constant | thin entry ÷ JS constant | ceiling − JS constant (the crate and Wasm) | ceiling − thin entry (what a thinner entry saves) | resolver − ceiling (the resolver's own work) |
 |---|---:|---:|---:|---:|---:|---:|
 ${cpuRows.join('\n')}
-${eventsTable}`;
+${eventsTable}${beforeTable}`;
 }
 
 /** The change feed's section: PostgREST requests per minute, feed on vs off, and edit → visible. */
@@ -206,12 +224,15 @@ function pageCpu(h, a, b) {
 }
 
 /** The forwarded-HTML section: the page through the Workers, interleaved rounds. */
-function htmlSection(h) {
-  const names = ['passthrough', 'js_peer', 'branded_signed', 'branded', 'unbranded_signed', 'unbranded'];
+function htmlSection(h, beforeLabel) {
+  // The variants measured, in the order html.mjs ran them (HTML_NAMES).
+  const names = Object.keys(h.runs[0] ?? {});
   const label = {
     passthrough: 'pass-through Worker (JS, `bench/passthrough`)',
     js_peer: 'JS peer (HTMLRewriter + Web Crypto, `bench/js-peer`), branded and signed',
     branded_signed: 'resolver, branded and signed',
+    quiet_signed: 'resolver, branded and signed, events and analytics off (`bench/quiet`)',
+    before_signed: `resolver, ${beforeLabel ?? 'before'}, branded and signed`,
     branded: 'resolver, branded, unsigned',
     unbranded_signed: 'resolver, `INJECT_BRANDING=false`, signed',
     unbranded: 'resolver, `INJECT_BRANDING=false`, unsigned',
@@ -241,7 +262,15 @@ ${names.map((n) => `| ${label[n]} | **${us(per(n, 'cpuPerRequestUs'))}** | ${n =
 
 Branded and signed, against the JS peer: **${ratio(peer.median)}** of its CPU per answer (${range(peer.each)}), ${us(median(h.runs.map((round) => round.branded_signed.cpuPerRequestUs - round.js_peer.cpuPerRequestUs)))} per answer.
 The signature's own cost: branded ${ratio(cpuRatio('branded_signed', 'branded'))}, unbranded ${ratio(cpuRatio('unbranded_signed', 'unbranded'))}
-(signed vs unsigned); branding's: ${ratio(cpuRatio('branded', 'unbranded'))}. The targets are judged under Targets below.
+(signed vs unsigned); branding's: ${ratio(cpuRatio('branded', 'unbranded'))}.${
+    h.runs[0]?.quiet_signed
+      ? ` The request event and the analytics data point (issue 27): branded and signed with both on ÷ off, ${ratio(cpuRatio('branded_signed', 'quiet_signed'))} (${cpuRange('branded_signed', 'quiet_signed')}), ${us(median(h.runs.map((round) => round.branded_signed.cpuPerRequestUs - round.quiet_signed.cpuPerRequestUs)))} per answer.`
+      : ''
+  }${
+    h.runs[0]?.before_signed
+      ? ` Before and after in this run: branded and signed now ÷ ${beforeLabel}, ${ratio(cpuRatio('branded_signed', 'before_signed'))} (${cpuRange('branded_signed', 'before_signed')}); with events and analytics off, ${ratio(cpuRatio('quiet_signed', 'before_signed'))} (${cpuRange('quiet_signed', 'before_signed')}).`
+      : ''
+  } The targets are judged under Targets below.
 `;
 }
 
@@ -327,7 +356,7 @@ caches per lookup key, so it asks once per slug and once per host. Resolver tota
 besides ${up.feedReads} reads of the change feed (one per poll interval while it had traffic; counted apart).
 
 ${pacedSection(r)}
-${htmlSection(r.html)}
+${htmlSection(r.html, r.settings.before)}
 ${r.feed ? feedSection(r.feed) : ''}
 ${r.outage ? outageSection(r.outage) : ''}
 

@@ -76,6 +76,40 @@ pub struct Reply {
     pub body: Text,
 }
 
+/// A page a visitor's browser gets in place of the Worker's own JSON error: small, neutral and
+/// the same for every tenant (no name, nothing stored), written by `src/edge/answer.js`. An
+/// unknown host and an inactive tenant's get the same bytes, so one cannot be told from the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// "There is no site here": a 404 (no tenant answers to the host, or no origin).
+    NoSite,
+    /// "Temporarily unavailable": a 5xx (PostgREST or the origin failing, a wrong setting).
+    Unavailable,
+}
+
+impl Page {
+    /// The page for an error answered with `status` to a `GET` or `HEAD` request (the caller's
+    /// to check) for `path` with `accept`, when a browser asked for a page: not under
+    /// `/_tenant/` (whose routes keep the JSON contract), and an `Accept` that names `text/html`.
+    pub fn for_error(status: u16, path: &str, accept: Option<&str>) -> Option<Page> {
+        let page = match status {
+            404 => Page::NoSite,
+            500.. => Page::Unavailable,
+            _ => return None,
+        };
+        let wants_html = accept.is_some_and(|a| a.contains("text/html"));
+        (wants_html && !path.starts_with("/_tenant/")).then_some(page)
+    }
+
+    /// Its name in the `:page` line (`src/edge/answer.js`).
+    fn name(self) -> &'static str {
+        match self {
+            Page::NoSite => "no-site",
+            Page::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// What `/_tenant/health` reports about the isolate: the memory tier's size and cap, the Wasm
 /// linear memory (which only grows; flat under load means nothing leaks), and for a deep check
 /// how old the PostgREST round trip it reports is.
@@ -301,6 +335,21 @@ impl Reply {
         self
     }
 
+    /// This error answer as `page` for a visitor's browser: the same status and headers (a
+    /// 503's `Retry-After` included) as HTML, whose body `src/edge/answer.js` writes, named by a
+    /// `:page` line (none for a HEAD request, which gets no body).
+    pub fn visitor_page(self, page: Page, head: bool) -> Reply {
+        let reply = Reply {
+            body: Text::Static(""),
+            ..self.header("content-type", "text/html; charset=utf-8")
+        };
+        if head {
+            reply
+        } else {
+            reply.header(":page", page.name())
+        }
+    }
+
     /// The answer to a HEAD request: the same status and headers, no body.
     pub fn without_body(mut self) -> Reply {
         self.body = Text::Static("");
@@ -362,6 +411,37 @@ mod tests {
         assert_eq!(r.status, 503);
         assert_eq!(r.get("retry-after"), Some("5"));
         assert_eq!(r.get("cache-control"), Some("no-store"));
+    }
+
+    #[test]
+    fn a_browser_gets_a_page_for_a_404_or_a_5xx_off_the_tenant_routes() {
+        const BROWSER: Option<&str> = Some("text/html,application/xhtml+xml,*/*;q=0.8");
+        assert_eq!(Page::for_error(404, "/", BROWSER), Some(Page::NoSite));
+        assert_eq!(
+            Page::for_error(503, "/courses/1", BROWSER),
+            Some(Page::Unavailable)
+        );
+        assert_eq!(Page::for_error(500, "/", BROWSER), Some(Page::Unavailable));
+        assert_eq!(Page::for_error(404, "/_tenant/brand.json", BROWSER), None);
+        assert_eq!(Page::for_error(404, "/", Some("application/json")), None);
+        assert_eq!(Page::for_error(404, "/", None), None);
+        assert_eq!(Page::for_error(400, "/", BROWSER), None);
+        assert_eq!(Page::for_error(405, "/", BROWSER), None);
+    }
+
+    #[test]
+    fn a_visitor_page_keeps_the_status_and_headers_as_html() {
+        let error = Reply::error(&UpstreamError::Timeout { after_ms: 3000 }.into());
+        let page = error.clone().visitor_page(Page::Unavailable, false);
+        assert_eq!(page.status, 503);
+        assert_eq!(page.get("retry-after"), Some("5"));
+        assert_eq!(page.get("cache-control"), Some("no-store"));
+        assert_eq!(page.get("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(page.get(":page"), Some("unavailable"));
+        assert_eq!(&*page.body, "");
+        let head = error.visitor_page(Page::Unavailable, true);
+        assert_eq!(head.get(":page"), None);
+        assert_eq!(head.get("content-type"), Some("text/html; charset=utf-8"));
     }
 
     #[test]

@@ -172,6 +172,14 @@ describe('each setup answers what it is, and health says so', () => {
       }
       const deep = await call(c, '/_tenant/health?deep=1');
       assertAnswer(c, deep, 'deep health');
+      if (c.expect.status >= 500) {
+        // A visitor's browser on a coach's site: the same status, a neutral page, no setting named.
+        const page = await request(`${c.worker.url}/welcome`, { host: `${SLUG}.localhost`, headers: { accept: 'text/html' } });
+        assert.equal(page.status, c.expect.status, `page: ${page.body}`);
+        assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+        assert.match(page.body, /temporarily unavailable/);
+        assert.ok(!page.body.includes(c.key) && !(c.expect.setting && page.body.includes(c.expect.setting)), 'the page names nothing');
+      }
       if (c.atParse) {
         assertAnswer(c, await call(c, '/_tenant/health'), 'shallow health');
       } else {

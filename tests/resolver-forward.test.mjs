@@ -333,6 +333,39 @@ test('unknown and inactive tenant hosts are 404 tenant_not_found and nothing is 
   }
 });
 
+/** What a browser sends for a page. */
+const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8' };
+
+test('a browser asking an unknown or inactive host gets the same small HTML page, a JSON client the error contract', async () => {
+  const pages = [];
+  for (const host of [TENANTS.dormant.domain, `dormant-coach.${PLATFORM}`, `no-such-coach.${PLATFORM}`, 'nobody.example.com']) {
+    const answer = await through('/welcome', { host, headers: BROWSER });
+    assert.equal(answer.res.status, 404, host);
+    assert.equal(answer.res.headers['content-type'], 'text/html; charset=utf-8', host);
+    assert.match(answer.res.headers['content-security-policy'], /default-src 'none'/);
+    assert.equal(answer.res.headers['cache-control'], 'no-store');
+    assert.match(answer.res.body, /There is no site here/);
+    assert.doesNotMatch(answer.res.body, /dormant|tenant_not_found|\{"error"/i, `${host}: nothing of the tenant or the JSON`);
+    assertNotForwarded(answer, host);
+    pages.push(answer.res.body);
+  }
+  assert.equal(new Set(pages).size, 1, 'byte-identical for every unknown and inactive host');
+  assertError(await call('/welcome', { host: TENANTS.dormant.domain, headers: { accept: 'application/json' } }), 404, 'tenant_not_found');
+  assertError(await call('/_tenant/brand.json', { host: TENANTS.dormant.domain, headers: BROWSER }), 404, 'tenant_not_found');
+  const head = await call('/welcome', { method: 'HEAD', host: TENANTS.dormant.domain, headers: BROWSER });
+  assert.equal(head.status, 404);
+  assert.equal(head.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal(head.body, '');
+});
+
+test('a browser gets a "temporarily unavailable" page when the origin does not answer in time, a JSON client the 504', async () => {
+  const page = await call(NEVER_ANSWERS, { host: TENANTS.northstar.domain, headers: BROWSER });
+  assert.equal(page.status, 504);
+  assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+  assert.match(page.body, /temporarily unavailable/);
+  assertError(await call(NEVER_ANSWERS, { host: TENANTS.northstar.domain }), 504, 'origin_timeout');
+});
+
 test("/_tenant/ paths are the Worker's on every host and never forwarded", async () => {
   for (const host of [TENANTS.northstar.domain, PLATFORM]) {
     const answer = await through('/_tenant/nope', { host });
@@ -368,6 +401,13 @@ test('a host PostgREST must resolve is 503 upstream_unavailable with Retry-After
     assertError(answer.res, 503, 'upstream_unavailable');
     assert.ok(Number(answer.res.headers['retry-after']) > 0, `Retry-After: ${answer.res.headers['retry-after']}`);
     assertNotForwarded(answer, 'a tenant request without PostgREST');
+    // A browser gets the same status and Retry-After, as a page.
+    const page = await through('/welcome', { host: `never-looked-up-either.${PLATFORM}`, headers: BROWSER });
+    assert.equal(page.res.status, 503);
+    assert.ok(Number(page.res.headers['retry-after']) > 0);
+    assert.equal(page.res.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(page.res.body, /This site is temporarily unavailable/);
+    assertNotForwarded(page, 'a page without PostgREST');
   } finally {
     await restartPostgrest(stack);
   }

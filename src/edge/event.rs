@@ -57,7 +57,7 @@ pub(super) struct Trace {
     pub request_id: String,
     method: String,
     host: Option<String>,
-    path: Option<String>,
+    pub path: Option<String>,
     colo: Option<String>,
     pub route: Option<&'static str>,
     pub tenant: Option<Rc<Tenant>>,

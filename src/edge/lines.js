@@ -5,7 +5,7 @@
 // tests/fixtures/lines.txt (tests/lines.test.mjs here).
 //
 // A line ends at its first "\n" and its name at its first ": ": a header name holds neither (no
-// ":" at all but in ":status"), a header value holds no line break (the runtime refuses one),
+// ":" at all but in ":status" and ":page"), a header value holds no line break (the runtime refuses one),
 // and a value may hold ": ".
 
 /** The line of one header. */

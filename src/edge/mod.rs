@@ -26,7 +26,7 @@ use crate::event::{resolved_by, route_name, Level, Line, RESOLVED_BY_REDIRECT};
 use crate::forward::{Forwarding, Identity};
 use crate::key::Lookup;
 use crate::purge;
-use crate::reply::{Reply, Scope, Vitals};
+use crate::reply::{Page, Reply, Scope, Vitals};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
 use crate::tenant::Tenant;
@@ -120,6 +120,12 @@ async fn serve(
     trace: &mut event::Trace,
 ) -> web_sys::Response {
     let head = req.method == "HEAD";
+    // A browser asking for a page gets an error as a page (`reply::Page`): the request is kept
+    // to read its Accept header then, for the requests that could be pages only.
+    // (A handle to the same JS object: `web_sys::Request::clone` is the Fetch API's, which
+    // tees the body.)
+    let raw = matches!(req.method.as_str(), "GET" | "HEAD")
+        .then(|| web_sys::Request::unchecked_from_js(JsValue::clone(&req.raw)));
     let reply = match handle(req, env, ctx, trace).await {
         Ok(Answer::Forwarded(response)) => {
             let headers = response.headers();
@@ -151,7 +157,13 @@ async fn serve(
                 ),
                 _ => {}
             }
-            Reply::error(&error)
+            let reply = Reply::error(&error);
+            let accept = raw.and_then(|r| r.headers().get("accept").ok().flatten());
+            let path = trace.path.as_deref().unwrap_or("/");
+            match Page::for_error(reply.status, path, accept.as_deref()) {
+                Some(page) => reply.visitor_page(page, head),
+                None => reply,
+            }
         }
     };
     trace.answered(&reply.body);
