@@ -134,6 +134,12 @@ const NOISE = [
   /^\[wrangler:info\]/,
   /^Ran scheduled event/,
   /update available/,
+  // With the Analytics Engine recorder beside it in one `wrangler dev`, wrangler lists both
+  // Workers' bindings, and the service binding to the recorder as "not connected": it is, in
+  // this same process (tests/support/analytics.mjs).
+  /has access to the following bindings:$/,
+  /^env\.ANALYTICS \(analytics-recorder-/,
+  /^Service bindings, Durable Object bindings, and Tail consumers connect to/,
 ];
 
 /**
@@ -143,7 +149,9 @@ const NOISE = [
  * (warnings, errors) as it is.
  */
 function shown(name, line, quiet) {
-  const text = line.trim();
+  // Several Workers in one `wrangler dev` (the resolver and its analytics recorder): each
+  // line the Worker logs comes prefixed with its name.
+  const text = line.trim().replace(/^\[tenant-resolver\] /, '');
   if (!text || NOISE.some((re) => re.test(text))) return null;
   if (text.startsWith('{"event":"request"')) {
     if (quiet || !up) return null;

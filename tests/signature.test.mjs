@@ -143,8 +143,8 @@ test('a copied signature fails for another path, query, host, method or tenant, 
   for (const [what, req] of Object.entries(cases)) {
     assert.equal((await verify(req)).reason, 'signature', what);
   }
-  assert.equal((await verify(replayed, { now: Date.now() + 301_000 })).reason, 'expired');
-  assert.equal((await verify(replayed, { now: Date.now() - 301_000 })).reason, 'future');
+  assert.equal((await verify(replayed, { now: Date.now() + 310_000 })).reason, 'expired');
+  assert.equal((await verify(replayed, { now: Date.now() - 310_000 })).reason, 'future');
   assert.equal((await verify(replayed, { secret: 'another-secret-of-enough-length-0123456' })).reason, 'signature');
   for (const toleranceSeconds of ['300', NaN, Infinity, -1, null]) {
     await assert.rejects(
