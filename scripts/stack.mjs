@@ -548,6 +548,8 @@ const DEMO_PAGES = {
   '/demo.js': ['demo.js', 'text/javascript; charset=utf-8'],
   '/domains': ['domains.html', 'text/html; charset=utf-8'],
   '/domains.js': ['domains.js', 'text/javascript; charset=utf-8'],
+  '/branding': ['branding.html', 'text/html; charset=utf-8'],
+  '/branding.js': ['branding.js', 'text/javascript; charset=utf-8'],
 };
 
 /**

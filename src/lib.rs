@@ -13,7 +13,7 @@
 // core; natively much of the core is reached only by that glue and by tests.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-mod brand;
+use tenant_common::brand;
 mod cache;
 mod challenge;
 mod config;

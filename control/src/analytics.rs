@@ -160,7 +160,8 @@ impl Limiter {
         let made = self.made.entry(tenant.clone()).or_insert(0);
         if *made >= QUERIES_PER_MINUTE {
             let left_ms = (minute + 1) * MS_PER_MINUTE - now_ms;
-            return Err(Error::QueriesLimited {
+            return Err(Error::RateLimited {
+                what: "analytics queries",
                 retry_after_s: left_ms.div_ceil(1000).max(1) as u32,
             });
         }
@@ -400,7 +401,13 @@ mod tests {
             limiter.admit(&tenant(), start).unwrap();
         }
         let e = limiter.admit(&tenant(), start + 500).unwrap_err();
-        assert_eq!(e, Error::QueriesLimited { retry_after_s: 45 });
+        assert_eq!(
+            e,
+            Error::RateLimited {
+                what: "analytics queries",
+                retry_after_s: 45
+            }
+        );
         assert_eq!((e.status(), e.code()), (429, "rate_limited"));
         limiter.admit(&other, start + 500).unwrap();
         limiter.admit(&tenant(), NOW + 60_000).unwrap();

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tenant_common::{Host, TenantId};
 
 use crate::analytics::Query;
+use crate::brand::Action;
 use crate::error::{Error, Service, UpstreamError};
 
 /// Largest body of `POST /domains`; a hostname and an id are well under 400 bytes.
@@ -33,6 +34,9 @@ pub enum Route {
     Primary { tenant: TenantId, hostname: Host },
     /// `GET /analytics?tenant_id=…&since=…&bucket=hour|day` (`crate::analytics`).
     Analytics(Query),
+    /// `/brand…?tenant_id=…` (`crate::brand`); a body, when the action takes one, is read after
+    /// routing.
+    Brand { tenant: TenantId, action: Action },
     /// `POST /webhooks/cloudflare`
     Webhook,
     /// A CORS preflight (`OPTIONS`) of a domains route; `allow` lists its methods.
@@ -114,6 +118,25 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
             let since: Vec<&str> = since.iter().map(String::as_str).collect();
             let bucket: Vec<&str> = bucket.iter().map(String::as_str).collect();
             Ok(Route::Analytics(Query::parse(tenant()?, &since, &bucket)?))
+        }
+        ["brand", rest @ ..] => {
+            let (allow, action) = match (rest, method) {
+                ([], "PUT") => ("GET, PUT", Action::Publish),
+                ([], _) => ("GET, PUT", Action::Read),
+                (["versions"], _) => ("GET", Action::Versions),
+                (["rollback"], _) => ("POST", Action::Rollback),
+                (["draft"], _) => ("PUT", Action::SaveDraft),
+                (["publish"], _) => ("POST", Action::PublishDraft),
+                _ => return Err(Error::RouteNotFound),
+            };
+            if let Some(p) = preflight(allow) {
+                return Ok(p);
+            }
+            allowed(allow)?;
+            Ok(Route::Brand {
+                tenant: tenant()?,
+                action,
+            })
         }
         ["webhooks", "cloudflare"] => allowed("POST").map(|_| Route::Webhook),
         _ => Err(Error::RouteNotFound),
@@ -228,12 +251,27 @@ pub fn rpc_error(status: u16, body: &str) -> Error {
         (Some("domain_not_active"), _) => Error::DomainNotActive,
         (Some("tenant_inactive"), _) => Error::TenantInactive,
         (Some("rate_limited"), _) => Error::RateLimited {
+            what: if e.message.as_deref().unwrap_or_default().contains("brand") {
+                "brand changes"
+            } else {
+                "domain changes"
+            },
             retry_after_s: e
                 .details
                 .and_then(|d| d.trim().parse().ok())
                 .unwrap_or(Error::RETRY_AFTER_SECONDS),
         },
         (Some("not_ready"), _) => Error::NotReady,
+        (Some("stale"), _) => Error::PreconditionFailed,
+        (Some("invalid_brand"), _) => Error::InvalidBrand {
+            fields: vec![(
+                e.details.unwrap_or_default(),
+                e.message
+                    .unwrap_or_else(|| "the database refused it".into()),
+            )],
+        },
+        (Some("no_draft"), _) => Error::NoDraft,
+        (Some("version_not_found"), _) => Error::VersionNotFound,
         (None, Some("42501")) => Error::NotOwner,
         _ => Error::UpstreamUnavailable(UpstreamError::Status {
             service: Service::Postgrest,
@@ -335,6 +373,43 @@ mod tests {
         assert_eq!(
             at("OPTIONS", "/analytics"),
             Ok(Route::Preflight { allow: "GET" })
+        );
+    }
+
+    #[test]
+    fn brand_routes_take_a_tenant_and_name_their_action() {
+        let q = format!("?tenant_id={TENANT}");
+        for (method, path, action) in [
+            ("GET", "/brand", Action::Read),
+            ("PUT", "/brand", Action::Publish),
+            ("GET", "/brand/versions", Action::Versions),
+            ("POST", "/brand/rollback", Action::Rollback),
+            ("PUT", "/brand/draft", Action::SaveDraft),
+            ("POST", "/brand/publish", Action::PublishDraft),
+        ] {
+            assert_eq!(
+                at(method, &format!("{path}{q}")),
+                Ok(Route::Brand {
+                    tenant: tenant(),
+                    action
+                }),
+                "{method} {path}"
+            );
+        }
+        let code = |r: Result<Route, Error>| r.unwrap_err().code();
+        assert_eq!(
+            code(at("DELETE", &format!("/brand{q}"))),
+            "method_not_allowed"
+        );
+        assert_eq!(
+            code(at("GET", &format!("/brand/publish{q}"))),
+            "method_not_allowed"
+        );
+        assert_eq!(code(at("GET", "/brand")), "invalid_body");
+        assert_eq!(code(at("GET", "/brand/other")), "not_found");
+        assert_eq!(
+            at("OPTIONS", "/brand"),
+            Ok(Route::Preflight { allow: "GET, PUT" })
         );
     }
 
@@ -450,7 +525,10 @@ mod tests {
         let limited = r#"{"code":"PT429","details":"7","hint":"rate_limited","message":"too many domain changes for this tenant: try again in 7 seconds"}"#;
         assert_eq!(
             rpc_error(429, limited),
-            Error::RateLimited { retry_after_s: 7 }
+            Error::RateLimited {
+                what: "domain changes",
+                retry_after_s: 7
+            }
         );
         assert_eq!(
             rpc_error(400, &pg("22023", "invalid_domain")),

@@ -39,12 +39,24 @@ pub enum Error {
     DomainNotActive,
     /// An inactive tenant adds no domain.
     TenantInactive,
-    /// The tenant changed its domains as often as it may for now: `retry_after_s` until the
-    /// next change (the database's per-tenant budget).
-    RateLimited { retry_after_s: u32 },
-    /// The tenant asked for its analytics as often as it may for now (`GET /analytics`,
-    /// `crate::analytics::QUERIES_PER_MINUTE` per isolate): `retry_after_s` until it may again.
-    QueriesLimited { retry_after_s: u32 },
+    /// The tenant did `what` as often as it may for now: `retry_after_s` until it may again.
+    /// Domain and brand changes are the database's per-tenant budgets; analytics queries
+    /// `crate::analytics::QUERIES_PER_MINUTE` per isolate.
+    RateLimited {
+        what: &'static str,
+        retry_after_s: u32,
+    },
+    /// A brand write without `If-Match`: it could overwrite an edit the caller never saw.
+    PreconditionRequired,
+    /// A brand write whose `If-Match` is not the brand's current version: someone published since.
+    PreconditionFailed,
+    /// A brand that breaks the contract: each field's JSON Pointer (into `brandConfig`, or
+    /// `/displayName`) and what was expected there.
+    InvalidBrand { fields: Vec<(String, String)> },
+    /// Publishing a draft when there is none.
+    NoDraft,
+    /// A rollback to a version the tenant never published.
+    VersionNotFound,
     /// The database takes no claim yet: the cron has not told it the platform's reserved names.
     NotReady,
     /// No route has this path.
@@ -265,20 +277,37 @@ impl Error {
                 "tenant_inactive",
                 "this tenant is not active: it cannot add domains",
             ),
-            Error::RateLimited { retry_after_s } => Description::new(
+            Error::RateLimited {
+                what,
+                retry_after_s,
+            } => Description::new(
                 429,
                 "rate_limited",
+                format!("too many {what} for this tenant: try again in {retry_after_s} seconds"),
+            ),
+            Error::PreconditionRequired => Description::new(
+                428,
+                "precondition_required",
+                "If-Match is required: the ETag of GET /brand, so that no one's edit is overwritten unseen",
+            ),
+            Error::PreconditionFailed => Description::new(
+                412,
+                "precondition_failed",
+                "the brand changed since it was read: GET /brand again, then apply the edit to it",
+            ),
+            Error::InvalidBrand { fields } => Description::new(
+                422,
+                "invalid_brand",
                 format!(
-                    "too many domain changes for this tenant: try again in {retry_after_s} seconds"
+                    "the brand breaks the contract in {} field(s): {}",
+                    fields.len(),
+                    cut(&fields.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
                 ),
             ),
-            Error::QueriesLimited { retry_after_s } => Description::new(
-                429,
-                "rate_limited",
-                format!(
-                    "too many analytics queries for this tenant: try again in {retry_after_s} seconds"
-                ),
-            ),
+            Error::NoDraft => Description::new(404, "no_draft", "this tenant has no draft to publish"),
+            Error::VersionNotFound => {
+                Description::new(404, "version_not_found", "this tenant never published that version")
+            }
             Error::NotReady => Description::new(
                 503,
                 "not_ready",
@@ -408,7 +437,10 @@ mod tests {
             Error::NotOwner.body(),
             r#"{"error":{"code":"not_owner","message":"you do not own this tenant"}}"#
         );
-        let e = Error::RateLimited { retry_after_s: 60 };
+        let e = Error::RateLimited {
+            what: "domain changes",
+            retry_after_s: 60,
+        };
         assert_eq!(
             e.body(),
             r#"{"error":{"code":"rate_limited","message":"too many domain changes for this tenant: try again in 60 seconds"}}"#

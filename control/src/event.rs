@@ -69,6 +69,7 @@ pub fn action_name(route: &Route) -> &'static str {
         Route::Remove { .. } => "remove_domain",
         Route::Primary { .. } => "set_primary",
         Route::Analytics(_) => "analytics",
+        Route::Brand { action, .. } => action.event_name(),
         Route::Webhook => "webhook",
         Route::Preflight { .. } => "preflight",
     }
@@ -80,6 +81,7 @@ pub fn route_names(route: &Route) -> (Option<&str>, Option<&str>) {
     match route {
         Route::List { tenant } => (Some(tenant.as_str()), None),
         Route::Analytics(query) => (Some(query.tenant.as_str()), None),
+        Route::Brand { tenant, .. } => (Some(tenant.as_str()), None),
         Route::Remove { tenant, hostname } | Route::Primary { tenant, hostname } => {
             (Some(tenant.as_str()), Some(hostname.as_str()))
         }

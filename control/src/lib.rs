@@ -13,6 +13,7 @@
 
 mod analytics;
 mod api;
+mod brand;
 mod cloudflare;
 mod config;
 mod dns;

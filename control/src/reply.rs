@@ -51,6 +51,17 @@ impl Reply {
         )
     }
 
+    /// A brand state or list as the owner functions answered it (`crate::brand`), with the
+    /// published version's ETag when it names one.
+    pub fn brand(body: String) -> Reply {
+        let version = crate::brand::version_of(&body);
+        let reply = Reply::json(200, body);
+        match version {
+            Some(v) => reply.header("etag", crate::brand::etag(v)),
+            None => reply,
+        }
+    }
+
     /// A tenant's traffic: `{"buckets":[…]}` (`crate::analytics`).
     pub fn analytics(buckets: &[BucketView]) -> Reply {
         #[derive(serde::Serialize)]
@@ -99,13 +110,28 @@ impl Reply {
     /// apply.
     pub fn error(error: &Error) -> Reply {
         let described = error.describe();
-        let reply = Reply::json(described.status, described.body());
+        let body = match error {
+            // The one error whose body says more than code and message: each wrong field.
+            Error::InvalidBrand { fields } => serde_json::json!({
+                "error": {
+                    "code": described.code,
+                    "message": described.message,
+                    "fields": fields
+                        .iter()
+                        .map(|(pointer, reason)| serde_json::json!({ "pointer": pointer, "reason": reason }))
+                        .collect::<Vec<_>>(),
+                }
+            })
+            .to_string(),
+            _ => described.body(),
+        };
+        let reply = Reply::json(described.status, body);
         match error {
             Error::MethodNotAllowed { allow } => reply.header("allow", *allow),
             Error::UpstreamUnavailable(_) | Error::NotReady => {
                 reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string())
             }
-            Error::RateLimited { retry_after_s } | Error::QueriesLimited { retry_after_s } => {
+            Error::RateLimited { retry_after_s, .. } => {
                 reply.header("retry-after", retry_after_s.to_string())
             }
             Error::Unauthorized { expected } if *expected == Error::USER_TOKEN => {
@@ -139,13 +165,13 @@ impl Reply {
             .map(|(_, v)| v.clone());
         let reply = reply
             .header("access-control-allow-origin", origin)
-            .header("access-control-expose-headers", "retry-after");
+            .header("access-control-expose-headers", "retry-after, etag");
         match methods {
             Some(methods) if reply.status == 204 => reply
                 .header("access-control-allow-methods", methods)
                 .header(
                     "access-control-allow-headers",
-                    "authorization, content-type",
+                    "authorization, content-type, if-match",
                 )
                 .header("access-control-max-age", "600"),
             _ => reply,
@@ -257,7 +283,34 @@ mod tests {
         );
         assert_eq!(
             r.header_value("access-control-allow-headers"),
-            Some("authorization, content-type")
+            Some("authorization, content-type, if-match")
         );
+        assert_eq!(
+            r.header_value("access-control-expose-headers"),
+            Some("retry-after, etag")
+        );
+    }
+
+    #[test]
+    fn an_invalid_brand_names_each_field() {
+        let e = Error::InvalidBrand {
+            fields: vec![
+                ("/colors/primary".into(), "expected #rgb or #rrggbb".into()),
+                ("/displayName".into(), "expected 1 to 120 characters".into()),
+            ],
+        };
+        let r = Reply::error(&e);
+        assert_eq!(r.status, 422);
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_brand");
+        assert_eq!(body["error"]["fields"][0]["pointer"], "/colors/primary");
+        assert_eq!(
+            body["error"]["fields"][1]["reason"],
+            "expected 1 to 120 characters"
+        );
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/colors/primary"));
     }
 }

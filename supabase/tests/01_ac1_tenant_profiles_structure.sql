@@ -16,9 +16,11 @@ select columns_are(
   array[
     'id', 'user_id', 'slug', 'display_name', 'tenant_type', 'brand_config',
     'email_config', 'enabled_assessments', 'subscription_tier', 'is_active',
-    'custom_domain', 'created_at', 'updated_at'
+    'custom_domain', 'created_at', 'updated_at',
+    -- added by 20261208000001 (owners edit their brand; 23_owner_brand_editing.sql)
+    'brand_version'
   ],
-  'tenant_profiles has exactly the AC #1 columns'
+  'tenant_profiles has exactly the AC #1 columns, and brand_version'
 );
 
 -- Column types.

@@ -281,7 +281,8 @@ group by n.nspname, c.relname, replace(i.indexdef, i.indexname, '')
 having count(*) > 1;
 
 -- 0001 unindexed_foreign_keys (INFO, performance): a foreign key with no
--- index on exactly its columns.
+-- index whose leading columns are exactly its columns (splinter's rule: the
+-- primary key (tenant_id, version) covers a foreign key on tenant_id).
 insert into findings
 select 'unindexed_foreign_keys', 'INFO', format('%I.%I: %s', n.nspname, c.relname, k.conname)
 from pg_catalog.pg_constraint as k
@@ -291,7 +292,7 @@ where k.contype = 'f' and pg_temp.user_schema(n.nspname) and not pg_temp.from_ex
   and not exists (
     select 1 from pg_catalog.pg_index as i
     where i.indrelid = k.conrelid and i.indisvalid
-      and string_to_array(i.indkey::text, ' ')::smallint[] = k.conkey
+      and (string_to_array(i.indkey::text, ' ')::smallint[])[1:array_length(k.conkey, 1)] = k.conkey
   );
 
 -- 0004 no_primary_key (INFO, performance).
@@ -334,7 +335,13 @@ create temp table exceptions (lint, object) as values
   ('authenticated_security_definer_function_executable', 'public.my_tenant_profile()'),
   ('authenticated_security_definer_function_executable', 'public.add_tenant_domain(tenant_id uuid, hostname text)'),
   ('authenticated_security_definer_function_executable', 'public.remove_tenant_domain(tenant_id uuid, hostname text)'),
-  ('authenticated_security_definer_function_executable', 'public.set_primary_tenant_domain(tenant_id uuid, hostname text)');
+  ('authenticated_security_definer_function_executable', 'public.set_primary_tenant_domain(tenant_id uuid, hostname text)'),
+  ('authenticated_security_definer_function_executable', 'public.tenant_brand(tenant_id uuid)'),
+  ('authenticated_security_definer_function_executable', 'public.publish_tenant_brand(tenant_id uuid, display_name text, brand_config jsonb, expected_version integer)'),
+  ('authenticated_security_definer_function_executable', 'public.tenant_brand_versions(tenant_id uuid)'),
+  ('authenticated_security_definer_function_executable', 'public.rollback_tenant_brand(tenant_id uuid, version integer, expected_version integer)'),
+  ('authenticated_security_definer_function_executable', 'public.save_tenant_brand_draft(tenant_id uuid, display_name text, brand_config jsonb)'),
+  ('authenticated_security_definer_function_executable', 'public.publish_tenant_brand_draft(tenant_id uuid, expected_version integer)');
 -- advisor exceptions: end
 
 create temp view unexcused as

@@ -22,6 +22,7 @@ use event::Trace;
 use store::Written;
 
 use crate::api::{self, route, Route};
+use crate::brand;
 use crate::config::Config;
 use crate::domain::DomainRow;
 use crate::error::{Error, Service, UpstreamError};
@@ -153,6 +154,23 @@ async fn answer(
             LIMITER.with(|l| l.borrow_mut().admit(&query.tenant, now_ms()))?;
             let buckets = analytics::buckets(config, settings, query);
             Ok(Reply::analytics(&trace.upstream(1, buckets).await?))
+        }
+        Route::Brand { tenant, action } => {
+            let token = coach_token(header("authorization"))?;
+            let expected = if action.publishes() {
+                Some(brand::if_match(header("if-match").as_deref())?)
+            } else {
+                None
+            };
+            let body = if action.has_body() {
+                check_declared_length(header("content-length").as_deref(), brand::MAX_BODY_BYTES)?;
+                read_bounded(req, brand::MAX_BODY_BYTES).await?
+            } else {
+                Vec::new()
+            };
+            let args = brand::args(*action, tenant, &body, expected)?;
+            let call = store::brand_rpc(config, &token, action.function(), args);
+            Ok(Reply::brand(trace.upstream(1, call).await?))
         }
         Route::Remove { tenant, hostname } => {
             let token = coach_token(header("authorization"))?;

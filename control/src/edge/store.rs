@@ -336,3 +336,18 @@ pub async fn owns_tenant(config: &Config, token: &str, tenant: &TenantId) -> Res
         (status, body) => Err(read_error(status, &body)),
     }
 }
+
+/// Calls the brand owner function `function` as the coach with `args` (JSON, `crate::brand::args`);
+/// the JSON it answers.
+pub async fn brand_rpc(
+    config: &Config,
+    token: &str,
+    function: &str,
+    args: String,
+) -> Result<String, Error> {
+    let request = client(config, Caller::Coach(token)).rpc(function, args);
+    match send(config, Caller::Coach(token), request).await? {
+        (200, body) => Ok(body),
+        (status, body) => Err(rpc_error(status, &body)),
+    }
+}

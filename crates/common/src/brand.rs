@@ -1,9 +1,10 @@
-//! The brand contract: `tenant_profiles.brand_config` as the Worker reads it.
+//! The brand contract: `tenant_profiles.brand_config` as the resolver reads it and the control
+//! plane checks an owner's edit against it ([`problems`]), before the database is touched.
 //!
 //! [`Brand::parse`] accepts exactly the documents `schema/brand-config.schema.json` and the
 //! database's `public.is_valid_brand_config` accept (the shared corpus in
 //! `schema/corpus/brand-config.json` is run through all three by the test command). Every value
-//! it returns is safe by construction for where `crate::render` writes it: colours are hex,
+//! it returns is safe by construction for where the resolver's `render` writes it: colours are hex,
 //! font families come from a CSS-safe character set, the logo URL is made of RFC 3986
 //! characters other than quotes and parentheses. Texts are free text (a coach may write `<` or
 //! `&`): they are escaped where they are written, never forbidden.
@@ -256,6 +257,123 @@ impl Brand {
     }
 }
 
+/// Every way `json` breaks the contract, each where and what was expected there (empty: it is
+/// valid, exactly when [`Brand::parse`] accepts it). An owner's edit is answered with all of
+/// them at once, so a form can mark every wrong field, not only the first.
+pub fn problems(json: &str) -> Vec<Invalid> {
+    let Some(members) = Members::parse(json) else {
+        return vec![invalid("", "a JSON object")];
+    };
+    let mut found = Vec::new();
+    // The logo width is compared as written, before any parse that could not read it.
+    let width = members
+        .get("logo")
+        .and_then(|logo| Members::parse(logo.get()))
+        .and_then(|logo| logo.get("width"));
+    let wide = width.is_some_and(|w| !in_range(w.get(), LOGO_WIDTH));
+    if wide {
+        found.push(invalid(".logo.width", WIDTH));
+    }
+    let mut root = Map::new();
+    let mut unreadable = Vec::new();
+    for key in ROOT_KEYS {
+        if let Some(raw) = members.get(key) {
+            match serde_json::from_str(raw.get()) {
+                Ok(value) => drop(root.insert(key.to_string(), value)),
+                Err(_) => {
+                    unreadable.push(*key);
+                    if !(wide && *key == "logo") {
+                        found.push(invalid(&format!(".{key}"), DOCUMENT));
+                    }
+                }
+            }
+        }
+    }
+    let mut check = |result: Result<(), Invalid>| {
+        if let Err(e) = result {
+            found.push(e);
+        }
+    };
+    let section = |key: &str, keys| -> Result<Option<&Map<String, Value>>, Invalid> {
+        if unreadable.contains(&key) {
+            return Ok(None);
+        }
+        object(
+            field(&root, "", key)?,
+            &format!(".{key}"),
+            "an object",
+            Some(keys),
+        )
+        .map(Some)
+    };
+    match section("logo", LOGO_KEYS) {
+        Ok(Some(logo)) => {
+            check(field(logo, ".logo", "url").and_then(|url| {
+                string(url, ".logo.url", URL)
+                    .ok()
+                    .filter(|u| is_logo_url(u))
+                    .map(drop)
+                    .ok_or(invalid(".logo.url", URL))
+            }));
+            check(
+                field(logo, ".logo", "alt")
+                    .and_then(|alt| text(Some(alt), ".logo.alt", MAX_SHORT_TEXT_CHARS).map(drop)),
+            );
+        }
+        Ok(None) => {}
+        Err(e) => check(Err(e)),
+    }
+    match section("colors", COLOR_KEYS) {
+        Ok(None) => {}
+        Ok(Some(colors)) => {
+            for key in COLOR_KEYS {
+                let at = format!(".colors.{key}");
+                check(field(colors, ".colors", key).and_then(|v| {
+                    v.as_str()
+                        .filter(|c| is_color(c))
+                        .map(drop)
+                        .ok_or(invalid(&at, COLOR))
+                }));
+            }
+        }
+        Err(e) => check(Err(e)),
+    }
+    match section("fonts", FONT_KEYS) {
+        Ok(None) => {}
+        Ok(Some(fonts)) => {
+            for key in FONT_KEYS {
+                let at = format!(".fonts.{key}");
+                check(field(fonts, ".fonts", key).and_then(|v| {
+                    v.as_str()
+                        .filter(|f| is_font_list(f))
+                        .map(drop)
+                        .ok_or(invalid(&at, FONTS))
+                }));
+            }
+        }
+        Err(e) => check(Err(e)),
+    }
+    check(text(root.get("tagline"), ".tagline", MAX_SHORT_TEXT_CHARS).map(drop));
+    for key in ["welcomeMessage", "completionMessage"] {
+        check(text(root.get(key), &format!(".{key}"), MAX_MESSAGE_CHARS).map(drop));
+    }
+    if !unreadable.contains(&"showPoweredBy") {
+        check(field(&root, "", "showPoweredBy").and_then(|v| {
+            v.as_bool()
+                .map(drop)
+                .ok_or(invalid(".showPoweredBy", "true or false"))
+        }));
+    }
+    found
+}
+
+impl Invalid {
+    /// Where, as a JSON Pointer (RFC 6901: `/colors/primary`; `""` for the whole document).
+    pub fn pointer(&self) -> String {
+        self.at.replace('.', "/")
+    }
+}
+
 fn invalid(at: &str, expected: &'static str) -> Invalid {
     Invalid {
         at: at.to_string(),
@@ -375,7 +493,7 @@ fn url_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"._~:/?#@!$&*+,;=%-".contains(&b)
 }
 
-/// `https://host[/?#…]` of [`url_char`]s, at most [`MAX_URL_CHARS`].
+/// `https://host[/?#…]` of `url_char`s, at most [`MAX_URL_CHARS`].
 pub fn is_logo_url(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("https://") else {
         return false;
@@ -389,7 +507,7 @@ mod tests {
     use super::*;
 
     /// The corpus shared with the JSON Schema and the database CHECK.
-    const CORPUS: &str = include_str!("../schema/corpus/brand-config.json");
+    const CORPUS: &str = include_str!("../../../schema/corpus/brand-config.json");
 
     /// A corpus document as text: some (`1e400`) are no `Value` at all.
     #[derive(serde::Deserialize)]
@@ -401,6 +519,26 @@ mod tests {
 
     fn corpus() -> Vec<Case> {
         serde_json::from_str(CORPUS).unwrap()
+    }
+
+    #[test]
+    fn problems_name_every_wrong_field_and_none_of_a_valid_brand() {
+        for case in corpus() {
+            let found = problems(case.document.get());
+            assert_eq!(found.is_empty(), case.valid, "{}: {found:?}", case.name);
+            if let Err(first) = Brand::parse(case.document.get()) {
+                assert!(
+                    found.iter().any(|p| p.at == first.at),
+                    "{}: parse names {}, problems {found:?}",
+                    case.name,
+                    first.at
+                );
+            }
+        }
+        let two = r##"{"logo":{"url":"http://x","alt":"A"},"colors":{"primary":"red","primaryHover":"#000","secondary":"#000","background":"#fff","backgroundSubtle":"#fff","text":"#000","textMuted":"#000","border":"#000"},"fonts":{"heading":"Inter","body":"Inter"},"showPoweredBy":"yes"}"##;
+        let pointers: Vec<String> = problems(two).iter().map(Invalid::pointer).collect();
+        assert_eq!(pointers, ["/logo/url", "/colors/primary", "/showPoweredBy"]);
+        assert_eq!(problems("[]")[0].pointer(), "");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod apikey;
 mod body;
+pub mod brand;
 mod challenge;
 mod envelope;
 mod error;
