@@ -15,7 +15,7 @@ export type Color = string;
 export type FontFamilies = string;
 
 /**
- * A tenant's branding (tenant_profiles.brand_config). Every value is safe to write into CSS and HTML once escaped where it is written: colours are hex, font families come from a CSS-safe character set, the logo URL cannot leave a CSS url("…"). Texts are free text (a coach may write < or &). The database CHECK public.is_valid_brand_config, this schema and the Worker (src/brand.rs) accept exactly the same documents (schema/corpus/).
+ * A tenant's branding (tenant_profiles.brand_config). Every value is safe to write into CSS and HTML once escaped where it is written: colours are hex, font families come from a CSS-safe character set, the logo URL cannot leave a CSS url("…"). Texts are free text (a coach may write < or &). The database CHECK public.is_valid_brand_config, this schema and the Worker (crates/common/src/brand.rs) accept exactly the same documents (schema/corpus/).
  */
 export interface BrandConfig {
   logo: {

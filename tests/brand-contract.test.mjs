@@ -1,6 +1,6 @@
 // The brand contract (issue 11): the JSON Schema accepts exactly the documents of the shared
 // corpus that are marked valid (the database CHECK and the Worker are held to the same corpus
-// in tests/database.test.mjs and src/brand.rs), the Worker's answers on the real stack (by slug,
+// in tests/database.test.mjs and crates/common/src/brand.rs), the Worker's answers on the real stack (by slug,
 // id, domain and Host) are what the public tenant schema describes, and the committed TypeScript
 // types are what json-schema-to-typescript generates from the schemas (`npm run types`
 // regenerates them).
