@@ -59,7 +59,7 @@
       let target = brandConfig;
       for (const k of keys.slice(0, -1)) target = target[k] ??= {};
       const last = keys[keys.length - 1];
-      if (value === '' && ['tagline'].includes(last)) delete target[last];
+      if (value === '' && last === 'tagline') delete target[last];
       else target[last] = value;
     }
     return { displayName, brandConfig };

@@ -108,13 +108,7 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
                 return Ok(p);
             }
             allowed(ALLOW)?;
-            let values = |name: &str| -> Vec<String> {
-                url.query_pairs()
-                    .filter(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-                    .collect()
-            };
-            let (since, bucket) = (values("since"), values("bucket"));
+            let (since, bucket) = (query_values(&url, "since"), query_values(&url, "bucket"));
             let since: Vec<&str> = since.iter().map(String::as_str).collect();
             let bucket: Vec<&str> = bucket.iter().map(String::as_str).collect();
             Ok(Route::Analytics(Query::parse(tenant()?, &since, &bucket)?))
@@ -150,11 +144,18 @@ fn is_deep(url: &url::Url) -> bool {
         .any(|(k, v)| k == "deep" && matches!(v.as_ref(), "1" | "true" | ""))
 }
 
+/// Every value of the query parameter `name`, in order.
+fn query_values(url: &url::Url, name: &str) -> Vec<String> {
+    url.query_pairs()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
 /// The `tenant_id` query parameter, exactly once.
 fn tenant_id(url: &url::Url) -> Result<TenantId, Error> {
-    let mut values = url.query_pairs().filter(|(k, _)| k == "tenant_id");
-    match (values.next(), values.next()) {
-        (Some((_, id)), None) => Ok(TenantId::parse(&id)?),
+    match query_values(url, "tenant_id").as_slice() {
+        [id] => Ok(TenantId::parse(id)?),
         _ => Err(Error::InvalidBody {
             expected: TENANT_EXPECTED,
         }),
@@ -231,8 +232,9 @@ pub fn read_error(status: u16, body: &str) -> Error {
 /// What an owner RPC's refusal means for the coach. The database names the reason in `hint`;
 /// the SQLSTATE is the fallback. A token PostgREST refuses is 401 ([`token_refused`]);
 /// anything else unexpected is an upstream failure (logged with its body, shown as
-/// `upstream_unavailable`).
-pub fn rpc_error(status: u16, body: &str) -> Error {
+/// `upstream_unavailable`). `budget` says what the tenant's spent budget counts (`"domain
+/// changes"`, `"brand changes"`): the caller knows which owner function it called.
+pub fn rpc_error(status: u16, body: &str, budget: &'static str) -> Error {
     let e: PostgrestError = serde_json::from_str(body).unwrap_or_default();
     if token_refused(status, &e) {
         return Error::user_unauthorized();
@@ -251,11 +253,7 @@ pub fn rpc_error(status: u16, body: &str) -> Error {
         (Some("domain_not_active"), _) => Error::DomainNotActive,
         (Some("tenant_inactive"), _) => Error::TenantInactive,
         (Some("rate_limited"), _) => Error::RateLimited {
-            what: if e.message.as_deref().unwrap_or_default().contains("brand") {
-                "brand changes"
-            } else {
-                "domain changes"
-            },
+            what: budget,
             retry_after_s: e
                 .details
                 .and_then(|d| d.trim().parse().ok())
@@ -496,47 +494,57 @@ mod tests {
         let pg = |code: &str, hint: &str| {
             serde_json::json!({"code": code, "details": null, "hint": hint, "message": "domain is not valid: x"}).to_string()
         };
-        assert_eq!(rpc_error(403, &pg("42501", "not_owner")), Error::NotOwner);
         assert_eq!(
-            rpc_error(409, &pg("23505", "domain_taken")),
+            rpc_error(403, &pg("42501", "not_owner"), "domain changes"),
+            Error::NotOwner
+        );
+        assert_eq!(
+            rpc_error(409, &pg("23505", "domain_taken"), "domain changes"),
             Error::DomainTaken
         );
         assert_eq!(
-            rpc_error(400, &pg("P0001", "too_many_domains")),
+            rpc_error(400, &pg("P0001", "too_many_domains"), "domain changes"),
             Error::TooManyDomains
         );
         assert_eq!(
-            rpc_error(404, &pg("P0002", "domain_not_found")),
+            rpc_error(404, &pg("P0002", "domain_not_found"), "domain changes"),
             Error::DomainNotFound
         );
         assert_eq!(
-            rpc_error(400, &pg("P0001", "domain_not_found")),
+            rpc_error(400, &pg("P0001", "domain_not_found"), "domain changes"),
             Error::DomainNotFound
         );
         assert_eq!(
-            rpc_error(409, &pg("P0001", "domain_not_active")),
+            rpc_error(409, &pg("P0001", "domain_not_active"), "domain changes"),
             Error::DomainNotActive
         );
         assert_eq!(
-            rpc_error(403, &pg("42501", "tenant_inactive")),
+            rpc_error(403, &pg("42501", "tenant_inactive"), "domain changes"),
             Error::TenantInactive
         );
-        assert_eq!(rpc_error(503, &pg("PT503", "not_ready")), Error::NotReady);
+        assert_eq!(
+            rpc_error(503, &pg("PT503", "not_ready"), "domain changes"),
+            Error::NotReady
+        );
         let limited = r#"{"code":"PT429","details":"7","hint":"rate_limited","message":"too many domain changes for this tenant: try again in 7 seconds"}"#;
         assert_eq!(
-            rpc_error(429, limited),
+            rpc_error(429, limited, "domain changes"),
             Error::RateLimited {
                 what: "domain changes",
                 retry_after_s: 7
             }
         );
         assert_eq!(
-            rpc_error(400, &pg("22023", "invalid_domain")),
+            rpc_error(400, &pg("22023", "invalid_domain"), "domain changes"),
             Error::InvalidDomain {
                 message: "domain is not valid: x".into()
             }
         );
-        let e = rpc_error(500, r#"{"code":"XX000","message":"secret internals"}"#);
+        let e = rpc_error(
+            500,
+            r#"{"code":"XX000","message":"secret internals"}"#,
+            "domain changes",
+        );
         assert_eq!(e.code(), "upstream_unavailable");
         assert!(!e.body().contains("secret internals"));
     }
@@ -577,7 +585,7 @@ mod tests {
     fn a_token_postgrest_refuses_is_401_not_503() {
         for (status, body) in REFUSED_TOKENS {
             assert_eq!(
-                rpc_error(status, body),
+                rpc_error(status, body, "domain changes"),
                 Error::user_unauthorized(),
                 "{body}"
             );
@@ -593,12 +601,18 @@ mod tests {
     #[test]
     fn the_databases_own_refusals_are_not_taken_for_a_refused_token() {
         let invalid = r#"{"code":"22023","details":null,"hint":"invalid_domain","message":"domain is not valid: role x does not exist"}"#;
-        assert_eq!(rpc_error(400, invalid).code(), "invalid_domain");
+        assert_eq!(
+            rpc_error(400, invalid, "domain changes").code(),
+            "invalid_domain"
+        );
         let unhinted =
             r#"{"code":"22023","details":null,"hint":null,"message":"domain is not valid: x"}"#;
-        assert_eq!(rpc_error(400, unhinted).code(), "invalid_domain");
+        assert_eq!(
+            rpc_error(400, unhinted, "domain changes").code(),
+            "invalid_domain"
+        );
         let denied = r#"{"code":"42501","details":null,"hint":null,"message":"permission denied for function add_tenant_domain"}"#;
-        assert_eq!(rpc_error(403, denied), Error::NotOwner);
+        assert_eq!(rpc_error(403, denied, "domain changes"), Error::NotOwner);
         assert_eq!(
             read_error(500, r#"{"code":"XX000"}"#).code(),
             "upstream_unavailable"

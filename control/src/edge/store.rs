@@ -320,7 +320,7 @@ pub async fn owner_rpc(
         .single();
     match send(config, Caller::Coach(token), request).await? {
         (200, body) => Ok(DomainRow::from_rpc(&body)?),
-        (status, body) => Err(rpc_error(status, &body)),
+        (status, body) => Err(rpc_error(status, &body, "domain changes")),
     }
 }
 
@@ -348,6 +348,6 @@ pub async fn brand_rpc(
     let request = client(config, Caller::Coach(token)).rpc(function, args);
     match send(config, Caller::Coach(token), request).await? {
         (200, body) => Ok(body),
-        (status, body) => Err(rpc_error(status, &body)),
+        (status, body) => Err(rpc_error(status, &body, "brand changes")),
     }
 }
