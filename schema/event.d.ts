@@ -21,7 +21,8 @@ export type ResolverEvent =
   | FeedRecoveredEvent
   | FeedCacheFailedEvent
   | BrandingSkippedEvent
-  | AnalyticsFailedEvent;
+  | AnalyticsFailedEvent
+  | DatabaseBehindEvent;
 /**
  * error: a 5xx, a PostgREST call that failed, or a failure in the background; warn: a 4xx, or a page left unbranded; info otherwise.
  */
@@ -238,4 +239,19 @@ export interface AnalyticsFailedEvent {
    * The name of what the binding threw (TypeError, …).
    */
   error: string;
+}
+/**
+ * PostgREST's database lacks a column this Worker reads: the Worker was deployed before `supabase db push` ran. The isolate reads tenants without it (as if maintenance were off for every tenant) for 10 seconds, then asks again; logged each time it finds the column missing.
+ */
+export interface DatabaseBehindEvent {
+  event: "database_behind";
+  level: "warn";
+  /**
+   * The URL setting in use (SUPABASE_URL or SUPABASE_REST_URL).
+   */
+  setting: string;
+  /**
+   * What the database lacks, and what to run.
+   */
+  problem: string;
 }

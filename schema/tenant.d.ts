@@ -6,7 +6,7 @@
  */
 
 /**
- * The public tenant JSON the Worker serves (/_tenant/brand.json, /_tenant/slug|domain|id/…, and #tenant-data in branded pages): exactly the public columns of tenant_profiles, camelCase, with brand_config as stored.
+ * The public tenant JSON the Worker serves (/_tenant/brand.json, /_tenant/slug|domain|id/…, and #tenant-data in branded pages): exactly the public columns of tenant_profiles, camelCase, with brand_config and maintenance as stored.
  */
 export interface Tenant {
   id: string;
@@ -22,9 +22,16 @@ export interface Tenant {
   customDomain: string | null;
   enabledAssessments: string[];
   brand: BrandConfig;
+  /**
+   * null when off; when on, what the tenant's pages say instead of the app's, and when to retry.
+   */
+  maintenance: null | {
+    message: string;
+    retryAfterSeconds: number;
+  };
 }
 /**
- * A tenant's branding (tenant_profiles.brand_config). Every value is safe to write into CSS and HTML once escaped where it is written: colours are hex, font families come from a CSS-safe character set, the logo URL cannot leave a CSS url("…"). Texts are free text (a coach may write < or &). The database CHECK public.is_valid_brand_config, this schema and the Worker (crates/common/src/brand.rs) accept exactly the same documents (schema/corpus/).
+ * A tenant's branding (tenant_profiles.brand_config). Every value is safe to write into CSS and HTML once escaped where it is written: colours are hex, font families come from a CSS-safe character set, URLs cannot leave a CSS url("…") or an HTML attribute. Texts are free text (a coach may write < or &). The database CHECK public.is_valid_brand_config, this schema and the Worker (crates/common/src/brand.rs) accept exactly the same documents (schema/corpus/).
  */
 export interface BrandConfig {
   logo: {
@@ -86,5 +93,13 @@ export interface BrandConfig {
   welcomeMessage?: string;
   completionMessage?: string;
   showPoweredBy: boolean;
+  /**
+   * The tenant's favicon, under the logo URL's rules; the logo stands in when there is none.
+   */
+  favicon?: string;
+  /**
+   * The site's language: a BCP 47 language tag (en, fr-CA, zh-Hant-TW), at most 35 characters.
+   */
+  locale?: string;
   [k: string]: unknown;
 }

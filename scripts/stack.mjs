@@ -37,6 +37,12 @@ export const DEFAULT_POSTGRES = 17;
 export const ADMIN = 'supabase_admin';
 export const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'supabase_platform.sql');
 const AUTHENTICATOR_PASSWORD = 'authenticator-local';
+/**
+ * The local stack's PREVIEW_SIGNING_SECRET, given to both Workers (a `vars` option overrides
+ * it): the control plane signs preview links of a brand draft with it, the resolver checks
+ * them. Fixed, so a test can verify a link's signature itself.
+ */
+export const PREVIEW_SIGNING_SECRET = 'local-preview-signing-secret-0123456789abcdef';
 
 const log = (...args) => {
   if (!process.env.STACK_QUIET) console.error('[stack]', ...args);
@@ -791,6 +797,7 @@ async function startApps(stack, supabase, { worker, demo, control, vars, workerP
   stack.workerVars = {
     ...supabase,
     SUPABASE_ANON_KEY: stack.anonKey,
+    PREVIEW_SIGNING_SECRET,
     ...(demo ? { ORIGIN_URL: stack.demo.url, ORIGIN_SIGNING_SECRET: stack.signingSecret } : {}),
     ...vars,
   };
@@ -858,7 +865,7 @@ export const CUSTOM_HOSTNAME_TARGET = 'customers.coachplatform.com';
  * posts certificate events to the control plane's webhook; the DNS stand-in holds the TXT
  * records a coach publishes to prove control of a domain. It holds a service-role JWT minted
  * with the stack's secret; coaches' requests carry the anon key as `apikey`; its PLATFORM_DOMAIN
- * is the Worker's. Its cron runs once before this resolves, as the deployed one does every
+ * and PREVIEW_SIGNING_SECRET are the Worker's. Its cron runs once before this resolves, as the deployed one does every
  * minute: it tells the database the platform's reserved names, without which no domain can be
  * claimed.
  * Options: `vars` override the control plane's settings, `cloudflare` the Cloudflare stand-in's
@@ -888,6 +895,8 @@ export async function startControl(
     CLOUDFLARE_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     CUSTOM_HOSTNAME_TARGET,
     PLATFORM_DOMAIN: stack.workerVars?.PLATFORM_DOMAIN ?? 'localhost',
+    // The resolver's, which checks the preview links this Worker signs.
+    PREVIEW_SIGNING_SECRET: stack.workerVars?.PREVIEW_SIGNING_SECRET ?? PREVIEW_SIGNING_SECRET,
     DNS_RESOLVER_URL: dns.url,
     // The stack's Analytics Engine stand-in, reached through the Cloudflare stand-in's API base.
     ...(stack.analytics ? { CLOUDFLARE_ACCOUNT_ID: stack.analytics.accountId, CLOUDFLARE_ANALYTICS_TOKEN: stack.analytics.token } : {}),

@@ -62,6 +62,10 @@ pub struct Config {
     pub redirect_to_primary: bool,
     /// The secret forwarded requests are signed with (`ORIGIN_SIGNING_SECRET`); `None`: unsigned.
     pub signing_secret: Option<String>,
+    /// The secret preview tokens are signed with (`PREVIEW_SIGNING_SECRET`, shared with the
+    /// control plane, `crate::preview`); `None`: previews off, every visitor sees the published
+    /// brand.
+    pub preview_secret: Option<String>,
     /// The `Cache-Control` values of tenant answers under `cache`.
     pub cache_control: CacheControl,
 }
@@ -173,16 +177,14 @@ impl Config {
             };
         let inject_branding = flag("INJECT_BRANDING", true)?;
         let redirect_to_primary = flag("REDIRECT_TO_PRIMARY_DOMAIN", false)?;
-        let signing_secret = get("ORIGIN_SIGNING_SECRET");
-        if signing_secret
-            .as_ref()
-            .is_some_and(|s| s.len() < signature::MIN_SECRET_LEN)
-        {
-            return Err(misconfigured(
-                "ORIGIN_SIGNING_SECRET",
-                "must be at least 32 bytes",
-            ));
-        }
+        let secret = |name| match get(name) {
+            Some(s) if s.len() < signature::MIN_SECRET_LEN => {
+                Err(misconfigured(name, "must be at least 32 bytes"))
+            }
+            s => Ok(s),
+        };
+        let signing_secret = secret("ORIGIN_SIGNING_SECRET")?;
+        let preview_secret = secret("PREVIEW_SIGNING_SECRET")?;
         Ok(Config {
             rest_url,
             rest_url_setting,
@@ -196,6 +198,7 @@ impl Config {
             inject_branding,
             redirect_to_primary,
             signing_secret,
+            preview_secret,
             cache_control: CacheControl::new(cache),
         })
     }
@@ -395,6 +398,7 @@ mod tests {
             ("INJECT_BRANDING", "sometimes"),
             ("REDIRECT_TO_PRIMARY_DOMAIN", "yes"),
             ("ORIGIN_SIGNING_SECRET", "too-short-a-secret-31-bytes-xxx"),
+            ("PREVIEW_SIGNING_SECRET", "too-short-a-secret-31-bytes-xxx"),
             ("PLATFORM_DOMAIN", "not a domain"),
             ("ORIGIN_URL", "app.example.com"),
         ] {
@@ -433,6 +437,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(signed.signing_secret.as_deref(), Some(secret));
+        assert_eq!(c.preview_secret, None, "no previews unless a secret is set");
         assert_eq!(c.platform_domain.unwrap().as_str(), "coachplatform.com");
         assert_eq!(c.origin_url.as_deref(), Some("https://app.example.com"));
         assert_eq!(c.upstream_timeout_ms, 250);

@@ -70,6 +70,9 @@ pub enum Error {
     /// then reads "the app is slow" (raise the setting or speed the app up), not "the app is
     /// down or unreachable".
     OriginTimeout { after_ms: u32 },
+    /// The tenant's owner turned its maintenance switch on (`tenant::Maintenance`): its pages
+    /// are answered without the origin.
+    Maintenance { retry_after_s: u32 },
 }
 
 /// Why PostgREST could not answer. Logged in full, shown to clients only as
@@ -160,6 +163,8 @@ const GATEWAY_REFUSALS: [&str; 2] = ["Invalid API key", "No API key found in req
 const GATEWAY_NO_ROUTE: &str = "no Route matched with those values";
 /// PostgREST's codes for "no such table" (PostgreSQL's, and PostgREST 13's schema cache miss).
 const NO_TABLE: [&str; 2] = ["42P01", "PGRST205"];
+/// PostgreSQL's code for "no such column": the Worker deployed before the migration it reads.
+const NO_COLUMN: &str = "42703";
 const KEY_GATEWAY: &str = "is refused by the API gateway: not this project's anon key";
 const KEY_JWT: &str =
     "is refused by PostgREST: another project's key, signed with another JWT secret, or expired";
@@ -167,6 +172,8 @@ const KEY_JWT: &str =
 const URL_PAGE: &str = "leads to a web page, not to PostgREST";
 const URL_NO_ROUTE: &str = "leads to the API gateway, not to PostgREST (at /rest/v1 of it)";
 const URL_NO_PATH: &str = "does not lead to PostgREST's tables";
+const URL_NO_COLUMN: &str =
+    "lacks a column this Worker reads: `supabase db push` has not run since it was deployed";
 const URL_API_DESCRIPTION: &str = "leads to PostgREST's API description, not its tables";
 
 impl Error {
@@ -237,6 +244,11 @@ impl Error {
                 504,
                 "origin_timeout",
                 format!("the app origin did not answer within {after_ms} ms"),
+            ),
+            Error::Maintenance { .. } => Description::new(
+                503,
+                "maintenance",
+                "this site is down for maintenance, retry later",
             ),
         }
     }
@@ -340,6 +352,7 @@ impl UpstreamError {
                 Some((Setting::AnonKey, KEY_GATEWAY))
             }
             (404, _, Some(GATEWAY_NO_ROUTE), _) => Some((url_setting, URL_NO_ROUTE)),
+            (400, Some(NO_COLUMN), ..) => Some((url_setting, URL_NO_COLUMN)),
             (_, _, _, None) => None,
             (_, Some(c), _, _) if c.starts_with("PGRST3") => Some((Setting::AnonKey, KEY_JWT)),
             (401 | 403, _, _, Some(table)) => Some((Setting::AnonKey, table.no_grant)),
@@ -581,6 +594,21 @@ mod tests {
         assert!(
             e.message().contains("has no domain_challenges table"),
             "{e}"
+        );
+        // The Worker deployed before the migration that adds a column it selects.
+        let no_column = r#"{"code":"42703","details":null,"hint":null,"message":"column tenant_profiles.maintenance does not exist"}"#;
+        let e = Error::from(UpstreamError::answered(
+            400,
+            no_column.into(),
+            Read::Tenants,
+            Setting::Url,
+        ));
+        assert_eq!((e.status(), e.code()), (500, "misconfigured"));
+        assert!(e.message().contains("SUPABASE_URL lacks a column"), "{e}");
+        assert_eq!(
+            blamed(400, no_column, Read::Profile),
+            Some("SUPABASE_REST_URL"),
+            "the owner's own read too"
         );
     }
 

@@ -16,6 +16,7 @@
 use tenant_common::Host;
 
 use crate::lines;
+use crate::preview;
 use crate::reply::{host_bound_headers, Text};
 
 /// The identity a forwarded request carries.
@@ -114,7 +115,8 @@ pub fn request_lines(client: &str, forwarding: Forwarding<'_>) -> String {
     out
 }
 
-/// The headers sent to the origin: the client's, less every [`is_reserved_header`] (and, for
+/// The headers sent to the origin: the client's, less every [`is_reserved_header`] and the
+/// preview cookie (`preview::without_cookie`) (and, for
 /// a branded request for HTML, the conditional ones); then the Worker's own `X-Forwarded-*`
 /// and, for a tenant, `X-Tenant-Id` and `X-Tenant-Slug`.
 pub fn forwarded_headers(
@@ -129,6 +131,10 @@ pub fn forwarded_headers(
     let mut headers: Vec<(String, String)> = client
         .into_iter()
         .filter(|(name, _)| !is_reserved_header(name))
+        .filter_map(|(name, value)| match name.eq_ignore_ascii_case("cookie") {
+            true => Some((name, preview::without_cookie(&value)?)),
+            false => Some((name, value)),
+        })
         .filter(|(name, _)| {
             !(unconditional
                 && CONDITIONAL_HEADERS
@@ -272,6 +278,21 @@ mod tests {
             identity,
             branded: false,
         }
+    }
+
+    #[test]
+    fn the_preview_cookie_never_reaches_the_origin() {
+        let host = Host::parse("coach.example.com").unwrap();
+        let sent = |cookie: &str| {
+            let client = [("cookie".to_string(), cookie.to_string())];
+            forwarded_headers(client, forwarding(&host, None))
+                .into_iter()
+                .find(|(name, _)| name == "cookie")
+                .map(|(_, value)| value)
+        };
+        assert_eq!(sent("sb=1; tenant_preview=k.s").as_deref(), Some("sb=1"));
+        assert_eq!(sent("tenant_preview=k.s"), None);
+        assert_eq!(sent("sb=1").as_deref(), Some("sb=1"));
     }
 
     #[test]

@@ -6,13 +6,14 @@
 //! headers on their way to the origin, what the rules read of the origin's answer (with its
 //! status as the `:status` line, a name no header can have), the name of a visitor page in
 //! place of an error's body as the `:page` line (`reply::Page`, written by
-//! `src/edge/answer.js`) and the header edits of a forwarded answer, where an empty value
+//! `src/edge/answer.js`; a maintenance page's message and language as `:message` and `:lang`)
+//! and the header edits of a forwarded answer, where an empty value
 //! removes the header (`forward::answer_edits`). The
 //! JS writer and reader are `line` and `readLines` in `src/edge/lines.js`; both sides test
 //! theirs against the same example, `tests/fixtures/lines.txt`.
 //!
 //! A line ends at its first `\n` and its name at its first `": "`: a header name holds neither
-//! (no `:` at all but in `:status` and `:page`), a header value holds no line break (the runtime refuses
+//! (no `:` at all but in the pseudo-lines above), a header value holds no line break (the runtime refuses
 //! one), and a value may hold `": "`.
 
 /// Appends the line of one header to `lines`.

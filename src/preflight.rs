@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 
 use tenant_common::preflight::{
-    check, Report, Setting, PLATFORM_DOMAIN, SUPABASE_ANON_KEY, SUPABASE_URL,
+    check, Report, Setting, PLATFORM_DOMAIN, PREVIEW_SIGNING_SECRET, SUPABASE_ANON_KEY,
+    SUPABASE_URL,
 };
 
 use crate::config::Config;
@@ -38,6 +39,7 @@ pub const RESOLVER: &[Setting] = &[
         or: None,
         stand_in: "0123456789abcdef0123456789abcdef",
     },
+    PREVIEW_SIGNING_SECRET,
     Setting {
         name: "PURGE_TOKEN",
         secret: true,
@@ -75,7 +77,12 @@ mod tests {
         );
         assert_eq!(
             report.unchecked,
-            ["SUPABASE_ANON_KEY", "ORIGIN_SIGNING_SECRET", "PURGE_TOKEN"]
+            [
+                "SUPABASE_ANON_KEY",
+                "ORIGIN_SIGNING_SECRET",
+                "PREVIEW_SIGNING_SECRET",
+                "PURGE_TOKEN"
+            ]
         );
     }
 
@@ -83,7 +90,7 @@ mod tests {
     fn set_settings_pass_and_unseen_secrets_are_left_to_check() {
         let report = resolver(&vars(GOOD), None);
         assert!(report.problems.is_empty(), "{report:?}");
-        assert_eq!(report.unchecked.len(), 3);
+        assert_eq!(report.unchecked.len(), 4);
     }
 
     #[test]

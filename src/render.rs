@@ -6,7 +6,7 @@
 //! value; everything is escaped where it is written all the same: CSS strings escape quotes,
 //! backslashes and angle brackets (so nothing can close the `<style>` element), and the tenant
 //! JSON in `<script type="application/json">` escapes `<`, `>`, `&` and every character beyond
-//! ASCII, so no value can close the script element or be read as markup, and the block is the
+//! ASCII, the icon's URL in its attribute `&`, `"`, `<` and `>`, so no value can close the script element or be read as markup, and the block is the
 //! same bytes in every charset a page may be in (`edge/inject.js` writes it as bytes).
 
 use std::rc::Rc;
@@ -45,6 +45,12 @@ pub struct Rendered {
     pub manifest_etag: Rc<str>,
     /// What is inserted at the start of `<head>`.
     pub head: Rc<str>,
+    /// Where `/favicon.ico` redirects: the brand's favicon, else its logo (`None` without a
+    /// valid brand: the origin's then).
+    pub icon: Option<Rc<str>>,
+    /// The brand's `locale`: `<html lang>` of its pages (a BCP 47 tag, which no attribute
+    /// escaping can change).
+    pub lang: Option<Rc<str>>,
 }
 
 impl Rendered {
@@ -71,8 +77,9 @@ impl Rendered {
         let theme = brand
             .map(|b| {
                 format!(
-                    r#"<meta name="theme-color" content="{}">"#,
-                    b.colors.primary
+                    r#"<meta name="theme-color" content="{}"><link rel="icon" href="{}">"#,
+                    b.colors.primary,
+                    attribute(b.icon_url())
                 )
             })
             .unwrap_or_default();
@@ -87,6 +94,8 @@ impl Rendered {
             css: css.into(),
             manifest: manifest.into(),
             head: head.into(),
+            icon: brand.map(|b| b.icon_url().into()),
+            lang: brand.and_then(|b| b.locale.as_deref()).map(Rc::from),
         }
     }
 }
@@ -144,6 +153,22 @@ fn css_string(s: &str) -> String {
     out
 }
 
+/// A double-quoted HTML attribute's value: `&`, `"`, `<` and `>` as character references (one
+/// loop: a `str::replace` for each cost the Wasm more).
+pub(crate) fn attribute(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// JSON made safe inside `<script type="application/json">`: `<`, `>` and `&` (which can only
@@ -167,7 +192,8 @@ pub fn script_json(json: &str) -> String {
     out
 }
 
-/// The web app manifest: name, short name, standalone from `/`, the brand's colours and logo.
+/// The web app manifest: name, short name, standalone from `/`, the brand's colours, icon (its
+/// favicon, else its logo) and language.
 fn manifest(display_name: &str, brand: Option<&Brand>) -> String {
     let mut manifest = serde_json::json!({
         "name": display_name,
@@ -180,11 +206,14 @@ fn manifest(display_name: &str, brand: Option<&Brand>) -> String {
         manifest["theme_color"] = brand.colors.primary.clone().into();
         manifest["background_color"] = brand.colors.background.clone().into();
         let mut icon =
-            serde_json::json!({ "src": brand.logo_url, "sizes": "any", "purpose": "any" });
-        if let Some(kind) = image_type(&brand.logo_url) {
+            serde_json::json!({ "src": brand.icon_url(), "sizes": "any", "purpose": "any" });
+        if let Some(kind) = image_type(brand.icon_url()) {
             icon["type"] = kind.into();
         }
         manifest["icons"] = serde_json::json!([icon]);
+        if let Some(locale) = &brand.locale {
+            manifest["lang"] = locale.clone().into();
+        }
     }
     manifest.to_string()
 }
@@ -201,7 +230,7 @@ fn short_name(display_name: &str) -> String {
     }
 }
 
-/// The image type a logo URL's extension names, when it names one.
+/// The image type an icon URL's extension names, when it names one.
 fn image_type(url: &str) -> Option<&'static str> {
     let path = url.split(['?', '#']).next()?.to_ascii_lowercase();
     let ext = path.rsplit_once('.')?.1.to_string();
@@ -283,6 +312,31 @@ mod tests {
     }
 
     #[test]
+    fn the_head_block_links_the_icon_once_the_favicon_else_the_logo() {
+        let r = rendered("{}");
+        assert!(
+            r.head
+                .contains(r#"<link rel="icon" href="https://cdn.example.com/logo.svg?v=1">"#),
+            "{}",
+            r.head
+        );
+        let brand = BRAND.replace(
+            r#""showPoweredBy":false"#,
+            r#""showPoweredBy":false,"favicon":"https://cdn.example.com/i.ico?v=2&amp;s=32""#,
+        );
+        let r = Rendered::of("{}", "X", Some(&Brand::parse(&brand).unwrap()));
+        assert!(r.head.contains(
+            r#"<link rel="icon" href="https://cdn.example.com/i.ico?v=2&amp;amp;s=32">"#
+        ));
+        assert_eq!(r.head.matches("rel=\"icon\"").count(), 1);
+    }
+
+    #[test]
+    fn attributes_escape_what_could_end_them_or_read_as_a_reference() {
+        assert_eq!(attribute(r#"a&b"c<d>"#), "a&amp;b&quot;c&lt;d&gt;");
+    }
+
+    #[test]
     fn css_strings_escape_what_could_end_them() {
         assert_eq!(css_string(r#"a"b\c<d>"#), r#""a\22 b\5c c\3c d\3e ""#);
     }
@@ -298,6 +352,21 @@ mod tests {
         assert_eq!(m["background_color"], "#fff");
         assert_eq!(m["icons"][0]["src"], "https://cdn.example.com/logo.svg?v=1");
         assert_eq!(m["icons"][0]["type"], "image/svg+xml");
+    }
+
+    #[test]
+    fn the_manifest_has_the_favicon_and_the_language_when_the_brand_has_them() {
+        let m: serde_json::Value = serde_json::from_str(&rendered("{}").manifest).unwrap();
+        assert!(m.get("lang").is_none());
+        let brand = BRAND.replace(
+            r#""showPoweredBy":false"#,
+            r#""showPoweredBy":false,"favicon":"https://cdn.example.com/icon.png","locale":"fr-CA""#,
+        );
+        let r = Rendered::of("{}", "X", Some(&Brand::parse(&brand).unwrap()));
+        let m: serde_json::Value = serde_json::from_str(&r.manifest).unwrap();
+        assert_eq!(m["lang"], "fr-CA");
+        assert_eq!(m["icons"][0]["src"], "https://cdn.example.com/icon.png");
+        assert_eq!(m["icons"][0]["type"], "image/png");
     }
 
     #[test]
@@ -345,7 +414,7 @@ mod tests {
     fn an_invalid_brand_writes_no_brand_value() {
         let r = Rendered::of("{}", "X", None);
         assert_eq!(&*r.css, ":root {\n}\n");
-        assert!(!r.head.contains("theme-color"));
+        assert!(!r.head.contains("theme-color") && !r.head.contains("icon"));
         let m: serde_json::Value = serde_json::from_str(&r.manifest).unwrap();
         assert!(m.get("theme_color").is_none() && m.get("icons").is_none());
     }

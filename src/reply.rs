@@ -85,6 +85,9 @@ pub enum Page {
     NoSite,
     /// "Temporarily unavailable": a 5xx (PostgREST or the origin failing, a wrong setting).
     Unavailable,
+    /// The tenant's own maintenance page: its branding and its owner's message
+    /// ([`Reply::maintenance_page`]).
+    Maintenance,
 }
 
 impl Page {
@@ -106,6 +109,7 @@ impl Page {
         match self {
             Page::NoSite => "no-site",
             Page::Unavailable => "unavailable",
+            Page::Maintenance => "maintenance",
         }
     }
 }
@@ -190,6 +194,9 @@ impl Reply {
         match error {
             Error::UpstreamUnavailable(_) => {
                 reply = reply.header("retry-after", Error::RETRY_AFTER_SECONDS.to_string());
+            }
+            Error::Maintenance { retry_after_s } => {
+                reply = reply.header("retry-after", retry_after_s.to_string());
             }
             Error::MethodNotAllowed { allow } => reply = reply.header("allow", *allow),
             _ => {}
@@ -308,6 +315,38 @@ impl Reply {
         .host_bound(Text::Static("private, max-age=60"))
     }
 
+    /// The answer to a preview link (`crate::preview`): its token set as a cookie, and the same
+    /// page without it, kept by no cache. The browser's cache of the site is cleared too, so
+    /// the page it goes to is asked for again (with the cookie), not served as it was published.
+    pub fn preview_cookie(location: String, cookie: String) -> Reply {
+        Reply {
+            status: 302,
+            headers: Vec::new(),
+            body: Text::Static(""),
+        }
+        .header("location", location)
+        .header("set-cookie", cookie)
+        .header("clear-site-data", "\"cache\"")
+        .host_bound(Text::Static(crate::preview::CACHE_CONTROL))
+    }
+
+    /// `/favicon.ico` of a tenant's host: a redirect to its brand's icon, for this host only.
+    pub fn icon(location: Rc<str>) -> Reply {
+        Reply {
+            status: 302,
+            headers: Vec::new(),
+            body: Text::Static(""),
+        }
+        .header("location", Text::Shared(location))
+        .host_bound(Text::Static("private, max-age=3600"))
+    }
+
+    /// A robots file of the Worker's own (`crate::crawl`), for this host only.
+    pub fn robots(body: String) -> Reply {
+        Reply::readable(200, "text/plain; charset=utf-8", Text::Owned(body))
+            .host_bound(Text::Static("private, max-age=3600"))
+    }
+
     /// Cloudflare's HTTP ownership check of a custom hostname: its token as plain text, kept by
     /// no cache (Cloudflare checks again on every certificate renewal).
     pub fn challenge(body: &str) -> Reply {
@@ -347,6 +386,28 @@ impl Reply {
             reply
         } else {
             reply.header(":page", page.name())
+        }
+    }
+
+    /// This `maintenance` error answer as the tenant's maintenance page: the tenant's `<head>`
+    /// block (its branding) as the body, its owner's message in a `:message` line, which
+    /// `src/edge/answer.js` writes into the page, escaped, and its brand's language in `:lang`.
+    pub fn maintenance_page(
+        self,
+        message: &str,
+        rendered: &crate::render::Rendered,
+        head: bool,
+    ) -> Reply {
+        let reply = self.visitor_page(Page::Maintenance, head);
+        if head {
+            return reply;
+        }
+        let lang = rendered.lang.as_deref().unwrap_or("en");
+        Reply {
+            body: Text::Shared(rendered.head.clone()),
+            ..reply
+                .header(":message", message.to_string())
+                .header(":lang", lang.to_string())
         }
     }
 
@@ -427,6 +488,40 @@ mod tests {
         assert_eq!(Page::for_error(404, "/", None), None);
         assert_eq!(Page::for_error(400, "/", BROWSER), None);
         assert_eq!(Page::for_error(405, "/", BROWSER), None);
+    }
+
+    #[test]
+    fn maintenance_says_when_to_come_back_and_its_page_wears_the_brand() {
+        let error = Reply::error(&Error::Maintenance { retry_after_s: 900 });
+        assert_eq!((error.status, error.get("retry-after")), (503, Some("900")));
+        let rendered = crate::render::Rendered::for_tenant(
+            r##"{"displayName":"N","brand":{"colors":{"primary":"#123"}}}"##,
+        );
+        let page = error
+            .clone()
+            .maintenance_page("Back <soon>", &rendered, false);
+        assert_eq!(page.get(":page"), Some("maintenance"));
+        assert_eq!(
+            page.get(":message"),
+            Some("Back <soon>"),
+            "escaped by the page"
+        );
+        assert_eq!(page.get(":lang"), Some("en"), "no valid brand: English");
+        assert_eq!(&*page.body, &*rendered.head);
+        assert_eq!(page.get("retry-after"), Some("900"));
+        let head = error.maintenance_page("Back", &rendered, true);
+        assert_eq!((head.get(":page"), head.body.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_preview_link_becomes_a_cookie_no_cache_keeps() {
+        let r = Reply::preview_cookie("https://x.test/a?b=1".into(), "tenant_preview=t".into());
+        assert_eq!(r.status, 302);
+        assert_eq!(r.get("location"), Some("https://x.test/a?b=1"));
+        assert_eq!(r.get("set-cookie"), Some("tenant_preview=t"));
+        assert_eq!(r.get("clear-site-data"), Some("\"cache\""));
+        assert_eq!(r.get("cache-control"), Some("private, no-store"));
+        assert_eq!(r.get("vary"), Some("Host"));
     }
 
     #[test]

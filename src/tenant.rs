@@ -21,10 +21,17 @@ use tenant_common::{Host, Slug, TenantId};
 
 /// The `select` of a tenant's public row: the columns of `tenant_profiles` the anon key may
 /// select, named as the public tenant JSON names them, so that PostgREST writes that JSON,
-/// `{"id","slug","displayName","tenantType","customDomain","enabledAssessments","brand"}`, and
+/// `{"id","slug","displayName","tenantType","customDomain","enabledAssessments","brand",
+/// "maintenance"}`, and
 /// the Worker only checks it (serde code to rewrite it cost the Wasm more than the check). Asking
 /// for any other column is a permission error by design (see the tenant_profiles migration).
-pub const PUBLIC_SELECT: &str = public_select!();
+pub const PUBLIC_SELECT: &str = concat!(public_select!(), ",maintenance");
+
+/// [`PUBLIC_SELECT`] as a database older than this Worker can answer it: without the column
+/// the last migration the Worker reads added (`maintenance`, 20261208000002). A Worker deployed
+/// before `supabase db push` reads with it (`edge/store.rs`), and each row as
+/// [`TenantRow::with_maintenance_off`] says: every tenant keeps being served, none in maintenance.
+pub const OLDER_SELECT: &str = public_select!();
 
 macro_rules! public_select {
     () => {
@@ -47,7 +54,7 @@ pub struct TenantRow {
 
 /// The keys of the public tenant JSON: a row with any other (a private column) is refused,
 /// never passed on.
-const PUBLIC_KEYS: [&str; 7] = [
+const PUBLIC_KEYS: [&str; 8] = [
     "id",
     "slug",
     "displayName",
@@ -55,17 +62,54 @@ const PUBLIC_KEYS: [&str; 7] = [
     "customDomain",
     "enabledAssessments",
     "brand",
+    "maintenance",
 ];
+
+/// A tenant's maintenance switch, when its owner turned it on (`PUT /maintenance` of the
+/// control plane, carried by the change feed like any edit): what its visitors read, and when
+/// to come back. Its pages are then answered without the origin (`Error::Maintenance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    /// The owner's message, control characters made spaces (it travels in a header line).
+    pub message: String,
+    pub retry_after_s: u32,
+}
+
+impl Maintenance {
+    /// The `maintenance` member of a tenant's public JSON: `None` when it is `null` (off), and
+    /// when it cannot be read: a switch the Worker cannot read never takes a site down.
+    pub fn of(json: &str) -> Option<Maintenance> {
+        let value: serde_json::Value =
+            serde_json::from_str(object(json).ok()?.get("maintenance")?.get()).ok()?;
+        let message = value.get("message")?.as_str()?;
+        Some(Maintenance {
+            message: message
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+            retry_after_s: value.get("retryAfterSeconds")?.as_u64()?.try_into().ok()?,
+        })
+    }
+}
 
 /// The `select` of `public.my_tenant_profile()`'s rows: every column, in the profile JSON's
 /// camelCase, so that PostgREST writes `/_tenant/me`'s body and the Worker only checks it.
 pub const PROFILE_SELECT: &str = concat!(
     public_select!(),
-    ",emailConfig:email_config,userId:user_id,subscriptionTier:subscription_tier,\
+    ",maintenance,emailConfig:email_config,userId:user_id,subscriptionTier:subscription_tier,\
      isActive:is_active,createdAt:created_at,updatedAt:updated_at"
 );
 
 impl TenantRow {
+    /// A row read with [`OLDER_SELECT`], as [`PUBLIC_SELECT`] reads it: `maintenance` off.
+    pub fn with_maintenance_off(body: &str) -> Result<TenantRow, UpstreamError> {
+        let body = body.trim_end();
+        match body.strip_suffix('}') {
+            Some(rest) => TenantRow::from_json(&format!(r#"{rest},"maintenance":null}}"#)),
+            None => TenantRow::from_json(body),
+        }
+    }
+
     /// Decodes a single-object PostgREST answer and checks that what came back is a tenant
     /// (a valid id and slug, a JSON object as brand): garbage from upstream is an error, not a
     /// tenant.
@@ -110,6 +154,8 @@ pub struct Tenant {
     pub etag: Rc<str>,
     /// The SHA-256 of `id`, as the change feed names the tenant.
     pub hash: TenantHash,
+    /// Its maintenance switch, when on.
+    pub maintenance: Option<Maintenance>,
     /// Its branding written out, on first use.
     rendered: OnceCell<Rendered>,
 }
@@ -119,6 +165,7 @@ impl Tenant {
         Tenant {
             hash: TenantHash::of(id.as_str()),
             etag: etag(&json).into(),
+            maintenance: Maintenance::of(&json),
             id,
             slug,
             primary,
@@ -217,7 +264,7 @@ mod tests {
     use super::*;
 
     /// A public row as PostgREST writes it with [`PUBLIC_SELECT`].
-    const ROW: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading \"with\" Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":["industry4"],"brand":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}}}"##;
+    const ROW: &str = r##"{"id":"3bb43f29-695c-493b-8b5c-3819ffc0675c","slug":"leadingwithmeaning","displayName":"Leading \"with\" Meaning","tenantType":"coach","customDomain":"coach.leadingwithmeaning.com","enabledAssessments":["industry4"],"brand":{"logo": {"url": "https://x/l.svg"}, "colors": {"primary": "#123"}},"maintenance":null}"##;
 
     #[test]
     fn a_public_row_is_served_as_postgrest_wrote_it() {
@@ -231,6 +278,41 @@ mod tests {
         );
         let platform = ROW.replace("\"coach.leadingwithmeaning.com\"", "null");
         assert_eq!(TenantRow::from_json(&platform).unwrap().custom_domain, None);
+    }
+
+    #[test]
+    fn a_row_of_an_older_database_is_served_with_maintenance_off() {
+        let older = ROW.replace(r#","maintenance":null"#, "");
+        assert!(TenantRow::from_json(&older).is_err(), "not the public JSON");
+        assert_eq!(TenantRow::with_maintenance_off(&older).unwrap().json, ROW);
+        assert!(TenantRow::with_maintenance_off("[]").is_err());
+    }
+
+    #[test]
+    fn maintenance_is_read_once_and_never_takes_a_site_down() {
+        let on = ROW.replace(
+            r#""maintenance":null"#,
+            r#""maintenance":{"message":"Back\nsoon","retryAfterSeconds":600}"#,
+        );
+        let tenant = |json: &str| Tenant::of(&TenantRow::from_json(json).unwrap()).unwrap();
+        assert_eq!(
+            tenant(&on).maintenance,
+            Some(Maintenance {
+                message: "Back soon".into(),
+                retry_after_s: 600
+            })
+        );
+        assert_eq!(tenant(ROW).maintenance, None);
+        for unreadable in [
+            r#""maintenance":{"message":"x"}"#,
+            r#""maintenance":{"message":1,"retryAfterSeconds":600}"#,
+            r#""maintenance":{"message":"x","retryAfterSeconds":-1}"#,
+            r#""maintenance":{"message":"x","retryAfterSeconds":1e400}"#,
+            r#""maintenance":true"#,
+        ] {
+            let json = ROW.replace(r#""maintenance":null"#, unreadable);
+            assert_eq!(tenant(&json).maintenance, None, "{unreadable}");
+        }
     }
 
     #[test]

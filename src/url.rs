@@ -56,6 +56,15 @@ impl<'a> RequestUrl<'a> {
         }
     }
 
+    /// The same URL with `query` (none when empty) in place of its own.
+    pub fn with_query(&self, query: &str) -> String {
+        let mark = if query.is_empty() { "" } else { "?" };
+        format!(
+            "{}://{}{}{mark}{query}",
+            self.scheme, self.authority, self.path
+        )
+    }
+
     /// The same URL on `host`: scheme, port, path and query kept.
     pub fn with_host(&self, host: &str) -> String {
         let port = &self.authority[self.host().len()..];
@@ -102,5 +111,15 @@ mod tests {
         );
         let u = RequestUrl::split("http://www.a.example/").unwrap();
         assert_eq!(u.with_host("a.example"), "http://a.example/");
+    }
+
+    #[test]
+    fn changes_its_query_keeping_the_rest() {
+        let u = RequestUrl::split("https://coach.example.com:8443/a/b?x=1#f").unwrap();
+        assert_eq!(
+            u.with_query("y=2"),
+            "https://coach.example.com:8443/a/b?y=2"
+        );
+        assert_eq!(u.with_query(""), "https://coach.example.com:8443/a/b");
     }
 }

@@ -1,7 +1,8 @@
 // The brand contract (issue 11): the JSON Schema accepts exactly the documents of the shared
 // corpus that are marked valid (the database CHECK and the Worker are held to the same corpus
 // in tests/database.test.mjs and crates/common/src/brand.rs), the Worker's answers on the real stack (by slug,
-// id, domain and Host) are what the public tenant schema describes, and the committed TypeScript
+// id, domain and Host) are what the public tenant schema describes (its maintenance switch as the
+// database's CHECK has it, issue 28), and the committed TypeScript
 // types are what json-schema-to-typescript generates from the schemas (`npm run types`
 // regenerates them).
 
@@ -38,6 +39,37 @@ test('the JSON Schema accepts exactly the valid documents of the corpus', () => 
     .filter((c) => brand(c.document) !== c.valid)
     .map((c) => `${c.name}: schema says ${!c.valid}${brand.errors ? ` (${brand.errors[0].instancePath} ${brand.errors[0].message})` : ''}`);
   assert.deepEqual(disagreements, []);
+});
+
+test("the public tenant JSON's maintenance is null or a message and a delay, as the database's CHECK has it", () => {
+  const { tenant } = validators();
+  const served = {
+    id: '00000000-0000-4000-8000-000000000001',
+    slug: 'acme',
+    displayName: 'Acme',
+    tenantType: 'coach',
+    customDomain: null,
+    enabledAssessments: [],
+    brand: corpus[0].document,
+  };
+  const accepts = (maintenance) => tenant({ ...served, maintenance });
+  assert.ok(accepts(null), 'off');
+  assert.ok(accepts({ message: 'Back soon.', retryAfterSeconds: 3600 }), 'on');
+  assert.ok(accepts({ message: 'x'.repeat(500), retryAfterSeconds: 604800 }), 'at the bounds');
+  assert.ok(!tenant(served), 'required: off is null, never absent');
+  for (const maintenance of [
+    { message: '', retryAfterSeconds: 60 },
+    { message: 'x'.repeat(501), retryAfterSeconds: 60 },
+    { message: 'line\nbreak', retryAfterSeconds: 60 },
+    { message: 'Back soon.', retryAfterSeconds: 0 },
+    { message: 'Back soon.', retryAfterSeconds: 604801 },
+    { message: 'Back soon.', retryAfterSeconds: 1.5 },
+    { message: 'Back soon.' },
+    { message: 'Back soon.', retryAfterSeconds: 60, until: 'tomorrow' },
+    false,
+  ]) {
+    assert.ok(!accepts(maintenance), JSON.stringify(maintenance));
+  }
 });
 
 describe('on the real stack', () => {

@@ -3,13 +3,15 @@
 // control plane. Nora owns Northstar; Lee (Acme) is the hostile coach with a real account. Every
 // write goes through the owner functions as the coach; nothing is lost (If-Match, versions,
 // drafts), every wrong field is named before the database is touched, and a published edit
-// reaches every data center within the feed's bound.
+// reaches every data center within the feed's bound. The Branding page (demo/branding.html) is
+// driven in headless Chromium: editing, the maintenance switch, and a preview link opened in a
+// new tab that shows the draft.
 
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, addWorker, freePort, psql, startControl, startStack } from '../scripts/stack.mjs';
+import { ROOT, addWorker, freePort, psql, sleep, startControl, startStack } from '../scripts/stack.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { everywhere } from './support/centers.mjs';
 import { request } from './support/http.mjs';
@@ -28,14 +30,21 @@ let tokens;
 let seeded;
 /** The dashboard: Northstar's own domain on the Worker's port (the browser takes `*.localhost` home). */
 let dashboard;
+/** The dashboard on the platform's own host (PLATFORM_DOMAIN=localhost, as scripts/dev links it), not the tenant's. */
+let platform;
 
 before(async () => {
   const port = await freePort();
   dashboard = `http://${NORA.domain}:${port}`;
-  stack = await startStack({ demo: true, workerPort: port, vars: { CHANGES_POLL_SECONDS: String(POLL_SECONDS) } });
+  platform = `http://localhost:${port}`;
+  stack = await startStack({
+    demo: true,
+    workerPort: port,
+    vars: { CHANGES_POLL_SECONDS: String(POLL_SECONDS), PLATFORM_DOMAIN: 'localhost' },
+  });
   const [dcB] = await Promise.all([
     addWorker(stack),
-    startControl(stack, { vars: { DASHBOARD_ORIGIN: dashboard } }).then((started) => {
+    startControl(stack, { vars: { DASHBOARD_ORIGIN: `${dashboard},${platform}` } }).then((started) => {
       control = started;
     }),
   ]);
@@ -244,26 +253,75 @@ test('a draft is kept apart from the published brand until it is published', asy
   assertError(await api('POST', '/brand/publish', { ifMatch: '"v2"' }), 404, 'no_draft');
 });
 
-test('the Branding page: edit with a live preview, a refused field marked, publish, draft and rollback, in a real browser', async () => {
+/**
+ * Runs `use(page, browser)` on Nora's Branding page in headless Chromium, signed in and showing
+ * the published version 1; the browser is closed after, whatever happens.
+ */
+async function onBrandingPage(use, { origin = dashboard } = {}) {
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     await page.setViewport({ width: 900, height: 1400 });
-    await page.goto(`${dashboard}/branding#api=${encodeURIComponent(control.url)}&token=${tokens.nora}`, { waitUntil: 'load' });
+    await page.goto(`${origin}/branding#api=${encodeURIComponent(control.url)}&token=${tokens.nora}`, { waitUntil: 'load' });
     await page.waitForSelector('#brand:not([hidden])');
     await page.waitForFunction(() => document.getElementById('version').textContent.startsWith('Published version 1'));
+    await use(page, browser);
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Replaces what the input at `selector` holds with `value`, typed as a coach would. */
+async function setValue(page, selector, value) {
+  await page.$eval(selector, (input) => {
+    input.value = '';
+  });
+  await page.type(selector, value);
+}
+
+/** The maintenance setting as the API gives it now. */
+async function maintenanceNow() {
+  const res = await api('GET', '/maintenance');
+  assert.equal(res.status, 200, res.body);
+  return res.json();
+}
+
+/** Polls `check` (maybe async) until it holds; fails with `what()` after 10 s. */
+async function waitFor(check, what) {
+  const until = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > until) assert.fail(what());
+    await sleep(50);
+  }
+}
+
+/**
+ * Clicks "Preview on your site", which opens a tab at once; resolves with that tab, the page
+ * brought back to the front (in the background it would not paint for the waits).
+ */
+async function clickPreview(page) {
+  const popup = new Promise((resolve) => page.once('popup', resolve));
+  await page.click('#open-preview');
+  const tab = await popup;
+  await page.bringToFront();
+  return tab;
+}
+
+/** The draft as stored now (`brand_config` and name), or null. */
+const storedDraft = () =>
+  JSON.parse(
+    sql(`select coalesce((select row_to_json(d)::text from private.tenant_brand_drafts d where tenant_id = '${NORA.id}'), 'null')`),
+  );
+
+test('the Branding page: edit with a live preview, a refused field marked, publish, draft and rollback, in a real browser', async () => {
+  await onBrandingPage(async (page) => {
     const primary = 'input[name="colors.primary"]';
-    const setValue = async (selector, value) => {
-      await page.$eval(selector, (input) => {
-        input.value = '';
-      });
-      await page.type(selector, value);
-    };
     // The preview follows the form as the coach types.
-    await setValue(primary, '#0a7d5a');
+    await setValue(page, primary, '#0a7d5a');
     assert.equal(await page.$eval('.preview-heading', (h) => getComputedStyle(h).color), 'rgb(10, 125, 90)');
     // A wrong value: the API names the field and the page marks it; nothing is published.
-    await setValue(primary, 'green-ish');
+    await setValue(page, primary, 'green-ish');
     await page.click('#brand button[type=submit]');
     await page.waitForSelector(`${primary}[aria-invalid="true"]`);
     assert.match(await page.$eval('#form-error', (p) => p.textContent), /invalid|contract/i);
@@ -271,13 +329,13 @@ test('the Branding page: edit with a live preview, a refused field marked, publi
     await page.screenshot({ path: path.join(ARTIFACTS, 'branding-refused.png') });
     assert.equal(stored().version, 1);
     // Fixed and published.
-    await setValue(primary, '#0a7d5a');
+    await setValue(page, primary, '#0a7d5a');
     await page.click('#brand button[type=submit]');
     await page.waitForFunction(() => document.getElementById('version').textContent.startsWith('Published version 2'));
     assert.equal(await page.$eval(primary, (i) => i.getAttribute('aria-invalid')), null);
     assert.deepEqual(stored(), { version: 2, primary: '#0a7d5a', name: seeded.display_name });
     // A draft, kept apart, then published.
-    await setValue('input[name="tagline"]', 'Lead with clarity');
+    await setValue(page, 'input[name="tagline"]', 'Lead with clarity');
     await page.click('#save-draft');
     await page.waitForFunction(() => document.getElementById('version').textContent.includes('a draft is saved'));
     assert.equal(stored().version, 2);
@@ -289,8 +347,116 @@ test('the Branding page: edit with a live preview, a refused field marked, publi
     await page.click('#history li[data-version="1"] button');
     await page.waitForFunction(() => document.getElementById('version').textContent.startsWith('Published version 4'));
     assert.deepEqual(stored(), { version: 4, primary: seeded.brand_config.colors.primary, name: seeded.display_name });
-    await page.close();
+  });
+});
+
+// Opened from the Worker's own address: while Northstar is in maintenance its own domain
+// answers with the maintenance page, this page included.
+test('the Branding page shows the maintenance setting and turns it on, minutes as seconds, a refused delay marked, and off again, in a real browser', async () => {
+  try {
+    await onBrandingPage(
+      async (page) => {
+        await page.waitForSelector('#maintenance:not([hidden])');
+        assert.equal(await page.$eval('#maintenance', (f) => f.dataset.on), 'false');
+        await page.click('#maintenance input[name="on"]');
+        await setValue(page, '#maintenance input[name="message"]', 'Back at noon');
+        // No delay at all: the API names the field, the page marks it, nothing is switched on.
+        await setValue(page, '#maintenance input[name="retryAfterMinutes"]', '0');
+        await page.click('#maintenance button[type=submit]');
+        await page.waitForSelector('#maintenance input[name="retryAfterMinutes"][aria-invalid="true"]');
+        assert.notEqual(await page.$eval('#maintenance-error', (p) => p.textContent), '');
+        assert.equal((await maintenanceNow()).on, false);
+        await setValue(page, '#maintenance input[name="retryAfterMinutes"]', '15');
+        await page.click('#maintenance button[type=submit]');
+        await page.waitForSelector('#maintenance[data-on="true"]');
+        assert.equal(await page.$eval('#maintenance input[name="retryAfterMinutes"]', (i) => i.getAttribute('aria-invalid')), null);
+        assert.deepEqual(await maintenanceNow(), { on: true, message: 'Back at noon', retryAfterSeconds: 900 });
+        // A page opened afresh shows what the API holds.
+        await page.reload({ waitUntil: 'load' });
+        await page.waitForSelector('#maintenance[data-on="true"]:not([hidden])');
+        assert.deepEqual(
+          await page.$eval('#maintenance', (f) => [f.elements.on.checked, f.elements.message.value, f.elements.retryAfterMinutes.value]),
+          [true, 'Back at noon', '15'],
+        );
+        await page.click('#maintenance input[name="on"]');
+        await page.click('#maintenance button[type=submit]');
+        await page.waitForSelector('#maintenance[data-on="false"]');
+        assert.equal((await maintenanceNow()).on, false);
+      },
+      { origin: platform },
+    );
   } finally {
-    await browser.close();
+    await api('PUT', '/maintenance', { body: { on: false } });
   }
+});
+
+test("the Branding page's Preview saves the draft and opens it in a new tab on the tenant's host, reached as the page was", async () => {
+  const draftPrimary = '#7a1fa2';
+  await onBrandingPage(
+    async (page) => {
+      await setValue(page, 'input[name="colors.primary"]', draftPrimary);
+      await setValue(page, 'input[name="favicon"]', 'https://cdn.northstar.test/favicon.png');
+      await setValue(page, 'input[name="locale"]', 'en-GB');
+      const tab = await clickPreview(page);
+      await page.waitForSelector('#preview-link:not([hidden]), #form-error:not([hidden])');
+      assert.equal(await page.$eval('#form-error', (p) => p.textContent), '');
+      const link = new URL(await page.$eval('#preview-url', (a) => a.href));
+      // The control plane names https://<tenant host>/; the page reaches it through this stack's Worker.
+      assert.equal(link.origin, dashboard);
+      assert.equal(link.pathname, '/');
+      assert.match(link.searchParams.get('tenant_preview') ?? '', /\S/, link.href);
+      const expires = Date.parse(await page.$eval('#preview-expires', (t) => t.dateTime));
+      assert.ok(expires > Date.now(), `the link expires at ${expires}`);
+      const draft = storedDraft()?.brand_config;
+      assert.deepEqual(
+        [draft?.colors.primary, draft?.favicon, draft?.locale],
+        [draftPrimary, 'https://cdn.northstar.test/favicon.png', 'en-GB'],
+        'the preview saved the form as the draft',
+      );
+      assert.equal(await page.$eval('input[name="colors.primary"]', (i) => i.value), draftPrimary, 'the form still shows the draft');
+      assert.equal(stored().version, 1, 'nothing published');
+      await waitFor(
+        () => new URL(tab.url()).origin === dashboard,
+        () => `the new tab is at ${tab.url()}`,
+      );
+      // The link works: the tab shows the draft, not the published brand.
+      await tab.bringToFront();
+      await tab.waitForFunction(
+        (primary) => getComputedStyle(document.documentElement).getPropertyValue('--brand-primary').trim() === primary,
+        { timeout: 10_000 },
+        draftPrimary,
+      );
+      // That very link: the Worker kept its token as the tab's cookie (and took it off the URL).
+      const cookie = (await tab.cookies()).find((c) => c.name === 'tenant_preview');
+      assert.equal(cookie?.value, link.searchParams.get('tenant_preview'));
+      await page.bringToFront();
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'branding-preview.png'), fullPage: true });
+    },
+    { origin: platform },
+  );
+});
+
+test('the Branding page marks an invalid favicon and locale the API names, opens no preview for them, and saves valid ones', async () => {
+  await onBrandingPage(async (page) => {
+    await setValue(page, 'input[name="favicon"]', 'http://cdn.example.com/icon.png');
+    await setValue(page, 'input[name="locale"]', 'not a locale');
+    const tab = await clickPreview(page);
+    await page.waitForSelector('input[name="locale"][aria-invalid="true"]');
+    assert.equal(await page.$eval('input[name="favicon"]', (i) => i.getAttribute('aria-invalid')), 'true');
+    assert.notEqual(await page.$eval('input[name="locale"]', (i) => i.title), '');
+    assert.equal(await page.$eval('#preview-link', (p) => p.hidden), true);
+    await waitFor(
+      () => tab.isClosed(),
+      () => `the tab opened for the preview is still open at ${tab.url()}`,
+    );
+    assert.equal(storedDraft(), null);
+    await setValue(page, 'input[name="favicon"]', 'https://cdn.example.com/icon.png');
+    await setValue(page, 'input[name="locale"]', 'fr-CA');
+    await page.click('#save-draft');
+    await page.waitForFunction(() => document.getElementById('version').textContent.includes('a draft is saved'));
+    assert.equal(await page.$eval('input[name="locale"]', (i) => i.getAttribute('aria-invalid')), null);
+    const { favicon, locale } = storedDraft().brand_config;
+    assert.deepEqual({ favicon, locale }, { favicon: 'https://cdn.example.com/icon.png', locale: 'fr-CA' });
+  });
 });

@@ -324,7 +324,7 @@ const withoutBom = (bytes) => (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2
 
 /**
  * Asserts that a browser's tree builder (parse5's, after the HTML standard) puts the block, and
- * only it, in document.head: its four elements one after another, none elsewhere (nor in a
+ * only it, in document.head: the canonical link and its five elements one after another, none elsewhere (nor in a
  * template's content), and data-tenant on <html>.
  */
 function assertInHead(text, slug) {
@@ -333,9 +333,10 @@ function assertInHead(text, slug) {
   const head = html.childNodes.find((n) => n.nodeName === 'head');
   const attr = (node, name) => node.attrs?.find((a) => a.name === name)?.value;
   const isBlock = (node) =>
+    (node.tagName === 'link' && attr(node, 'rel') === 'canonical') ||
     (node.tagName === 'style' && attr(node, 'id') === 'tenant-brand') ||
     (node.tagName === 'meta' && attr(node, 'name') === 'theme-color') ||
-    (node.tagName === 'link' && attr(node, 'rel') === 'manifest') ||
+    (node.tagName === 'link' && ['icon', 'manifest'].includes(attr(node, 'rel'))) ||
     (node.tagName === 'script' && attr(node, 'id') === 'tenant-data');
   const found = [];
   const walk = (node) => {
@@ -348,8 +349,8 @@ function assertInHead(text, slug) {
   assert.ok(start >= 0, `the block is in document.head, not in ${found[0]?.parentNode?.nodeName ?? 'the page at all'}`);
   assert.deepEqual(
     found.map((n) => n.tagName),
-    ['style', 'meta', 'link', 'script'],
-    "the block's four elements, once each",
+    ['link', 'style', 'meta', 'link', 'link', 'script'],
+    "the canonical link and the block's five elements, once each",
   );
   assert.ok(
     found.every((n, i) => head.childNodes[start + i] === n),
@@ -383,8 +384,9 @@ before(async () => {
     domain: 'worst.strings.test',
     displayName: '</script><script>alert(1)</script><!-- & "\' \u2028\u2029 </title>',
     tagline: '</style></script><svg onload=alert(1)>&amp;&lt;"\'`\u2028\u2029<!--',
+    favicon: 'https://worst.example/i.ico?a&quot;b&lt;c&amp;d&#x22;e',
   };
-  const stored = { ...brand, tagline: worst.tagline, welcomeMessage: '</head><body>'.repeat(100) };
+  const stored = { ...brand, tagline: worst.tagline, favicon: worst.favicon, welcomeMessage: '</head><body>'.repeat(100) };
   const literal = (s) => `'${s.replaceAll("'", "''")}'`;
   psql(stack.dbUrl, {
     sql: `insert into public.tenant_profiles (slug, display_name, custom_domain, brand_config)
@@ -398,15 +400,19 @@ after(async () => {
 
 const page = (path, options) => request(`${stack.worker.url}${path}`, { host: TENANTS.northstar.domain, ...options });
 
-/** The block at the start of <head>: what the Worker inserted. */
+/** The canonical link the Worker puts first, per page (src/crawl.rs): Northstar's primary host. */
+const canonical = (path) => `<link rel="canonical" href="http://${TENANTS.northstar.domain}${path}">`;
+const CANONICAL = /<link rel="canonical" href="[^"]*">/;
+
+/** The block at the start of <head> after the page's canonical link: the tenant's, the same on every page. */
 function injectedBlock(text) {
   const start = text.indexOf('<head>') + '<head>'.length;
   const end = text.indexOf('</script>', start) + '</script>'.length;
-  return text.slice(start, end);
+  return text.slice(start, end).replace(CANONICAL, '');
 }
 
-/** The page the origin sent, with the injection taken out again. */
-const withoutInjection = (text, slug) => text.replace(injectedBlock(text), '').replace(` data-tenant="${slug}"`, '');
+/** The page the origin sent, with the injection (the canonical link and the block) taken out again. */
+const withoutInjection = (text, slug) => text.replace(CANONICAL, '').replace(injectedBlock(text), '').replace(` data-tenant="${slug}"`, '');
 
 // ---------------------------------------------------------------------------------------------
 // brand.css, the manifest and the schemas
@@ -448,7 +454,8 @@ describe('/_tenant/brand.css and /_tenant/manifest.webmanifest', () => {
     assert.equal(manifest.display, 'standalone');
     assert.equal(manifest.theme_color, stored.brand.colors.primary);
     assert.equal(manifest.background_color, stored.brand.colors.background);
-    assert.equal(manifest.icons[0].src, stored.brand.logo.url);
+    assert.equal(manifest.icons[0].src, stored.brand.favicon ?? stored.brand.logo.url);
+    assert.equal(manifest.lang, stored.brand.locale);
   });
 
   test("both have brand.json's caching: ETag and 304, host-bound, and the same 404 for an unknown host", async () => {
@@ -488,7 +495,9 @@ describe('branding injected into forwarded HTML', () => {
     assert.equal(res.status, 200);
     const block = injectedBlock(res.body);
     assert.ok(
-      res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><head><style id="tenant-brand">'),
+      res.body.startsWith(
+        `<!doctype html><html data-tenant="northstar-coaching" lang="en"><head>${canonical('/small')}<style id="tenant-brand">`,
+      ),
       res.body.slice(0, 200),
     );
     assert.equal(withoutInjection(res.body, 'northstar-coaching'), SMALL, 'everything else byte for byte');
@@ -498,6 +507,7 @@ describe('branding injected into forwarded HTML', () => {
     const properties = (text) => [...text.matchAll(/(--brand-[a-z-]+): ([^;]+);/g)].map((m) => `${m[1]}=${m[2]}`);
     assert.deepEqual(properties(style), properties(css.body), 'the same custom properties as brand.css');
     assert.ok(block.includes(`<meta name="theme-color" content="${brand.colors.primary}">`));
+    assert.ok(block.includes(`<link rel="icon" href="${brand.favicon ?? brand.logo.url}">`), 'the favicon, else the logo');
     assert.ok(block.includes('<link rel="manifest" href="/_tenant/manifest.webmanifest">'));
     const json = block.match(/<script type="application\/json" id="tenant-data">(.*)<\/script>$/)[1];
     const brandJson = await call('/_tenant/brand.json', { host: TENANTS.northstar.domain });
@@ -535,17 +545,19 @@ describe('branding injected into forwarded HTML', () => {
   test("a page without <head> gets the block where the browser's implied head ends, before <body>", async () => {
     const res = await page('/no-head');
     assert.ok(
-      res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching" lang="en"><style id="tenant-brand">'),
+      res.body.startsWith(
+        `<!doctype html><html data-tenant="northstar-coaching" lang="en">${canonical('/no-head')}<style id="tenant-brand">`,
+      ),
       res.body.slice(0, 160),
     );
-    const block = res.body.slice(res.body.indexOf('<style'), res.body.indexOf('<body>'));
+    const block = res.body.slice(res.body.indexOf('<link rel="canonical"'), res.body.indexOf('<body>'));
     assert.equal(res.body.replace(block, '').replace(' data-tenant="northstar-coaching"', ''), NO_HEAD);
     const document = parse(res.body);
     const htmlElement = document.childNodes.find((n) => n.nodeName === 'html');
     const head = htmlElement.childNodes.find((n) => n.nodeName === 'head');
     assert.deepEqual(
       head.childNodes.map((n) => n.nodeName),
-      ['style', 'meta', 'link', 'script'],
+      ['link', 'style', 'meta', 'link', 'link', 'script'],
       'the parser puts it in the head',
     );
   });
@@ -553,7 +565,9 @@ describe('branding injected into forwarded HTML', () => {
   test('</head> inside a script string and a comment is not mistaken for the end of <head>', async () => {
     const res = await page('/tricky');
     assert.equal(res.body.split('id="tenant-data"').length, 2, 'injected once');
-    assert.ok(res.body.startsWith('<!doctype html><html data-tenant="northstar-coaching"><head><style id="tenant-brand">'));
+    assert.ok(
+      res.body.startsWith(`<!doctype html><html data-tenant="northstar-coaching"><head>${canonical('/tricky')}<style id="tenant-brand">`),
+    );
     assert.equal(withoutInjection(res.body, 'northstar-coaching'), TRICKY);
   });
 
@@ -593,8 +607,8 @@ describe('branding injected into forwarded HTML', () => {
     const elements = all.filter((n) => n.tagName).map((n) => n.tagName);
     assert.deepEqual(
       elements,
-      ['html', 'head', 'style', 'meta', 'link', 'script', 'meta', 'title', 'body', 'p'],
-      "no element but the page's and the four injected",
+      ['html', 'head', 'link', 'style', 'meta', 'link', 'link', 'script', 'meta', 'title', 'body', 'p'],
+      "no element but the page's, its canonical link and the five injected",
     );
     const script = all.find((n) => n.tagName === 'script');
     assert.deepEqual(script.attrs, [
@@ -608,6 +622,15 @@ describe('branding injected into forwarded HTML', () => {
     assert.equal(data.brand.tagline, worst.tagline);
     const style = all.find((n) => n.tagName === 'style');
     assert.ok(!style.childNodes[0].value.includes('<'), 'nothing in the style element could close it');
+    const icon = all.find((n) => n.tagName === 'link' && n.attrs.some((a) => a.name === 'rel' && a.value === 'icon'));
+    assert.deepEqual(
+      icon.attrs,
+      [
+        { name: 'rel', value: 'icon' },
+        { name: 'href', value: worst.favicon },
+      ],
+      'the icon is the favicon as stored: no character reference in it is read as one',
+    );
     assert.equal(all.find((n) => n.tagName === 'html').attrs.find((a) => a.name === 'data-tenant').value, worst.slug);
   });
 
@@ -672,7 +695,7 @@ describe('origin pages the rewriter cannot read whole', () => {
       if (p.branded) {
         assert.equal(res.headers['x-tenant-branding'], 'injected');
         assertInHead(withoutBom(body).toString('latin1'), 'northstar-coaching');
-        const want = brandedAs(p.body, block, 'northstar-coaching', p.at);
+        const want = brandedAs(p.body, canonical(p.path) + block, 'northstar-coaching', p.at);
         assert.ok(body.equals(want), difference(body, want));
         assert.equal(res.headers.etag, undefined);
       } else {

@@ -20,7 +20,7 @@ const TIMEOUT_MS = 300;
 const SLUG = 'leadingwithmeaning';
 /** The anon role's grant on tenant_profiles, as its migration gives it. */
 const GRANT_TENANTS =
-  'grant select (id, slug, display_name, tenant_type, brand_config, custom_domain, enabled_assessments) on table public.tenant_profiles to anon';
+  'grant select (id, slug, display_name, tenant_type, brand_config, custom_domain, enabled_assessments, maintenance) on table public.tenant_profiles to anon';
 const REVOKE_TENANTS = 'revoke select on table public.tenant_profiles from anon';
 
 const misconfigured = (setting, says) => ({ status: 500, code: 'misconfigured', state: 'misconfigured', setting, says });

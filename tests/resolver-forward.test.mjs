@@ -22,7 +22,7 @@ import {
 const PLATFORM = 'coachplatform.test';
 
 /** Where the origin answers with a body and a Cache-Control of its choosing. */
-const CACHEABLE_ICON = '/favicon.ico';
+const CACHEABLE_ICON = '/assets/icon.png';
 /** Where the origin reads the request and never answers. */
 const NEVER_ANSWERS = '/reports/never';
 /** Where the origin sends its headers at once and the rest of its body after ORIGIN_TIMEOUT_MS. */

@@ -12,6 +12,7 @@ use tenant_common::{Host, TenantId};
 use crate::analytics::Query;
 use crate::brand::Action;
 use crate::error::{Error, Service, UpstreamError};
+use crate::maintenance;
 
 /// Largest body of `POST /domains`; a hostname and an id are well under 400 bytes.
 pub const MAX_BODY_BYTES: usize = 4096;
@@ -37,6 +38,12 @@ pub enum Route {
     /// `/brand…?tenant_id=…` (`crate::brand`); a body, when the action takes one, is read after
     /// routing.
     Brand { tenant: TenantId, action: Action },
+    /// `GET /maintenance?tenant_id=…` or `PUT /maintenance?tenant_id=…` (`crate::maintenance`);
+    /// a body is read after routing.
+    Maintenance {
+        tenant: TenantId,
+        action: maintenance::Action,
+    },
     /// `POST /webhooks/cloudflare`
     Webhook,
     /// A CORS preflight (`OPTIONS`) of a domains route; `allow` lists its methods.
@@ -121,6 +128,7 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
                 (["rollback"], _) => ("POST", Action::Rollback),
                 (["draft"], _) => ("PUT", Action::SaveDraft),
                 (["publish"], _) => ("POST", Action::PublishDraft),
+                (["preview"], _) => ("POST", Action::Preview),
                 _ => return Err(Error::RouteNotFound),
             };
             if let Some(p) = preflight(allow) {
@@ -130,6 +138,21 @@ pub fn route(method: &str, url: &str) -> Result<Route, Error> {
             Ok(Route::Brand {
                 tenant: tenant()?,
                 action,
+            })
+        }
+        ["maintenance"] => {
+            const ALLOW: &str = "GET, PUT";
+            if let Some(p) = preflight(ALLOW) {
+                return Ok(p);
+            }
+            allowed(ALLOW)?;
+            Ok(Route::Maintenance {
+                tenant: tenant()?,
+                action: if method == "PUT" {
+                    maintenance::Action::Set
+                } else {
+                    maintenance::Action::Read
+                },
             })
         }
         ["webhooks", "cloudflare"] => allowed("POST").map(|_| Route::Webhook),
@@ -268,6 +291,13 @@ pub fn rpc_error(status: u16, body: &str, budget: &'static str) -> Error {
                     .unwrap_or_else(|| "the database refused it".into()),
             )],
         },
+        (Some("invalid_maintenance"), _) => Error::InvalidMaintenance {
+            fields: vec![(
+                e.details.unwrap_or_default(),
+                e.message
+                    .unwrap_or_else(|| "the database refused it".into()),
+            )],
+        },
         (Some("no_draft"), _) => Error::NoDraft,
         (Some("version_not_found"), _) => Error::VersionNotFound,
         (None, Some("42501")) => Error::NotOwner,
@@ -384,6 +414,7 @@ mod tests {
             ("POST", "/brand/rollback", Action::Rollback),
             ("PUT", "/brand/draft", Action::SaveDraft),
             ("POST", "/brand/publish", Action::PublishDraft),
+            ("POST", "/brand/preview", Action::Preview),
         ] {
             assert_eq!(
                 at(method, &format!("{path}{q}")),
@@ -409,6 +440,68 @@ mod tests {
             at("OPTIONS", "/brand"),
             Ok(Route::Preflight { allow: "GET, PUT" })
         );
+        assert_eq!(
+            code(at("GET", &format!("/brand/preview{q}"))),
+            "method_not_allowed"
+        );
+        assert_eq!(
+            at("OPTIONS", "/brand/preview"),
+            Ok(Route::Preflight { allow: "POST" })
+        );
+    }
+
+    #[test]
+    fn maintenance_is_read_and_set_for_a_tenant() {
+        let q = format!("?tenant_id={TENANT}");
+        for (method, action) in [
+            ("GET", maintenance::Action::Read),
+            ("PUT", maintenance::Action::Set),
+        ] {
+            assert_eq!(
+                at(method, &format!("/maintenance{q}")),
+                Ok(Route::Maintenance {
+                    tenant: tenant(),
+                    action
+                }),
+                "{method}"
+            );
+        }
+        let code = |r: Result<Route, Error>| r.unwrap_err().code();
+        assert_eq!(
+            code(at("POST", &format!("/maintenance{q}"))),
+            "method_not_allowed"
+        );
+        assert_eq!(code(at("PUT", "/maintenance")), "invalid_body");
+        assert_eq!(code(at("GET", "/maintenance?tenant_id=nope")), "invalid_id");
+        assert_eq!(code(at("GET", "/maintenance/other")), "not_found");
+        assert_eq!(
+            at("OPTIONS", "/maintenance"),
+            Ok(Route::Preflight { allow: "GET, PUT" })
+        );
+        assert!(Route::Maintenance {
+            tenant: tenant(),
+            action: maintenance::Action::Set
+        }
+        .is_coach_api());
+    }
+
+    #[test]
+    fn the_databases_maintenance_refusal_names_its_field() {
+        let refused = r#"{"code":"22023","details":"/message","hint":"invalid_maintenance","message":"the maintenance switch is not … at /message"}"#;
+        let Error::InvalidMaintenance { fields } = rpc_error(400, refused, "brand changes") else {
+            panic!("expected invalid_maintenance");
+        };
+        assert_eq!(fields[0].0, "/message");
+        let limited = r#"{"code":"PT429","details":"10","hint":"rate_limited","message":"too many brand changes"}"#;
+        assert_eq!(
+            rpc_error(429, limited, "brand changes"),
+            Error::RateLimited {
+                what: "brand changes",
+                retry_after_s: 10
+            }
+        );
+        let no_draft = r#"{"code":"P0002","details":null,"hint":"no_draft","message":"this tenant has no brand draft to preview"}"#;
+        assert_eq!(rpc_error(404, no_draft, "brand changes"), Error::NoDraft);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A coach's own brand, edited through the control plane (docs/control-plane.md, "The brand"):
-//! `GET /brand`, `PUT /brand`, `GET /brand/versions`, `POST /brand/rollback`, `PUT /brand/draft`
-//! and `POST /brand/publish`, each `?tenant_id=<uuid>` with the coach's token.
+//! `GET /brand`, `PUT /brand`, `GET /brand/versions`, `POST /brand/rollback`, `PUT /brand/draft`,
+//! `POST /brand/publish` and `POST /brand/preview` (`crate::preview`), each `?tenant_id=<uuid>`
+//! with the coach's token.
 //!
 //! Nothing is lost: every write that replaces the published brand carries `If-Match` with the
 //! ETag of the version it was made from (`"v<version>"`), so an edit made on an old version is
@@ -44,6 +45,8 @@ pub enum Action {
     SaveDraft,
     /// `POST /brand/publish` with `If-Match`: makes the draft the brand.
     PublishDraft,
+    /// `POST /brand/preview`: a link showing the draft, for an hour (`crate::preview`).
+    Preview,
 }
 
 impl Action {
@@ -56,6 +59,7 @@ impl Action {
             Action::Rollback => "rollback_tenant_brand",
             Action::SaveDraft => "save_tenant_brand_draft",
             Action::PublishDraft => "publish_tenant_brand_draft",
+            Action::Preview => "create_tenant_brand_preview",
         }
     }
 
@@ -81,6 +85,7 @@ impl Action {
             Action::Rollback => "rollback_brand",
             Action::SaveDraft => "save_brand_draft",
             Action::PublishDraft => "publish_brand_draft",
+            Action::Preview => "preview_brand",
         }
     }
 }
@@ -164,7 +169,7 @@ pub fn args(
                 })?;
             args.push_str(&format!(r#","version":{}"#, rollback.version));
         }
-        Action::Read | Action::Versions | Action::PublishDraft => {}
+        Action::Read | Action::Versions | Action::PublishDraft | Action::Preview => {}
     }
     if let Some(version) = expected_version {
         args.push_str(&format!(r#","expected_version":{version}"#));

@@ -33,6 +33,9 @@ const MAX_CALLS_PER_RUN: u32 = 200;
 const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 const MAX_PENDING_DAYS: f64 = 365.0;
 const MS_PER_DAY: f64 = 86_400_000.0;
+/// The shortest `PREVIEW_SIGNING_SECRET` (bytes), as the resolver takes it: an HMAC key shorter
+/// than its hash's output is weaker.
+pub const MIN_PREVIEW_SECRET_LEN: usize = 32;
 
 /// Where and how to reach Cloudflare's API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +116,10 @@ pub struct Config {
     pub dns_resolver_url: String,
     /// Per-tenant analytics; `None` (no `CLOUDFLARE_ACCOUNT_ID`) switches `GET /analytics` off.
     pub analytics: Option<Analytics>,
+    /// `PREVIEW_SIGNING_SECRET` (secret, at least [`MIN_PREVIEW_SECRET_LEN`] bytes): the key of
+    /// the HMAC that signs preview links (`crate::preview`), the resolver's setting of the same
+    /// name; `None` switches `POST /brand/preview` off.
+    pub preview_secret: Option<String>,
 }
 
 impl Config {
@@ -215,6 +222,9 @@ impl Config {
                 get("CLOUDFLARE_ANALYTICS_TOKEN"),
                 get("ANALYTICS_DATASET"),
             )?,
+            preview_secret: get("PREVIEW_SIGNING_SECRET")
+                .map(preview_secret)
+                .transpose()?,
         })
     }
 
@@ -384,6 +394,17 @@ fn analytics(
         token: header_safe(TOKEN, Some(token))?,
         dataset,
     }))
+}
+
+/// `PREVIEW_SIGNING_SECRET`: at least [`MIN_PREVIEW_SECRET_LEN`] bytes.
+fn preview_secret(secret: String) -> Result<String, Error> {
+    if secret.len() < MIN_PREVIEW_SECRET_LEN {
+        return Err(misconfigured(
+            "PREVIEW_SIGNING_SECRET",
+            "must be at least 32 bytes",
+        ));
+    }
+    Ok(secret)
 }
 
 /// A zone id goes into URL paths: letters, digits, `-` and `_` only.
@@ -723,6 +744,23 @@ mod tests {
         }
         let e = both(&[("CLOUDFLARE_ANALYTICS_TOKEN", "two words")]).unwrap_err();
         assert_eq!(setting_of(e), "CLOUDFLARE_ANALYTICS_TOKEN");
+    }
+
+    #[test]
+    fn previews_are_on_with_a_signing_secret_of_32_bytes() {
+        assert_eq!(config(&base()).unwrap().preview_secret, None);
+        let secret = "preview-signing-secret-0123456789abcdef";
+        assert_eq!(
+            with("PREVIEW_SIGNING_SECRET", secret)
+                .unwrap()
+                .preview_secret
+                .as_deref(),
+            Some(secret)
+        );
+        let short = "too-short-a-secret-31-bytes-xxx";
+        let e = with("PREVIEW_SIGNING_SECRET", short).unwrap_err();
+        assert!(!e.message().contains(short), "the message must not echo it");
+        assert_eq!(setting_of(e), "PREVIEW_SIGNING_SECRET");
     }
 
     #[test]

@@ -53,7 +53,10 @@ pub enum Error {
     /// A brand that breaks the contract: each field's JSON Pointer (into `brandConfig`, or
     /// `/displayName`) and what was expected there.
     InvalidBrand { fields: Vec<(String, String)> },
-    /// Publishing a draft when there is none.
+    /// A maintenance switch of another shape: each field's JSON Pointer (into the body) and
+    /// what was expected there.
+    InvalidMaintenance { fields: Vec<(String, String)> },
+    /// Publishing (or previewing) a draft when there is none.
     NoDraft,
     /// A rollback to a version the tenant never published.
     VersionNotFound,
@@ -300,6 +303,15 @@ impl Error {
                 "invalid_brand",
                 format!(
                     "the brand breaks the contract in {} field(s): {}",
+                    fields.len(),
+                    cut(&fields.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
+                ),
+            ),
+            Error::InvalidMaintenance { fields } => Description::new(
+                422,
+                "invalid_maintenance",
+                format!(
+                    "the maintenance switch is invalid in {} field(s): {}",
                     fields.len(),
                     cut(&fields.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
                 ),

@@ -70,6 +70,7 @@ pub fn action_name(route: &Route) -> &'static str {
         Route::Primary { .. } => "set_primary",
         Route::Analytics(_) => "analytics",
         Route::Brand { action, .. } => action.event_name(),
+        Route::Maintenance { action, .. } => action.event_name(),
         Route::Webhook => "webhook",
         Route::Preflight { .. } => "preflight",
     }
@@ -81,7 +82,9 @@ pub fn route_names(route: &Route) -> (Option<&str>, Option<&str>) {
     match route {
         Route::List { tenant } => (Some(tenant.as_str()), None),
         Route::Analytics(query) => (Some(query.tenant.as_str()), None),
-        Route::Brand { tenant, .. } => (Some(tenant.as_str()), None),
+        Route::Brand { tenant, .. } | Route::Maintenance { tenant, .. } => {
+            (Some(tenant.as_str()), None)
+        }
         Route::Remove { tenant, hostname } | Route::Primary { tenant, hostname } => {
             (Some(tenant.as_str()), Some(hostname.as_str()))
         }
@@ -467,6 +470,27 @@ mod tests {
                 },
                 "remove_domain",
             ),
+            (
+                Route::Maintenance {
+                    tenant: tenant.clone(),
+                    action: crate::maintenance::Action::Read,
+                },
+                "read_maintenance",
+            ),
+            (
+                Route::Maintenance {
+                    tenant: tenant.clone(),
+                    action: crate::maintenance::Action::Set,
+                },
+                "set_maintenance",
+            ),
+            (
+                Route::Brand {
+                    tenant: tenant.clone(),
+                    action: crate::brand::Action::Preview,
+                },
+                "preview_brand",
+            ),
             (Route::Primary { tenant, hostname }, "set_primary"),
             (Route::Webhook, "webhook"),
             (Route::Preflight { allow: "DELETE" }, "preflight"),
@@ -488,6 +512,11 @@ mod tests {
         let remove = Route::Remove { tenant, hostname };
         assert_eq!(route_names(&remove), (Some(id), Some("coach.example.com")));
         assert_eq!(route_names(&Route::Add), (None, None));
+        let maintenance = Route::Maintenance {
+            tenant: TenantId::parse(id).unwrap(),
+            action: crate::maintenance::Action::Set,
+        };
+        assert_eq!(route_names(&maintenance), (Some(id), None));
     }
 
     #[test]

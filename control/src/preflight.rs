@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use tenant_common::preflight::{
-    check, Report, Setting, PLATFORM_DOMAIN, SUPABASE_ANON_KEY, SUPABASE_URL,
+    check, Report, Setting, PLATFORM_DOMAIN, PREVIEW_SIGNING_SECRET, SUPABASE_ANON_KEY,
+    SUPABASE_URL,
 };
 
 use crate::config::Config;
@@ -65,6 +66,7 @@ pub const CONTROL: &[Setting] = &[
         or: None,
         stand_in: "preflight-analytics-token",
     },
+    PREVIEW_SIGNING_SECRET,
 ];
 
 /// The control plane's preflight (see `tenant_common::preflight::check`).
@@ -92,7 +94,7 @@ mod tests {
                 "DASHBOARD_ORIGIN"
             ]
         );
-        assert_eq!(report.unchecked.len(), 5);
+        assert_eq!(report.unchecked.len(), 6, "the secrets, unlisted");
     }
 
     #[test]

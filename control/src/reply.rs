@@ -62,6 +62,21 @@ impl Reply {
         }
     }
 
+    /// A maintenance switch as the owner functions answered it (`crate::maintenance`):
+    /// `{"on","message","retryAfterSeconds"}`.
+    pub fn maintenance(body: String) -> Reply {
+        Reply::json(200, body)
+    }
+
+    /// A preview link of the brand draft and when it stops working (`crate::preview`):
+    /// `{"url","expiresAt"}`.
+    pub fn preview(url: &str, expires_at: &str) -> Reply {
+        Reply::json(
+            200,
+            serde_json::json!({ "url": url, "expiresAt": expires_at }).to_string(),
+        )
+    }
+
     /// A tenant's traffic: `{"buckets":[…]}` (`crate::analytics`).
     pub fn analytics(buckets: &[BucketView]) -> Reply {
         #[derive(serde::Serialize)]
@@ -111,8 +126,8 @@ impl Reply {
     pub fn error(error: &Error) -> Reply {
         let described = error.describe();
         let body = match error {
-            // The one error whose body says more than code and message: each wrong field.
-            Error::InvalidBrand { fields } => serde_json::json!({
+            // The errors whose body says more than code and message: each wrong field.
+            Error::InvalidBrand { fields } | Error::InvalidMaintenance { fields } => serde_json::json!({
                 "error": {
                     "code": described.code,
                     "message": described.message,
@@ -312,5 +327,40 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("/colors/primary"));
+    }
+
+    #[test]
+    fn an_invalid_maintenance_switch_names_each_field() {
+        let e = Error::InvalidMaintenance {
+            fields: vec![
+                ("/on".into(), "expected true or false".into()),
+                ("/retryAfterSeconds".into(), "expected 1 to 604800".into()),
+            ],
+        };
+        let r = Reply::error(&e);
+        assert_eq!(r.status, 422);
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_maintenance");
+        let pointers: Vec<&str> = body["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["pointer"].as_str().unwrap())
+            .collect();
+        assert_eq!(pointers, ["/on", "/retryAfterSeconds"]);
+    }
+
+    #[test]
+    fn a_preview_is_its_link_and_when_it_ends() {
+        let r = Reply::preview(
+            "https://a.test/?tenant_preview=t",
+            "2026-12-08T04:40:00.000Z",
+        );
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.body,
+            r#"{"expiresAt":"2026-12-08T04:40:00.000Z","url":"https://a.test/?tenant_preview=t"}"#
+        );
+        assert_eq!(r.header_value("cache-control"), Some("no-store"));
     }
 }

@@ -10,13 +10,20 @@ import { readLines } from './lines.js';
 export function respond(status, body, headerLines) {
   const headers = new Headers();
   let page;
+  const tenant = { message: '', lang: 'en' };
   readLines(headerLines, (name, value) => {
-    if (name === ':page') page = PAGES[value];
+    if (name === ':page') page = value;
+    else if (name === ':message') tenant.message = value;
+    else if (name === ':lang') tenant.lang = value;
     else headers.append(name, value);
   });
+  if (page === 'maintenance') {
+    headers.set('content-security-policy', MAINTENANCE_POLICY);
+    return new Response(maintenance(decoder.decode(body), tenant), { status, headers });
+  }
   if (page !== undefined) {
     headers.set('content-security-policy', PAGE_POLICY);
-    return new Response(page, { status, headers });
+    return new Response(PAGES[page], { status, headers });
   }
   return new Response(body === undefined ? null : body.slice(), { status, headers });
 }
@@ -27,14 +34,14 @@ export function respond(status, body, headerLines) {
 // answer the same bytes. Plain HTML with its style inline, which the page's own
 // Content-Security-Policy allows, and nothing else.
 
-const page = (title, text) => `<!doctype html>
-<html lang="en">
+const page = (title, text, head = '', lang = 'en') => `<!doctype html>
+<html lang="${lang}">
 <head>
-<meta charset="utf-8">
+${head}<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${title}</title>
-<style>body{margin:0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 system-ui,sans-serif;color:#333;background:#fafafa}main{max-width:32rem;padding:2rem;text-align:center}h1{font-size:1.5rem;margin:0 0 .5rem}</style>
+<style>body{margin:0;min-height:100vh;display:grid;place-items:center;font:16px/1.5 var(--brand-font-body,system-ui),sans-serif;color:var(--brand-text,#333);background:var(--brand-background,#fafafa)}h1{color:var(--brand-primary,inherit);font-family:var(--brand-font-heading,inherit)}main{max-width:32rem;padding:2rem;text-align:center}h1{font-size:1.5rem;margin:0 0 .5rem}</style>
 </head>
 <body>
 <main><h1>${title}</h1><p>${text}</p></main>
@@ -50,3 +57,19 @@ const PAGES = {
 
 /** The Content-Security-Policy of every page: its inline style, nothing else. */
 const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+// A tenant's maintenance page (`reply::Page::Maintenance`): its `<head>` block (src/render.rs:
+// its --brand-* properties, fonts and #tenant-data, written escaped there) first, so the page
+// wears its brand, and its owner's message, escaped here. Its policy also lets the brand's
+// icons and manifest load.
+
+const decoder = new TextDecoder();
+
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+/** The maintenance page of the tenant whose `<head>` block is `head`: its owner's `message`, in its `lang`. */
+const maintenance = (head, { message, lang }) => page('Down for maintenance', escapeHtml(message), head, lang);
+
+const MAINTENANCE_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https:; manifest-src 'self'; base-uri 'none'; form-action 'none'";

@@ -85,22 +85,23 @@ function encoded(head) {
 }
 
 /**
- * The answer with `head` at the start of its <head> and data-tenant on <html>, or unbranded;
- * its headers edited as `finish` (forward.js) edits a forwarded answer's, with the lines
+ * The answer with `head` at the start of its <head> and data-tenant (and, with the brand's
+ * `lang`, lang) on <html>, or unbranded; its headers edited as `finish` (forward.js) edits a forwarded answer's, with the lines
  * `edits` and, once branded, `brandedEdits` applied: one new response.
  */
-export function inject(response, head, slug, edits, brandedEdits) {
-  return brand(response, head, slug, { edits, brandedEdits });
+export function inject(response, head, slug, lang, edits, brandedEdits) {
+  const attributes = ` data-tenant="${slug}"${lang ? ` lang="${lang}"` : ''}`;
+  return brand(response, head, { slug, attributes }, { edits, brandedEdits });
 }
 
-async function brand(response, head, slug, edits) {
+async function brand(response, head, tenant, edits) {
   const type = response.headers.get('content-type') ?? 'text/html';
-  if (!response.body) return answer(response, [], null, slug, 'no-head', edits);
+  if (!response.body) return answer(response, [], null, tenant, 'no-head', edits);
   const length = Number(response.headers.get('content-length') ?? Infinity);
   if (length <= WHOLE_BYTES && !response.headers.has('content-encoding')) {
     const page = new Uint8Array(await response.arrayBuffer());
-    const verdict = await judge(page, type, true, false, head, slug);
-    return answer(response, verdict.parts ?? [page], null, slug, verdict.reason, edits);
+    const verdict = await judge(page, type, true, false, head, tenant);
+    return answer(response, verdict.parts ?? [page], null, tenant, verdict.reason, edits);
   }
   // Each read is asked for as soon as the last one is in, so it runs while the rewriter does.
   const reader = response.body.getReader();
@@ -119,11 +120,11 @@ async function brand(response, head, slug, edits) {
     if (!done && !full && heldBytes < 2 * ranAt) continue;
     ranAt = heldBytes;
     const page = concat(held, heldBytes);
-    const verdict = await judge(page, type, done, full, head, slug);
+    const verdict = await judge(page, type, done, full, head, tenant);
     if (!verdict) continue;
     const parts = verdict.parts ?? [page];
     const rest = done ? null : await arrived(parts, { reader, next, body: response.body });
-    return answer(response, parts, rest, slug, verdict.reason, edits);
+    return answer(response, parts, rest, tenant, verdict.reason, edits);
   }
 }
 
@@ -156,9 +157,9 @@ async function arrived(parts, rest) {
  * What the page so far comes to: `{ parts }` (the branded page so far, in pieces) or
  * `{ reason }` why it is not branded; `undefined` while more of it is needed.
  */
-async function judge(page, type, ended, full, head, slug) {
+async function judge(page, type, ended, full, head, tenant) {
   const plain = PLAIN_TYPE.test(type) ? plainStart(page) : null;
-  if (plain) return { parts: parts(page, plain.html, plain.at, head, slug) };
+  if (plain) return { parts: parts(page, plain.html, plain.at, head, tenant) };
   let found;
   try {
     found = await locate(page.subarray(0, PREFIX_LIMIT_BYTES), type);
@@ -166,7 +167,7 @@ async function judge(page, type, ended, full, head, slug) {
     return { reason: 'charset' };
   }
   if (found.head >= 0) {
-    const parts = await branded(page, found, head, slug, type);
+    const parts = await branded(page, found, head, tenant, type);
     return parts ? { parts } : { reason: 'markup' };
   }
   if (found.failed) return { reason: 'markup' };
@@ -232,14 +233,14 @@ function where(output) {
  * the end of the <head> tag or the start of "<body"). data-tenant goes on an <html> tag before
  * that point only: one after it may be foreign content's or a template's.
  */
-async function branded(page, found, head, slug, type) {
+async function branded(page, found, head, tenant, type) {
   const tag = found.html >= 0 && found.html < found.head ? found.html : -1;
   const at = found.head - (tag < 0 ? 0 : marks.htmlBytes.byteLength);
   const ok =
     (tag < 0 || startsWith(page, tag, '<html')) &&
     (found.by === 'head' ? page[at - 1] === 0x3e : startsWith(page, at, '<body'));
   const begins = ok ? await headBegins(page, at, found.by, type) : -1;
-  return begins < 0 ? null : parts(page, tag < begins ? tag : -1, begins, head, slug);
+  return begins < 0 ? null : parts(page, tag < begins ? tag : -1, begins, head, tenant);
 }
 
 /**
@@ -339,14 +340,14 @@ async function firstThing(bytes, type) {
 }
 
 /**
- * The page with data-tenant after "<html" at `tag` (none when -1) and `head` at `at`, as
- * pieces. data-tenant goes first among <html>'s attributes: of two with one name the first
- * counts.
+ * The page with the tenant's attributes (data-tenant, and lang from its brand) after "<html" at
+ * `tag` (none when -1) and `head` at `at`, as pieces. They go first among <html>'s attributes:
+ * of two with one name the first counts, so the brand's lang wins over the page's own.
  */
-function parts(page, tag, at, head, slug) {
+function parts(page, tag, at, head, tenant) {
   const pieces = tag < 0
     ? [page.subarray(0, at)]
-    : [page.subarray(0, tag + 5), encoder.encode(` data-tenant="${slug}"`), page.subarray(tag + 5, at)];
+    : [page.subarray(0, tag + 5), encoder.encode(tenant.attributes), page.subarray(tag + 5, at)];
   pieces.push(encoded(head), page.subarray(at));
   return pieces;
 }
@@ -438,11 +439,11 @@ function skipName(page, i) {
  * The answer: `parts`, then (unless the origin's body ended) the rest of it, piped through
  * natively after `rest`'s pending read. Branded, or with `reason` why not, logged.
  */
-function answer(response, parts, rest, slug, reason, { edits, brandedEdits }) {
+function answer(response, parts, rest, tenant, reason, { edits, brandedEdits }) {
   const headers = new Headers(response.headers); // a fetched answer's headers are immutable
   headers.delete('content-length');
   if (reason) {
-    note(slug, reason);
+    note(tenant.slug, reason);
     headers.set('x-tenant-branding', `skipped; reason=${reason}`);
   } else {
     headers.set('x-tenant-branding', 'injected');

@@ -10,6 +10,7 @@ mod feed;
 mod flight;
 mod health;
 mod origin;
+mod preview;
 mod store;
 
 use std::rc::Rc;
@@ -21,12 +22,13 @@ use worker::{event, web_sys, Context, Env, Result};
 
 use crate::cache::CacheStatus;
 use crate::config::Config;
+use crate::crawl::{self, Canonical};
 use crate::error::Error;
 use crate::event::{resolved_by, route_name, Level, Line, RESOLVED_BY_REDIRECT};
 use crate::forward::{Forwarding, Identity};
 use crate::key::Lookup;
 use crate::purge;
-use crate::reply::{Page, Reply, Scope, Vitals};
+use crate::reply::{Page, Reply, Scope, Text, Vitals};
 use crate::route::{route, Asset, Route};
 use crate::site::{classify, page_redirect, www_fallback, www_target, Resolution, Site};
 use crate::tenant::Tenant;
@@ -160,9 +162,14 @@ async fn serve(
             let reply = Reply::error(&error);
             let accept = raw.and_then(|r| r.headers().get("accept").ok().flatten());
             let path = trace.path.as_deref().unwrap_or("/");
-            match Page::for_error(reply.status, path, accept.as_deref()) {
-                Some(page) => reply.visitor_page(page, head),
-                None => reply,
+            let page = Page::for_error(reply.status, path, accept.as_deref());
+            match (page, &error, &trace.tenant) {
+                (Some(_), Error::Maintenance { .. }, Some(tenant)) => {
+                    let message = tenant.maintenance.as_ref().map_or("", |m| &m.message);
+                    reply.maintenance_page(message, tenant.rendered(), head)
+                }
+                (Some(page), ..) => reply.visitor_page(page, head),
+                (None, ..) => reply,
             }
         }
     };
@@ -254,15 +261,30 @@ async fn answer(
         Route::Brand(asset) => {
             let host = req.host()?;
             match call.host_tenant(&host).await? {
-                Resolution::Tenant((tenant, served), _) => Reply::tenant(
-                    asset,
-                    tenant.asset(asset),
-                    Scope::HostBound,
-                    call.config
-                        .cache_control
-                        .value(Scope::HostBound, served.freshness),
-                    header("if-none-match").as_deref(),
-                ),
+                Resolution::Tenant((tenant, served), _) => {
+                    let cookies = header("cookie");
+                    match preview::draft(&call.config, &call.calls, cookies.as_deref(), &tenant)
+                        .await
+                    {
+                        Some(draft) => Reply::tenant(
+                            asset,
+                            draft.asset(asset),
+                            Scope::HostBound,
+                            Text::Static(crate::preview::CACHE_CONTROL),
+                            header("if-none-match").as_deref(),
+                        )
+                        .header(crate::preview::HEADER.0, crate::preview::HEADER.1),
+                        None => Reply::tenant(
+                            asset,
+                            tenant.asset(asset),
+                            Scope::HostBound,
+                            call.config
+                                .cache_control
+                                .value(Scope::HostBound, served.freshness),
+                            header("if-none-match").as_deref(),
+                        ),
+                    }
+                }
                 Resolution::Redirect(target) => {
                     Reply::redirect(req.redirect_location(&target)?, &req.method)
                 }
@@ -313,6 +335,7 @@ async fn answer(
         Route::Preflight { allow } => Reply::preflight(allow),
         Route::Forward => {
             let host = req.host()?;
+            let url = req.url()?;
             let tenant = match call.host_tenant(&host).await? {
                 Resolution::Redirect(target) => {
                     return Ok(Answer::Reply(Reply::redirect(
@@ -329,14 +352,54 @@ async fn answer(
                             &req.method,
                         )));
                     }
+                    if let Some((token, rest)) = crate::preview::from_query(url.query) {
+                        let location = url.with_query(&rest);
+                        let cookie = crate::preview::set_cookie(token, url.scheme == "https");
+                        return Ok(Answer::Reply(Reply::preview_cookie(location, cookie)));
+                    }
+                    if let Some(m) = &tenant.maintenance {
+                        return Err(Error::Maintenance {
+                            retry_after_s: m.retry_after_s,
+                        });
+                    }
                     Some(tenant)
                 }
                 Resolution::Platform => None,
             };
             let origin = call.config.origin_url.as_deref().ok_or(Error::NoOrigin)?;
-            let url = req.url()?;
+            let canonical = tenant.as_ref().map(|t| {
+                let platform = call.config.platform_domain.as_ref();
+                Canonical::of(&host, url.scheme, t.primary.as_ref(), &t.slug, platform)
+            });
+            let robots = canonical
+                .as_ref()
+                .filter(|_| url.path == crawl::ROBOTS_PATH);
+            if let Some(robots) = robots.filter(|c| !c.indexable) {
+                return Ok(Answer::Reply(Reply::robots(robots.robots())));
+            }
+            let icon = tenant.as_ref().and_then(|t| t.rendered().icon.clone());
+            if let Some(icon) = icon.filter(|_| url.path == crawl::FAVICON_PATH) {
+                return Ok(Answer::Reply(Reply::icon(icon)));
+            }
+            let draft = match &tenant {
+                Some(t) => {
+                    let cookies = header("cookie");
+                    preview::draft(&call.config, &call.calls, cookies.as_deref(), t).await
+                }
+                None => None,
+            };
+            let mut edits = String::new();
+            if canonical.as_ref().is_some_and(|c| !c.indexable) || draft.is_some() {
+                crate::lines::write(&mut edits, crawl::NOINDEX.0, crawl::NOINDEX.1);
+            }
+            if draft.is_some() {
+                crate::lines::write(&mut edits, "cache-control", crate::preview::CACHE_CONTROL);
+                let (name, value) = crate::preview::HEADER;
+                crate::lines::write(&mut edits, name, value);
+            }
             let client_ip = header("cf-connecting-ip");
-            let branded = tenant.as_ref().filter(|_| call.config.inject_branding);
+            let shown = draft.as_ref().or(tenant.as_ref());
+            let branded = shown.filter(|_| call.config.inject_branding);
             let forwarding = Forwarding {
                 host: &host,
                 proto: url.scheme,
@@ -347,27 +410,35 @@ async fn answer(
                 }),
                 branded: branded.is_some(),
             };
-            let branding = branded.map(|t| origin::Branding {
-                head: &t.rendered().head,
-                slug: t.slug.as_str(),
+            let head = branded.map(|t| {
+                let link = canonical
+                    .as_ref()
+                    .map(|c| c.link(url.path))
+                    .unwrap_or_default();
+                format!("{link}{}", t.rendered().head)
             });
+            let branding = branded
+                .zip(head.as_deref())
+                .map(|(t, head)| origin::Branding {
+                    head,
+                    slug: t.slug.as_str(),
+                    lang: t.rendered().lang.as_deref(),
+                });
             let target = origin::Target {
                 origin,
                 path: url.path,
                 query: url.query,
                 method: &req.method,
                 timeout_ms: call.config.origin_timeout_ms,
+                edits: &edits,
             };
-            return Ok(Answer::Forwarded(
-                origin::forward(
-                    &req.raw,
-                    target,
-                    forwarding,
-                    branding,
-                    call.config.signing_secret.as_deref(),
-                )
-                .await?,
-            ));
+            let signing_secret = call.config.signing_secret.as_deref();
+            let response =
+                origin::forward(&req.raw, target, forwarding, branding, signing_secret).await?;
+            if let Some(robots) = robots.filter(|_| response.status() == 404) {
+                return Ok(Answer::Reply(Reply::robots(robots.robots())));
+            }
+            return Ok(Answer::Forwarded(response));
         }
     };
     Ok(Answer::Reply(reply))

@@ -30,7 +30,8 @@ use crate::signature::{self, Signed};
 
 #[wasm_bindgen(module = "/src/edge/inject.js")]
 extern "C" {
-    /// The response with `head` at the start of its `<head>` and `data-tenant` on `<html>`,
+    /// The response with `head` at the start of its `<head>` and `data-tenant` (and `lang`,
+    /// unless empty) on `<html>`,
     /// streamed; or, when the page cannot be branded, the page unbranded and whole; with the
     /// header `edits` (and, once branded, `branded_edits`) applied as `finish` applies them.
     /// Resolves once that is decided, with `X-Tenant-Branding` saying which. `catch`: a JS
@@ -41,6 +42,7 @@ extern "C" {
         response: &web_sys::Response,
         head: &str,
         slug: &str,
+        lang: &str,
         edits: &str,
         branded_edits: &str,
     ) -> Result<js_sys::Promise, JsValue>;
@@ -87,10 +89,12 @@ extern "C" {
     fn line(name: &str, value: &str) -> String;
 }
 
-/// What branding an HTML answer gets: the `<head>` block and the tenant's slug.
+/// What branding an HTML answer gets: the `<head>` block, the tenant's slug and its brand's
+/// language (`<html lang>`, when it has one).
 pub struct Branding<'a> {
     pub head: &'a str,
     pub slug: &'a str,
+    pub lang: Option<&'a str>,
 }
 
 /// Where a forwarded request goes: the origin, and the request's path, query and raw method;
@@ -101,6 +105,8 @@ pub struct Target<'a> {
     pub query: &'a str,
     pub method: &'a str,
     pub timeout_ms: u32,
+    /// Header edits of the answer beyond the forwarding rules', in the `crate::lines` format.
+    pub edits: &'a str,
 }
 
 /// Sends `req` to the origin and returns the origin's answer, streamed, with `branding` in it
@@ -154,7 +160,7 @@ pub async fn forward(
 
     let described = describe(&response).map_err(failed)?;
     let origin = OriginAnswer::read(&described);
-    let edits = answer_edits(&origin);
+    let edits = answer_edits(&origin) + target.edits;
     if let Some(b) = branding.filter(|_| injects(target.method, origin.status, origin.content_type))
     {
         if let Some(page) = branded(&response, &b, &edits).await? {
@@ -177,6 +183,7 @@ async fn branded(
         response,
         branding.head,
         branding.slug,
+        branding.lang.unwrap_or_default(),
         edits,
         &branded_page_edits(),
     ) else {

@@ -12,20 +12,30 @@ use std::future::Future;
 
 use postgrest::{Builder, Postgrest};
 
-use super::now_ms;
+use super::{event, now_ms};
 use crate::challenge;
 use crate::config::Config;
 use crate::error::{Error, Read, UpstreamError};
+use crate::event::{Level, Line};
 use crate::feed::{Snapshot, READ_LIMIT};
 use crate::health::{found, READS_RELY_ON};
 use crate::key::Lookup;
-use crate::tenant::{active_profile, TenantRow, PROFILE_SELECT, PUBLIC_SELECT};
+use crate::tenant::{active_profile, TenantRow, OLDER_SELECT, PROFILE_SELECT, PUBLIC_SELECT};
 use tenant_common::Seen;
 
 thread_local! {
     /// What this isolate's last read of the tenant directory found, and since when.
     static LAST: Cell<Option<Seen>> = const { Cell::new(None) };
+    /// Until when this isolate reads tenants with `tenant::OLDER_SELECT` (ms since the epoch).
+    static OLDER_UNTIL: Cell<u64> = const { Cell::new(0) };
 }
+
+/// How long an isolate that found the database older than itself reads it so before it asks
+/// again whether `supabase db push` has run.
+const OLDER_RETRY_MS: u64 = 10_000;
+
+/// PostgreSQL's code for "no such column".
+const NO_COLUMN: &str = "42703";
 
 /// What this isolate's last read of the tenant directory found (`None` before any).
 pub fn last() -> Option<Seen> {
@@ -116,18 +126,44 @@ pub async fn ping(config: &Config) -> Result<(), UpstreamError> {
 /// impossible with the key; for a slug or an id the filter says the same again for the index.
 /// A domain names its tenant only while one of the tenant's `tenant_domains` rows of that
 /// hostname is active, which the policy asks the database itself: no filter to add.
+///
+/// A database without a column the Worker selects (deployed before `supabase db push`) is read
+/// with `tenant::OLDER_SELECT` for `OLDER_RETRY_MS`, then asked again: logged `database_behind`.
 pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>, UpstreamError> {
-    let request = client(config)
-        .insert_header(LOOKUP_HEADER, lookup.to_string())
-        .from("tenant_profiles")
-        .select(PUBLIC_SELECT);
-    let request = match lookup {
-        Lookup::Slug(_) => request.eq("slug", lookup.value()),
-        Lookup::Id(_) => request.eq("id", lookup.value()),
-        Lookup::Domain(_) => request,
+    let mut older = OLDER_UNTIL.get() > now_ms();
+    let answer = loop {
+        let select = if older { OLDER_SELECT } else { PUBLIC_SELECT };
+        let request = client(config)
+            .insert_header(LOOKUP_HEADER, lookup.to_string())
+            .from("tenant_profiles")
+            .select(select);
+        let request = match lookup {
+            Lookup::Slug(_) => request.eq("slug", lookup.value()),
+            Lookup::Id(_) => request.eq("id", lookup.value()),
+            Lookup::Domain(_) => request,
+        };
+        match send(config, request.single()).await {
+            Ok((400, body)) if !older && body.contains(NO_COLUMN) => {
+                older = true;
+                OLDER_UNTIL.set(now_ms() + OLDER_RETRY_MS);
+                event::log(
+                    Line::new("database_behind", Level::Warn)
+                        .str("setting", Some(config.rest_url_setting.name()))
+                        .str(
+                            "problem",
+                            Some("has no tenant_profiles.maintenance: run `supabase db push`"),
+                        ),
+                );
+            }
+            answer => break answer,
+        }
     };
-    let result = match send(config, request.single()).await {
-        Ok((200, body)) => TenantRow::from_json(&body)
+    let read = |body: &str| match older {
+        true => TenantRow::with_maintenance_off(body),
+        false => TenantRow::from_json(body),
+    };
+    let result = match answer {
+        Ok((200, body)) => read(&body)
             .map(Some)
             .map_err(|e| e.or_wrong_url(&body, config.rest_url_setting)),
         Ok((406, body)) if body.contains(NO_ROWS) => Ok(None),
@@ -136,6 +172,19 @@ pub async fn find(config: &Config, lookup: &Lookup) -> Result<Option<TenantRow>,
     };
     note(result.as_ref().err());
     result
+}
+
+/// The tenant as its draft would show it, when `key` names a live preview of it
+/// (`public.tenant_preview`, which the anon key may call: the key is the capability), in the
+/// public tenant JSON's shape; `None` when it names none.
+pub async fn preview(config: &Config, key: &str) -> Result<Option<TenantRow>, UpstreamError> {
+    let args = serde_json::json!({ "key": key });
+    let request = client(config).rpc("tenant_preview", args.to_string());
+    match send(config, request).await? {
+        (200, body) if body.trim() == "null" => Ok(None),
+        (200, body) => TenantRow::from_json(&body).map(Some),
+        other => Err(unexpected(config, Read::Tenants, other)),
+    }
 }
 
 /// The body of Cloudflare's ownership check of `host` at `path`, if a domain of that hostname

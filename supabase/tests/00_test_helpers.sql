@@ -9,6 +9,9 @@
 --   tests.authenticate_as_anon()          the anon key, no user
 --   tests.authenticate_as_service_role()  trusted server code
 --   tests.clear_authentication()          back to the superuser that runs the tests
+--   tests.call_as(user_id, statement)     a statement's jsonb answer, as a signed-in user
+--   tests.refusal_as(user_id, statement)  how it fails, as a signed-in user
+--   tests.brand_config(primary_color)     a valid brand_config, for fixtures
 --
 -- Each one starts a new request, as PostgREST would: it switches the role,
 -- sets the JWT claims and clears the request headers, whatever role the
@@ -23,7 +26,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 
-select plan(6);
+select plan(9);
 
 create schema if not exists tests;
 
@@ -139,6 +142,61 @@ $$;
 
 comment on function tests.as_service_role(text) is 'Test helper: runs a statement as the service role, then ends the request.';
 
+-- Runs a statement (one that answers a single jsonb, an owner function's
+-- call) as a signed-in user, then ends the request; its answer.
+create or replace function tests.call_as(user_id uuid, statement text)
+returns jsonb
+language plpgsql
+as $$
+declare
+  answer jsonb;
+begin
+  perform tests.authenticate_as(user_id);
+  execute statement into answer;
+  perform tests.clear_authentication();
+  return answer;
+end;
+$$;
+
+comment on function tests.call_as(uuid, text) is 'Test helper: runs a statement answering jsonb as a signed-in user, ends the request, and answers it.';
+
+-- How a statement run as a signed-in user fails: its SQLSTATE, hint, detail
+-- and message ('00000' and nulls when it does not). The failed call's
+-- request ends with it (its settings are undone with the subtransaction).
+create or replace function tests.refusal_as(user_id uuid, statement text)
+returns table (state text, reason text, about text, said text)
+language plpgsql
+as $$
+begin
+  begin
+    perform tests.call_as(user_id, statement);
+    state := '00000';
+  exception when others then
+    get stacked diagnostics
+      state = returned_sqlstate, reason = pg_exception_hint, about = pg_exception_detail, said = message_text;
+  end;
+  return next;
+end;
+$$;
+
+comment on function tests.refusal_as(uuid, text) is 'Test helper: how a statement run as a signed-in user fails (SQLSTATE, hint, detail, message), ''00000'' when it does not.';
+
+-- A brand_config the brand contract accepts, with this primary colour.
+create or replace function tests.brand_config(primary_color text default '#111')
+returns jsonb
+language sql
+immutable
+as $$
+  select pg_catalog.jsonb_set(
+    '{"logo":{"url":"https://example.com/logo.svg","alt":"Logo"},
+      "colors":{"primary":"#111","primaryHover":"#222","secondary":"#333","background":"#fff",
+                "backgroundSubtle":"#eee","text":"#000","textMuted":"#555","border":"#ddd"},
+      "fonts":{"heading":"Inter","body":"Inter"},"showPoweredBy":true}'::jsonb,
+    '{colors,primary}', pg_catalog.to_jsonb(primary_color))
+$$;
+
+comment on function tests.brand_config(text) is 'Test helper: a valid brand_config with this primary colour, for fixtures.';
+
 -- The helpers do what they say.
 select tests.authenticate_as('00000000-0000-4000-8000-000000000001');
 select results_eq(
@@ -177,6 +235,21 @@ select results_eq(
   $$ values ('service_role', 'none') $$,
   'as_service_role runs the statement as the service role, and returns'
 );
+
+select is(
+  tests.call_as('00000000-0000-4000-8000-000000000001',
+    $$ select jsonb_build_object('role', current_setting('role'), 'uid', auth.uid()) $$),
+  '{"role":"authenticated","uid":"00000000-0000-4000-8000-000000000001"}'::jsonb,
+  'call_as answers the statement as run by the user');
+select results_eq(
+  $$ select r.*, current_setting('role') from tests.refusal_as('00000000-0000-4000-8000-000000000001',
+       $q$ select 1 / 0 $q$) as r $$,
+  $$ values ('22012', '', '', 'division by zero', 'none') $$,
+  'refusal_as gives how the statement failed, and the request ends with it');
+select ok(
+  public.is_valid_brand_config(tests.brand_config('#abcdef'))
+  and tests.brand_config('#abcdef') -> 'colors' ->> 'primary' = '#abcdef',
+  'brand_config is a valid brand with the primary colour asked for');
 
 select * from finish();
 commit;

@@ -18,9 +18,11 @@ select columns_are(
     'email_config', 'enabled_assessments', 'subscription_tier', 'is_active',
     'custom_domain', 'created_at', 'updated_at',
     -- added by 20261208000001 (owners edit their brand; 23_owner_brand_editing.sql)
-    'brand_version'
+    'brand_version',
+    -- added by 20261208000002 (owners switch on maintenance; 24_maintenance_and_previews.sql)
+    'maintenance'
   ],
-  'tenant_profiles has exactly the AC #1 columns, and brand_version'
+  'tenant_profiles has exactly the AC #1 columns, brand_version and maintenance'
 );
 
 -- Column types.

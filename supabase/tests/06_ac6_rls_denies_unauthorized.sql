@@ -58,8 +58,9 @@ select is(
       and has_column_privilege('anon', attrelid, attnum, 'select')
     order by 1
   ),
-  array['brand_config', 'custom_domain', 'display_name', 'enabled_assessments', 'id', 'slug', 'tenant_type'],
-  'anon may select exactly the seven public columns'
+  -- maintenance: added by 20261208000002 (24_maintenance_and_previews.sql)
+  array['brand_config', 'custom_domain', 'display_name', 'enabled_assessments', 'id', 'maintenance', 'slug', 'tenant_type'],
+  'anon may select exactly the eight public columns'
 );
 
 -- Anonymous visitor (the anon key, no user).

@@ -4,7 +4,8 @@
 --   * every security definer function pins its search_path;
 --   * policies always name their roles (never the implicit PUBLIC);
 --   * anon holds no table, view, sequence or security definer privilege
---     beyond column privileges on tenant_profiles (its public columns),
+--     (but tenant_preview(key), whose key is the capability) beyond
+--     column privileges on tenant_profiles (its public columns),
 --     tenant_changes (tenant_hash and changed_at), tenant_domains (the active
 --     domain a request names) and domain_challenges (Cloudflare's ownership
 --     check at the exact path a request names), and those are select only;
@@ -114,8 +115,10 @@ select is_empty(
     where p.pronamespace = 'public'::regnamespace
       and p.prosecdef
       and has_function_privilege('anon', p.oid, 'execute')
+      -- 20261208000003: a preview key is the capability (24_maintenance_and_previews.sql)
+      and p.oid <> 'public.tenant_preview(text)'::regprocedure
   $$,
-  'anon cannot execute any security definer function in public'
+  'anon cannot execute any security definer function in public but tenant_preview(key)'
 );
 
 select is_empty(

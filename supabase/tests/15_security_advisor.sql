@@ -341,7 +341,12 @@ create temp table exceptions (lint, object) as values
   ('authenticated_security_definer_function_executable', 'public.tenant_brand_versions(tenant_id uuid)'),
   ('authenticated_security_definer_function_executable', 'public.rollback_tenant_brand(tenant_id uuid, version integer, expected_version integer)'),
   ('authenticated_security_definer_function_executable', 'public.save_tenant_brand_draft(tenant_id uuid, display_name text, brand_config jsonb)'),
-  ('authenticated_security_definer_function_executable', 'public.publish_tenant_brand_draft(tenant_id uuid, expected_version integer)');
+  ('authenticated_security_definer_function_executable', 'public.publish_tenant_brand_draft(tenant_id uuid, expected_version integer)'),
+  ('authenticated_security_definer_function_executable', 'public.tenant_maintenance(tenant_id uuid)'),
+  ('authenticated_security_definer_function_executable', 'public.set_tenant_maintenance(tenant_id uuid, maintenance jsonb)'),
+  ('authenticated_security_definer_function_executable', 'public.create_tenant_brand_preview(tenant_id uuid)'),
+  ('anon_security_definer_function_executable', 'public.tenant_preview(key text)'),
+  ('authenticated_security_definer_function_executable', 'public.tenant_preview(key text)');
 -- advisor exceptions: end
 
 create temp view unexcused as
@@ -368,7 +373,7 @@ select pg_temp.none_found('rls_references_user_metadata', '0015 rls_references_u
 select pg_temp.none_found('fkey_to_auth_unique', '0021 fkey_to_auth_unique (ERROR): foreign keys to auth name primary keys only');
 select pg_temp.none_found('sensitive_columns_exposed', '0023 sensitive_columns_exposed (ERROR): no secret-named column in a table served without RLS');
 select pg_temp.none_found('function_search_path_mutable', '0011 function_search_path_mutable (WARN): every function sets search_path to ''''');
-select pg_temp.none_found('anon_security_definer_function_executable', '0028 anon_security_definer_function_executable (WARN): anon can call no security definer function');
+select pg_temp.none_found('anon_security_definer_function_executable', '0028 anon_security_definer_function_executable (WARN): anon can call no security definer function but the named exception');
 select pg_temp.none_found('authenticated_security_definer_function_executable', '0029 authenticated_security_definer_function_executable (WARN): signed-in users can call no security definer function but the named exceptions');
 select pg_temp.none_found('extension_in_public', '0014 extension_in_public (WARN): no extension in public');
 select pg_temp.none_found('materialized_view_in_api', '0016 materialized_view_in_api (WARN): no materialized view served by the API');

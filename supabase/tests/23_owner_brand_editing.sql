@@ -17,22 +17,8 @@ insert into auth.users (id, email) values
   ('a2300000-0000-4000-8000-000000000001', 'owner@brand.test'),
   ('b2300000-0000-4000-8000-000000000002', 'stranger@brand.test');
 
--- The brand every fixture tenant starts with, with another primary colour.
-create function pg_temp.brand(primary_color text default '#111')
-returns jsonb
-language sql
-immutable
-as $$
-  select pg_catalog.jsonb_set(
-    '{"logo":{"url":"https://example.com/logo.svg","alt":"Logo"},
-      "colors":{"primary":"#111","primaryHover":"#222","secondary":"#333","background":"#fff",
-                "backgroundSubtle":"#eee","text":"#000","textMuted":"#555","border":"#ddd"},
-      "fonts":{"heading":"Inter","body":"Inter"},"showPoweredBy":true}'::jsonb,
-    '{colors,primary}', pg_catalog.to_jsonb(primary_color))
-$$;
-
 insert into public.tenant_profiles (id, user_id, slug, display_name, brand_config, subscription_tier, is_active)
-select t.id, t.user_id, t.slug, t.display_name, pg_temp.brand(), t.tier, t.active
+select t.id, t.user_id, t.slug, t.display_name, tests.brand_config(), t.tier, t.active
 from (values
   ('a2300000-0000-4000-8000-0000000000a1'::uuid, 'a2300000-0000-4000-8000-000000000001'::uuid, 'b23-alpha', 'Alpha', 'professional', true),
   ('c2300000-0000-4000-8000-0000000000c1'::uuid, 'a2300000-0000-4000-8000-000000000001'::uuid, 'b23-sleepy', 'Sleepy', 'starter', false),
@@ -45,41 +31,20 @@ select id, slug, is_active, subscription_tier, user_id, custom_domain, tenant_ty
 from public.tenant_profiles
 where id in ('a2300000-0000-4000-8000-0000000000a1', 'c2300000-0000-4000-8000-0000000000c1', 'b2300000-0000-4000-8000-0000000000b1');
 
--- Runs a statement as the owner or the stranger and answers its jsonb.
-create function pg_temp.call(who text, statement text)
-returns jsonb
-language plpgsql
-as $$
-declare
-  answer jsonb;
-begin
-  perform tests.authenticate_as(case who
-    when 'owner' then 'a2300000-0000-4000-8000-000000000001'::uuid
-    else 'b2300000-0000-4000-8000-000000000002'::uuid
-  end);
-  execute statement into answer;
-  perform tests.clear_authentication();
-  return answer;
-end;
-$$;
+-- A statement's answer, and how it fails (SQLSTATE, hint, detail, message),
+-- as the owner or the stranger (tests.call_as, tests.refusal_as).
+create function pg_temp.user_id(who text)
+returns uuid language sql immutable
+as $$ select case who when 'owner' then 'a2300000-0000-4000-8000-000000000001'::uuid
+                      else 'b2300000-0000-4000-8000-000000000002'::uuid end $$;
 
--- How a statement run as the owner or the stranger fails: its SQLSTATE,
--- hint, detail and message ('00000' and nulls when it does not).
+create function pg_temp.call(who text, statement text)
+returns jsonb language sql
+as $$ select tests.call_as(pg_temp.user_id(who), statement) $$;
+
 create function pg_temp.refusal(who text, statement text)
-returns table (state text, reason text, about text, said text)
-language plpgsql
-as $$
-begin
-  begin
-    perform pg_temp.call(who, statement);
-    state := '00000';
-  exception when others then
-    get stacked diagnostics
-      state = returned_sqlstate, reason = pg_exception_hint, about = pg_exception_detail, said = message_text;
-  end;
-  return next;
-end;
-$$;
+returns table (state text, reason text, about text, said text) language sql
+as $$ select * from tests.refusal_as(pg_temp.user_id(who), statement) $$;
 
 -- The calls of the six functions, as the control plane makes them.
 create function pg_temp.tenant_brand_sql(tenant uuid)
@@ -222,24 +187,24 @@ select is(
   format('another user: %s is refused, not_owner', s.name))
 from (values
   ('tenant_brand', pg_temp.tenant_brand_sql('a2300000-0000-4000-8000-0000000000a1')),
-  ('publish_tenant_brand', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', pg_temp.brand('#f00'), 1)),
+  ('publish_tenant_brand', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', tests.brand_config('#f00'), 1)),
   ('tenant_brand_versions', pg_temp.versions_sql('a2300000-0000-4000-8000-0000000000a1')),
   ('rollback_tenant_brand', pg_temp.rollback_sql('a2300000-0000-4000-8000-0000000000a1', 1, 1)),
-  ('save_tenant_brand_draft', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', pg_temp.brand('#f00'))),
+  ('save_tenant_brand_draft', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', tests.brand_config('#f00'))),
   ('publish_tenant_brand_draft', pg_temp.publish_draft_sql('a2300000-0000-4000-8000-0000000000a1', 1))
 ) as s (name, statement);
 select results_eq(
   $$ select *, (select count(*) from private.tenant_brand_drafts where tenant_id = 'a2300000-0000-4000-8000-0000000000a1'),
        (select count(*) from private.brand_write_budgets where tenant_id = 'a2300000-0000-4000-8000-0000000000a1')
      from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha', pg_temp.brand(), 1, 1::bigint, 0::bigint, 0::bigint) $$,
+  $$ values ('Alpha', tests.brand_config(), 1, 1::bigint, 0::bigint, 0::bigint) $$,
   'and nothing changed: the brand, its versions, no draft, no budget spent');
 select is(
   (select array[r.state, r.reason] from pg_temp.refusal('owner', pg_temp.tenant_brand_sql('00000000-0000-4000-8000-00000000dead')) as r),
   array['42501', 'not_owner'],
   'a tenant that does not exist is not_owner too: nothing tells it from another''s');
 select is(
-  (select array[r.state, r.reason] from pg_temp.refusal('owner', pg_temp.publish_sql(null, 'Alpha', pg_temp.brand(), 1)) as r),
+  (select array[r.state, r.reason] from pg_temp.refusal('owner', pg_temp.publish_sql(null, 'Alpha', tests.brand_config(), 1)) as r),
   array['42501', 'not_owner'],
   'and so is no tenant at all');
 
@@ -248,7 +213,7 @@ select is(
 -------------------------------------------------------------------------------
 select is(
   pg_temp.call('owner', pg_temp.tenant_brand_sql('a2300000-0000-4000-8000-0000000000a1')),
-  jsonb_build_object('displayName', 'Alpha', 'brandConfig', pg_temp.brand(), 'version', 1, 'draft', null),
+  jsonb_build_object('displayName', 'Alpha', 'brandConfig', tests.brand_config(), 'version', 1, 'draft', null),
   'the owner reads the published brand, its version and no draft');
 
 set constraints all immediate;
@@ -256,18 +221,18 @@ set constraints all deferred;
 delete from public.tenant_changes;
 
 select is(
-  pg_temp.call('owner', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Two', pg_temp.brand('#1d3557'), 1)),
-  jsonb_build_object('displayName', 'Alpha Two', 'brandConfig', pg_temp.brand('#1d3557'), 'version', 2, 'draft', null),
+  pg_temp.call('owner', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Two', tests.brand_config('#1d3557'), 1)),
+  jsonb_build_object('displayName', 'Alpha Two', 'brandConfig', tests.brand_config('#1d3557'), 'version', 2, 'draft', null),
   'the owner publishes version 2 and gets the new brand back');
 select results_eq(
   $$ select * from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha Two', pg_temp.brand('#1d3557'), 2, 2::bigint) $$,
+  $$ values ('Alpha Two', tests.brand_config('#1d3557'), 2, 2::bigint) $$,
   'tenant_profiles has the new brand at version 2, and both versions are kept');
 select results_eq(
   $$ select version, display_name, brand_config, published_by from private.tenant_brand_versions
      where tenant_id = 'a2300000-0000-4000-8000-0000000000a1' order by version $$,
-  $$ values (1, 'Alpha', pg_temp.brand(), null::uuid),
-            (2, 'Alpha Two', pg_temp.brand('#1d3557'), 'a2300000-0000-4000-8000-000000000001'::uuid) $$,
+  $$ values (1, 'Alpha', tests.brand_config(), null::uuid),
+            (2, 'Alpha Two', tests.brand_config('#1d3557'), 'a2300000-0000-4000-8000-000000000001'::uuid) $$,
   'version 2 is recorded as published by the owner; version 1 is as it was');
 set constraints all immediate;
 select results_eq(
@@ -277,7 +242,7 @@ select results_eq(
 set constraints all deferred;
 select is(
   pg_temp.call('owner', pg_temp.tenant_brand_sql('a2300000-0000-4000-8000-0000000000a1')),
-  jsonb_build_object('displayName', 'Alpha Two', 'brandConfig', pg_temp.brand('#1d3557'), 'version', 2, 'draft', null),
+  jsonb_build_object('displayName', 'Alpha Two', 'brandConfig', tests.brand_config('#1d3557'), 'version', 2, 'draft', null),
   'tenant_brand() answers what the publish answered');
 
 -------------------------------------------------------------------------------
@@ -285,23 +250,23 @@ select is(
 -------------------------------------------------------------------------------
 select results_eq(
   format('select * from pg_temp.refusal(%L, %L)', 'owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Late', pg_temp.brand('#999'), 1)),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Late', tests.brand_config('#999'), 1)),
   $$ values ('PT412', 'stale', '2', 'the brand changed since version 1 was read') $$,
   'publishing over a version that is no longer the published one is PT412 stale, with the published version in detail');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Late', pg_temp.brand('#999'), null)) as r),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Late', tests.brand_config('#999'), null)) as r),
   array['PT412', 'stale', '2'],
   'so is publishing without a version');
 select results_eq(
   format('select * from pg_temp.refusal(%L, %L)', 'owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Bad', pg_temp.brand('#12'), 2)),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Bad', tests.brand_config('#12'), 2)),
   $$ values ('22023', 'invalid_brand', '/colors/primary', 'brand_config breaks the brand contract at /colors/primary') $$,
   'a bad colour is 22023 invalid_brand, its JSON Pointer in detail and in the message');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
     pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Bad',
-      jsonb_set(pg_temp.brand(), '{logo,url}', '"javascript:alert(1)"'), 2)) as r),
+      jsonb_set(tests.brand_config(), '{logo,url}', '"javascript:alert(1)"'), 2)) as r),
   array['22023', 'invalid_brand', '/logo/url'],
   'a bad logo url is invalid_brand at /logo/url');
 select is(
@@ -311,17 +276,17 @@ select is(
   'a brand that is not an object is invalid_brand at the document itself ('''')');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', '   ', pg_temp.brand(), 2)) as r),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', '   ', tests.brand_config(), 2)) as r),
   array['22023', 'invalid_brand', '/displayName'],
   'a blank display name is invalid_brand at /displayName');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', repeat('n', 121), pg_temp.brand(), 2)) as r),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', repeat('n', 121), tests.brand_config(), 2)) as r),
   array['22023', 'invalid_brand', '/displayName'],
   'so is one of 121 characters');
 select results_eq(
   $$ select * from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha Two', pg_temp.brand('#1d3557'), 2, 2::bigint) $$,
+  $$ values ('Alpha Two', tests.brand_config('#1d3557'), 2, 2::bigint) $$,
   'and none of them changed anything');
 
 -------------------------------------------------------------------------------
@@ -329,7 +294,7 @@ select results_eq(
 -------------------------------------------------------------------------------
 create temp table problem_cases (name, document, pointer) as
 select c.name, c.document, c.pointer
-from (select pg_temp.brand() as doc) as b,
+from (select tests.brand_config() as doc) as b,
 lateral (values
   ('the fixture brand', b.doc, null::text),
   ('with every optional text', b.doc || '{"tagline":"Grow.","welcomeMessage":"Hi <b>","completionMessage":"Bye & thanks"}', null),
@@ -390,15 +355,15 @@ select is(private.brand_config_problem(null), '', 'no document at all is wrong a
 -- Versions, newest first; a rollback publishes an old one as a new version
 -------------------------------------------------------------------------------
 select is(
-  pg_temp.call('owner', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Three', pg_temp.brand('#e9c46a'), 2)) -> 'version',
+  pg_temp.call('owner', pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Three', tests.brand_config('#e9c46a'), 2)) -> 'version',
   '3'::jsonb,
   'the owner publishes version 3');
 select results_eq(
   $$ select (v ->> 'version')::int, v ->> 'displayName', v -> 'brandConfig' ->> 'colors', v ->> 'publishedAt' is not null
      from jsonb_array_elements(pg_temp.call('owner', pg_temp.versions_sql('a2300000-0000-4000-8000-0000000000a1')) -> 'versions') as v $$,
-  $$ values (3, 'Alpha Three', pg_temp.brand('#e9c46a') ->> 'colors', true),
-            (2, 'Alpha Two', pg_temp.brand('#1d3557') ->> 'colors', true),
-            (1, 'Alpha', pg_temp.brand() ->> 'colors', true) $$,
+  $$ values (3, 'Alpha Three', tests.brand_config('#e9c46a') ->> 'colors', true),
+            (2, 'Alpha Two', tests.brand_config('#1d3557') ->> 'colors', true),
+            (1, 'Alpha', tests.brand_config() ->> 'colors', true) $$,
   'tenant_brand_versions() lists every version, newest first');
 select is(
   (select array_agg(k order by k) from jsonb_object_keys(
@@ -408,13 +373,13 @@ select is(
 
 select is(
   pg_temp.call('owner', pg_temp.rollback_sql('a2300000-0000-4000-8000-0000000000a1', 1, 3)),
-  jsonb_build_object('displayName', 'Alpha', 'brandConfig', pg_temp.brand(), 'version', 4, 'draft', null),
+  jsonb_build_object('displayName', 'Alpha', 'brandConfig', tests.brand_config(), 'version', 4, 'draft', null),
   'a rollback to version 1 publishes its brand as version 4');
 select results_eq(
   $$ select version, display_name, brand_config from private.tenant_brand_versions
      where tenant_id = 'a2300000-0000-4000-8000-0000000000a1' order by version $$,
-  $$ values (1, 'Alpha', pg_temp.brand()), (2, 'Alpha Two', pg_temp.brand('#1d3557')),
-            (3, 'Alpha Three', pg_temp.brand('#e9c46a')), (4, 'Alpha', pg_temp.brand()) $$,
+  $$ values (1, 'Alpha', tests.brand_config()), (2, 'Alpha Two', tests.brand_config('#1d3557')),
+            (3, 'Alpha Three', tests.brand_config('#e9c46a')), (4, 'Alpha', tests.brand_config()) $$,
   'history is never rewritten: versions 1 to 3 as they were, and a new one');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
@@ -431,7 +396,7 @@ select is(
   'a rollback to the same version again is one more new version, 5');
 select results_eq(
   $$ select * from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha', pg_temp.brand(), 5, 5::bigint) $$,
+  $$ values ('Alpha', tests.brand_config(), 5, 5::bigint) $$,
   'after the refusals, only the rollbacks were published');
 
 -------------------------------------------------------------------------------
@@ -444,26 +409,26 @@ delete from public.tenant_changes;
 select results_eq(
   $$ select a ->> 'displayName', (a ->> 'version')::int, a -> 'draft' ->> 'displayName', a -> 'draft' -> 'brandConfig',
        (a -> 'draft' ->> 'savedAt')::timestamptz = now()
-     from pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft', pg_temp.brand('#2a9d8f'))) as a $$,
-  $$ values ('Alpha', 5, 'Alpha Draft', pg_temp.brand('#2a9d8f'), true) $$,
+     from pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft', tests.brand_config('#2a9d8f'))) as a $$,
+  $$ values ('Alpha', 5, 'Alpha Draft', tests.brand_config('#2a9d8f'), true) $$,
   'the owner saves a draft: the answer has the published brand and the draft beside it');
 select results_eq(
   $$ select * from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha', pg_temp.brand(), 5, 5::bigint) $$,
+  $$ values ('Alpha', tests.brand_config(), 5, 5::bigint) $$,
   'a draft does not change the published brand');
 set constraints all immediate;
 select is_empty($$ select tenant_hash from public.tenant_changes $$, 'and records nothing in the change feed');
 set constraints all deferred;
 select lives_ok(
-  $$ select pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft Two', pg_temp.brand('#264653'))) $$,
+  $$ select pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft Two', tests.brand_config('#264653'))) $$,
   'the owner saves the draft again');
 select results_eq(
   $$ select display_name, brand_config from private.tenant_brand_drafts where tenant_id = 'a2300000-0000-4000-8000-0000000000a1' $$,
-  $$ values ('Alpha Draft Two', pg_temp.brand('#264653')) $$,
+  $$ values ('Alpha Draft Two', tests.brand_config('#264653')) $$,
   'one draft per tenant: the last one saved');
 select is(
   (select array[r.state, r.reason, r.about] from pg_temp.refusal('owner',
-    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft', jsonb_set(pg_temp.brand(), '{fonts,heading}', '"Comic Sans; color: red"'))) as r),
+    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Draft', jsonb_set(tests.brand_config(), '{fonts,heading}', '"Comic Sans; color: red"'))) as r),
   array['22023', 'invalid_brand', '/fonts/heading'],
   'an invalid draft is refused as a publish is');
 select is(
@@ -473,12 +438,12 @@ select is(
   'publishing the draft over a version that is no longer published is stale');
 select is(
   pg_temp.call('owner', pg_temp.publish_draft_sql('a2300000-0000-4000-8000-0000000000a1', 5)),
-  jsonb_build_object('displayName', 'Alpha Draft Two', 'brandConfig', pg_temp.brand('#264653'), 'version', 6, 'draft', null),
+  jsonb_build_object('displayName', 'Alpha Draft Two', 'brandConfig', tests.brand_config('#264653'), 'version', 6, 'draft', null),
   'the owner publishes the draft: version 6, and no draft left');
 select results_eq(
   $$ select *, (select count(*) from private.tenant_brand_drafts where tenant_id = 'a2300000-0000-4000-8000-0000000000a1')
      from pg_temp.published('a2300000-0000-4000-8000-0000000000a1') $$,
-  $$ values ('Alpha Draft Two', pg_temp.brand('#264653'), 6, 6::bigint, 0::bigint) $$,
+  $$ values ('Alpha Draft Two', tests.brand_config('#264653'), 6, 6::bigint, 0::bigint) $$,
   'the draft is the published brand and version 6, and it is gone');
 set constraints all immediate;
 select results_eq(
@@ -492,7 +457,7 @@ select results_eq(
   'with no draft, publishing it is P0002 no_draft');
 select is(
   (select array[r.state, r.reason] from pg_temp.refusal('stranger',
-    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', pg_temp.brand())) as r),
+    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Hijacked', tests.brand_config())) as r),
   array['42501', 'not_owner'],
   'another user cannot leave a draft for the owner to publish');
 
@@ -500,7 +465,7 @@ select is(
 -- An inactive tenant's owner edits it too; it stays inactive
 -------------------------------------------------------------------------------
 select is(
-  pg_temp.call('owner', pg_temp.publish_sql('c2300000-0000-4000-8000-0000000000c1', 'Sleepy Two', pg_temp.brand('#abc'), 1)) -> 'version',
+  pg_temp.call('owner', pg_temp.publish_sql('c2300000-0000-4000-8000-0000000000c1', 'Sleepy Two', tests.brand_config('#abc'), 1)) -> 'version',
   '2'::jsonb,
   'the owner publishes the inactive tenant''s brand');
 
@@ -516,7 +481,7 @@ select results_eq(
      from public.tenant_profiles as t
      join private.tenant_brand_versions as v on v.tenant_id = t.id and v.version = t.brand_version
      where t.id = 'b2300000-0000-4000-8000-0000000000b1' $$,
-  $$ values (2, pg_temp.brand('#0f0') ->> 'colors', null::uuid) $$,
+  $$ values (2, tests.brand_config('#0f0') ->> 'colors', null::uuid) $$,
   'the service role''s edit of a brand is version 2, published by nobody');
 select tests.as_service_role($$
   update public.tenant_profiles set subscription_tier = 'starter', display_name = display_name
@@ -531,7 +496,7 @@ update public.tenant_profiles set subscription_tier = 'free' where id = 'b230000
 
 -- At most 100 versions are listed: the newest.
 insert into private.tenant_brand_versions (tenant_id, version, display_name, brand_config)
-select 'b2300000-0000-4000-8000-0000000000b1', n, 'Beta ' || n, pg_temp.brand()
+select 'b2300000-0000-4000-8000-0000000000b1', n, 'Beta ' || n, tests.brand_config()
 from generate_series(3, 121) as n;
 select results_eq(
   $$ select jsonb_array_length(l), l -> 0 ->> 'version', l -> 99 ->> 'version'
@@ -545,13 +510,13 @@ select results_eq(
 delete from private.brand_write_budgets;
 select is(
   (select r.reason from pg_temp.refusal('owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha', pg_temp.brand('#12'), 6)) as r),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha', tests.brand_config('#12'), 6)) as r),
   'invalid_brand', 'a refused write...');
 select is_empty(
   $$ select tokens from private.brand_write_budgets where tenant_id = 'a2300000-0000-4000-8000-0000000000a1' $$,
   '...spends nothing');
 select lives_ok(
-  $$ select pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Burst ' || n, pg_temp.brand()))
+  $$ select pg_temp.call('owner', pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Burst ' || n, tests.brand_config()))
      from generate_series(1, 20) as n $$,
   'the owner writes 20 times in a burst');
 select is(
@@ -559,12 +524,12 @@ select is(
   0, 'and has spent its 20 writes');
 select results_eq(
   format('select * from pg_temp.refusal(%L, %L)', 'owner',
-    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Burst 21', pg_temp.brand())),
+    pg_temp.save_draft_sql('a2300000-0000-4000-8000-0000000000a1', 'Burst 21', tests.brand_config())),
   $$ values ('PT429', 'rate_limited', '10', 'too many brand changes for this tenant: try again in 10 seconds') $$,
   'the 21st write is refused: PT429 rate_limited, the seconds to wait in detail');
 select is(
   (select array[r.state, r.reason] from pg_temp.refusal('owner',
-    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Flood', pg_temp.brand(), 6)) as r),
+    pg_temp.publish_sql('a2300000-0000-4000-8000-0000000000a1', 'Alpha Flood', tests.brand_config(), 6)) as r),
   array['PT429', 'rate_limited'],
   'publishing is refused as well');
 select results_eq(
@@ -573,7 +538,7 @@ select results_eq(
   $$ values (6, 'Alpha Draft Two', 'Burst 20') $$,
   'reading spends nothing, and the refused writes wrote nothing');
 select lives_ok(
-  $$ select pg_temp.call('stranger', pg_temp.save_draft_sql('b2300000-0000-4000-8000-0000000000b1', 'Beta Draft', pg_temp.brand())) $$,
+  $$ select pg_temp.call('stranger', pg_temp.save_draft_sql('b2300000-0000-4000-8000-0000000000b1', 'Beta Draft', tests.brand_config())) $$,
   'another tenant''s budget is its own');
 select is_empty(
   $$ select 1 from private.owner_write_budgets where tenant_id = 'a2300000-0000-4000-8000-0000000000a1' $$,

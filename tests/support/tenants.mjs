@@ -36,7 +36,7 @@ export const PRIVATE_NAMES = ['email_config', 'emailConfig', 'user_id', 'userId'
 export const PRIVATE_VALUES = ['mark@leadingwithmeaning.com', 'nora@northstar.test', 'academy@acme.test', 'dana@dormant.test'];
 
 /** The public tenant JSON's keys, and the owner's profile keys (`/_tenant/me`). */
-export const PUBLIC_KEYS = ['brand', 'customDomain', 'displayName', 'enabledAssessments', 'id', 'slug', 'tenantType'];
+export const PUBLIC_KEYS = ['brand', 'customDomain', 'displayName', 'enabledAssessments', 'id', 'maintenance', 'slug', 'tenantType'];
 export const PROFILE_KEYS = [...PUBLIC_KEYS, 'createdAt', 'emailConfig', 'isActive', 'subscriptionTier', 'updatedAt', 'userId'].sort();
 
 /**
@@ -63,6 +63,7 @@ export function storedTenant(stack, slug) {
     customDomain: row.custom_domain,
     enabledAssessments: row.enabled_assessments,
     brand: row.brand_config,
+    maintenance: row.maintenance ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ mod dns;
 mod event;
 mod health;
 mod last;
+mod preview;
 mod store;
 
 use std::future::Future;
@@ -28,6 +29,7 @@ use crate::domain::DomainRow;
 use crate::error::{Error, Service, UpstreamError};
 use crate::event::{action_name, clip_detail, route_names, CronEvent, HaltKind, ReadBack};
 use crate::lifecycle;
+use crate::maintenance;
 use crate::reply::Reply;
 use crate::token;
 use crate::webhook::{self, Notice};
@@ -154,6 +156,40 @@ async fn answer(
             LIMITER.with(|l| l.borrow_mut().admit(&query.tenant, now_ms()))?;
             let buckets = analytics::buckets(config, settings, query);
             Ok(Reply::analytics(&trace.upstream(1, buckets).await?))
+        }
+        Route::Brand {
+            tenant,
+            action: action @ brand::Action::Preview,
+        } => {
+            let token = coach_token(header("authorization"))?;
+            let secret = config.preview_secret.as_deref().ok_or(Error::NotEnabled {
+                setting: "PREVIEW_SIGNING_SECRET",
+            })?;
+            let args = brand::args(*action, tenant, &[], None)?;
+            let call = store::brand_rpc(config, &token, action.function(), args);
+            let made = crate::preview::Made::parse(&trace.upstream(1, call).await?)?;
+            let signature = preview::signature(secret, &made.key).await?;
+            let link = crate::preview::link(
+                &made.host(&config.platform_domain),
+                &tenant_common::preview::token(&made.key, &signature),
+            );
+            Ok(Reply::preview(&link, &made.expires_at()))
+        }
+        Route::Maintenance { tenant, action } => {
+            let token = coach_token(header("authorization"))?;
+            let args = match action {
+                maintenance::Action::Read => maintenance::read_args(tenant),
+                maintenance::Action::Set => {
+                    check_declared_length(
+                        header("content-length").as_deref(),
+                        maintenance::MAX_BODY_BYTES,
+                    )?;
+                    let body = read_bounded(req, maintenance::MAX_BODY_BYTES).await?;
+                    maintenance::set_args(tenant, &body)?
+                }
+            };
+            let call = store::brand_rpc(config, &token, action.function(), args);
+            Ok(Reply::maintenance(trace.upstream(1, call).await?))
         }
         Route::Brand { tenant, action } => {
             let token = coach_token(header("authorization"))?;

@@ -337,8 +337,9 @@ pub async fn owns_tenant(config: &Config, token: &str, tenant: &TenantId) -> Res
     }
 }
 
-/// Calls the brand owner function `function` as the coach with `args` (JSON, `crate::brand::args`);
-/// the JSON it answers.
+/// Calls an owner function that spends the brand budget (the brand's, `crate::brand::args`; the
+/// maintenance switch's, `crate::maintenance`; a preview's) as the coach with `args` (JSON); the
+/// JSON it answers.
 pub async fn brand_rpc(
     config: &Config,
     token: &str,

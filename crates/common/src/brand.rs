@@ -5,16 +5,18 @@
 //! database's `public.is_valid_brand_config` accept (the shared corpus in
 //! `schema/corpus/brand-config.json` is run through all three by the test command). Every value
 //! it returns is safe by construction for where the resolver's `render` writes it: colours are hex,
-//! font families come from a CSS-safe character set, the logo URL is made of RFC 3986
-//! characters other than quotes and parentheses. Texts are free text (a coach may write `<` or
+//! font families come from a CSS-safe character set, the logo and favicon URLs are made of RFC
+//! 3986 characters other than quotes and parentheses, the locale of letters, digits and hyphens. Texts are free text (a coach may write `<` or
 //! `&`): they are escaped where they are written, never forbidden.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// Longest logo URL.
+/// Longest logo or favicon URL.
 pub const MAX_URL_CHARS: usize = 2048;
+/// Longest locale: the length RFC 5646 (section 4.4.1) asks every implementation to keep.
+pub const MAX_LOCALE_CHARS: usize = 35;
 /// Longest font family list.
 pub const MAX_FONT_CHARS: usize = 200;
 /// Longest logo alt text and tagline.
@@ -58,6 +60,10 @@ pub struct Brand {
     pub welcome_message: Option<String>,
     pub completion_message: Option<String>,
     pub show_powered_by: bool,
+    /// The tenant's favicon: an URL under the same rules as the logo's.
+    pub favicon: Option<String>,
+    /// The site's language, a BCP 47 language tag as written (`en`, `fr-CA`).
+    pub locale: Option<String>,
 }
 
 /// Why a brand configuration is not valid: where, and what was expected there.
@@ -77,6 +83,7 @@ const COLOR: &str = "#rgb or #rrggbb";
 const FONTS: &str = "a comma-separated list of font names of letters, digits, spaces and hyphens, at most 200 characters";
 const URL: &str = "an https:// URL of RFC 3986 characters other than quotes and parentheses, at most 2048 characters";
 const WIDTH: &str = "a number from 1 to 10000";
+const LOCALE: &str = "a BCP 47 language tag: 2 or 3 letters, then hyphen-separated subtags of 1 to 8 letters or digits, at most 35 characters";
 /// What a document no JSON parser here can read (a number beyond a double, say) is not.
 const DOCUMENT: &str = "a JSON object whose numbers are in a double's range";
 
@@ -103,6 +110,8 @@ const ROOT_KEYS: &[&str] = &[
     "welcomeMessage",
     "completionMessage",
     "showPoweredBy",
+    "favicon",
+    "locale",
 ];
 
 /// An object's members, each kept as JSON text: only what the contract names is ever parsed,
@@ -248,7 +257,14 @@ impl Brand {
             show_powered_by: field(root, "", "showPoweredBy")?
                 .as_bool()
                 .ok_or(invalid(".showPoweredBy", "true or false"))?,
+            favicon: checked(root.get("favicon"), ".favicon", URL, is_logo_url)?,
+            locale: checked(root.get("locale"), ".locale", LOCALE, is_locale)?,
         })
+    }
+
+    /// The tenant's icon: its favicon, else its logo.
+    pub fn icon_url(&self) -> &str {
+        self.favicon.as_deref().unwrap_or(&self.logo_url)
     }
 
     /// The font families of a list, trimmed, in order.
@@ -364,6 +380,8 @@ pub fn problems(json: &str) -> Vec<Invalid> {
                 .ok_or(invalid(".showPoweredBy", "true or false"))
         }));
     }
+    check(checked(root.get("favicon"), ".favicon", URL, is_logo_url).map(drop));
+    check(checked(root.get("locale"), ".locale", LOCALE, is_locale).map(drop));
     found
 }
 
@@ -472,6 +490,22 @@ fn text(value: Option<&Value>, at: &str, max: usize) -> Result<Option<String>, I
     }
 }
 
+/// An optional string that must pass `valid`.
+fn checked(
+    value: Option<&Value>,
+    at: &str,
+    expected: &'static str,
+    valid: fn(&str) -> bool,
+) -> Result<Option<String>, Invalid> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.as_str() {
+            Some(s) if valid(s) => Ok(Some(s.to_string())),
+            _ => Err(invalid(at, expected)),
+        },
+    }
+}
+
 /// `#rgb` or `#rrggbb`.
 pub fn is_color(s: &str) -> bool {
     s.strip_prefix('#')
@@ -493,13 +527,27 @@ fn url_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"._~:/?#@!$&*+,;=%-".contains(&b)
 }
 
-/// `https://host[/?#…]` of `url_char`s, at most [`MAX_URL_CHARS`].
+/// `https://host[/?#…]` of `url_char`s, at most [`MAX_URL_CHARS`]: a logo or favicon URL.
 pub fn is_logo_url(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("https://") else {
         return false;
     };
     let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     s.len() <= MAX_URL_CHARS && host_len > 0 && rest.bytes().all(url_char)
+}
+
+/// A BCP 47 language tag as the contract reads it: 2 or 3 ASCII letters (the language), then
+/// any number of `-` and 1 to 8 ASCII letters or digits (script, region, variants, extensions),
+/// at most [`MAX_LOCALE_CHARS`] (`en`, `fr-CA`, `zh-Hant-TW`; not `en_US`, `en-`, `i-klingon`).
+/// The database's and the JSON Schema's `^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`, written out.
+pub fn is_locale(s: &str) -> bool {
+    let mut subtags = s.split('-');
+    let language = subtags.next().unwrap_or_default();
+    s.len() <= MAX_LOCALE_CHARS
+        && matches!(language.len(), 2 | 3)
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags
+            .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -647,6 +695,74 @@ mod tests {
             ".colors.text"
         );
         assert_eq!(Brand::parse("[]").unwrap_err().at, "");
+    }
+
+    #[test]
+    fn the_icon_is_the_favicon_else_the_logo() {
+        let seed: Value = serde_json::from_str(corpus()[0].document.get()).unwrap();
+        let logo = Brand::parse(&seed.to_string()).unwrap();
+        assert_eq!(logo.favicon, None);
+        assert_eq!(logo.icon_url(), logo.logo_url);
+        let mut with_favicon = seed.clone();
+        with_favicon["favicon"] = "https://cdn.example.com/icon.png".into();
+        with_favicon["locale"] = "fr-CA".into();
+        let brand = Brand::parse(&with_favicon.to_string()).unwrap();
+        assert_eq!(brand.icon_url(), "https://cdn.example.com/icon.png");
+        assert_eq!(brand.locale.as_deref(), Some("fr-CA"));
+    }
+
+    #[test]
+    fn problems_name_the_favicon_and_the_locale() {
+        let mut brand: Value = serde_json::from_str(corpus()[0].document.get()).unwrap();
+        brand["favicon"] = "javascript:alert(1)".into();
+        brand["locale"] = "en_US".into();
+        let pointers: Vec<String> = problems(&brand.to_string())
+            .iter()
+            .map(Invalid::pointer)
+            .collect();
+        assert_eq!(pointers, ["/favicon", "/locale"]);
+        assert_eq!(Brand::parse(&brand.to_string()).unwrap_err().at, ".favicon");
+        let huge = brand.to_string().replacen('{', r#"{"locale": 1e400, "#, 1);
+        assert!(problems(&huge).iter().any(|p| p.pointer() == "/locale"));
+    }
+
+    #[test]
+    fn locales_are_a_language_then_subtags() {
+        for tag in [
+            "en",
+            "EN",
+            "fil",
+            "fr-CA",
+            "zh-Hant-TW",
+            "de-CH-1901",
+            "es-419",
+            "en-US-u-ca-gregory",
+            "en-US-abcdefgh-abcdefgh-abcdefgh-ab",
+        ] {
+            assert!(is_locale(tag), "{tag}");
+        }
+        for tag in [
+            "",
+            "e",
+            "engl",
+            "en_US",
+            "en-",
+            "-en",
+            "en--US",
+            "en-abcdefghi",
+            "i-klingon",
+            "e1",
+            "en US",
+            "en-US\n",
+            "fr-ÇA",
+            "en-US-abcdefgh-abcdefgh-abcdefgh-abc",
+        ] {
+            assert!(!is_locale(tag), "{tag}");
+        }
+        assert_eq!(
+            "en-US-abcdefgh-abcdefgh-abcdefgh-ab".len(),
+            MAX_LOCALE_CHARS
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! settings, the Supabase key classification, the bounded body reader, the preflight's engine, the
 //! errors they fail with, the HTTP error contract (an error's description, its JSON envelope, and
 //! `worker_error!`: what each Worker's `Error` derives from its description), the per-isolate
-//! settings cell and the upstream timeout race. Pure but for that race and the cell's reading of
-//! the environment (compiled for Wasm only): nothing else imports `worker`, so `cargo test` covers
-//! it natively; each Worker turns these errors into its own HTTP answers.
+//! settings cell, the upstream timeout race and a brand preview link's token (`preview`). Pure
+//! but for that race and the cell's reading of the environment (compiled for Wasm only): nothing
+//! else imports `worker`, so `cargo test` covers it natively; each Worker turns these errors into
+//! its own HTTP answers.
 //!
 //! Every function is `#[inline]`, which lets the Worker's crate compile it beside its own code:
 //! compiled here, it would bring its own copies of the std code it uses (string search,
@@ -21,6 +22,7 @@ mod host;
 mod key;
 mod log;
 pub mod preflight;
+pub mod preview;
 mod setting;
 mod settings_cell;
 #[cfg(target_arch = "wasm32")]

@@ -49,6 +49,16 @@ pub const SUPABASE_ANON_KEY: Setting = Setting {
     stand_in: "sb_publishable_preflight",
 };
 
+/// `PREVIEW_SIGNING_SECRET`, the key of a brand preview link's HMAC ([`crate::preview`]): the
+/// control plane signs with it, the resolver checks; optional in both (unset, previews are off).
+pub const PREVIEW_SIGNING_SECRET: Setting = Setting {
+    name: "PREVIEW_SIGNING_SECRET",
+    secret: true,
+    required: false,
+    or: None,
+    stand_in: "0123456789abcdef0123456789abcdef",
+};
+
 /// What the preflight found.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Report {
