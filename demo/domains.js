@@ -4,6 +4,10 @@
 // Supabase token, and re-reads the list every 5 seconds, as Vercel's domain widget does, so a
 // status change shows without a reload. Everything from the API is written as text, never HTML.
 //
+// Each domain shows the DNS doctor's verdict (`diagnosis`: what is wrong and the one thing to do
+// about it, checked by the control plane itself) and says "Ready" only when the API says
+// `ready`: Cloudflare's hostname and certificate active, and the DNS pointing here.
+//
 // Each domain shows its last 24 hours of traffic (GET /analytics, hourly buckets: requests,
 // errors, the share answered from the edge cache), re-read every minute; where the control
 // plane has no analytics (404 not_enabled), the page shows none.
@@ -55,6 +59,35 @@
     failed: 'Failed',
     removing: 'Removing',
   };
+
+  /** The doctor's verdicts, in the coach's words. */
+  const VERDICT_TEXT = {
+    ready: 'Ready',
+    certificate_pending: 'DNS right: certificate on its way',
+    proof_missing: 'Ownership TXT record missing',
+    cname_missing: 'CNAME record missing',
+    cname_elsewhere: 'CNAME points elsewhere',
+    apex_needs_flattening: 'Apex domain: needs an ALIAS or flattening',
+    caa_blocks_certificate: 'CAA records block the certificate',
+    stale_acme_challenge: 'Leftover _acme-challenge record',
+    proxied_by_another_cloudflare_account: 'Served by another Cloudflare account',
+    unknown: 'DNS check failed: trying again',
+    not_checked: 'DNS not checked yet',
+  };
+
+  /** The doctor's verdict on a domain: its name, the fix, where the name points, when checked. */
+  function diagnosis(d) {
+    const { code, fix, pointsTo, checkedAt } = d.diagnosis;
+    const ok = code === 'ready' || code === 'certificate_pending';
+    const checked = checkedAt ? ` (checked ${new Date(checkedAt).toISOString().slice(11, 19)} UTC)` : '';
+    return el(
+      'div',
+      { class: 'diagnosis', 'data-code': code, 'data-ready': String(d.ready) },
+      el('p', {}, el('strong', { class: 'verdict', textContent: VERDICT_TEXT[code] || code }), checked),
+      el('p', { class: ok ? 'fix' : 'fix problem', textContent: fix }),
+      ...(pointsTo ? [el('p', { class: 'points-to' }, 'It points to ', el('span', { class: 'mono', textContent: pointsTo }))] : []),
+    );
+  }
 
   function copyButton(value) {
     const button = el('button', { type: 'button', textContent: 'Copy' });
@@ -181,8 +214,17 @@
             'data-hostname': d.hostname,
             'data-status': d.status,
             'data-owned': String(Boolean(d.ownershipVerifiedAt)),
+            'data-ready': String(d.ready),
           },
-          el('h2', {}, d.hostname, ' ', el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status })),
+          el(
+            'h2',
+            {},
+            d.hostname,
+            ' ',
+            el('span', { class: `status ${d.status}`, textContent: STATUS_TEXT[d.status] || d.status }),
+            ...(d.ready ? [' ', el('span', { class: 'status active ready', textContent: 'Ready' })] : []),
+          ),
+          diagnosis(d),
           el('p', { class: 'ownership', textContent: owner }),
           el('p', { class: 'ssl', textContent: `${certificate(d)}${d.primary ? ' · primary domain' : ''}` }),
         );

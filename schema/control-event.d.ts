@@ -6,9 +6,10 @@
  */
 
 /**
- * One line of the control plane's log (control/src/event.rs): a JSON object whose `event` names its kind. `api`: one per request other than the webhook (the coach's API, health, a preflight, a request no route takes); `webhook`: one per request to POST /webhooks/cloudflare; `cron`: one per run of the Cron Trigger; `row_skipped`: a tenant_domains row the control plane could not read. Every field is present, `null` when it has nothing to say. Never a key, token, cookie, query string or request body.
+ * One line of the control plane's log (control/src/event.rs): a JSON object whose `event` names its kind. `api`: one per request other than the webhook (the coach's API, health, a preflight, a request no route takes); `webhook`: one per request to POST /webhooks/cloudflare; `cron`: one per run of the Cron Trigger; `row_skipped`: a tenant_domains row the control plane could not read; `domain_event`: one per attempt at delivering a domain event to the app (DOMAIN_EVENTS_URL); `domain_events_stopped`: a cron run's deliveries of domain events ended early. Every field is present, `null` when it has nothing to say. Never a key, token, cookie, query string or request body.
  */
-export type ControlEvent = ApiEvent | WebhookEvent | CronEvent | RowSkippedEvent;
+export type ControlEvent =
+  ApiEvent | WebhookEvent | CronEvent | RowSkippedEvent | DomainEventDelivery | DomainEventsStoppedEvent;
 /**
  * error: a 5xx, or an upstream call that failed; warn: a 4xx, or a limit met (a rate limit, a spent budget); info otherwise.
  */
@@ -38,6 +39,7 @@ export type Count = number;
  * A lowercase hostname.
  */
 export type Hostname = string | null;
+export type Uuid = string | null;
 
 export interface ApiEvent {
   event: "api";
@@ -426,6 +428,49 @@ export interface CronProblem {
 export interface RowSkippedEvent {
   event: "row_skipped";
   level: "error";
+  version: Version;
+  detail: string;
+}
+/**
+ * One attempt at delivering a domain event to DOMAIN_EVENTS_URL (control/src/notify.rs): info when delivered, warn when it will be retried, error when given up.
+ */
+export interface DomainEventDelivery {
+  event: "domain_event";
+  level: Level;
+  version: Version;
+  /**
+   * The event's id, the same on every attempt (the app deduplicates by it).
+   */
+  event_id: string | null;
+  /**
+   * domain.active, domain.failed, domain.moved, domain.blocked, domain.removed or domain.pending.
+   */
+  event_type: string;
+  hostname: Hostname;
+  tenant_id: Uuid;
+  domain_id: Uuid;
+  /**
+   * Which attempt this was, 1 for the first.
+   */
+  attempt: number;
+  outcome: "delivered" | "retry" | "given_up";
+  /**
+   * The app's HTTP status; null when it did not answer.
+   */
+  status: number | null;
+  /**
+   * When the event is due again, for a retry; else null.
+   */
+  retry_in_s: number | null;
+  detail: Detail;
+  duration_ms: Count;
+}
+/**
+ * A cron run's deliveries of domain events ended early (warn: the app stopped answering; error: PostgREST failed); the events not reached stay queued.
+ */
+export interface DomainEventsStoppedEvent {
+  event: "domain_events_stopped";
+  level: "warn" | "error";
   version: Version;
   detail: string;
 }

@@ -41,6 +41,11 @@ export interface Domain {
    * The DNS records the coach adds at their DNS provider: the CNAME to the platform's target and the TXT record that proves control of the domain (_<platform>-challenge.<hostname>, this claim's token), both required; and Cloudflare's TXT ownership record once Cloudflare gave one (optional: it verifies the hostname before the CNAME is switched over).
    */
   dns: DnsRecord[];
+  /**
+   * Whether the domain is ready: Cloudflare's hostname status and certificate (ssl) status are both active, and its DNS points at the platform (a CNAME to the target, or for an apex, flattened: its addresses are the target's, all of them). A DNS lookup that failed (diagnosis unknown) keeps Cloudflare's word.
+   */
+  ready: boolean;
+  diagnosis: Diagnosis;
 }
 export interface DnsRecord {
   type: "CNAME" | "TXT";
@@ -56,4 +61,40 @@ export interface DnsRecord {
    * true when the domain works without this record (Cloudflare's TXT record); absent on the required ones (the CNAME and the platform's TXT record).
    */
   optional?: true;
+  /**
+   * What is different about this record at this name: at an apex, where most DNS hosts allow no CNAME, use an ALIAS, ANAME or CNAME flattening, or make the www primary and forward the apex at the registrar. Absent otherwise.
+   */
+  note?: string;
+}
+/**
+ * The DNS doctor's one verdict on the domain, from Cloudflare's states and the DNS the control plane looked up itself (docs/control-plane.md, the doctor).
+ */
+export interface Diagnosis {
+  /**
+   * ready; unknown (a DNS lookup failed: nothing is decided on it); proof_missing (the TXT record proving control is absent); proxied_by_another_cloudflare_account; cname_elsewhere; apex_needs_flattening; cname_missing; caa_blocks_certificate; stale_acme_challenge; certificate_pending (the DNS is right, Cloudflare is not done yet); not_checked (not looked up: removing, failed, blocked, or not yet).
+   */
+  code:
+    | "ready"
+    | "unknown"
+    | "proof_missing"
+    | "proxied_by_another_cloudflare_account"
+    | "cname_elsewhere"
+    | "apex_needs_flattening"
+    | "cname_missing"
+    | "caa_blocks_certificate"
+    | "stale_acme_challenge"
+    | "certificate_pending"
+    | "not_checked";
+  /**
+   * One sentence: what the coach does about it.
+   */
+  fix: string;
+  /**
+   * Where the name points instead of the platform (a CNAME's target, or its addresses), when that is the problem.
+   */
+  pointsTo?: string;
+  /**
+   * When the DNS was looked up (RFC 3339); null when it has not been.
+   */
+  checkedAt: string | null;
 }

@@ -23,6 +23,13 @@ const pending = {
     { type: 'TXT', name: '_coachplatform-challenge.coach.example.test', value: '0f73f020e7894d42bc0a19cd546c8c6c' },
     { type: 'TXT', name: '_cf-custom-hostname.coach.example.test', value: '5cc07c04-ea62-4a5a-95f0-419334a875a4', optional: true },
   ],
+  ready: false,
+  diagnosis: {
+    code: 'cname_elsewhere',
+    fix: 'coach.example.test is a CNAME to shop.other.test: change that record to point to customers.coachplatform.com instead.',
+    pointsTo: 'shop.other.test',
+    checkedAt: '2026-12-02T10:02:00.000Z',
+  },
 };
 
 test('the domain schema accepts what the control plane answers, and nothing looser', () => {
@@ -39,6 +46,10 @@ test('the domain schema accepts what the control plane answers, and nothing loos
     ['another record type', { ...pending, dns: [{ type: 'A', name: 'x', value: '1.2.3.4' }] }],
     ['no dns', { ...pending, dns: undefined }],
     ['no ownershipVerifiedAt', { ...pending, ownershipVerifiedAt: undefined }],
+    ['no ready', { ...pending, ready: undefined }],
+    ['no diagnosis', { ...pending, diagnosis: undefined }],
+    ['an unknown diagnosis code', { ...pending, diagnosis: { ...pending.diagnosis, code: 'broken' } }],
+    ['a diagnosis without its fix', { ...pending, diagnosis: { ...pending.diagnosis, fix: undefined } }],
   ]) {
     assert.ok(!domain(bad), what);
   }

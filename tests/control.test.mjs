@@ -225,6 +225,8 @@ describe("a coach's domain, end to end", () => {
       ownershipVerifiedAt: null,
       errors: [],
       dns: [{ type: 'CNAME', name: host, value: CUSTOM_HOSTNAME_TARGET }, proof],
+      ready: false,
+      diagnosis: { code: 'not_checked', fix: `The DNS of ${host} is checked within a minute.`, checkedAt: null },
     });
     assert.match(proof.value, /^[0-9a-f]{32}$/, "the claim's own token");
     assert.equal(cf.byName(host), undefined, 'Cloudflare hears of it from the cron, not from the request');

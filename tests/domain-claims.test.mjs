@@ -184,20 +184,23 @@ describe('takeovers', () => {
     await everywhere(Date.now(), '/_tenant/brand.json', host, (res) => slugOf(res) === NORA.slug, "served as Nora's again");
   });
 
-  test("the www of another coach's domain: the claim never activates, and www keeps going to its owner", async () => {
+  test("the www of another coach's domain, or the domain of another coach's www: 409 pair_taken, and www keeps going to its owner", async () => {
     const apex = 'apex.example.test';
     await noraServes(apex);
     assert.equal((await api('POST', `/domains/${apex}/primary?tenant_id=${NORA.id}`)).status, 200);
     const primary = (res) => res.status === 301 && res.headers.location === `http://${apex}/`;
     await everywhere(Date.now(), '/', `www.${apex}`, primary, 'www redirects to the primary');
-    assert.equal((await add(`www.${apex}`, LEE, tokens.lee)).status, 201);
-    for (let i = 0; i < 3; i++) {
-      await cron();
-      await cf.advance();
-    }
-    assert.equal((await domain(`www.${apex}`, LEE, tokens.lee)).status, 'pending');
+    const claims = () => sql(`select count(*) from public.tenant_domains where tenant_id = '${LEE.id}' and hostname like '%apex%'`);
+    assertError(await add(`www.${apex}`, LEE, tokens.lee), 409, 'pair_taken', "the www of Nora's domain");
+    assertError(await add(`WWW.${apex.toUpperCase()}.`, LEE, tokens.lee), 409, 'pair_taken', 'another spelling of it');
+    // The reverse: Nora holds www.<other>; Lee cannot claim <other>.
+    await noraServes(`www.other-${apex}`);
+    assertError(await add(`other-${apex}`, LEE, tokens.lee), 409, 'pair_taken', "the domain of Nora's www");
+    assert.equal(claims(), '0', 'no claim was made');
     assert.equal(cf.byName(`www.${apex}`), undefined);
     for (const center of centers) assert.ok(primary(await onCenter(center, '/', `www.${apex}`)), `${center.name}: still Nora's`);
+    // Nora herself may hold both.
+    assert.equal((await add(`other-${apex}`)).status, 201);
     sql(`update public.tenant_profiles set custom_domain = '${NORA.domain}' where id = '${NORA.id}'`);
   });
 
@@ -240,6 +243,33 @@ describe('takeovers', () => {
     const squat = await domain(host, LEE, tokens.lee);
     assert.equal(squat.status, 'failed');
     assert.match(squat.errors[0], /first/);
+  });
+});
+
+describe('an apex and its www', () => {
+  test("adding example.co.uk adds its www, each with its instructions; active, the www redirects to the apex with path and query, and the other way after a swap; another coach's claim of either is 409", async () => {
+    const apex = 'example.co.uk'; // co.uk is a public suffix: this is an apex
+    const www = `www.${apex}`;
+    assert.equal((await add(apex)).status, 201);
+    const [a, w] = [await domain(apex), await domain(www)];
+    assert.ok(w, 'the www was added with it');
+    const cname = (d) => d.dns.find((r) => r.type === 'CNAME');
+    assert.match(cname(a).note, /ALIAS, ANAME or CNAME flattening/, 'the apex: no CNAME at most DNS hosts');
+    assert.match(cname(a).note, new RegExp(`make ${www.replaceAll('.', '\\.')} the primary domain`));
+    assert.equal(cname(w).note, undefined, 'the www: a plain CNAME');
+    assert.notEqual(a.dns.find((r) => r.type === 'TXT').name, w.dns.find((r) => r.type === 'TXT').name, 'each proves itself');
+    for (const name of [apex, www]) await publish(name);
+    for (const name of [apex, www]) await activate(name);
+    assertError(await add(www, LEE, tokens.lee), 409, 'pair_taken', "another coach's claim of the www");
+    assertError(await add(apex, LEE, tokens.lee), 409, 'pair_taken', 'or of the apex');
+
+    assert.equal((await api('POST', `/domains/${apex}/primary?tenant_id=${NORA.id}`)).status, 200);
+    const to = (host) => (res) => res.status === 301 && res.headers.location === `http://${host}/courses/1?a=b`;
+    await everywhere(Date.now(), '/courses/1?a=b', www, to(apex), 'the www redirects to the apex');
+    assert.equal((await api('POST', `/domains/${www}/primary?tenant_id=${NORA.id}`)).status, 200);
+    await everywhere(Date.now(), '/courses/1?a=b', apex, to(www), 'swapped: the apex redirects to the www');
+    for (const name of [apex, www]) assert.equal((await api('DELETE', `/domains/${name}?tenant_id=${NORA.id}`)).status, 200);
+    sql(`update public.tenant_profiles set custom_domain = '${NORA.domain}' where id = '${NORA.id}'`);
   });
 });
 

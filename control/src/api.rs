@@ -270,6 +270,7 @@ pub fn rpc_error(status: u16, body: &str, budget: &'static str) -> Error {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "invalid domain".into()),
         },
+        (Some("pair_taken"), _) => Error::PairTaken,
         (Some("domain_taken"), _) | (None, Some("23505")) => Error::DomainTaken,
         (Some("too_many_domains"), _) => Error::TooManyDomains,
         (Some("domain_not_found"), _) => Error::DomainNotFound,

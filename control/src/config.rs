@@ -37,6 +37,19 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 /// than its hash's output is weaker.
 pub const MIN_PREVIEW_SECRET_LEN: usize = 32;
 
+/// At least this many bytes in `DOMAIN_EVENTS_SECRET`, as in `PREVIEW_SIGNING_SECRET`.
+pub const MIN_DOMAIN_EVENTS_SECRET_LEN: usize = 32;
+
+/// Where domain events go (`crate::notify`): the app's webhook and the secret it shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainEvents {
+    /// `DOMAIN_EVENTS_URL`: the app's endpoint, an http(s) URL; each event is a `POST` there.
+    pub url: String,
+    /// `DOMAIN_EVENTS_SECRET` (secret, at least [`MIN_DOMAIN_EVENTS_SECRET_LEN`] bytes): the key
+    /// of the HMAC in `X-Domain-Event-Signature`, which the app checks.
+    pub secret: String,
+}
+
 /// Where and how to reach Cloudflare's API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cloudflare {
@@ -120,6 +133,9 @@ pub struct Config {
     /// the HMAC that signs preview links (`crate::preview`), the resolver's setting of the same
     /// name; `None` switches `POST /brand/preview` off.
     pub preview_secret: Option<String>,
+    /// Domain events; `None` (no `DOMAIN_EVENTS_URL`) sends none: the database queues them all
+    /// the same, and prunes them after 30 days.
+    pub domain_events: Option<DomainEvents>,
 }
 
 impl Config {
@@ -225,6 +241,7 @@ impl Config {
             preview_secret: get("PREVIEW_SIGNING_SECRET")
                 .map(preview_secret)
                 .transpose()?,
+            domain_events: domain_events(get("DOMAIN_EVENTS_URL"), get("DOMAIN_EVENTS_SECRET"))?,
         })
     }
 
@@ -405,6 +422,28 @@ fn preview_secret(secret: String) -> Result<String, Error> {
         ));
     }
     Ok(secret)
+}
+
+/// The domain events' settings: on when `DOMAIN_EVENTS_URL` is set, and then its secret is
+/// required, at least [`MIN_DOMAIN_EVENTS_SECRET_LEN`] bytes (a secret alone switches nothing
+/// on).
+fn domain_events(
+    url: Option<String>,
+    secret: Option<String>,
+) -> Result<Option<DomainEvents>, Error> {
+    const SECRET: &str = "DOMAIN_EVENTS_SECRET";
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let url = tenant_common::http_url("DOMAIN_EVENTS_URL", &url)?;
+    let secret = secret.ok_or(misconfigured(
+        SECRET,
+        "is not set: DOMAIN_EVENTS_URL is, which switches domain events on (unset it to switch them off)",
+    ))?;
+    if secret.len() < MIN_DOMAIN_EVENTS_SECRET_LEN {
+        return Err(misconfigured(SECRET, "must be at least 32 bytes"));
+    }
+    Ok(Some(DomainEvents { url, secret }))
 }
 
 /// A zone id goes into URL paths: letters, digits, `-` and `_` only.
@@ -761,6 +800,46 @@ mod tests {
         let e = with("PREVIEW_SIGNING_SECRET", short).unwrap_err();
         assert!(!e.message().contains(short), "the message must not echo it");
         assert_eq!(setting_of(e), "PREVIEW_SIGNING_SECRET");
+    }
+
+    #[test]
+    fn domain_events_are_on_with_a_url_and_then_need_a_secret_of_32_bytes() {
+        let secret = "s".repeat(MIN_DOMAIN_EVENTS_SECRET_LEN);
+        assert_eq!(config(&base()).unwrap().domain_events, None);
+        assert_eq!(
+            with("DOMAIN_EVENTS_SECRET", &secret).unwrap().domain_events,
+            None,
+            "a secret alone switches nothing on"
+        );
+        let mut pairs = base();
+        pairs.push((
+            "DOMAIN_EVENTS_URL",
+            "https://app.coachplatform.com/hooks/domains/".into(),
+        ));
+        assert_eq!(
+            setting_of(config(&pairs).unwrap_err()),
+            "DOMAIN_EVENTS_SECRET"
+        );
+        pairs.push(("DOMAIN_EVENTS_SECRET", "s".repeat(31)));
+        let short = config(&pairs).unwrap_err();
+        assert!(
+            !short.to_string().contains("sssss"),
+            "never the value: {short}"
+        );
+        assert_eq!(setting_of(short), "DOMAIN_EVENTS_SECRET");
+        pairs.pop();
+        pairs.push(("DOMAIN_EVENTS_SECRET", secret.clone()));
+        assert_eq!(
+            config(&pairs).unwrap().domain_events,
+            Some(DomainEvents {
+                url: "https://app.coachplatform.com/hooks/domains".into(),
+                secret
+            })
+        );
+        assert_eq!(
+            setting_of(with("DOMAIN_EVENTS_URL", "app.coachplatform.com/hooks").unwrap_err()),
+            "DOMAIN_EVENTS_URL"
+        );
     }
 
     #[test]

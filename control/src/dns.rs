@@ -1,4 +1,4 @@
-//! TXT lookups over DNS over HTTPS, JSON API: the query URL and what an answer means.
+//! Lookups over DNS over HTTPS, JSON API: the query URL and what an answer means.
 //!
 //! A coach proves control of a hostname's DNS with a TXT record holding their claim's token;
 //! the cron asks a resolver (`DNS_RESOLVER_URL`) for it: `GET <resolver>?name=<name>&type=TXT`
@@ -7,7 +7,9 @@
 //! ([Cloudflare](https://developers.cloudflare.com/1.1.1.1/encryption/dns-over-https/make-api-requests/dns-json/),
 //! [Google](https://developers.google.com/speed/public-dns/docs/doh/json)). [`read`] sorts an
 //! answer into [`Lookup`]: the TXT values at the name, a definitive "there is none", or "we do
-//! not know" — a resolver failing must never read as a record removed.
+//! not know" — a resolver failing must never read as a record removed. The doctor
+//! (`crate::doctor`) asks the same resolver for A, AAAA, CAA and TXT records ([`read_answer`]:
+//! the CNAME chain followed and the records of the asked type on it).
 //!
 //! What is read is bounded: [`MAX_BODY_BYTES`] of body, the first [`MAX_ANSWERS`] records,
 //! values of at most [`MAX_VALUE_BYTES`], at most [`MAX_CNAME_HOPS`] aliases followed.
@@ -31,6 +33,52 @@ pub const MAX_CNAME_HOPS: usize = 8;
 /// RR type numbers, as the JSON API gives them.
 const CNAME: u16 = 5;
 const TXT: u16 = 16;
+
+/// A record type the control plane asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordType {
+    /// IPv4 addresses.
+    A,
+    /// IPv6 addresses.
+    Aaaa,
+    /// Certification Authority Authorization (RFC 8659).
+    Caa,
+    /// Text: the proof of control, and a leftover `_acme-challenge`.
+    Txt,
+}
+
+impl RecordType {
+    /// The type's name, as a query names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Caa => "CAA",
+            RecordType::Txt => "TXT",
+        }
+    }
+
+    /// The type's number, as an answer gives it.
+    fn number(self) -> u16 {
+        match self {
+            RecordType::A => 1,
+            RecordType::Aaaa => 28,
+            RecordType::Caa => 257,
+            RecordType::Txt => TXT,
+        }
+    }
+}
+
+/// A definitive answer to a query: what the name's CNAME chain and records of the asked type
+/// are. An NXDOMAIN is an answer with neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The names the queried name's CNAME records lead to, in order: lowercase, without the
+    /// trailing dot.
+    pub aliases: Vec<String>,
+    /// The `data` of the records of the asked type at the name or on its chain, as given.
+    pub values: Vec<String>,
+}
 /// Response codes (RFC 1035 §4.1.1, RFC 6895).
 const NOERROR: i64 = 0;
 const NXDOMAIN: i64 = 3;
@@ -53,11 +101,12 @@ pub enum Lookup {
     Unknown(String),
 }
 
-/// The URL that asks `resolver` for the TXT records of `name`, the name form-encoded.
-pub fn txt_query_url(resolver: &str, name: &str) -> String {
+/// The URL that asks `resolver` for the records of type `kind` at `name`, the name
+/// form-encoded.
+pub fn query_url(resolver: &str, name: &str, kind: RecordType) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("name", name)
-        .append_pair("type", "TXT")
+        .append_pair("type", kind.name())
         .finish();
     let separator = if resolver.contains('?') { '&' } else { '?' };
     format!("{resolver}{separator}{query}")
@@ -69,47 +118,71 @@ pub fn txt_query_url(resolver: &str, name: &str) -> String {
 /// (its `Question`, when given, is `name` and TXT) and has Status NOERROR or NXDOMAIN is a
 /// definitive answer; TXT records at other names (beside the CNAME chain) are not `name`'s.
 pub fn read(status: u16, body: &str, name: &str) -> Lookup {
-    let unknown = Lookup::Unknown;
+    match read_answer(status, body, name, RecordType::Txt) {
+        Err(why) => Lookup::Unknown(why),
+        Ok(answer) if answer.values.is_empty() => Lookup::Absent,
+        Ok(answer) => Lookup::Found(answer.values.iter().filter_map(|v| txt_value(v)).collect()),
+    }
+}
+
+/// Reads a resolver's answer to a query of type `kind` for `name`, as [`read`] does: `Err`
+/// (why, for the log) when it is not definitive.
+pub fn read_answer(
+    status: u16,
+    body: &str,
+    name: &str,
+    kind: RecordType,
+) -> Result<Answer, String> {
     if status != 200 {
-        return unknown(format!("resolver answered HTTP {status}: {}", cut(body)));
+        return Err(format!("resolver answered HTTP {status}: {}", cut(body)));
     }
     if body.len() > MAX_BODY_BYTES {
-        return unknown(format!(
+        return Err(format!(
             "resolver answered {} bytes, more than {MAX_BODY_BYTES}",
             body.len()
         ));
     }
     let message: Message = match serde_json::from_str(body) {
         Ok(message) => message,
-        Err(e) => return unknown(format!("not a DNS JSON answer ({e}): {}", cut(body))),
+        Err(e) => return Err(format!("not a DNS JSON answer ({e}): {}", cut(body))),
     };
     if message.truncated {
-        return unknown("the answer is truncated (TC)".into());
+        return Err("the answer is truncated (TC)".into());
     }
     if let Some(q) = message.question.0.first() {
-        if !same_name(&q.name, name) || q.kind != TXT {
-            return unknown(format!(
+        if !same_name(&q.name, name) || q.kind != kind.number() {
+            return Err(format!(
                 "the answer is to another question: {} type {}",
                 cut(&q.name),
                 q.kind
             ));
         }
     }
-    match message.status {
-        NOERROR => {}
-        NXDOMAIN => return Lookup::Absent,
-        other => return unknown(format!("resolver answered {}", rcode(other))),
+    // An NXDOMAIN may still carry the CNAME chain that led to a name that does not exist.
+    if !matches!(message.status, NOERROR | NXDOMAIN) {
+        return Err(format!("resolver answered {}", rcode(message.status)));
     }
     let records = &message.answer.0;
     let chain = aliases(name, records);
-    let mut txt = records
+    let values = records
         .iter()
-        .filter(|r| r.kind == TXT && chain.iter().any(|n| same_name(&r.name, n)))
-        .peekable();
-    if txt.peek().is_none() {
-        return Lookup::Absent;
-    }
-    Lookup::Found(txt.filter_map(|r| txt_value(&r.data)).collect())
+        .filter(|r| r.kind == kind.number() && chain.iter().any(|n| same_name(&r.name, n)))
+        .map(|r| r.data.clone())
+        .collect();
+    Ok(Answer {
+        aliases: chain[1..].iter().map(|n| bare_name(n)).collect(),
+        values,
+    })
+}
+
+/// The TXT values of an answer to a TXT query, decoded as [`read`] decodes them.
+pub fn txt_values(answer: &Answer) -> Vec<String> {
+    answer.values.iter().filter_map(|v| txt_value(v)).collect()
+}
+
+/// A name as compared and shown: lowercase, without its trailing dot.
+pub fn bare_name(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
 /// Whether one of `found` is `token`, ASCII whitespace around either ignored. An empty token
@@ -302,6 +375,7 @@ mod tests {
 
     #[test]
     fn the_query_url_encodes_the_name() {
+        let txt_query_url = |resolver: &str, name: &str| query_url(resolver, name, RecordType::Txt);
         assert_eq!(
             txt_query_url("https://cloudflare-dns.com/dns-query", NAME),
             format!("https://cloudflare-dns.com/dns-query?name={NAME}&type=TXT")
@@ -518,6 +592,72 @@ mod tests {
         for status in [201, 301, 400, 404, 429, 500, 503] {
             assert!(is_unknown(&read(status, &body, NAME)), "{status}");
         }
+    }
+
+    #[test]
+    fn the_query_url_names_the_type() {
+        for (kind, name) in [
+            (RecordType::A, "A"),
+            (RecordType::Aaaa, "AAAA"),
+            (RecordType::Caa, "CAA"),
+        ] {
+            assert_eq!(
+                query_url("https://dns.example/q", "a.test", kind),
+                format!("https://dns.example/q?name=a.test&type={name}")
+            );
+        }
+    }
+
+    #[test]
+    fn an_address_answer_follows_the_cname_chain() {
+        let body = serde_json::json!({
+            "Status": 0, "TC": false,
+            "Question": [{"name": "coach.example.com.", "type": 1}],
+            "Answer": [
+                {"name": "coach.example.com.", "type": 5, "TTL": 300, "data": "Customers.CoachPlatform.com."},
+                {"name": "customers.coachplatform.com.", "type": 1, "TTL": 300, "data": "104.16.1.1"},
+                {"name": "other.example.com.", "type": 1, "TTL": 300, "data": "192.0.2.1"},
+            ],
+        })
+        .to_string();
+        let answer = read_answer(200, &body, "coach.example.com", RecordType::A).unwrap();
+        assert_eq!(answer.aliases, ["customers.coachplatform.com"]);
+        assert_eq!(answer.values, ["104.16.1.1"]);
+        assert!(
+            read_answer(200, &body, "coach.example.com", RecordType::Aaaa).is_err(),
+            "an answer to another type"
+        );
+        let dangling = serde_json::json!({
+            "Status": 3,
+            "Question": [{"name": "coach.example.com.", "type": 1}],
+            "Answer": [{"name": "coach.example.com.", "type": 5, "TTL": 300, "data": "gone.example.net."}],
+        })
+        .to_string();
+        let answer = read_answer(200, &dangling, "coach.example.com", RecordType::A).unwrap();
+        assert_eq!(
+            (answer.aliases, answer.values),
+            (vec!["gone.example.net".to_string()], vec![]),
+            "a CNAME to a name that does not exist is still a CNAME"
+        );
+    }
+
+    #[test]
+    fn caa_data_is_kept_as_given_and_nxdomain_is_empty() {
+        let body = serde_json::json!({
+            "Status": 0,
+            "Question": [{"name": "example.com.", "type": 257}],
+            "Answer": [{"name": "example.com.", "type": 257, "TTL": 300, "data": "0 issue \"letsencrypt.org\""}],
+        })
+        .to_string();
+        let answer = read_answer(200, &body, "example.com", RecordType::Caa).unwrap();
+        assert_eq!(answer.values, [r#"0 issue "letsencrypt.org""#]);
+        let nx = r#"{"Status":3,"Question":[{"name":"example.com.","type":257}]}"#;
+        assert_eq!(
+            read_answer(200, nx, "example.com", RecordType::Caa),
+            Ok(Answer::default())
+        );
+        let servfail = r#"{"Status":2,"Question":[{"name":"example.com.","type":257}]}"#;
+        assert!(read_answer(200, servfail, "example.com", RecordType::Caa).is_err());
     }
 
     #[test]

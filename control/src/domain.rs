@@ -4,7 +4,46 @@
 use serde::{Deserialize, Serialize};
 use tenant_common::Host;
 
+use crate::doctor::{self, Diagnosis, Stored};
 use crate::error::{Service, UpstreamError};
+
+/// The embedded last diagnosis, as `GET /domains` selects it beside [`COLUMNS`].
+pub const DIAGNOSIS: &str = "tenant_domain_diagnoses(code,fix,points_to,checked_at)";
+
+/// Whether `hostname` is an apex: a registrable domain by the Public Suffix List
+/// (`example.com`, `example.co.uk`), where most DNS hosts allow no CNAME. The one test of it,
+/// for the doctor and for pairing an apex with its `www`.
+pub fn is_apex(hostname: &str) -> bool {
+    let name = hostname
+        .strip_suffix('.')
+        .unwrap_or(hostname)
+        .to_ascii_lowercase();
+    psl2::lookup(&name).is_some_and(|d| d.registrable_domain() == Some(name.as_str()))
+}
+
+/// The other name of `hostname`'s apex–`www` pair: `www.<d>` for an apex `<d>`, `<d>` for
+/// `www.<d>` of an apex; `None` for any other name. Adding one adds the other: a visitor reads
+/// them as one site, and the database lets no other tenant hold the second
+/// (`20261208000007`).
+pub fn partner(hostname: &str) -> Option<String> {
+    if is_apex(hostname) {
+        return Some(format!("www.{hostname}"));
+    }
+    hostname
+        .strip_prefix("www.")
+        .filter(|apex| is_apex(apex))
+        .map(str::to_string)
+}
+
+/// What a coach does at an apex, which most DNS hosts allow no CNAME at.
+fn apex_note(hostname: &str, target: &Host) -> String {
+    format!(
+        "{hostname} is an apex, where most DNS hosts allow no CNAME: use your DNS host's ALIAS, \
+         ANAME or CNAME flattening to {target} (on Cloudflare DNS, a CNAME here is flattened); \
+         if it has none, make www.{hostname} the primary domain and forward {hostname} to it at \
+         your registrar"
+    )
+}
 
 /// The columns the control plane reads, as a PostgREST `select`.
 pub const COLUMNS: &str = "id,tenant_id,hostname,status,is_primary,ssl_status,cloudflare_id,\
@@ -68,6 +107,28 @@ pub struct DomainRow {
     pub proof_token: String,
     /// When its tenant proved control of the hostname, if it has.
     pub proven_at: Option<String>,
+    /// The doctor's last diagnosis, when read with it ([`DIAGNOSIS`]).
+    #[serde(
+        default,
+        rename = "tenant_domain_diagnoses",
+        deserialize_with = "one_or_none"
+    )]
+    pub diagnosis: Option<Stored>,
+}
+
+/// An embedded one-to-one row: an object, `null`, or an array of at most one.
+fn one_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Stored>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Embedded {
+        One(Stored),
+        Many(Vec<Stored>),
+    }
+    Ok(match Option::<Embedded>::deserialize(d)? {
+        Some(Embedded::One(one)) => Some(one),
+        Some(Embedded::Many(many)) => many.into_iter().next(),
+        None => None,
+    })
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -120,12 +181,14 @@ impl DomainRow {
                 name: self.hostname.clone(),
                 value: target.to_string(),
                 optional: None,
+                note: is_apex(&self.hostname).then(|| apex_note(&self.hostname, target)),
             },
             DnsRecord {
                 kind: "TXT",
                 name: challenge_record,
                 value: self.proof_token.clone(),
                 optional: None,
+                note: None,
             },
         ];
         if let (Some(name), Some(value)) = (&self.ownership_txt_name, &self.ownership_txt_value) {
@@ -134,9 +197,13 @@ impl DomainRow {
                 name: name.clone(),
                 value: value.clone(),
                 optional: Some(true),
+                note: None,
             });
         }
+        let diagnosis = doctor::shown(self, self.diagnosis.as_ref());
         DomainView {
+            ready: doctor::is_ready(self, &diagnosis),
+            diagnosis,
             hostname: self.hostname.clone(),
             status: self.status,
             primary: self.is_primary,
@@ -166,6 +233,11 @@ pub struct DomainView {
     pub errors: Vec<String>,
     /// The DNS records the coach adds at their DNS provider.
     pub dns: Vec<DnsRecord>,
+    /// Whether the domain is ready: Cloudflare's hostname and certificate active, and its DNS
+    /// pointing here.
+    pub ready: bool,
+    /// The doctor's verdict, and its fix.
+    pub diagnosis: Diagnosis,
 }
 
 /// One DNS record to add. The CNAME and the platform's TXT record (the proof of control) are
@@ -180,6 +252,9 @@ pub struct DnsRecord {
     pub value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+    /// What is different about this record at this name (an apex: no CNAME at most DNS hosts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[cfg(test)]
@@ -206,6 +281,7 @@ pub(crate) mod tests {
             verified_at: None,
             proof_token: "0f73f020e7894d42bc0a19cd546c8c6c".into(),
             proven_at: None,
+            diagnosis: None,
         }
     }
 
@@ -233,6 +309,12 @@ pub(crate) mod tests {
                     {"type": "CNAME", "name": "coach.example.test", "value": "customers.coachplatform.com"},
                     {"type": "TXT", "name": CHALLENGE, "value": "0f73f020e7894d42bc0a19cd546c8c6c"},
                 ],
+                "ready": false,
+                "diagnosis": {
+                    "code": "not_checked",
+                    "fix": "The DNS of coach.example.test is checked within a minute.",
+                    "checkedAt": null,
+                },
             })
         );
         assert!(!r.is_proven());
@@ -253,6 +335,85 @@ pub(crate) mod tests {
             json["errors"][0],
             "custom hostname does not CNAME to this zone."
         );
+    }
+
+    #[test]
+    fn an_apex_is_a_registrable_domain_by_the_public_suffix_list() {
+        for apex in [
+            "example.com",
+            "example.co.uk",
+            "Example.CO.UK.",
+            "example.test",
+        ] {
+            assert!(is_apex(apex), "{apex}");
+        }
+        for not in ["www.example.com", "coach.example.co.uk", "co.uk", "com"] {
+            assert!(!is_apex(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn an_apex_and_its_www_are_a_pair_and_nothing_else_is() {
+        assert_eq!(
+            partner("example.co.uk").as_deref(),
+            Some("www.example.co.uk")
+        );
+        assert_eq!(
+            partner("www.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(partner("example.com").as_deref(), Some("www.example.com"));
+        for none in ["coach.example.com", "www.coach.example.com", "co.uk"] {
+            assert_eq!(partner(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn an_apex_cname_says_what_to_do_instead() {
+        let target = Host::parse_domain("customers.coachplatform.com").unwrap();
+        let note = apex_note("example.co.uk", &target);
+        assert!(note.contains("ALIAS, ANAME or CNAME flattening to customers.coachplatform.com"));
+        assert!(note.contains("make www.example.co.uk the primary domain"));
+    }
+
+    #[test]
+    fn the_last_diagnosis_is_read_embedded_as_an_object_an_array_or_null() {
+        let stored = serde_json::json!({"code": "cname_elsewhere", "fix": "f", "points_to": "x.example.net", "checked_at": "2026-12-08T03:00:00+00:00"});
+        for embedded in [stored.clone(), serde_json::json!([stored])] {
+            let mut json = pending_json();
+            json["tenant_domain_diagnoses"] = embedded;
+            let r: DomainRow = serde_json::from_value(json).unwrap();
+            let d = r.diagnosis.unwrap();
+            assert_eq!(
+                (d.code, d.points_to.as_deref()),
+                (doctor::Code::CnameElsewhere, Some("x.example.net"))
+            );
+        }
+        let mut json = pending_json();
+        json["tenant_domain_diagnoses"] = serde_json::Value::Null;
+        assert_eq!(
+            serde_json::from_value::<DomainRow>(json).unwrap().diagnosis,
+            None
+        );
+        assert_eq!(
+            serde_json::from_value::<DomainRow>(pending_json())
+                .unwrap()
+                .diagnosis,
+            None
+        );
+    }
+
+    /// A pending row as PostgREST writes it.
+    fn pending_json() -> serde_json::Value {
+        serde_json::json!({
+            "id": "a", "tenant_id": "t", "hostname": "a.example.test", "status": "pending",
+            "is_primary": false, "ssl_status": null, "cloudflare_id": null,
+            "ownership_txt_name": null, "ownership_txt_value": null,
+            "ownership_http_path": null, "ownership_http_body": null,
+            "verification_errors": [], "created_at": "2026-12-02T10:00:00+00:00",
+            "updated_at": "2026-12-02T10:00:00+00:00", "verified_at": null,
+            "proof_token": "0f73f020e7894d42bc0a19cd546c8c6c", "proven_at": null
+        })
     }
 
     #[test]
@@ -279,15 +440,7 @@ pub(crate) mod tests {
 
     #[test]
     fn an_rpc_answers_one_row_as_an_object_or_a_one_element_array() {
-        let one = serde_json::json!({
-            "id": "a", "tenant_id": "t", "hostname": "a.example.test", "status": "pending",
-            "is_primary": false, "ssl_status": null, "cloudflare_id": null,
-            "ownership_txt_name": null, "ownership_txt_value": null,
-            "ownership_http_path": null, "ownership_http_body": null,
-            "verification_errors": [], "created_at": "2026-12-02T10:00:00+00:00",
-            "updated_at": "2026-12-02T10:00:00+00:00", "verified_at": null,
-            "proof_token": "0f73f020e7894d42bc0a19cd546c8c6c", "proven_at": null
-        });
+        let one = pending_json();
         assert_eq!(
             DomainRow::from_rpc(&one.to_string()).unwrap().hostname,
             "a.example.test"

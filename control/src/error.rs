@@ -33,6 +33,9 @@ pub enum Error {
     /// This tenant already has the hostname (any tenant may claim a name another holds: it
     /// takes it by proving control of its DNS).
     DomainTaken,
+    /// Another tenant holds the other name of this domain's pair: `<d>` for `www.<d>`, or the
+    /// reverse.
+    PairTaken,
     /// The tenant already has as many domains as it may.
     TooManyDomains,
     /// Only an active domain can be the primary.
@@ -265,6 +268,11 @@ impl Error {
             Error::DomainTaken => {
                 Description::new(409, "domain_taken", "this tenant already has this domain")
             }
+            Error::PairTaken => Description::new(
+                409,
+                "pair_taken",
+                "another account holds this domain with or without its www: a domain and its www serve one site",
+            ),
             Error::TooManyDomains => Description::new(
                 400,
                 "too_many_domains",
@@ -473,6 +481,7 @@ mod tests {
             (Error::NotOwner, 403, "not_owner"),
             (Error::DomainNotFound, 404, "domain_not_found"),
             (Error::DomainTaken, 409, "domain_taken"),
+            (Error::PairTaken, 409, "pair_taken"),
             (Error::TooManyDomains, 400, "too_many_domains"),
             (Error::DomainNotActive, 409, "domain_not_active"),
         ];

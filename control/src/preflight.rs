@@ -67,6 +67,13 @@ pub const CONTROL: &[Setting] = &[
         stand_in: "preflight-analytics-token",
     },
     PREVIEW_SIGNING_SECRET,
+    Setting {
+        name: "DOMAIN_EVENTS_SECRET",
+        secret: true,
+        required: false,
+        or: None,
+        stand_in: "preflight-domain-events-secret-of-32-bytes",
+    },
 ];
 
 /// The control plane's preflight (see `tenant_common::preflight::check`).
@@ -94,7 +101,7 @@ mod tests {
                 "DASHBOARD_ORIGIN"
             ]
         );
-        assert_eq!(report.unchecked.len(), 6, "the secrets, unlisted");
+        assert_eq!(report.unchecked.len(), 7, "the secrets, unlisted");
     }
 
     #[test]
@@ -110,6 +117,38 @@ mod tests {
             ]),
             None,
         );
+        assert!(report.problems.is_empty(), "{report:?}");
+    }
+
+    #[test]
+    fn domain_events_need_their_secret_listed() {
+        let with_url = vars(&[
+            ("SUPABASE_URL", "https://abc.supabase.co"),
+            ("CLOUDFLARE_ZONE_ID", "023e105f4ecef8ad9ca31a8372d0c353"),
+            ("CUSTOM_HOSTNAME_TARGET", "customers.coachplatform.com"),
+            ("PLATFORM_DOMAIN", "coachplatform.com"),
+            ("DASHBOARD_ORIGIN", "https://app.coachplatform.com"),
+            (
+                "DOMAIN_EVENTS_URL",
+                "https://app.coachplatform.com/hooks/domain-events",
+            ),
+        ]);
+        let listed = |extra: &[&str]| -> Vec<String> {
+            [
+                "SUPABASE_SECRET_KEY",
+                "SUPABASE_ANON_KEY",
+                "CLOUDFLARE_API_TOKEN",
+                "CLOUDFLARE_WEBHOOK_SECRET",
+                "PREVIEW_SIGNING_SECRET",
+            ]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+        };
+        let report = control(&with_url, Some(&listed(&[])));
+        assert_eq!(report.settings(), ["DOMAIN_EVENTS_SECRET"]);
+        let report = control(&with_url, Some(&listed(&["DOMAIN_EVENTS_SECRET"])));
         assert!(report.problems.is_empty(), "{report:?}");
     }
 

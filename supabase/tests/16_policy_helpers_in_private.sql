@@ -57,6 +57,7 @@ select bag_eq(
       ('tenant_changes', 'tenant_changes_are_read_through_the_function'),
       ('tenant_domains', 'requested_tenant_key'),
       ('tenant_domains', 'owned_tenant_ids'),
+      ('tenant_domain_diagnoses', 'owned_tenant_ids'),
       ('domain_challenges', 'requested_tenant_key')
   $$,
   'the policies call their helpers in private'

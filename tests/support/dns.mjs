@@ -1,7 +1,8 @@
 // A stand-in for a DNS over HTTPS resolver's JSON API (cloudflare-dns.com/dns-query,
 // dns.google/resolve), which the control plane asks for a claim's TXT record
-// (`_<platform>-challenge.<hostname>`, control/src/dns.rs reads the answers): a node:http server
-// on a loopback port, answering from records the test (or a person) sets.
+// (`_<platform>-challenge.<hostname>`) and, for its DNS doctor, a name's A, AAAA, CAA and
+// `_acme-challenge` TXT records (control/src/dns.rs reads the answers): a node:http server on a
+// loopback port, answering from records the test (or a person) sets, seeded per test case.
 //
 // - GET /dns-query?name=&type= with `accept: application/dns-json` (or `ct=application/dns-json`)
 //   answers 200 `content-type: application/dns-json` with the API's shape:
@@ -11,6 +12,10 @@
 //   written as Cloudflare writes it: the value quoted, `"` and `\` escaped, bytes outside
 //   printable ASCII as \DDD, a value over 255 bytes split into several quoted character-strings
 //   (`"…" "…"`).
+// - A and AAAA data are addresses as resolvers write them (`192.0.2.1`, `2606:4700::6810:84e5`:
+//   IPv6 compressed and lowercase); CAA data is presentation form, as Google writes it
+//   (`0 issue "letsencrypt.org"`). `set` refuses data that is none of these, so a test cannot
+//   seed what no resolver answers.
 // - A name with a CNAME: the CNAME in the answer, then the target's answer, as a recursive
 //   resolver follows it (a loop, or more than 16 hops, is SERVFAIL).
 // - A name with records of other types only, or with none but names beneath it (an empty
@@ -27,6 +32,7 @@
 // Names are case-insensitive and a trailing dot is ignored, everywhere.
 
 import http from 'node:http';
+import net from 'node:net';
 
 /** RR type numbers of the types the stand-in holds (and SOA, which it only answers with). */
 export const TYPES = { A: 1, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28, CAA: 257 };
@@ -59,6 +65,17 @@ export function txtData(value) {
   return strings.length ? strings.join(' ') : '""';
 }
 
+/** Record data as a resolver writes it for type `t`; throws on data no resolver answers. */
+function written(t, data) {
+  if (t === 'A' && !net.isIPv4(data)) throw new Error(`not an IPv4 address: ${data}`);
+  if (t === 'AAAA') {
+    if (!net.isIPv6(data)) throw new Error(`not an IPv6 address: ${data}`);
+    return new URL(`http://[${data}]/`).hostname.slice(1, -1);
+  }
+  if (t === 'CAA' && !/^\d{1,3} [A-Za-z0-9]+ "[^"]*"$/.test(data)) throw new Error(`not CAA presentation form: ${data}`);
+  return data;
+}
+
 /** A type given as text ('TXT', 'txt') or number (16, '16'), as its number; undefined if unknown. */
 function typeNumber(type) {
   if (type === undefined || type === null || type === '') return TYPES.A;
@@ -88,7 +105,7 @@ export async function startDns({ records = {}, port = 0 } = {}) {
   function set(name, type, values) {
     const t = String(type).toUpperCase();
     if (typeNumber(t) === undefined) throw new Error(`unknown record type ${type}`);
-    const list = (Array.isArray(values) ? values : [values]).map(String);
+    const list = (Array.isArray(values) ? values : [values]).map((v) => written(t, String(v)));
     const kept = (zone.get(key(name)) ?? []).filter((r) => r.type !== t);
     const all = [...kept, ...list.map((data) => ({ type: t, data }))];
     if (all.length) zone.set(key(name), all);

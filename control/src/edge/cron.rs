@@ -89,6 +89,8 @@ pub async fn run(config: &Config, now_ms: u64) -> CronEvent {
         let (kind, retry_after_s) = halt.kind();
         run.report.halted(kind, retry_after_s, &halt.to_string());
     }
+    // After the domain work, whatever stopped it: the app's state never delays a domain.
+    super::notify::deliver(config).await;
     run.report
 }
 
@@ -109,6 +111,7 @@ impl Run<'_> {
         let claims = store::claims(self.config).await?;
         self.prove_claims(&claims, turn).await;
         let rows = store::candidates(self.config).await?;
+        self.diagnose(&rows, turn).await;
         for (step, row) in lifecycle::plan(rows, self.now_ms, self.config.pending_ms, turn) {
             self.step(step, &row).await?;
         }
@@ -147,6 +150,34 @@ impl Run<'_> {
                 self.problem(ProblemKind::NotSettled, &claim, None, &e.to_string());
                 break;
             }
+        }
+    }
+
+    /// Diagnoses the domains not active yet (`doctor::to_diagnose`) with the lookups left of
+    /// `lifecycle::DNS_LOOKUPS_PER_RUN`, and keeps the verdicts; stops at the first failed
+    /// lookup. A verdict changes no row of `tenant_domains`.
+    async fn diagnose(&mut self, rows: &[DomainRow], turn: u64) {
+        let left = lifecycle::DNS_LOOKUPS_PER_RUN.saturating_sub(self.report.lookups as usize);
+        let mut kept = Vec::new();
+        let due = crate::doctor::to_diagnose(rows, turn, left);
+        for row in &due {
+            let (diagnosis, looked) = dns::diagnose(self.config, row, self.now_ms).await;
+            self.report.lookups += looked.lookups as u32;
+            kept.push(diagnosis.to_row(&row.id));
+            if let Err(why) = looked.findings {
+                let kind = if looked.resolver_failed {
+                    ProblemKind::ResolverFailed
+                } else {
+                    ProblemKind::LookupUnknown
+                };
+                self.problem(kind, row, None, &format!("diagnosis: {why}"));
+                break;
+            }
+        }
+        if let (Err(e), Some(first)) = (store::save_diagnoses(self.config, kept).await, due.first())
+        {
+            let detail = format!("diagnoses not kept: {e}");
+            self.problem(ProblemKind::NotSettled, first, None, &detail);
         }
     }
 

@@ -10,6 +10,7 @@ mod dns;
 mod event;
 mod health;
 mod last;
+mod notify;
 mod preview;
 mod store;
 
@@ -117,9 +118,10 @@ async fn answer(
         }
         Route::List { tenant } => {
             let token = coach_token(header("authorization"))?;
-            let rows = trace
+            let mut rows = trace
                 .upstream(1, store::coach_domains(config, &token, tenant))
                 .await?;
+            diagnose_due(config, &mut rows, trace).await;
             let domains: Vec<_> = rows.iter().map(|r| config.view(r)).collect();
             Ok(Reply::domains(&domains))
         }
@@ -139,6 +141,15 @@ async fn answer(
             }
             let add = store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &hostname);
             let row = trace.upstream(1, add).await?;
+            // Its pair's other name too (an apex's www, a www's apex), if it can be had: a
+            // refusal of it (the tenant has it, its limit or budget) leaves the coach to add it.
+            let partner = crate::domain::partner(hostname.as_str())
+                .and_then(|p| tenant_common::Host::parse_domain(&p).ok())
+                .filter(|p| !config.is_reserved(p));
+            if let Some(partner) = partner {
+                let add = store::owner_rpc(config, &token, "add_tenant_domain", &tenant, &partner);
+                let _ = trace.upstream(1, add).await;
+            }
             Ok(Reply::domain(201, &config.view(&row)))
         }
         Route::Analytics(query) => {
@@ -361,6 +372,35 @@ fn config(env: &Env) -> Result<Rc<Config>, Error> {
 
 fn now_ms() -> u64 {
     worker::Date::now().as_millis()
+}
+
+/// Diagnoses again the coach's domains whose diagnosis is due (`doctor::due_on_read`: a few
+/// per request), stopping at the first failed lookup, and keeps the verdicts (the service
+/// role writes them: the rows are those the coach's own token read). A verdict that cannot
+/// be kept is still shown.
+async fn diagnose_due(config: &Config, rows: &mut [DomainRow], trace: &mut Trace) {
+    let now = now_ms();
+    let mut kept = Vec::new();
+    for i in crate::doctor::due_on_read(rows, now) {
+        let (diagnosis, looked) = trace
+            .upstream(0, dns::diagnose(config, &rows[i], now))
+            .await;
+        // Each lookup is an upstream call; counted once known.
+        let lookups = u32::try_from(looked.lookups).unwrap_or(u32::MAX);
+        trace.upstream(lookups, async {}).await;
+        kept.push(diagnosis.to_row(&rows[i].id));
+        rows[i].diagnosis = diagnosis.stored();
+        if looked.findings.is_err() {
+            break;
+        }
+    }
+    if kept.is_empty() {
+        return;
+    }
+    let saved = store::save_diagnoses(config, kept);
+    if let Err(e) = trace.upstream(1, saved).await {
+        trace.note(&format!("diagnoses not kept: {e}"));
+    }
 }
 
 /// Runs `request`, giving up with [`UpstreamError::Timeout`] after `ms` milliseconds (reqwest

@@ -1,5 +1,7 @@
-// A preview key's signature (control/src/preview.rs): the HMAC-SHA256 of the key's characters
-// under PREVIEW_SIGNING_SECRET, by Web Crypto. The token is built and encoded in Rust.
+// HMAC-SHA256 by Web Crypto, for the control plane's two signatures: a preview key's
+// (control/src/preview.rs: the key's characters under PREVIEW_SIGNING_SECRET) and a domain
+// event's (control/src/notify.rs: its canonical string under DOMAIN_EVENTS_SECRET). What is
+// signed, and the token or header around it, is built in Rust.
 
 const encoder = new TextEncoder();
 /** The signing key of the last secret: imported once per isolate, not once per request. */

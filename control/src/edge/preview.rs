@@ -1,5 +1,5 @@
 //! A preview key's signature, by Web Crypto (`preview.js`); the token and the link around it are
-//! the core's (`crate::preview`).
+//! the core's (`crate::preview`). A domain event's signature (`super::notify`) is the same HMAC.
 
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use worker::js_sys;
@@ -18,12 +18,17 @@ extern "C" {
 /// The HMAC-SHA256 of `key` under `secret` (`PREVIEW_SIGNING_SECRET`), 32 bytes. Web Crypto
 /// refusing it can only be the secret's fault.
 pub async fn signature(secret: &str, key: &str) -> Result<Vec<u8>, Error> {
-    let refused = |_| Error::Misconfigured {
+    hmac(secret, key).await.map_err(|()| Error::Misconfigured {
         setting: "PREVIEW_SIGNING_SECRET",
         problem: "is refused by Web Crypto as an HMAC key",
-    };
-    let tag = JsFuture::from(sign(secret, key).map_err(refused)?)
+    })
+}
+
+/// The HMAC-SHA256 of `message` under `secret`, 32 bytes (a preview key's, a domain event's);
+/// `Err` when Web Crypto refuses the secret.
+pub async fn hmac(secret: &str, message: &str) -> Result<Vec<u8>, ()> {
+    let tag = JsFuture::from(sign(secret, message).map_err(drop)?)
         .await
-        .map_err(refused)?;
+        .map_err(drop)?;
     Ok(js_sys::Uint8Array::new(&tag).to_vec())
 }

@@ -10,7 +10,7 @@ use tenant_common::{Host, TenantId};
 use super::{event, last, within};
 use crate::api::{read_error, rpc_args, rpc_error};
 use crate::config::Config;
-use crate::domain::{DomainRow, COLUMNS};
+use crate::domain::{DomainRow, COLUMNS, DIAGNOSIS};
 use crate::error::{Error, Key, Service, UpstreamError};
 use crate::event::{clip_detail, RowSkippedEvent};
 use crate::health::{condition_of_error, read_postgrest};
@@ -174,6 +174,47 @@ pub async fn set_domain_rules(config: &Config) -> Result<(), UpstreamError> {
     }
 }
 
+/// Claims at most `max` due domain events (`claim_domain_events`: oldest first, one per
+/// hostname, each leased for 5 minutes and its attempt counted).
+pub async fn claim_domain_events(
+    config: &Config,
+    max: u32,
+) -> Result<Vec<crate::notify::Queued>, UpstreamError> {
+    let args = serde_json::json!({ "max_events": max }).to_string();
+    let request = client(config, Caller::Service).rpc("claim_domain_events", args);
+    match send(config, Caller::Service, request).await? {
+        (200, body) => crate::notify::Queued::from_rows(&body).map_err(|e| UpstreamError::Decode {
+            service: Service::Postgrest,
+            detail: e.to_string(),
+        }),
+        (status, body) => Err(status_error(status, body)),
+    }
+}
+
+/// Records what came of an attempt at domain event `id` (`settle_domain_event`).
+pub async fn settle_domain_event(
+    config: &Config,
+    id: &str,
+    outcome: &crate::notify::Outcome,
+    detail: Option<&str>,
+) -> Result<(), UpstreamError> {
+    let retry_in_seconds = match outcome {
+        crate::notify::Outcome::Retry { in_s } => Some(*in_s),
+        _ => None,
+    };
+    let args = serde_json::json!({
+        "event_id": id,
+        "outcome": outcome.as_str(),
+        "retry_in_seconds": retry_in_seconds,
+        "detail": detail,
+    });
+    let request = client(config, Caller::Service).rpc("settle_domain_event", args.to_string());
+    match send(config, Caller::Service, request).await? {
+        (200, _) => Ok(()),
+        (status, body) => Err(status_error(status, body)),
+    }
+}
+
 /// Records that claim `id`'s tenant proved control of its hostname (`prove_tenant_domain`): it
 /// takes the hostname. Whether it is proven now (a claim removed or given up meanwhile is not).
 pub async fn prove(config: &Config, id: &str) -> Result<bool, UpstreamError> {
@@ -288,8 +329,9 @@ fn matched(status: u16, body: String) -> Result<bool, UpstreamError> {
     }
 }
 
-/// The coach's domains of `tenant`, oldest first. Row-level security shows a coach their own
-/// tenants' rows only: another tenant's list is empty.
+/// The coach's domains of `tenant`, oldest first, each with the doctor's last diagnosis.
+/// Row-level security shows a coach their own tenants' rows (and their diagnoses) only:
+/// another tenant's list is empty.
 pub async fn coach_domains(
     config: &Config,
     token: &str,
@@ -297,7 +339,7 @@ pub async fn coach_domains(
 ) -> Result<Vec<DomainRow>, Error> {
     let request = client(config, Caller::Coach(token))
         .from(TABLE)
-        .select(COLUMNS)
+        .select(format!("{COLUMNS},{DIAGNOSIS}"))
         .eq("tenant_id", tenant.as_str())
         .order("created_at.asc");
     match send(config, Caller::Coach(token), request).await? {
@@ -350,5 +392,25 @@ pub async fn brand_rpc(
     match send(config, Caller::Coach(token), request).await? {
         (200, body) => Ok(body),
         (status, body) => Err(rpc_error(status, &body, "brand changes")),
+    }
+}
+
+/// Keeps the doctor's diagnoses (`doctor::Diagnosis::to_row`), one per domain, replacing the
+/// last (`tenant_domain_diagnoses`, as the service role: a coach may read them, not write
+/// them). A domain deleted meanwhile refuses the batch (409): nothing to keep.
+pub async fn save_diagnoses(
+    config: &Config,
+    rows: Vec<serde_json::Value>,
+) -> Result<(), UpstreamError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let request = client(config, Caller::Service)
+        .from("tenant_domain_diagnoses")
+        .upsert(serde_json::Value::Array(rows).to_string())
+        .on_conflict("domain_id");
+    match send(config, Caller::Service, request).await? {
+        (200 | 201 | 204 | 409, _) => Ok(()),
+        (status, body) => Err(status_error(status, body)),
     }
 }
