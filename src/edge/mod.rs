@@ -377,8 +377,11 @@ async fn answer(
             if let Some(robots) = robots.filter(|c| !c.indexable) {
                 return Ok(Answer::Reply(Reply::robots(robots.robots())));
             }
-            let icon = tenant.as_ref().and_then(|t| t.rendered().icon.clone());
-            if let Some(icon) = icon.filter(|_| url.path == crawl::FAVICON_PATH) {
+            let icon = tenant
+                .as_ref()
+                .filter(|_| url.path == crawl::FAVICON_PATH)
+                .and_then(|t| t.rendered().icon.clone());
+            if let Some(icon) = icon {
                 return Ok(Answer::Reply(Reply::icon(icon)));
             }
             let draft = match &tenant {

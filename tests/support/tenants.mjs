@@ -125,14 +125,15 @@ const settle = () => sleep(250);
 
 /**
  * Runs `fn` and counts the requests PostgREST served meanwhile (its access log line can trail
- * the response by a few ms, hence the pause). Resolves with `{ result, upstream }`.
+ * the response by a few ms, hence the pause); with `only`, those whose access log line matches
+ * it. Resolves with `{ result, upstream }`.
  */
-export async function countUpstream(stack, fn) {
+export async function countUpstream(stack, fn, only) {
   await settle();
-  const before = stack.postgrest.requests();
+  const before = stack.postgrest.requests(only);
   const result = await fn();
   await settle();
-  return { result, upstream: stack.postgrest.requests() - before };
+  return { result, upstream: stack.postgrest.requests(only) - before };
 }
 
 /**
