@@ -262,27 +262,25 @@ async fn answer(
             let host = req.host()?;
             match call.host_tenant(&host).await? {
                 Resolution::Tenant((tenant, served), _) => {
-                    let cookies = header("cookie");
-                    match preview::draft(&call.config, &call.calls, cookies.as_deref(), &tenant)
-                        .await
-                    {
-                        Some(draft) => Reply::tenant(
-                            asset,
-                            draft.asset(asset),
-                            Scope::HostBound,
-                            Text::Static(crate::preview::CACHE_CONTROL),
-                            header("if-none-match").as_deref(),
-                        )
-                        .header(crate::preview::HEADER.0, crate::preview::HEADER.1),
-                        None => Reply::tenant(
-                            asset,
-                            tenant.asset(asset),
-                            Scope::HostBound,
-                            call.config
-                                .cache_control
-                                .value(Scope::HostBound, served.freshness),
-                            header("if-none-match").as_deref(),
-                        ),
+                    let draft = call.draft(&req, &tenant).await;
+                    let cache_control = match draft {
+                        Some(_) => Text::Static(crate::preview::CACHE_CONTROL),
+                        None => call
+                            .config
+                            .cache_control
+                            .value(Scope::HostBound, served.freshness),
+                    };
+                    let shown = draft.as_ref().unwrap_or(&tenant);
+                    let reply = Reply::tenant(
+                        asset,
+                        shown.asset(asset),
+                        Scope::HostBound,
+                        cache_control,
+                        header("if-none-match").as_deref(),
+                    );
+                    match draft {
+                        Some(_) => reply.header(crate::preview::HEADER.0, crate::preview::HEADER.1),
+                        None => reply,
                     }
                 }
                 Resolution::Redirect(target) => {
@@ -385,10 +383,7 @@ async fn answer(
                 return Ok(Answer::Reply(Reply::icon(icon)));
             }
             let draft = match &tenant {
-                Some(t) => {
-                    let cookies = header("cookie");
-                    preview::draft(&call.config, &call.calls, cookies.as_deref(), t).await
-                }
+                Some(t) => call.draft(&req, t).await,
                 None => None,
             };
             let mut edits = String::new();
@@ -458,6 +453,15 @@ impl Call<'_> {
             self.resolved_by = Some(resolved_by(lookup, false));
         }
         Ok(served)
+    }
+
+    /// The draft of `tenant` the request's preview cookie shows (`edge/preview.rs`), if any;
+    /// the cookie is read only while previews are on, so a request without them crosses into
+    /// the runtime no more than before.
+    async fn draft(&self, req: &Incoming, tenant: &Tenant) -> Option<Rc<Tenant>> {
+        self.config.preview_secret.as_ref()?;
+        let cookies = req.header("cookie");
+        preview::draft(&self.config, &self.calls, cookies.as_deref(), tenant).await
     }
 
     /// The tenant for `lookup` through the cache tiers; records how the cache answered.
